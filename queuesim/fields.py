@@ -1,0 +1,99 @@
+"""Validated field types shared by the scenario and config models.
+
+These are ``typing.Annotated`` types for pydantic: a field declared as
+``Seconds`` accepts ``30``, ``"30s"`` or ``"0.5min"`` and holds ``30.0``.
+Range checks live here too, so every model states its units and limits once.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+
+from .units import UnitError, parse_duration, parse_rate
+
+__all__ = [
+    "NonNegativeSeconds",
+    "PositiveSeconds",
+    "PositiveSecondsOrInf",
+    "PositiveRate",
+    "NonNegativeRate",
+    "Probability",
+    "Seconds",
+]
+
+
+def _duration(value: Any) -> float:
+    try:
+        return parse_duration(value)
+    except UnitError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _duration_or_inf(value: Any) -> float:
+    if value is None:
+        return math.inf
+    try:
+        return parse_duration(value, allow_inf=True)
+    except UnitError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _rate(value: Any) -> float:
+    try:
+        return parse_rate(value)
+    except UnitError as exc:
+        raise ValueError(str(exc)) from None
+
+
+_DURATION_SCHEMA = {
+    "anyOf": [
+        {"type": "number"},
+        {"type": "string", "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*[A-Za-z]*\s*$"},
+    ],
+    "description": "duration: seconds as a number, or a string with a unit ('20s', '4.5min', '8h')",
+}
+_DURATION_INF_SCHEMA = {
+    "anyOf": [
+        {"type": "number"},
+        {"type": "string"},
+    ],
+    "description": "duration: seconds, a string with a unit ('2min'), or 'inf'",
+}
+_RATE_SCHEMA = {
+    "anyOf": [{"type": "number"}, {"type": "string"}],
+    "description": "rate: per second as a number, or a string such as '95/min', '5700/h'",
+}
+
+Seconds = Annotated[float, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
+"""Any finite duration in seconds (may be negative; use the constrained forms)."""
+
+NonNegativeSeconds = Annotated[
+    float, BeforeValidator(_duration), Field(ge=0), WithJsonSchema(_DURATION_SCHEMA)
+]
+"""A finite duration >= 0 s."""
+
+PositiveSeconds = Annotated[
+    float, BeforeValidator(_duration), Field(gt=0), WithJsonSchema(_DURATION_SCHEMA)
+]
+"""A finite duration > 0 s."""
+
+PositiveSecondsOrInf = Annotated[
+    float,
+    BeforeValidator(_duration_or_inf),
+    Field(gt=0),
+    WithJsonSchema(_DURATION_INF_SCHEMA),
+    PlainSerializer(lambda v: "inf" if math.isinf(v) else v, return_type=Any),
+]
+"""A duration > 0 s, or ``inf``."""
+
+PositiveRate = Annotated[float, BeforeValidator(_rate), Field(gt=0), WithJsonSchema(_RATE_SCHEMA)]
+"""A finite rate > 0 per second."""
+
+NonNegativeRate = Annotated[float, BeforeValidator(_rate), Field(ge=0), WithJsonSchema(_RATE_SCHEMA)]
+"""A finite rate >= 0 per second."""
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+"""A probability in [0, 1]."""

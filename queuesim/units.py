@@ -1,0 +1,150 @@
+"""Durations and rates written the way planners write them.
+
+Every duration inside queuesim is a float number of **seconds**; every rate is
+a float number **per second**. Configs may write them with units:
+
+>>> parse_duration("4.5min")
+270.0
+>>> parse_duration(30)
+30.0
+>>> parse_duration("8h")
+28800.0
+>>> parse_rate("95/min")
+1.5833333333333333
+>>> parse_rate("5700/h")
+1.5833333333333333
+
+Nothing here calls ``eval``: strings are matched against a regular expression.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+__all__ = [
+    "DURATION_UNITS",
+    "UnitError",
+    "format_duration",
+    "parse_duration",
+    "parse_rate",
+]
+
+#: Accepted duration units and their length in seconds.
+DURATION_UNITS: dict[str, float] = {
+    "ms": 0.001,
+    "s": 1.0,
+    "sec": 1.0,
+    "secs": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+    "min": 60.0,
+    "mins": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+    "h": 3600.0,
+    "hr": 3600.0,
+    "hrs": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
+    "d": 86400.0,
+    "day": 86400.0,
+    "days": 86400.0,
+}
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-z]*)\s*$")
+_RATE_RE = re.compile(rf"^\s*({_NUMBER})\s*(?:/|per\s+)\s*({_NUMBER})?\s*([A-Za-z]+)\s*$")
+_INFINITE = {"inf", "infinity", "infinite", "never"}
+
+_UNIT_HELP = "a number of seconds or a string such as '20s', '4.5min', '8h', '1d'"
+_RATE_HELP = "a number per second or a string such as '95/min', '5700/h', '2/s'"
+
+
+class UnitError(ValueError):
+    """A duration or rate that cannot be read. The message says what is allowed."""
+
+
+def _number(value: Any, what: str, help_text: str) -> float:
+    if isinstance(value, bool):
+        raise UnitError(f"expected {help_text}, got {value!r}")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise UnitError(f"expected {help_text}, got {value!r}") from None
+    if math.isnan(out):
+        raise UnitError(f"{what} must not be NaN; expected {help_text}")
+    return out
+
+
+def parse_duration(value: Any, *, allow_inf: bool = False) -> float:
+    """Return a duration in seconds.
+
+    ``value`` is a number (seconds) or a string with a unit from
+    :data:`DURATION_UNITS` (``"20s"``, ``"4.5min"``, ``"8h"``). A bare numeric
+    string is seconds. ``"inf"`` is accepted only when ``allow_inf`` is true.
+    Signs are kept: range checks (positive, non-negative) belong to the caller.
+    """
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _INFINITE:
+            if allow_inf:
+                return math.inf
+            raise UnitError(f"an infinite duration is not allowed here (got {value!r})")
+        match = _DURATION_RE.match(value)
+        if not match:
+            raise UnitError(f"expected {_UNIT_HELP}, got {value!r}")
+        number, unit = match.groups()
+        if unit == "":
+            factor = 1.0
+        else:
+            factor = DURATION_UNITS.get(unit.lower(), math.nan)
+            if math.isnan(factor):
+                allowed = ", ".join(sorted(set(DURATION_UNITS), key=DURATION_UNITS.get))
+                raise UnitError(f"unknown time unit {unit!r} in {value!r}; allowed units: {allowed}")
+        seconds = float(number) * factor
+    else:
+        seconds = _number(value, "a duration", _UNIT_HELP)
+    if math.isinf(seconds) and not allow_inf:
+        raise UnitError(f"an infinite duration is not allowed here (got {value!r})")
+    return seconds
+
+
+def parse_rate(value: Any) -> float:
+    """Return a rate in events per second.
+
+    ``value`` is a number (per second) or a string ``"<count>/<unit>"`` such as
+    ``"95/min"``, ``"5700/h"``, ``"2/s"``, ``"30/15min"`` or ``"120 per hour"``.
+    """
+    if isinstance(value, str):
+        match = _RATE_RE.match(value)
+        if not match:
+            try:
+                return _number(value, "a rate", _RATE_HELP)
+            except UnitError:
+                raise UnitError(f"expected {_RATE_HELP}, got {value!r}") from None
+        count, per_number, unit = match.groups()
+        per_seconds = DURATION_UNITS.get(unit.lower())
+        if per_seconds is None:
+            raise UnitError(f"unknown time unit {unit!r} in rate {value!r}; expected {_RATE_HELP}")
+        per_seconds *= float(per_number) if per_number else 1.0
+        if per_seconds <= 0:
+            raise UnitError(f"rate {value!r} divides by a zero period")
+        rate = float(count) / per_seconds
+    else:
+        rate = _number(value, "a rate", _RATE_HELP)
+    if math.isinf(rate):
+        raise UnitError(f"a rate must be finite (got {value!r})")
+    return rate
+
+
+def format_duration(seconds: float) -> str:
+    """Render seconds compactly for tables: ``"45.0s"``, ``"4.50min"``, ``"2.00h"``."""
+    if math.isinf(seconds):
+        return "inf"
+    if abs(seconds) < 120:
+        return f"{seconds:.1f}s"
+    if abs(seconds) < 7200:
+        return f"{seconds / 60:.2f}min"
+    return f"{seconds / 3600:.2f}h"
