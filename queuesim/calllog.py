@@ -1,0 +1,97 @@
+"""The call log: one row per call, as numpy columns.
+
+Columns (times in seconds from the start of the simulation):
+
+=============  =======  ===========================================================
+column         dtype    meaning
+=============  =======  ===========================================================
+``id``         int64    call number, in arrival order (0, 1, 2, ...)
+``arrival``    float64  time the call arrived
+``answer``     float64  time an agent answered; NaN if the call was not answered
+``end``        float64  time the call ended: answer + handle_time, or the abandon time
+``wait``       float64  time on hold: answer - arrival, or abandon time - arrival
+``handle_time`` float64 time the agent spent on the call (NaN if not answered)
+``patience``   float64  the caller's patience (inf for callers who never abandon)
+``agent``      int64    id of the answering agent; -1 if not answered
+``outcome``    int8     an :data:`OUTCOMES` code: 0 answered, 1 abandoned
+=============  =======  ===========================================================
+
+``CallLog.to_dataframe()`` gives a pandas DataFrame with ``outcome`` as text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["ANSWERED", "ABANDONED", "OUTCOMES", "CallLog"]
+
+ANSWERED = 0
+ABANDONED = 1
+#: Outcome codes and their names, as written to files.
+OUTCOMES: dict[int, str] = {ANSWERED: "answered", ABANDONED: "abandoned"}
+
+
+@dataclass(frozen=True)
+class CallLog:
+    """Columnar record of every call of one replication (see module docstring)."""
+
+    id: np.ndarray
+    arrival: np.ndarray
+    answer: np.ndarray
+    end: np.ndarray
+    wait: np.ndarray
+    handle_time: np.ndarray
+    patience: np.ndarray
+    agent: np.ndarray
+    outcome: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.id.shape[0])
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.name for f in fields(self)]
+
+    @property
+    def answered(self) -> np.ndarray:
+        """Boolean mask of answered calls."""
+        return self.outcome == ANSWERED
+
+    @property
+    def abandoned(self) -> np.ndarray:
+        """Boolean mask of abandoned calls."""
+        return self.outcome == ABANDONED
+
+    def select(self, mask: np.ndarray) -> "CallLog":
+        """The calls where ``mask`` is true, as a new log."""
+        return CallLog(**{name: getattr(self, name)[mask] for name in self.columns})
+
+    def to_dataframe(self) -> "pd.DataFrame":
+        """A pandas DataFrame, one row per call, ``outcome`` as text."""
+        import pandas as pd
+
+        data = {name: getattr(self, name) for name in self.columns}
+        codes = data.pop("outcome")
+        frame = pd.DataFrame(data)
+        frame["outcome"] = pd.Categorical.from_codes(
+            codes.astype(np.int64), categories=[OUTCOMES[k] for k in sorted(OUTCOMES)]
+        )
+        return frame
+
+    def to_csv(self, path: str | Path) -> None:
+        """Write the log as CSV (outcome as text)."""
+        self.to_dataframe().to_csv(path, index=False)
+
+    @classmethod
+    def empty(cls) -> "CallLog":
+        f = np.empty(0, dtype=np.float64)
+        i = np.empty(0, dtype=np.int64)
+        return cls(id=i, arrival=f, answer=f, end=f, wait=f, handle_time=f, patience=f,
+                   agent=i, outcome=np.empty(0, dtype=np.int8))

@@ -1,0 +1,241 @@
+"""YAML configs -> validated :class:`~queuesim.experiment.spec.Experiment`.
+
+A config file is one mapping. Experiment keys (``name``, ``seed``,
+``replications``, ``variants``, ``description``) sit beside the scenario
+keys (``horizon``, ``arrivals``, ``agents``, ...) of the base scenario. Each
+entry of ``variants`` names a scenario made from the base by overriding keys
+(nested mappings are merged; dotted keys such as ``arrivals.rate`` work too).
+
+Errors are :class:`ConfigError`: one line naming the field, the value and
+what is allowed. YAML is read with ``yaml.safe_load`` only; nothing is
+evaluated.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .experiment.spec import Experiment
+from .scenario import Scenario
+
+__all__ = [
+    "EXPERIMENT_KEYS",
+    "ConfigError",
+    "apply_overrides",
+    "experiment_from_dict",
+    "format_validation_error",
+    "load_config",
+    "read_yaml",
+]
+
+#: Keys of a config file that belong to the experiment, not to a scenario.
+EXPERIMENT_KEYS: tuple[str, ...] = ("name", "description", "seed", "replications", "variants")
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used. ``str(error)`` is one line for the user."""
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping safely; ConfigError if unreadable or not a mapping."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: YAML syntax error{where}: {problem}") from None
+    if data is None:
+        raise ConfigError(f"{path}: the config file is empty; expected a mapping of keys such as 'arrivals', 'agents'")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of config keys at the top level, got {type(data).__name__}")
+    return data
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any, where: str) -> None:
+    parts = dotted.split(".")
+    if any(p == "" for p in parts):
+        raise ConfigError(f"{where}: bad key {dotted!r}; use dotted keys such as 'arrivals.rate'")
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise ConfigError(f"{where}: cannot set {dotted!r}: {part!r} is not a mapping")
+        node = child
+    node[parts[-1]] = value
+
+
+def _merge(base: dict[str, Any], overrides: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Deep-merge ``overrides`` into a copy of ``base`` (dotted keys allowed)."""
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if not isinstance(key, str):
+            raise ConfigError(f"{where}: keys must be text, got {key!r}")
+        if "." in key:
+            _set_dotted(out, key, copy.deepcopy(value), where)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value, f"{where}.{key}")
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def apply_overrides(data: dict[str, Any], assignments: Iterable[str]) -> dict[str, Any]:
+    """Apply ``--set key=value`` assignments (value read as a YAML scalar or list)."""
+    out = copy.deepcopy(data)
+    for assignment in assignments:
+        if "=" not in assignment:
+            raise ConfigError(f"--set {assignment!r}: expected key=value, e.g. --set agents=110")
+        key, _, text = assignment.partition("=")
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            value = text
+        _set_dotted(out, key.strip(), value, f"--set {assignment!r}")
+    return out
+
+
+def _loc_text(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[type[BaseModel]]:
+    """The pydantic model class that owns the last key of ``loc``, if known."""
+    current: Any = model
+    for item in loc[:-1]:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(item)) if isinstance(item, str) else None
+        if field is None:
+            # A discriminated-union tag ('exponential', ...) or a list index.
+            return None
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        current = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def format_validation_error(
+    exc: ValidationError, *, model: type[BaseModel], prefix: tuple[Any, ...] = ()
+) -> str:
+    """One line naming the first problem's field, value and what is allowed."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(prefix) + tuple(first.get("loc", ()))
+    # Drop discriminator tags (e.g. handle_time.exponential.mean -> handle_time.mean).
+    loc = tuple(item for item in loc if item not in _DISCRIMINATOR_TAGS)
+    kind = first.get("type", "")
+    value = first.get("input")
+    where = _loc_text(loc)
+    if kind == "extra_forbidden":
+        owner = _model_at(model, tuple(first.get("loc", ())))
+        allowed = sorted(owner.model_fields) if owner is not None else []
+        key = str(loc[-1]) if loc else ""
+        hint = difflib.get_close_matches(key, allowed, n=1)
+        text = f"{where}: unknown key"
+        if hint:
+            text += f"; did you mean {hint[0]!r}?"
+        if allowed:
+            text += f" Allowed keys here: {', '.join(allowed)}"
+    elif kind == "missing":
+        text = f"{where}: required key is missing"
+    elif kind == "union_tag_invalid":
+        ctx = first.get("ctx", {})
+        text = f"{where}.{ctx.get('discriminator', 'distribution').strip(chr(39))} = {ctx.get('tag')!r}: must be one of {ctx.get('expected_tags')}"
+    elif kind == "union_tag_not_found":
+        text = f"{where}: needs a 'distribution' key (one of {', '.join(_DISCRIMINATOR_TAGS)})"
+    else:
+        msg = str(first.get("msg", "invalid value"))
+        msg = msg.removeprefix("Value error, ")
+        text = f"{where} = {value!r}: {msg}" if "input" in first and not isinstance(value, dict) else f"{where}: {msg}"
+    more = len(errors) - 1
+    if more:
+        text += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return text
+
+
+def _tags() -> tuple[str, ...]:
+    from .distributions import DISTRIBUTION_NAMES
+
+    return tuple(DISTRIBUTION_NAMES)
+
+
+_DISCRIMINATOR_TAGS: tuple[str, ...] = _tags()
+
+
+def experiment_from_dict(
+    data: Mapping[str, Any], *, base_dir: str | Path | None = None, source: str = "config"
+) -> Experiment:
+    """Validate a config mapping into an :class:`Experiment` (ConfigError if invalid)."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: expected a mapping of config keys, got {type(data).__name__}")
+    data = dict(data)
+    context = {"base_dir": str(base_dir) if base_dir is not None else None}
+    experiment_part = {k: data.pop(k) for k in EXPERIMENT_KEYS if k in data}
+    variants = experiment_part.pop("variants", None) or {}
+    experiment_part.pop("description", None)
+    if not isinstance(variants, dict):
+        raise ConfigError(f"{source}: variants = {variants!r}: expected a mapping of variant name -> overrides")
+    name = experiment_part.get("name", "baseline")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{source}: name = {name!r}: must be a non-empty text")
+
+    raw_scenarios: list[tuple[str, dict[str, Any], tuple[Any, ...]]] = [(name, data, ())]
+    for variant_name, overrides in variants.items():
+        if not isinstance(variant_name, str) or not variant_name.strip():
+            raise ConfigError(f"{source}: variants: variant names must be non-empty text, got {variant_name!r}")
+        if overrides is None:
+            overrides = {}
+        if not isinstance(overrides, dict):
+            raise ConfigError(
+                f"{source}: variants.{variant_name} = {overrides!r}: expected a mapping of keys to override"
+            )
+        merged = _merge(data, overrides, f"{source}: variants.{variant_name}")
+        raw_scenarios.append((variant_name, merged, ("variants", variant_name)))
+
+    scenarios = []
+    for scenario_name, raw, prefix in raw_scenarios:
+        raw = dict(raw)
+        raw["name"] = scenario_name
+        try:
+            scenarios.append(Scenario.model_validate(raw, context=context))
+        except ValidationError as exc:
+            raise ConfigError(f"{source}: {format_validation_error(exc, model=Scenario, prefix=prefix)}") from None
+    try:
+        return Experiment.model_validate({**experiment_part, "scenarios": scenarios})
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {format_validation_error(exc, model=Experiment)}") from None
+
+
+def load_config(path: str | Path, overrides: Iterable[str] = ()) -> Experiment:
+    """Read and validate a YAML config file; ``overrides`` are ``key=value`` strings.
+
+    Relative file paths inside the config (CSV inputs) are resolved against
+    the config file's folder.
+    """
+    path = Path(path)
+    data = apply_overrides(read_yaml(path), overrides)
+    return experiment_from_dict(data, base_dir=path.resolve().parent, source=str(path))

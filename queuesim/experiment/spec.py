@@ -1,0 +1,49 @@
+"""An experiment: scenarios to compare, a seed, and how many replications.
+
+Replication ``r`` of every scenario uses the same random streams (common
+random numbers), so scenarios differ only by their policy or parameters.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..scenario import Scenario
+
+__all__ = ["Experiment"]
+
+
+class Experiment(BaseModel):
+    """Scenarios simulated with common random numbers.
+
+    The first scenario is the baseline for paired comparisons.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field("experiment", min_length=1, description="experiment name")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="root seed; same seed, same numbers")
+    replications: int = Field(
+        10, ge=1, le=1_000_000, description="independent replications per scenario"
+    )
+    scenarios: tuple[Scenario, ...] = Field(min_length=1, description="scenarios, baseline first")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "Experiment":
+        seen: set[str] = set()
+        for scenario in self.scenarios:
+            if scenario.name in seen:
+                raise ValueError(f"scenario name {scenario.name!r} is used twice; names must be unique")
+            seen.add(scenario.name)
+        return self
+
+    @property
+    def baseline(self) -> Scenario:
+        return self.scenarios[0]
+
+    def scenario(self, name: str) -> Scenario:
+        """The scenario called ``name`` (KeyError listing the names otherwise)."""
+        for scenario in self.scenarios:
+            if scenario.name == name:
+                return scenario
+        raise KeyError(f"no scenario {name!r}; scenarios: {', '.join(s.name for s in self.scenarios)}")

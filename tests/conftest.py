@@ -1,0 +1,33 @@
+"""Shared fixtures and helpers for the queuesim test suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from queuesim import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = ROOT / "configs"
+
+
+def make_scenario(**overrides: Any) -> Scenario:
+    """A small single-queue scenario; keyword arguments override its fields."""
+    spec: dict[str, Any] = {
+        "name": "small",
+        "horizon": "1h",
+        "warmup": 0,
+        "arrivals": {"rate": "2/min"},
+        "handle_time": {"distribution": "exponential", "mean": "3min"},
+        "patience": {"distribution": "exponential", "mean": "2min"},
+        "agents": 6,
+    }
+    spec.update(overrides)
+    return Scenario.model_validate(spec)
+
+
+@pytest.fixture
+def small_scenario() -> Scenario:
+    return make_scenario()
