@@ -143,6 +143,9 @@ def format_validation_error(
 ) -> str:
     """One line naming the first problem's field, value and what is allowed."""
     errors = exc.errors(include_url=False)
+    # A misspelt key shows up as "unknown" and "missing": report the unknown one,
+    # which carries the suggestion.
+    errors.sort(key=lambda e: e.get("type") != "extra_forbidden")
     first = errors[0]
     loc = tuple(prefix) + tuple(first.get("loc", ()))
     # Drop discriminator tags (e.g. handle_time.exponential.mean -> handle_time.mean).

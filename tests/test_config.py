@@ -1,0 +1,174 @@
+"""Config loading: valid configs parse, bad configs give one clear line naming field, value and what is allowed."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+
+from queuesim import ConfigError, load_config
+from queuesim.config import apply_overrides, experiment_from_dict
+
+from .conftest import CONFIGS
+
+BASE = {
+    "name": "t",
+    "seed": 1,
+    "replications": 3,
+    "horizon": "1h",
+    "arrivals": {"rate": "2/min"},
+    "handle_time": {"distribution": "exponential", "mean": "3min"},
+    "patience": {"distribution": "exponential", "mean": "2min"},
+    "agents": 6,
+}
+
+
+def _error(data: dict) -> str:
+    with pytest.raises(ConfigError) as info:
+        experiment_from_dict(data, source="cfg.yaml")
+    message = str(info.value)
+    assert "\n" not in message, "errors are one line"
+    return message
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_config_validates(path: Path) -> None:
+    """Every config in configs/ loads without error."""
+    experiment = load_config(path)
+    assert experiment.scenarios
+
+
+def test_contract_config_values_are_in_seconds() -> None:
+    """The Erlang A example reads as the issue's contract: 8 h, 30 min warm-up, 95/min, 1 min, 2 min, 100 agents."""
+    exp = load_config(CONFIGS / "erlang-a.yaml")
+    sc = exp.scenarios[0]
+    assert (exp.seed, exp.replications) == (7, 20)
+    assert sc.horizon == 8 * 3600 and sc.warmup == 1800 and sc.service_level_threshold == 20
+    assert math.isclose(sc.arrivals.rate, 95 / 60)
+    assert sc.handle_time.expectation() == 60 and sc.patience.expectation() == 120
+    assert sc.agents == 100 and sc.name == "erlang-a-example"
+
+
+def test_unknown_key_is_named_with_a_suggestion() -> None:
+    """A misspelt key is named, with the closest valid key suggested."""
+    data = dict(BASE)
+    data["agnets"] = data.pop("agents")
+    message = _error(data)
+    assert "agnets" in message and "did you mean 'agents'" in message
+
+
+def test_unknown_nested_key_lists_allowed_keys() -> None:
+    """An unknown key inside a block names its path and the keys allowed there."""
+    message = _error({**BASE, "arrivals": {"rate": "2/min", "rat": 3}})
+    assert "arrivals.rat" in message and "rate" in message
+
+
+def test_missing_field_is_named() -> None:
+    """A missing required key is named."""
+    data = dict(BASE)
+    del data["agents"]
+    assert "agents: required key is missing" in _error(data)
+
+
+@pytest.mark.parametrize(
+    "rate, fragment",
+    [("-5/min", "greater than 0"), (0, "greater than 0"), ("5/fortnight", "unknown time unit"), ("lots", "95/min")],
+)
+def test_bad_rates_are_named_with_value_and_rule(rate: object, fragment: str) -> None:
+    """Negative, zero and unreadable rates name arrivals.rate, the value and the rule."""
+    message = _error({**BASE, "arrivals": {"rate": rate}})
+    assert "arrivals.rate" in message and repr(rate) in message and fragment in message
+
+
+def test_bad_unit_in_duration() -> None:
+    """A duration with an unknown unit lists the allowed units."""
+    message = _error({**BASE, "horizon": "8 weeks"})
+    assert "horizon" in message and "'8 weeks'" in message and "allowed units" in message
+
+
+def test_wrong_type_for_agents() -> None:
+    """agents must be a whole number."""
+    message = _error({**BASE, "agents": "many"})
+    assert "agents" in message and "'many'" in message and "integer" in message
+
+
+def test_zero_agents_refused() -> None:
+    """At least one agent is required."""
+    assert "greater than or equal to 1" in _error({**BASE, "agents": 0})
+
+
+def test_unknown_distribution_lists_the_known_ones() -> None:
+    """An unknown distribution name lists the allowed names."""
+    message = _error({**BASE, "handle_time": {"distribution": "normal", "mean": 60}})
+    assert "handle_time.distribution" in message and "'normal'" in message and "exponential" in message
+
+
+def test_distribution_parameter_error_is_located() -> None:
+    """A bad distribution parameter names handle_time.mean and the value."""
+    message = _error({**BASE, "handle_time": {"distribution": "exponential", "mean": "-1min"}})
+    assert "handle_time.mean" in message and "-1min" in message
+
+
+def test_warmup_longer_than_horizon_refused() -> None:
+    """warmup must be shorter than the horizon."""
+    assert "warmup" in _error({**BASE, "warmup": "2h"})
+
+
+@pytest.mark.parametrize("value", ["inf", None, float("inf")])
+def test_infinite_patience_spellings(value: object) -> None:
+    """patience: inf (or null) means callers never abandon."""
+    exp = experiment_from_dict({**BASE, "patience": value})
+    assert exp.scenarios[0].patience is None
+
+
+def test_bad_seed_and_replications() -> None:
+    """seed must be >= 0 and replications >= 1."""
+    assert "seed" in _error({**BASE, "seed": -1})
+    assert "replications" in _error({**BASE, "replications": 0})
+
+
+def test_variants_inherit_and_override() -> None:
+    """A variant is the base scenario with some keys overridden (nested and dotted keys)."""
+    exp = experiment_from_dict({**BASE, "variants": {"more": {"agents": 8}, "busier": {"arrivals.rate": "3/min"}}})
+    names = [s.name for s in exp.scenarios]
+    assert names == ["t", "more", "busier"]
+    assert exp.scenario("more").agents == 8 and exp.scenario("more").arrivals == exp.baseline.arrivals
+    assert math.isclose(exp.scenario("busier").arrivals.rate, 3 / 60)
+
+
+def test_variant_errors_name_the_variant() -> None:
+    """A bad override inside a variant names variants.<name>.<key>."""
+    message = _error({**BASE, "variants": {"oops": {"agents": -2}}})
+    assert "variants.oops.agents" in message
+
+
+def test_set_overrides_parse_yaml_scalars() -> None:
+    """--set key=value reads numbers and strings, and dotted keys reach nested blocks."""
+    data = apply_overrides(BASE, ["agents=9", "arrivals.rate=3/min", "handle_time.mean=200"])
+    exp = experiment_from_dict(data)
+    assert exp.baseline.agents == 9 and exp.baseline.handle_time.expectation() == 200
+
+
+def test_empty_and_non_mapping_files(tmp_path: Path) -> None:
+    """Empty files, lists and YAML syntax errors are reported in one line."""
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- 1\n- 2\n")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("agents: [1, 2\n")
+    for path, fragment in [(empty, "empty"), (listing, "mapping"), (broken, "YAML syntax error")]:
+        with pytest.raises(ConfigError, match=fragment):
+            load_config(path)
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
+    """Python object tags are refused, never executed."""
+    path = tmp_path / "evil.yaml"
+    path.write_text(yaml.safe_dump(BASE) + "x: !!python/object/apply:os.system ['echo pwned']\n")
+    with pytest.raises(ConfigError):
+        load_config(path)
