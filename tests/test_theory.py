@@ -66,7 +66,7 @@ CASES = [
     # Erlang C, a handful of agents: load 2.4 on 3 agents
     Case("erlang-c-3-agents", 0.6 / 60, 240.0, math.inf, 3, 40 * 3600, 4 * 3600, 12),
     # Erlang C, 120 agents at 92% load
-    Case("erlang-c-120-agents", 110 / 60, 60.0, math.inf, 120, 6 * 3600, 3600, 10),
+    Case("erlang-c-120-agents", 110 / 60, 60.0, math.inf, 120, 13 * 3600, 3600, 20),
     # Erlang A, 5 agents
     Case("erlang-a-5-agents", 4.5 / 180, 180.0, 180.0, 5, 30 * 3600, 2 * 3600, 10),
     # Erlang A, the contract config: 95 Erlangs on 100 agents

@@ -1,0 +1,42 @@
+"""Exact queueing theory for contact centres: Erlang B, C and A, M/M/n/K, Little's law.
+
+Pure functions of numbers (numpy/scipy only). Times are seconds, rates are per
+second, offered loads are Erlangs (rate * handle time). Everything stays exact
+and finite up to thousands of agents and thousands of Erlangs.
+"""
+
+from .erlang import (
+    ErlangAResult,
+    ErlangCResult,
+    erlang_a_agents,
+    erlang_a_metrics,
+    erlang_b,
+    erlang_c,
+    erlang_c_agents,
+    erlang_c_metrics,
+    erlang_c_service_level,
+    halfin_whitt_beta,
+    offered_load,
+    square_root_staffing,
+)
+from .little import littles_law_L, littles_law_W
+from .mmnk import MMNKResult, mmnk_metrics
+
+__all__ = [
+    "ErlangAResult",
+    "ErlangCResult",
+    "MMNKResult",
+    "erlang_a_agents",
+    "erlang_a_metrics",
+    "erlang_b",
+    "erlang_c",
+    "erlang_c_agents",
+    "erlang_c_metrics",
+    "erlang_c_service_level",
+    "halfin_whitt_beta",
+    "littles_law_L",
+    "littles_law_W",
+    "mmnk_metrics",
+    "offered_load",
+    "square_root_staffing",
+]
