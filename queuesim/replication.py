@@ -6,6 +6,7 @@ and the engine (which never computes a metric).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, Union
@@ -37,6 +38,8 @@ class ReplicationResult:
     summary: dict[str, float]
     calls: Optional[CallLog] = field(default=None, repr=False)
     runtime: float = 0.0
+    intervals: Optional[dict[str, list[float]]] = field(default=None, repr=False)
+    """Per-interval table (column name -> values, one per interval), when the scenario has intervals."""
 
     def to_record(self) -> dict[str, Any]:
         """A flat, JSON-friendly dictionary (no call log)."""
@@ -47,6 +50,33 @@ class ReplicationResult:
             "runtime": self.runtime,
             **self.summary,
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but the call log, as JSON-friendly data (see :meth:`from_dict`)."""
+        return {
+            "scenario": self.scenario,
+            "seed": self.seed,
+            "replication": self.replication,
+            "runtime": self.runtime,
+            "summary": dict(self.summary),
+            "intervals": None if self.intervals is None else {k: list(v) for k, v in self.intervals.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ReplicationResult":
+        """Rebuild a result written by :meth:`to_dict` (JSON null -> NaN in metrics)."""
+        summary = {k: (math.nan if v is None else float(v)) for k, v in data["summary"].items()}
+        intervals = data.get("intervals")
+        if intervals is not None:
+            intervals = {k: [math.nan if v is None else v for v in vals] for k, vals in intervals.items()}
+        return cls(
+            scenario=str(data["scenario"]),
+            seed=int(data["seed"]),
+            replication=int(data["replication"]),
+            summary=summary,
+            runtime=float(data.get("runtime", 0.0)),
+            intervals=intervals,
+        )
 
 
 def _as_scenario(model: Union[Scenario, "Experiment"]) -> Scenario:
