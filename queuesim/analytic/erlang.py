@@ -494,7 +494,7 @@ _MAX_CHUNK = 1 << 20
 
 
 def _queue_chunks(x: float, y: float, jp: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield (j, w_j = t_j / t_{j*}) in chunks of increasing j, covering the queue sums.
+    """Yield chunks (j, w_j = t_j / t_{j*}), each in increasing j, covering the queue sums.
 
     t_j = prod_{i=1..j} x/(y+i) is unimodal with its peak at j* = ``jp`` =
     max(0, floor(x - y)). Terms are generated outward from the peak (upward,
@@ -620,31 +620,37 @@ def erlang_a_metrics(
     Erlang B with every blocked call counted as abandoned); ``agents``: n >= 1;
     ``threshold``: service-level threshold t (s).
 
-    Method (birth-death chain with death rate min(k,n) mu + max(k-n,0) theta;
-    Palm 1943, Garnett, Mandelbaum & Reiman 2002, and Mandelbaum & Zeltyn,
-    "The M/M/n+G queue: summary of performance measures"). With
+    Method: the birth-death chain with death rate min(k,n) mu + max(k-n,0) theta
+    (Garnett, Mandelbaum & Reiman 2002; Mandelbaum & Zeltyn, "The M/M/n+G
+    queue: summary of performance measures", exponential-patience case). With
     x = lambda/theta, y = n mu/theta and t_j = prod_{i=1..j} x/(y+i)
     (so pi_{n+j} = pi_n t_j):
 
     * S = sum_j t_j = 1F1(1; y+1; x), M = sum_j j t_j; normalisation
       pi_n = B / (1 - B + B S) with B = Erlang B(a, n);
-    * p_wait = pi_n S; p_abandon = theta E[Q] / lambda = pi_n M / x;
+    * p_wait = pi_n S (PASTA); p_abandon = theta E[Q] / lambda = pi_n M / x;
       mean_wait = E[Q] / lambda (Little); p_abandon_given_wait = M / (x S);
-    * a tagged arrival with j callers ahead is answered after
-      V = sum_{i=0..j} Exp(n mu + i theta) unless its own patience ends first,
-      so P(answered | j) = E[exp(-theta V)] = y/(y+j+1) (telescoping),
-      E[W; answered | j] = y/(y+j+1) * sum_{i=1..j+1} 1/(n mu + i theta), and,
-      by exponential tilting, exp(-theta V') ~ Beta(y+1, j+1) for the tilted
-      V', so P(answered, W <= t | j) = y/(y+j+1) * I_{1-exp(-theta t)}(j+1, y+1)
-      (regularised incomplete beta, ``scipy.special.betainc``); this is the
-      exponential case of Mandelbaum-Zeltyn's P(W <= t, Sr);
+    * a tagged arrival with j callers ahead would be answered after
+      V = sum_{i=0..j} Exp(n mu + i theta) (FCFS; the callers ahead leave by
+      service or abandonment) and abandons if its own patience tau ~ Exp(theta)
+      ends first, so W = min(V, tau) and:
+      P(answered | j) = E[exp(-theta V)] = y/(y+j+1) (the product telescopes);
+      E[W; answered | j] = E[V exp(-theta V)] = y/(y+j+1) * sum_{i=1..j+1} 1/(n mu + i theta);
+      P(answered, W <= t | j) = E[exp(-theta V); V <= t] = y/(y+j+1) P(V' <= t),
+      where the exponentially tilted V' = sum_{i=1..j+1} Exp(n mu + i theta)
+      has exp(-theta V') ~ Beta(y+1, j+1) (equal Mellin transforms), hence
+      P(V' <= t) = I_{1-exp(-theta t)}(j+1, y+1), the regularised incomplete
+      beta function (``scipy.special.betainc``);
     * service_level = P(no wait) + pi_n sum_j t_j P(answered, W <= t | j);
-      asa = E[W; answered] / P(answered).
+      asa = E[W; answered] / P(answered), P(answered) = 1 - p_abandon.
 
-    The sums are evaluated in log space over a window around their largest
-    term with bounded tails (relative error < 1e-17 per sum), so thousands of
-    agents and Erlangs, and overloaded systems, are fine. Cost grows like
-    sqrt(max(x, y)) terms.
+    The sums run in log space over a window around their largest term (at
+    j = floor(x - y) when overloaded), with rigorous tail bounds: relative
+    error below 1e-17 per sum (absolute for the service level). The peak term
+    uses a Stirling-remainder form, so no large factorial or cancellation
+    appears; thousands of agents and Erlangs are fine. The window holds about
+    sqrt(x) terms when x > y, fewer otherwise: milliseconds for realistic
+    patience, seconds only for absurd ones (rate * patience ~ 1e11) in overload.
     """
     lam = _check_rate(rate)
     h = _check_positive_time(handle_time, "handle_time")
