@@ -13,8 +13,14 @@ column         dtype    meaning
 ``handle_time`` float64 time the agent spent on the call (NaN if not answered)
 ``patience``   float64  the caller's patience (inf for callers who never abandon)
 ``agent``      int64    id of the answering agent; -1 if not answered
-``outcome``    int8     an :data:`OUTCOMES` code: 0 answered, 1 abandoned
+``outcome``    int8     an :data:`OUTCOMES` code: 0 answered, 1 abandoned, 2 unserved
+``call_type``  int16    index into ``type_names``
+``caller``     int64    the caller (redial attempts share it); negative for the opening backlog
+``attempt``    int16    1 for a first call, 2 for the first redial, ...
 =============  =======  ===========================================================
+
+``unserved`` calls were never answered by callers who never abandon, because
+no agent was left on duty; their ``wait`` runs to the end of the simulation.
 
 ``CallLog.to_dataframe()`` gives a pandas DataFrame with ``outcome`` as text.
 """
@@ -30,12 +36,13 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["ANSWERED", "ABANDONED", "OUTCOMES", "CallLog"]
+__all__ = ["ANSWERED", "ABANDONED", "OUTCOMES", "UNSERVED", "CallLog"]
 
 ANSWERED = 0
 ABANDONED = 1
+UNSERVED = 2
 #: Outcome codes and their names, as written to files.
-OUTCOMES: dict[int, str] = {ANSWERED: "answered", ABANDONED: "abandoned"}
+OUTCOMES: dict[int, str] = {ANSWERED: "answered", ABANDONED: "abandoned", UNSERVED: "unserved"}
 
 
 @dataclass(frozen=True)
@@ -51,13 +58,17 @@ class CallLog:
     patience: np.ndarray
     agent: np.ndarray
     outcome: np.ndarray
+    call_type: np.ndarray
+    caller: np.ndarray
+    attempt: np.ndarray
+    type_names: tuple[str, ...] = ("all",)
 
     def __len__(self) -> int:
         return int(self.id.shape[0])
 
     @property
     def columns(self) -> list[str]:
-        return [f.name for f in fields(self)]
+        return [f.name for f in fields(self) if f.name != "type_names"]
 
     @property
     def answered(self) -> np.ndarray:
@@ -71,7 +82,7 @@ class CallLog:
 
     def select(self, mask: np.ndarray) -> "CallLog":
         """The calls where ``mask`` is true, as a new log."""
-        return CallLog(**{name: getattr(self, name)[mask] for name in self.columns})
+        return CallLog(**{name: getattr(self, name)[mask] for name in self.columns}, type_names=self.type_names)
 
     def to_dataframe(self) -> "pd.DataFrame":
         """A pandas DataFrame, one row per call, ``outcome`` as text."""
@@ -79,19 +90,19 @@ class CallLog:
 
         data = {name: getattr(self, name) for name in self.columns}
         codes = data.pop("outcome")
+        types = data.pop("call_type")
         frame = pd.DataFrame(data)
         frame["outcome"] = pd.Categorical.from_codes(
             codes.astype(np.int64), categories=[OUTCOMES[k] for k in sorted(OUTCOMES)]
         )
+        frame["call_type"] = pd.Categorical.from_codes(types.astype(np.int64), categories=list(self.type_names))
         return frame
 
     def to_csv(self, path: str | Path) -> None:
         """Write the log as CSV (outcome as text)."""
         self.to_dataframe().to_csv(path, index=False)
 
-    @classmethod
-    def empty(cls) -> "CallLog":
-        f = np.empty(0, dtype=np.float64)
-        i = np.empty(0, dtype=np.int64)
-        return cls(id=i, arrival=f, answer=f, end=f, wait=f, handle_time=f, patience=f,
-                   agent=i, outcome=np.empty(0, dtype=np.int8))
+    @property
+    def unserved(self) -> np.ndarray:
+        """Boolean mask of calls left unanswered when no agent remained."""
+        return self.outcome == UNSERVED

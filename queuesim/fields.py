@@ -12,9 +12,10 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
-from .units import UnitError, parse_duration, parse_rate
+from .units import UnitError, parse_clock, parse_duration, parse_rate
 
 __all__ = [
+    "ClockTime",
     "NonNegativeSeconds",
     "PositiveSeconds",
     "PositiveSecondsOrInf",
@@ -37,6 +38,13 @@ def _duration_or_inf(value: Any) -> float:
         return math.inf
     try:
         return parse_duration(value, allow_inf=True)
+    except UnitError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _clock(value: Any) -> float:
+    try:
+        return parse_clock(value)
     except UnitError as exc:
         raise ValueError(str(exc)) from None
 
@@ -97,3 +105,10 @@ NonNegativeRate = Annotated[float, BeforeValidator(_rate), Field(ge=0), WithJson
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 """A probability in [0, 1]."""
+
+_CLOCK_SCHEMA = {
+    "anyOf": [{"type": "number"}, {"type": "string"}],
+    "description": "time of day: 'HH:MM' (e.g. '07:30'), or a duration from midnight ('7.5h', seconds)",
+}
+ClockTime = Annotated[float, BeforeValidator(_clock), Field(ge=0), WithJsonSchema(_CLOCK_SCHEMA)]
+"""A time of day in seconds after midnight: ``"07:30"``, ``"7.5h"`` or ``27000``."""

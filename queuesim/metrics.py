@@ -24,13 +24,24 @@ import numpy as np
 
 from .calllog import CallLog
 
-__all__ = ["METRICS", "METRIC_DESCRIPTIONS", "overlap", "summarise"]
+__all__ = [
+    "CALLER_METRICS",
+    "INTERVAL_COLUMNS",
+    "METRICS",
+    "METRIC_DESCRIPTIONS",
+    "caller_metrics",
+    "interval_table",
+    "overlap",
+    "summarise",
+    "time_integral",
+]
 
 #: Metric names and their meaning/unit, in report order.
 METRIC_DESCRIPTIONS: dict[str, str] = {
     "offered": "calls arriving in the measured window (count)",
     "answered": "offered calls answered by an agent (count)",
     "abandoned": "offered calls that hung up before an answer (count)",
+    "unserved": "offered calls never answered because no agent was left on duty (count)",
     "abandonment_rate": "abandoned / offered (fraction)",
     "asa": "average speed of answer: mean wait of answered calls (s)",
     "mean_wait": "mean wait of all offered calls, answered or abandoned (s)",
@@ -44,6 +55,29 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
 }
 METRICS: tuple[str, ...] = tuple(METRIC_DESCRIPTIONS)
 
+#: Metrics about callers rather than attempts (reported when redials are on).
+CALLER_METRICS: dict[str, str] = {
+    "unique_callers": "distinct callers whose first call arrived in the window (count)",
+    "attempts_per_caller": "calls (first call and redials) per unique caller (calls)",
+    "eventually_served_rate": "share of unique callers answered at some attempt (fraction)",
+    "caller_abandonment_rate": "share of unique callers never answered (fraction)",
+}
+
+#: Columns of the per-interval table, in order.
+INTERVAL_COLUMNS: dict[str, str] = {
+    "interval_start": "start of the interval, seconds from the start of the day (s)",
+    "offered": "calls arriving in the interval (count)",
+    "answered": "of those, answered (count)",
+    "abandoned": "of those, abandoned (count)",
+    "abandonment_rate": "abandoned / offered (fraction)",
+    "asa": "mean wait of the answered ones (s)",
+    "mean_wait": "mean wait of all of them (s)",
+    "service_level": "answered within the threshold / offered (fraction)",
+    "occupancy": "busy agent time / on-duty agent time in the interval, overtime included (fraction)",
+    "agents": "mean agents on duty during the interval (agents)",
+    "mean_queue_length": "time-average callers on hold during the interval (callers)",
+}
+
 
 def overlap(starts: np.ndarray, ends: np.ndarray, window_start: float, window_end: float) -> float:
     """Total length (s) of the intervals ``[starts, ends)`` inside ``[window_start, window_end)``."""
@@ -52,6 +86,26 @@ def overlap(starts: np.ndarray, ends: np.ndarray, window_start: float, window_en
     lo = np.maximum(starts, window_start)
     hi = np.minimum(ends, window_end)
     return float(np.sum(np.clip(hi - lo, 0.0, None)))
+
+
+def time_integral(starts: np.ndarray, ends: np.ndarray, boundaries: np.ndarray) -> np.ndarray:
+    """Integral of N(t), the number of intervals ``[starts, ends)`` covering t, over each
+    ``[boundaries[k], boundaries[k+1])`` (seconds x count). ``ends`` may be ``inf``."""
+    boundaries = np.asarray(boundaries, dtype=np.float64)
+    if starts.size == 0:
+        return np.zeros(max(boundaries.size - 1, 0))
+    s = np.sort(np.asarray(starts, dtype=np.float64))
+    e = np.sort(np.asarray(ends, dtype=np.float64))
+    cum_s = np.concatenate(([0.0], np.cumsum(s)))
+    finite_e = e[np.isfinite(e)]
+    cum_e = np.concatenate(([0.0], np.cumsum(finite_e)))
+
+    def integral_to(t: np.ndarray) -> np.ndarray:
+        ns = np.searchsorted(s, t, side="left")
+        ne = np.searchsorted(finite_e, t, side="left")
+        return (t * ns - cum_s[ns]) - (t * ne - cum_e[ne])
+
+    return np.diff(integral_to(boundaries))
 
 
 def _mean(values: np.ndarray) -> float:
@@ -84,6 +138,7 @@ def summarise(
     answered = answered_all[counted]
     offered = int(counted.sum())
     n_answered = int(answered.sum())
+    n_unserved = int(np.count_nonzero(calls.unserved[counted]))
     within = int(np.count_nonzero(answered & (wait <= threshold)))
     not_at_once = int(np.count_nonzero((wait > 0) | ~answered))
     if offered:
@@ -93,8 +148,9 @@ def summarise(
     return {
         "offered": float(offered),
         "answered": float(n_answered),
-        "abandoned": float(offered - n_answered),
-        "abandonment_rate": (offered - n_answered) / offered if offered else math.nan,
+        "abandoned": float(offered - n_answered - n_unserved),
+        "unserved": float(n_unserved),
+        "abandonment_rate": (offered - n_answered - n_unserved) / offered if offered else math.nan,
         "asa": _mean(wait[answered]),
         "mean_wait": _mean(wait),
         "wait_p50": p50,
@@ -105,3 +161,70 @@ def summarise(
         "occupancy": busy / staffed_time if staffed_time > 0 else math.nan,
         "mean_queue_length": on_hold / length if length > 0 else math.nan,
     }
+
+
+def caller_metrics(calls: CallLog, *, window_start: float, window_end: float) -> dict[str, float]:
+    """Unique-caller view of redials: callers whose first call arrived in the window,
+    followed over all their attempts (see :data:`CALLER_METRICS`)."""
+    first = (calls.attempt == 1) & (calls.arrival >= window_start) & (calls.arrival < window_end)
+    ids = calls.caller[first]
+    n = int(ids.size)
+    if n == 0:
+        return {k: (0.0 if k == "unique_callers" else math.nan) for k in CALLER_METRICS}
+    mine = np.isin(calls.caller, ids)
+    attempts = int(np.count_nonzero(mine))
+    served = np.unique(calls.caller[mine & calls.answered]).size
+    return {
+        "unique_callers": float(n),
+        "attempts_per_caller": attempts / n,
+        "eventually_served_rate": served / n,
+        "caller_abandonment_rate": 1.0 - served / n,
+    }
+
+
+def interval_table(
+    calls: CallLog,
+    *,
+    boundaries: np.ndarray,
+    duty_starts: np.ndarray,
+    duty_ends: np.ndarray,
+    overtime: np.ndarray,
+    threshold: float,
+) -> dict[str, np.ndarray]:
+    """Per-interval metrics (see :data:`INTERVAL_COLUMNS`) for intervals between ``boundaries``.
+
+    ``duty_starts``/``duty_ends`` are the agents' duty periods (s; ends may be
+    inf) and ``overtime`` the engine's ``(agent, from, to)`` rows.
+    """
+    boundaries = np.asarray(boundaries, dtype=np.float64)
+    k = boundaries.size - 1
+    lengths = np.diff(boundaries)
+    slot = np.searchsorted(boundaries, calls.arrival, side="right") - 1
+    inside = (slot >= 0) & (slot < k)
+    slot, wait, answered = slot[inside], calls.wait[inside], calls.answered[inside]
+    abandoned = calls.abandoned[inside]
+    offered = np.bincount(slot, minlength=k).astype(np.float64)
+    n_answered = np.bincount(slot, weights=answered, minlength=k)
+    n_abandoned = np.bincount(slot, weights=abandoned, minlength=k)
+    within = np.bincount(slot, weights=answered & (wait <= threshold), minlength=k)
+    wait_answered = np.bincount(slot, weights=np.where(answered, wait, 0.0), minlength=k)
+    wait_all = np.bincount(slot, weights=np.where(np.isfinite(wait), wait, 0.0), minlength=k)
+    ans = calls.answered
+    busy = time_integral(calls.answer[ans], calls.end[ans], boundaries)
+    on_hold = time_integral(calls.arrival, calls.arrival + calls.wait, boundaries)
+    duty = time_integral(duty_starts, duty_ends, boundaries)
+    extra = time_integral(overtime[:, 1], overtime[:, 2], boundaries) if overtime.size else np.zeros(k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "interval_start": boundaries[:-1].copy(),
+            "offered": offered,
+            "answered": n_answered,
+            "abandoned": n_abandoned,
+            "abandonment_rate": np.where(offered > 0, n_abandoned / offered, np.nan),
+            "asa": np.where(n_answered > 0, wait_answered / n_answered, np.nan),
+            "mean_wait": np.where(offered > 0, wait_all / offered, np.nan),
+            "service_level": np.where(offered > 0, within / offered, np.nan),
+            "occupancy": np.where(duty + extra > 0, busy / (duty + extra), np.nan),
+            "agents": duty / lengths,
+            "mean_queue_length": on_hold / lengths,
+        }

@@ -11,16 +11,21 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional, Union
 
+import numpy as np
+
 from .calllog import CallLog
 from .engine import simulate_calls
-from .metrics import summarise
+from .metrics import caller_metrics, interval_table, summarise, time_integral
 from .rng import RandomStreams
 from .scenario import Scenario
 
 if TYPE_CHECKING:  # pragma: no cover
     from .experiment.spec import Experiment
 
-__all__ = ["ReplicationResult", "simulate"]
+__all__ = ["TYPE_METRICS", "ReplicationResult", "simulate"]
+
+#: Metrics also reported per call type, as ``metric[type]``, when a scenario has several types.
+TYPE_METRICS = ("offered", "answered", "abandoned", "abandonment_rate", "asa", "mean_wait", "service_level", "wait_p90")
 
 
 @dataclass(frozen=True)
@@ -114,15 +119,49 @@ def simulate(
         seed = int(getattr(model, "seed", 0))
     streams = RandomStreams(seed, replication)
     started = time.perf_counter()
-    calls = simulate_calls(scenario, streams)
+    output = simulate_calls(scenario, streams)
     runtime = time.perf_counter() - started
+    calls = output.calls
+    horizon = float(scenario.horizon)  # type: ignore[arg-type]
+    window = np.array([scenario.warmup, horizon])
+
+    periods = [p for agent in scenario.duty_periods() for p in agent]
+    duty_starts = np.array([p[0] for p in periods], dtype=np.float64)
+    duty_ends = np.array([p[1] for p in periods], dtype=np.float64)
+    overtime = output.overtime
+    staffed = float(time_integral(duty_starts, duty_ends, window)[0])
+    if overtime.size:
+        staffed += float(time_integral(overtime[:, 1], overtime[:, 2], window)[0])
+    threshold = scenario.service_level_threshold
+
     summary = summarise(
-        calls,
-        window_start=scenario.warmup,
-        window_end=scenario.horizon,
-        staffed_time=scenario.agents * (scenario.horizon - scenario.warmup),
-        threshold=scenario.service_level_threshold,
+        calls, window_start=scenario.warmup, window_end=horizon, staffed_time=staffed, threshold=threshold
     )
+    summary["overtime"] = float(np.sum(overtime[:, 2] - overtime[:, 1])) if overtime.size else 0.0
+    if scenario.redial is not None:
+        summary.update(caller_metrics(calls, window_start=scenario.warmup, window_end=horizon))
+    names = scenario.type_names()
+    if len(names) > 1:
+        for k, type_name in enumerate(names):
+            part = summarise(
+                calls.select(calls.call_type == k),
+                window_start=scenario.warmup, window_end=horizon, staffed_time=0.0, threshold=threshold,
+            )
+            for metric in TYPE_METRICS:
+                summary[f"{metric}[{type_name}]"] = part[metric]
+
+    step = scenario.interval_length()
+    first = min(rf.grid[0] for rf in scenario.rate_functions())
+    if periods:
+        first = min(first, float(duty_starts.min()))
+    first = step * np.floor(first / step)
+    n_intervals = max(int(np.ceil((horizon - first) / step - 1e-9)), 1)
+    boundaries = first + step * np.arange(n_intervals + 1)
+    table = interval_table(
+        calls, boundaries=boundaries, duty_starts=duty_starts, duty_ends=duty_ends,
+        overtime=overtime, threshold=threshold,
+    )
+    intervals = {name: column.tolist() for name, column in table.items()}
     return ReplicationResult(
         scenario=scenario.name,
         seed=streams.seed,
@@ -130,4 +169,5 @@ def simulate(
         summary=summary,
         calls=calls if keep_calls else None,
         runtime=runtime,
+        intervals=intervals,
     )

@@ -1,11 +1,11 @@
 """The model as plain, validated data.
 
 A :class:`Scenario` says everything the engine needs to simulate one
-contact-centre configuration: demand, staffing, callers' behaviour, the
-horizon. It is a frozen pydantic model, so it is validated once (from YAML or
-from Python) and can be hashed, compared, copied with changes and pickled to
-worker processes. All times are seconds and all rates are per second once
-validated; inputs may carry units (``"4min"``, ``"95/min"``).
+contact-centre configuration: demand over the day, call types, staffing,
+callers' behaviour. It is a frozen pydantic model, validated once (from YAML
+or from Python), hashable, picklable to worker processes. Once validated,
+all times are seconds (time 0 is the start of the day) and all rates per
+second; inputs may carry units (``"4min"``, ``"95/min"``, ``"07:30"``).
 
 >>> s = Scenario(horizon="8h", arrivals={"rate": "95/min"},
 ...              handle_time={"distribution": "exponential", "mean": "1min"},
@@ -17,74 +17,465 @@ validated; inputs may carry units (``"4min"``, ``"95/min"``).
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from pathlib import Path
+from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .distributions import Distribution
-from .fields import NonNegativeSeconds, PositiveRate, PositiveSeconds
+from .fields import ClockTime, NonNegativeSeconds, PositiveRate, PositiveSeconds, Probability
+from .profile import RateFunction, read_profile_csv
 
-__all__ = ["Arrivals", "Scenario"]
+__all__ = ["Arrivals", "CallType", "Redial", "Scenario", "Shift", "ShiftBreak", "Staffing"]
+
+DAY = 86400.0
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Arrivals(_Model):
-    """How calls arrive: a Poisson process at a constant ``rate`` (calls per second;
-    write ``"95/min"`` or ``"5700/h"``)."""
+def _infinite_to_none(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in {"inf", "infinite", "infinity", "never"}:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isinf(value) and value > 0:
+        return None
+    return value
 
-    rate: PositiveRate = Field(description="arrival rate of calls (Poisson), e.g. '95/min'")
+
+def _check_interval(interval: float) -> None:
+    if abs(DAY / interval - round(DAY / interval)) > 1e-9:
+        raise ValueError(
+            f"interval {interval:g} s does not divide the 24-hour day; use e.g. 15min, 30min or 60min"
+        )
+
+
+class Arrivals(_Model):
+    """How calls arrive: a Poisson process, constant or with an intraday profile.
+
+    Give exactly one of ``rate`` (constant), ``calls`` (expected calls per
+    interval, inline) or ``file`` (a CSV profile, see :mod:`queuesim.profile`).
+    """
+
+    rate: Optional[PositiveRate] = Field(None, description="constant arrival rate, e.g. '95/min'")
+    interval: Optional[PositiveSeconds] = Field(
+        None, description="length of a profile interval (must divide 24 h), e.g. '30min'"
+    )
+    start: Optional[ClockTime] = Field(
+        None, description="start of the first profile interval, e.g. '07:00' (default 00:00, or the CSV's first row)"
+    )
+    calls: Optional[tuple[float, ...]] = Field(
+        None, description="expected calls in each interval, in order (a profile)"
+    )
+    file: Optional[str] = Field(
+        None, description="CSV profile: interval_start,calls or date,interval_start,calls (relative to the config)"
+    )
+    days: Optional[tuple[Weekday, ...]] = Field(
+        None, description="with a dated CSV: average only these weekdays, e.g. [sun, mon, tue, wed, thu]"
+    )
+    dispersion: float = Field(
+        0.0, ge=0.0, le=10.0, allow_inf_nan=False,
+        description="coefficient of variation of a random daily level (gamma multiplier, mean 1); 0 = plain Poisson",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_file(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or data.get("file") is None or data.get("calls") is not None:
+            return data
+        if data.get("interval") is None:
+            return data  # reported by the after-validator
+        from .fields import _duration
+
+        interval = _duration(data["interval"])
+        if interval <= 0:
+            return data
+        base = (info.context or {}).get("base_dir") if info is not None else None
+        path = Path(str(data["file"]))
+        if not path.is_absolute():
+            path = Path(base or ".") / path
+        start, calls, _ = read_profile_csv(path, interval, data.get("days"))
+        out = dict(data)
+        out["calls"] = tuple(calls)
+        out.setdefault("start", start)
+        if out.get("start") is None:
+            out["start"] = start
+        return out
+
+    @field_validator("calls")
+    @classmethod
+    def _calls_valid(cls, value: Optional[tuple[float, ...]]) -> Optional[tuple[float, ...]]:
+        if value is None:
+            return value
+        if len(value) == 0:
+            raise ValueError("calls: give at least one interval")
+        for k, c in enumerate(value):
+            if not math.isfinite(c) or c < 0:
+                raise ValueError(f"calls[{k}] = {c!r}: expected calls must be finite and >= 0")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Arrivals":
+        given = [k for k in ("rate", "calls") if getattr(self, k) is not None]
+        if self.file is not None and "calls" not in given:
+            given.append("file")
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'rate' (constant) or 'calls' / 'file' (a profile per interval)")
+        if self.calls is not None:
+            if self.interval is None:
+                raise ValueError("a profile ('calls' or 'file') needs 'interval', e.g. interval: 30min")
+            _check_interval(self.interval)
+        return self
+
+    def rate_function(self, horizon: float) -> RateFunction:
+        """The arrival rate over ``[0, horizon)`` as a piecewise-constant function."""
+        if self.rate is not None:
+            return RateFunction.constant(self.rate, 0.0, horizon)
+        assert self.calls is not None and self.interval is not None
+        start = self.start or 0.0
+        grid = [start + k * self.interval for k in range(len(self.calls) + 1)]
+        rates = [c / self.interval for c in self.calls]
+        # cut at the horizon
+        keep_grid, keep_rates = [grid[0]], []
+        for k, rate in enumerate(rates):
+            if grid[k] >= horizon:
+                break
+            keep_rates.append(rate)
+            keep_grid.append(min(grid[k + 1], horizon))
+        if not keep_rates:
+            return RateFunction.constant(0.0, 0.0, horizon)
+        return RateFunction.build(keep_grid, keep_rates)
+
+    def end(self) -> Optional[float]:
+        """End of the profile (s), or None for a constant rate."""
+        if self.calls is None or self.interval is None:
+            return None
+        return (self.start or 0.0) + len(self.calls) * self.interval
+
+
+class CallType(_Model):
+    """A kind of call with its own share of arrivals (or own profile), handle time and patience.
+
+    ``handle_time`` and ``patience`` default to the scenario's top-level ones.
+    """
+
+    name: str = Field(min_length=1, max_length=64, description="call type name, e.g. 'billing'")
+    share: Optional[Probability] = Field(None, description="share of the scenario's arrivals (shares sum to 1)")
+    arrivals: Optional[Arrivals] = Field(None, description="this type's own arrival process (instead of a share)")
+    handle_time: Optional[Distribution] = Field(None, description="handle time of this type")
+    patience: Optional[Distribution] = Field(None, description="patience of this type; 'inf' never abandons")
+    patience_infinite: bool = Field(False, exclude=True, description="internal: patience given as 'inf'")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inf(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "patience" in data and data["patience"] is not None:
+            if _infinite_to_none(data["patience"]) is None:
+                data = dict(data)
+                data["patience"] = None
+                data["patience_infinite"] = True
+        return data
+
+
+class Staffing(_Model):
+    """Agents on duty per interval, e.g. ``{interval: 30min, start: '07:00', agents: [4, 6, 8]}``.
+
+    Outside the listed intervals no agent is on duty, except that the last
+    interval's agents stay until every call that arrived has an outcome.
+    """
+
+    interval: PositiveSeconds = Field(description="length of each staffing interval, e.g. '30min'")
+    start: ClockTime = Field(0.0, description="start of the first interval, e.g. '07:00'")
+    agents: tuple[int, ...] = Field(min_length=1, description="agents scheduled in each interval")
+
+    @field_validator("agents")
+    @classmethod
+    def _non_negative(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        for k, n in enumerate(value):
+            if n < 0 or n > 1_000_000:
+                raise ValueError(f"agents[{k}] = {n}: must be between 0 and 1,000,000")
+        return value
+
+    @model_validator(mode="after")
+    def _interval_divides_day(self) -> "Staffing":
+        _check_interval(self.interval)
+        return self
+
+
+class ShiftBreak(_Model):
+    """An unpaid break: ``start`` is measured from the start of the shift."""
+
+    start: NonNegativeSeconds = Field(description="time after the shift starts, e.g. '4h'")
+    length: PositiveSeconds = Field(description="length of the break, e.g. '30min'")
+
+
+class Shift(_Model):
+    """``count`` agents working from ``start`` for ``length``, minus breaks."""
+
+    name: Optional[str] = Field(None, description="shift name used in reports")
+    start: ClockTime = Field(description="start time, e.g. '07:00'")
+    length: PositiveSeconds = Field(description="paid + unpaid length, e.g. '8h'")
+    count: int = Field(ge=0, le=1_000_000, description="agents working this shift")
+    breaks: tuple[ShiftBreak, ...] = Field((), description="unpaid breaks within the shift")
+
+    @model_validator(mode="after")
+    def _breaks_inside(self) -> "Shift":
+        last = 0.0
+        for k, brk in enumerate(sorted(self.breaks, key=lambda b: b.start)):
+            if brk.start < last:
+                raise ValueError(f"breaks[{k}] overlaps the previous break")
+            if brk.start + brk.length > self.length:
+                raise ValueError(
+                    f"breaks[{k}] (start {brk.start:g} s, length {brk.length:g} s) ends after the shift ({self.length:g} s)"
+                )
+            last = brk.start + brk.length
+        return self
+
+    def duty(self) -> list[tuple[float, float]]:
+        """Working periods ``(start, end)`` in seconds from midnight."""
+        periods, t = [], self.start
+        for brk in sorted(self.breaks, key=lambda b: b.start):
+            if self.start + brk.start > t:
+                periods.append((t, self.start + brk.start))
+            t = self.start + brk.start + brk.length
+        if self.start + self.length > t:
+            periods.append((t, self.start + self.length))
+        return periods
+
+
+class Redial(_Model):
+    """Abandoned callers who call again.
+
+    After abandoning, a caller calls again with ``probability`` after a
+    ``delay``, up to ``max_attempts`` attempts in all (the first call
+    included). Each attempt has a fresh patience; the handle time is the
+    caller's own (same problem).
+    """
+
+    probability: Probability = Field(description="chance that an abandoned caller calls again")
+    delay: Distribution = Field(description="time from hanging up to calling again")
+    max_attempts: int = Field(3, ge=1, le=50, description="attempts in all, the first call included")
 
 
 class Scenario(_Model):
     """One contact-centre configuration to simulate.
 
-    Calls arrive over ``[0, horizon)``; after the horizon no new call arrives and
-    the simulation runs until every call has an outcome. Calls arriving before
-    ``warmup`` are simulated but not counted in the metrics, and time averages
-    (occupancy, queue length) cover the measured window ``[warmup, horizon)``.
+    Calls arrive over ``[0, horizon)`` (time 0 is the start of the day); after
+    the horizon no new call arrives and the run continues until every call has
+    an outcome. Calls arriving before ``warmup`` are simulated but not counted,
+    and time averages (occupancy, queue length) cover ``[warmup, horizon)``.
     """
 
     name: str = Field("scenario", min_length=1, description="scenario name used in tables and files")
-    horizon: PositiveSeconds = Field(description="length of the arrival period, e.g. '8h'")
+    horizon: Optional[PositiveSeconds] = Field(
+        None, description="end of the arrival period, e.g. '8h' (default: end of the arrival profile)"
+    )
     warmup: NonNegativeSeconds = Field(
         0.0, description="initial period whose arrivals are simulated but not counted, e.g. '30min'"
     )
     service_level_threshold: NonNegativeSeconds = Field(
         20.0, description="answer-time threshold T of the service level (share answered within T)"
     )
-    arrivals: Arrivals = Field(description="arrival process")
-    handle_time: Distribution = Field(description="handle time distribution (talk + hold + wrap-up)")
-    patience: Optional[Distribution] = Field(
-        None, description="patience distribution; omit or 'inf' for callers who never abandon"
+    report_interval: Optional[PositiveSeconds] = Field(
+        None, description="length of the intervals of the per-interval table (default: the profile's or 30min)"
     )
-    agents: int = Field(ge=1, le=1_000_000, description="number of identical agents on duty")
+    arrivals: Optional[Arrivals] = Field(None, description="arrival process (all call types together)")
+    call_types: Optional[tuple[CallType, ...]] = Field(
+        None, description="call types with shares or own profiles; default: one type"
+    )
+    handle_time: Optional[Distribution] = Field(None, description="handle time (talk + hold + wrap-up)")
+    patience: Optional[Distribution] = Field(
+        None, description="patience; omit or 'inf' for callers who never abandon"
+    )
+    agents: Optional[int] = Field(None, ge=1, le=1_000_000, description="agents on duty all day (constant)")
+    staffing: Optional[Staffing] = Field(None, description="agents on duty per interval")
+    shifts: Optional[tuple[Shift, ...]] = Field(None, description="shifts with start, length, count and breaks")
+    shrinkage: float = Field(
+        0.0, ge=0.0, lt=1.0, allow_inf_nan=False,
+        description="share of scheduled agents unavailable (meetings, absence): on duty = round(scheduled x (1 - shrinkage))",
+    )
+    redial: Optional[Redial] = Field(None, description="abandoned callers calling again")
+    backlog: int = Field(0, ge=0, le=10_000_000, description="callers already waiting when the day starts")
 
     @field_validator("patience", mode="before")
     @classmethod
     def _infinite_patience(cls, value: Any) -> Any:
-        if value is None:
-            return None
-        if isinstance(value, str) and value.strip().lower() in {"inf", "infinite", "infinity", "never"}:
-            return None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isinf(value) and value > 0:
-            return None
-        return value
+        return None if value is None else _infinite_to_none(value)
 
     @model_validator(mode="after")
-    def _warmup_inside_horizon(self) -> "Scenario":
-        if self.warmup >= self.horizon:
+    def _consistent(self) -> "Scenario":
+        # arrivals: top level, or per type
+        types = self.call_types or ()
+        own = [t for t in types if t.arrivals is not None]
+        if self.arrivals is None and not own:
+            raise ValueError("arrivals: required key is missing (or give every call type its own 'arrivals')")
+        if own and (self.arrivals is not None or len(own) != len(types)):
+            raise ValueError("call_types: either every type has its own 'arrivals' (and no top-level arrivals), or none has")
+        if types:
+            names = [t.name for t in types]
+            if len(set(names)) != len(names):
+                raise ValueError(f"call_types: names must be unique, got {names}")
+            if not own:
+                missing = [t.name for t in types if t.share is None]
+                if missing:
+                    raise ValueError(f"call_types: give every type a 'share' (missing for {', '.join(missing)})")
+                total = sum(t.share or 0.0 for t in types)
+                if abs(total - 1.0) > 1e-6:
+                    raise ValueError(f"call_types: shares must sum to 1, they sum to {total:.6g}")
+            for t in types:
+                if t.handle_time is None and self.handle_time is None:
+                    raise ValueError(f"call_types: type {t.name!r} has no handle_time and there is no top-level one")
+        elif self.handle_time is None:
+            raise ValueError("handle_time: required key is missing")
+        # staffing: exactly one way
+        ways = [k for k in ("agents", "staffing", "shifts") if getattr(self, k) is not None]
+        if not ways:
+            raise ValueError("agents: required key is missing (or give 'staffing' per interval, or 'shifts')")
+        if len(ways) > 1:
             raise ValueError(
-                f"warmup ({self.warmup:g} s) must be shorter than horizon ({self.horizon:g} s)"
+                f"give only one of 'agents' (constant), 'staffing' (per interval) or 'shifts'; got {', '.join(ways)}"
             )
+        if self.shifts is not None and not self.shifts:
+            raise ValueError("shifts: give at least one shift")
+        # horizon
+        if self.horizon is None:
+            ends = [a.end() for a in self._arrival_blocks()]
+            if any(e is None for e in ends):
+                raise ValueError("horizon: required key is missing (needed with a constant arrival rate)")
+            object.__setattr__(self, "horizon", float(max(e for e in ends if e is not None)))
+        if self.warmup >= self.horizon:
+            raise ValueError(f"warmup ({self.warmup:g} s) must be shorter than horizon ({self.horizon:g} s)")
         return self
 
+    # -- derived views used by the engine and metrics -------------------------
+    def _arrival_blocks(self) -> list[Arrivals]:
+        if self.arrivals is not None:
+            return [self.arrivals]
+        return [t.arrivals for t in (self.call_types or ()) if t.arrivals is not None]
+
+    def type_names(self) -> list[str]:
+        """Call type names (one type called ``'all'`` when none are given)."""
+        return [t.name for t in self.call_types] if self.call_types else ["all"]
+
+    def type_handle_times(self) -> list[Distribution]:
+        if not self.call_types:
+            assert self.handle_time is not None
+            return [self.handle_time]
+        return [t.handle_time or self.handle_time for t in self.call_types]  # type: ignore[misc]
+
+    def type_patience(self) -> list[Optional[Distribution]]:
+        if not self.call_types:
+            return [self.patience]
+        return [None if t.patience_infinite else (t.patience or self.patience) for t in self.call_types]
+
+    def rate_functions(self) -> list[RateFunction]:
+        """Arrival rate of each call type over ``[0, horizon)``."""
+        assert self.horizon is not None
+        if self.arrivals is not None:
+            total = self.arrivals.rate_function(self.horizon)
+            if not self.call_types:
+                return [total]
+            return [total.scaled(t.share or 0.0) for t in self.call_types]
+        return [t.arrivals.rate_function(self.horizon) for t in self.call_types or ()]  # type: ignore[union-attr]
+
+    def dispersion(self) -> float:
+        """CV of the daily level multiplier (the top-level arrivals', or the first type's)."""
+        blocks = self._arrival_blocks()
+        return blocks[0].dispersion if blocks else 0.0
+
+    def interval_length(self) -> float:
+        """Length of the per-interval table's intervals (s)."""
+        if self.report_interval is not None:
+            return self.report_interval
+        for block in self._arrival_blocks():
+            if block.interval is not None:
+                return block.interval
+        if self.staffing is not None:
+            return self.staffing.interval
+        return 1800.0
+
+    def duty_periods(self) -> list[list[tuple[float, float]]]:
+        """Working periods of each agent, ``[(start, end), ...]`` in seconds.
+
+        ``end`` is ``inf`` for agents who stay until every call has an outcome:
+        constant staffing, and the agents of the last staffing interval or of
+        shifts that end at or after the horizon. Shrinkage is applied here.
+        """
+        keep = 1.0 - self.shrinkage
+
+        def rounded(n: int) -> int:
+            return int(math.floor(n * keep + 0.5))
+
+        assert self.horizon is not None
+        horizon = self.horizon
+        if self.agents is not None:
+            return [[(0.0, math.inf)] for _ in range(max(rounded(self.agents), 0))]
+        if self.staffing is not None:
+            st = self.staffing
+            counts = [rounded(n) for n in st.agents]
+            agents: list[list[tuple[float, float]]] = [[] for _ in range(max(counts, default=0))]
+            last = len(counts) - 1
+            for j in range(len(agents)):
+                k = 0
+                while k < len(counts):
+                    if counts[k] > j:
+                        begin = k
+                        while k < len(counts) and counts[k] > j:
+                            k += 1
+                        end = st.start + k * st.interval
+                        if k - 1 == last or end >= horizon:
+                            end = math.inf
+                        agents[j].append((st.start + begin * st.interval, end))
+                    else:
+                        k += 1
+            return agents
+        out: list[list[tuple[float, float]]] = []
+        for shift in self.shifts or ():
+            periods = [(a, math.inf if b >= horizon else b) for a, b in shift.duty()]
+            out.extend([list(periods) for _ in range(rounded(shift.count))])
+        return out
+
+    # -- summaries ------------------------------------------------------------
     def offered_load(self) -> float:
-        """Offered load in Erlangs: arrival rate x mean handle time."""
-        return self.arrivals.rate * self.handle_time.expectation()
+        """Mean offered load in Erlangs over the arrival period (rate x mean handle time)."""
+        assert self.horizon is not None
+        work = sum(
+            rf.total() * h.expectation() for rf, h in zip(self.rate_functions(), self.type_handle_times())
+        )
+        start = min(rf.grid[0] for rf in self.rate_functions())
+        return work / (self.horizon - start) if self.horizon > start else 0.0
 
     def expected_arrivals(self) -> float:
-        """Expected number of arrivals over the horizon."""
-        return self.arrivals.rate * self.horizon
+        """Expected number of arrivals over the horizon (backlog excluded)."""
+        return sum(rf.total() for rf in self.rate_functions())
+
+    def constant_agents(self) -> Optional[int]:
+        """The number of agents if it never changes, else None."""
+        periods = self.duty_periods()
+        if all(p == [(0.0, math.inf)] for p in periods):
+            return len(periods)
+        return None
+
+    def warnings(self) -> list[str]:
+        """Things that are valid but probably not meant (printed by the CLI)."""
+        out: list[str] = []
+        periods = [p for agent in self.duty_periods() for p in agent]
+        interval = self.interval_length()
+        assert self.horizon is not None
+        uncovered = []
+        k = 0
+        rfs = self.rate_functions()
+        while k * interval < self.horizon:
+            a, b = k * interval, min((k + 1) * interval, self.horizon)
+            expected = sum(rf.expected_in(a, b) for rf in rfs)
+            covered = any(s < b and e > a for s, e in periods)
+            if expected > 0 and not covered:
+                uncovered.append(a)
+            k += 1
+        if uncovered:
+            from .units import format_clock
+
+            shown = ", ".join(format_clock(a) for a in uncovered[:6]) + (" ..." if len(uncovered) > 6 else "")
+            out.append(f"{self.name}: no agent is on duty in {len(uncovered)} interval(s) with arrivals (starting {shown})")
+        return out

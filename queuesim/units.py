@@ -26,7 +26,9 @@ from typing import Any
 __all__ = [
     "DURATION_UNITS",
     "UnitError",
+    "format_clock",
     "format_duration",
+    "parse_clock",
     "parse_duration",
     "parse_rate",
 ]
@@ -137,6 +139,40 @@ def parse_rate(value: Any) -> float:
     if math.isinf(rate):
         raise UnitError(f"a rate must be finite (got {value!r})")
     return rate
+
+
+_CLOCK_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d*)?))?\s*$")
+
+
+def parse_clock(value: Any) -> float:
+    """Return a time of day in seconds after midnight.
+
+    ``value`` is a clock time ``"HH:MM"`` or ``"HH:MM:SS"`` (``"07:30"`` ->
+    27000.0, ``"24:00"`` allowed as the end of the day), or any duration that
+    :func:`parse_duration` accepts (``"7.5h"``, ``27000``).
+    """
+    if isinstance(value, str):
+        match = _CLOCK_RE.match(value)
+        if match:
+            hours, minutes, seconds = match.groups()
+            h, m, s = int(hours), int(minutes), float(seconds or 0)
+            if m >= 60 or s >= 60 or h > 24 or (h == 24 and (m or s)):
+                raise UnitError(f"invalid clock time {value!r}; expected HH:MM between 00:00 and 24:00")
+            return h * 3600.0 + m * 60.0 + s
+    try:
+        return parse_duration(value)
+    except UnitError:
+        raise UnitError(
+            f"expected a clock time such as '07:30' or a duration from midnight such as '7.5h', got {value!r}"
+        ) from None
+
+
+def format_clock(seconds: float) -> str:
+    """Seconds after midnight as ``"HH:MM"`` (days roll past 24:00: ``"25:30"``)."""
+    if not math.isfinite(seconds):
+        return "--:--"
+    minutes = int(round(seconds / 60.0))
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def format_duration(seconds: float) -> str:

@@ -5,14 +5,13 @@ The engine knows nothing about YAML, files, printing or plotting.
 
 from __future__ import annotations
 
-from ..calllog import CallLog
 from ..rng import RandomStreams
 from ..scenario import Scenario
-from .centre import ContactCentre
+from .centre import ContactCentre, EngineOutput
 
-__all__ = ["ContactCentre", "simulate_calls"]
+__all__ = ["ContactCentre", "EngineOutput", "simulate_calls"]
 
 
-def simulate_calls(scenario: Scenario, streams: RandomStreams) -> CallLog:
-    """Simulate one replication of ``scenario`` and return its call log."""
+def simulate_calls(scenario: Scenario, streams: RandomStreams) -> EngineOutput:
+    """Simulate one replication of ``scenario``; return its call log and agent records."""
     return ContactCentre(scenario, streams).run()

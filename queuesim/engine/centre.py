@@ -5,150 +5,427 @@ Design (why it is fast and still exact):
 * SimPy is the event scheduler. Instead of one generator process per call
   (the idiomatic SimPy style, which allocates a process, a resource request
   and a condition event per call), each event is a plain ``Timeout`` with a
-  callback: one for each arrival and one for each service completion.
-* Caller attributes (handle time, patience) are drawn in blocks when the
-  caller arrives, each purpose from its own stream, so caller ``i`` has the
-  same attributes in every scenario of an experiment (common random numbers).
-* Abandonment is *lazy*: a waiting caller's patience never schedules an event.
-  When an agent becomes free, callers at the head of the queue whose patience
-  ran out (``arrival + patience < now``) are discarded as abandoned at
-  ``arrival + patience``. For a FCFS queue this gives exactly the same
-  outcomes as scheduling every abandonment, at no cost for callers who are
-  answered.
+  callback: one per arrival and one per service completion. Features add
+  events only when a scenario uses them (shift changes, abandonment timers
+  for redials).
+* Caller attributes (call type, handle time, patience, redial draws) are
+  drawn in blocks when callers arrive, each purpose from its own stream, so
+  caller ``i`` has the same attributes in every scenario of an experiment
+  (common random numbers).
+* Abandonment is *lazy* unless something must happen at the moment a caller
+  hangs up (a redial): callers at the head of the queue whose patience ran
+  out (``arrival + patience < now``) are discarded, as abandoned at
+  ``arrival + patience``, when an agent reaches them. For a FCFS queue this
+  gives exactly the outcomes of scheduling every abandonment.
 * Nothing is sampled while the simulation runs: time averages (occupancy,
   queue length) are computed afterwards from the call log.
 
 The engine takes a validated :class:`~queuesim.scenario.Scenario` and
-:class:`~queuesim.rng.RandomStreams` and returns a
-:class:`~queuesim.calllog.CallLog`. It reads no files and prints nothing.
+:class:`~queuesim.rng.RandomStreams` and returns an :class:`EngineOutput`.
+It reads no files and prints nothing.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Iterator
+from dataclasses import dataclass
+from typing import Iterator, Optional
 
 import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from ..calllog import ABANDONED, ANSWERED, CallLog
+from ..calllog import ABANDONED, ANSWERED, UNSERVED, CallLog
 from ..rng import RandomStreams
 from ..scenario import Scenario
-from .arrivals import BLOCK, poisson_arrival_blocks
+from .arrivals import BLOCK, arrival_blocks, total_rate
 
-__all__ = ["ContactCentre"]
+__all__ = ["ContactCentre", "EngineOutput"]
+
+
+@dataclass(frozen=True)
+class EngineOutput:
+    """What one replication produced.
+
+    ``overtime`` has one row per agent who worked past the end of a duty
+    period: ``(agent, period_end, finished)`` in seconds. ``daily_level`` is
+    the random demand multiplier of the day (1.0 without over-dispersion).
+    """
+
+    calls: CallLog
+    overtime: np.ndarray
+    daily_level: float
+
+
+class _Pool:
+    """Values of one purpose drawn ``BLOCK`` at a time and handed out in order."""
+
+    __slots__ = ("dist", "rng", "buffer", "pos")
+
+    def __init__(self, dist, rng: np.random.Generator) -> None:
+        self.dist, self.rng = dist, rng
+        self.buffer = np.empty(0)
+        self.pos = 0
+
+    def take(self, m: int) -> np.ndarray:
+        while self.buffer.size - self.pos < m:
+            need = m - (self.buffer.size - self.pos)
+            blocks = -(-need // BLOCK)
+            fresh = self.dist.sample(self.rng, blocks * BLOCK)
+            self.buffer = np.concatenate((self.buffer[self.pos :], fresh))
+            self.pos = 0
+        out = self.buffer[self.pos : self.pos + m]
+        self.pos += m
+        return out
 
 
 class ContactCentre:
     """One replication of a scenario, simulated on a SimPy environment.
 
-    Use :meth:`run` once; it returns the call log.
+    Use :meth:`run` once; it returns the engine output.
     """
 
     def __init__(self, scenario: Scenario, streams: RandomStreams) -> None:
         self.scenario = scenario
         self.streams = streams
         self.env = simpy.Environment()
-        # Per-call columns, filled as callers arrive (Python lists are the
-        # fastest thing to index and append to from the hot path).
+        self.horizon: float = float(scenario.horizon)  # type: ignore[arg-type]
+        n_types = len(scenario.type_names())
+        self.n_types = n_types
+
+        # demand: per-type rates, scaled by a random daily level
+        rates = scenario.rate_functions()
+        self.daily_level = 1.0
+        cv = scenario.dispersion()
+        if cv > 0:
+            shape = 1.0 / (cv * cv)
+            self.daily_level = float(streams["daily_level"].gamma(shape, 1.0 / shape))
+            rates = [r.scaled(self.daily_level) for r in rates]
+        self.total_rate, self.cum_shares = total_rate(rates)
+        self._blocks: Iterator[np.ndarray] = arrival_blocks(self.total_rate, self.horizon, streams["arrivals"])
+
+        # per-type attribute pools; a single type uses the plain stream names
+        suffix = (lambda k: "") if n_types == 1 else (lambda k: "/" + scenario.type_names()[k])
+        self._handle_pools = [_Pool(d, streams["handle_time" + suffix(k)]) for k, d in enumerate(scenario.type_handle_times())]
+        patience = scenario.type_patience()
+        self._patience_pools = [
+            None if d is None else _Pool(d, streams["patience" + suffix(k)]) for k, d in enumerate(patience)
+        ]
+        self.redial = scenario.redial
+        if self.redial is not None and self.redial.max_attempts > 1:
+            self._retry_patience_pools = [
+                None if d is None else _Pool(d, streams["redial_patience" + suffix(k)]) for k, d in enumerate(patience)
+            ]
+            self._redial_delay_pool = _Pool(self.redial.delay, streams["redial_delay"])
+        else:
+            self.redial = None
+        self._impatient = any(p is not None for p in patience)
+        self._eager = self.redial is not None  # abandonment must be an event
+
+        # caller-level pending block (first attempts)
+        self._pending_t: list[float] = []
+        self._pending_h: list[float] = []
+        self._pending_p: list[float] = []
+        self._pending_type: list[int] = []
+        self._next = 0
+        self._callers = 0  # first attempts created so far
+        self._caller_redial_u: list[np.ndarray] = []  # per block: (BLOCK, m-1) uniforms
+        self._caller_redial_d: list[np.ndarray] = []
+        self._caller_redial_p: list[np.ndarray] = []
+
+        # call-level columns (Python lists: fastest to append to and index)
         self.arrival: list[float] = []
         self.handle: list[float] = []
         self.patience: list[float] = []
         self.answer: list[float] = []
         self.agent_of: list[int] = []
+        self.ctype: list[int] = []
+        self.caller: list[int] = []
+        self.attempt: list[int] = []
+        self.abandoned_flag: list[bool] = []
         self.queue: deque[int] = deque()
-        self.idle: deque[int] = deque(range(scenario.agents))
-        self._blocks: Iterator[np.ndarray] = poisson_arrival_blocks(
-            scenario.arrivals.rate, scenario.horizon, streams["arrivals"]
-        )
-        self._pending: list[float] = []  # arrival times generated but not yet arrived
-        self._next = 0  # index into _pending
-        self._impatient = scenario.patience is not None
 
-    # -- caller attributes -------------------------------------------------
+        # agents
+        self.duty = scenario.duty_periods()
+        n_agents = len(self.duty)
+        self._varying = any(p != [(0.0, math.inf)] for p in self.duty)
+        self.on_duty = [not self._varying] * n_agents
+        self.is_idle = [not self._varying] * n_agents
+        self.idle: deque[int] = deque(range(n_agents)) if not self._varying else deque()
+        self.off_since = [math.nan] * n_agents
+        self.busy = [False] * n_agents
+        self.overtime: list[tuple[int, float, float]] = []
+        if self._varying:
+            self._start = self._start_varying  # type: ignore[method-assign]
+        # per-call type/caller/attempt columns are kept only when calls and callers differ
+        self._rich = self.redial is not None or scenario.backlog > 0
+        self._caller_types: list[int] = []
+
+    # -- callers -------------------------------------------------------------
     def _draw_block(self) -> bool:
-        """Generate the next block of callers; False when no caller is left."""
+        """Generate the next block of first-attempt callers; False when none is left."""
         times = next(self._blocks, None)
         if times is None:
             return False
         n = times.shape[0]
-        sc = self.scenario
-        # Full blocks are drawn for attributes too, so that caller i's handle
-        # time and patience do not depend on where the horizon cuts the block.
-        self.handle.extend(sc.handle_time.sample(self.streams["handle_time"], BLOCK)[:n].tolist())
-        if sc.patience is not None:
-            self.patience.extend(sc.patience.sample(self.streams["patience"], BLOCK)[:n].tolist())
+        if self.n_types == 1:
+            types = np.zeros(n, dtype=np.int64)
         else:
-            self.patience.extend([math.inf] * n)
-        self._pending = times.tolist()
+            u = self.streams["call_type"].random(BLOCK)[:n]
+            piece = np.searchsorted(self.total_rate.grid, times, side="right") - 1
+            piece = np.clip(piece, 0, self.cum_shares.shape[0] - 1)
+            types = np.sum(u[:, None] >= self.cum_shares[piece][:, :-1], axis=1)
+        handle = np.empty(n)
+        patience = np.full(n, math.inf)
+        for k in range(self.n_types):
+            idx = np.flatnonzero(types == k) if self.n_types > 1 else slice(None)
+            m = n if self.n_types == 1 else idx.size
+            if m == 0:
+                continue
+            handle[idx] = self._handle_pools[k].take(m)
+            pool = self._patience_pools[k]
+            if pool is not None:
+                patience[idx] = pool.take(m)
+        if self.redial is not None:
+            self._draw_redial_block(types, n)
+        self._pending_t = times.tolist()
+        self._pending_h = handle.tolist()
+        self._pending_p = patience.tolist()
+        self._pending_type = types.tolist()
+        if not self._rich:
+            self._caller_types.extend(self._pending_type)
         self._next = 0
         return True
 
-    def _schedule_next_arrival(self) -> None:
-        if self._next >= len(self._pending) and not self._draw_block():
-            return
-        t = self._pending[self._next]
-        self._next += 1
-        Timeout(self.env, t - self.env.now).callbacks.append(self._arrive)
+    def _draw_redial_block(self, types: np.ndarray, n: int) -> None:
+        assert self.redial is not None
+        r = self.redial.max_attempts - 1
+        u = self.streams["redial"].random((BLOCK, r))[:n]
+        delay = self._redial_delay_pool.take(n * r).reshape(n, r)
+        pat = np.full((n, r), math.inf)
+        for k in range(self.n_types):
+            pool = self._retry_patience_pools[k]
+            idx = np.flatnonzero(types == k)
+            if pool is not None and idx.size:
+                pat[idx] = pool.take(idx.size * r).reshape(idx.size, r)
+        self._caller_redial_u.append(u)
+        self._caller_redial_d.append(delay)
+        self._caller_redial_p.append(pat)
 
-    # -- events ------------------------------------------------------------
-    def _arrive(self, _event: simpy.Event) -> None:
+    def _schedule_next_arrival(self) -> None:
+        if self._next >= len(self._pending_t) and not self._draw_block():
+            return
+        t = self._pending_t[self._next]
+        Timeout(self.env, t - self.env.now, self._next).callbacks.append(self._arrive)
+        self._next += 1
+
+    # -- events --------------------------------------------------------------
+    def _arrive(self, event: simpy.Event) -> None:
+        k = event.value
+        caller = self._callers
+        self._callers += 1
+        self._enter(self._pending_h[k], self._pending_p[k], self._pending_type[k], caller, 1)
+        self._schedule_next_arrival()
+
+    def _redial_arrive(self, event: simpy.Event) -> None:
+        handle, patience, ctype, caller, attempt = event.value
+        self._enter(handle, patience, ctype, caller, attempt)
+
+    def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
         now = self.env.now
         i = len(self.arrival)
         # Record the scheduler's clock, not the generated time: they can
         # differ in the last bit, and waits must never be negative.
         self.arrival.append(now)
+        self.handle.append(handle)
+        self.patience.append(patience)
         self.answer.append(math.nan)
         self.agent_of.append(-1)
-        if self.idle:
-            self._start(i, self.idle.popleft(), now)
-        else:
-            self.queue.append(i)
-        self._schedule_next_arrival()
+        if self._rich:
+            self.ctype.append(ctype)
+            self.caller.append(caller)
+            self.attempt.append(attempt)
+        if self._eager:
+            self.abandoned_flag.append(False)
+        idle = self.idle
+        if self._varying:
+            while idle:
+                agent = idle.popleft()
+                if self.is_idle[agent]:
+                    self.is_idle[agent] = False
+                    self._start(i, agent, now)
+                    return
+        elif idle:
+            self._start(i, idle.popleft(), now)
+            return
+        self.queue.append(i)
+        if self._eager and patience < math.inf:
+            Timeout(self.env, patience, i).callbacks.append(self._renege)
 
     def _start(self, i: int, agent: int, now: float) -> None:
         self.answer[i] = now
         self.agent_of[i] = agent
         Timeout(self.env, self.handle[i], agent).callbacks.append(self._finish)
 
+    def _start_varying(self, i: int, agent: int, now: float) -> None:
+        self.answer[i] = now
+        self.agent_of[i] = agent
+        self.busy[agent] = True
+        Timeout(self.env, self.handle[i], agent).callbacks.append(self._finish_varying)
+
+    def _next_caller(self, now: float) -> int:
+        """Pop the next live caller from the queue, or -1."""
+        queue = self.queue
+        if self._eager:
+            flags = self.abandoned_flag
+            while queue:
+                j = queue.popleft()
+                if not flags[j]:
+                    return j
+        elif self._impatient:
+            arrival, patience = self.arrival, self.patience
+            while queue:
+                j = queue.popleft()
+                if arrival[j] + patience[j] >= now:
+                    return j
+        elif queue:
+            return queue.popleft()
+        return -1
+
     def _finish(self, event: simpy.Event) -> None:
         agent: int = event.value
-        queue = self.queue
-        if queue:
-            now = self.env.now
-            if self._impatient:
-                arrival, patience = self.arrival, self.patience
-                while queue:
-                    j = queue.popleft()
-                    if arrival[j] + patience[j] >= now:
-                        self._start(j, agent, now)
-                        return
-            else:
-                self._start(queue.popleft(), agent, now)
+        if self.queue:
+            j = self._next_caller(self.env.now)
+            if j >= 0:
+                self._start(j, agent, self.env.now)
                 return
         self.idle.append(agent)
 
-    # -- run ---------------------------------------------------------------
-    def run(self) -> CallLog:
-        """Simulate until every call has an outcome; return the call log."""
+    def _finish_varying(self, event: simpy.Event) -> None:
+        agent: int = event.value
+        now = self.env.now
+        self.busy[agent] = False
+        if not self.on_duty[agent]:
+            self.overtime.append((agent, self.off_since[agent], now))
+            return
+        if self.queue:
+            j = self._next_caller(now)
+            if j >= 0:
+                self._start(j, agent, now)
+                return
+        self.is_idle[agent] = True
+        self.idle.append(agent)
+
+    def _renege(self, event: simpy.Event) -> None:
+        i = event.value
+        if self.agent_of[i] >= 0 or self.abandoned_flag[i]:
+            return
+        self.abandoned_flag[i] = True
+        redial = self.redial
+        if redial is None:
+            return
+        attempt = self.attempt[i]
+        if attempt >= redial.max_attempts:
+            return
+        caller = self.caller[i]
+        b, r = divmod(caller, BLOCK)
+        if self._caller_redial_u[b][r, attempt - 1] < redial.probability:
+            delay = float(self._caller_redial_d[b][r, attempt - 1])
+            patience = float(self._caller_redial_p[b][r, attempt - 1])
+            value = (self.handle[i], patience, self.ctype[i], caller, attempt + 1)
+            Timeout(self.env, delay, value).callbacks.append(self._redial_arrive)
+
+    # -- agents coming and going --------------------------------------------
+    def _schedule_duty(self) -> None:
+        for agent, periods in enumerate(self.duty):
+            for start, end in periods:
+                Timeout(self.env, start, agent).callbacks.append(self._on)
+                if end < math.inf:
+                    Timeout(self.env, end, agent).callbacks.append(self._off)
+
+    def _on(self, event: simpy.Event) -> None:
+        agent: int = event.value
+        self.on_duty[agent] = True
+        if self.busy[agent]:
+            return  # still finishing a call from before a break: picks up work when done
+        now = self.env.now
+        j = self._next_caller(now) if self.queue else -1
+        if j >= 0:
+            self._start(j, agent, now)
+        else:
+            self.is_idle[agent] = True
+            self.idle.append(agent)
+
+    def _off(self, event: simpy.Event) -> None:
+        agent: int = event.value
+        self.on_duty[agent] = False
+        self.off_since[agent] = self.env.now
+        if self.is_idle[agent]:
+            self.is_idle[agent] = False  # its entry in the idle deque is now stale
+
+    # -- run -----------------------------------------------------------------
+    def run(self) -> EngineOutput:
+        """Simulate until every call has an outcome; return the output."""
+        if self._varying:
+            self._schedule_duty()
+        self._schedule_backlog()
         self._schedule_next_arrival()
         self.env.run()
-        return self._call_log()
+        return EngineOutput(self._call_log(), self._overtime(), self.daily_level)
+
+    def _schedule_backlog(self) -> None:
+        n = self.scenario.backlog
+        if n <= 0:
+            return
+        start = float(self.total_rate.grid[0])
+        pending = []
+        types = np.zeros(n, dtype=np.int64)
+        if self.n_types > 1:
+            u = self.streams["backlog_type"].random(n)
+            types = np.sum(u[:, None] >= self.cum_shares[0][:-1], axis=1)
+        for c in range(n):
+            k = int(types[c])
+            h = float(self._handle_pools[k].take(1)[0])
+            pool = self._patience_pools[k]
+            p = float(pool.take(1)[0]) if pool is not None else math.inf
+            pending.append((h, p, k))
+        self._backlog = pending
+        Timeout(self.env, start).callbacks.append(self._backlog_arrive)
+
+    def _backlog_arrive(self, _event: simpy.Event) -> None:
+        for h, p, k in self._backlog:
+            caller = -1 - len(self.arrival)  # backlog callers: negative caller ids, no redials
+            self._enter(h, p, k, caller, self.redial.max_attempts if self.redial else 1)
+
+    def _overtime(self) -> np.ndarray:
+        if not self.overtime:
+            return np.empty((0, 3))
+        return np.asarray(self.overtime, dtype=np.float64)
 
     def _call_log(self) -> CallLog:
         n = len(self.arrival)
         arrival = np.asarray(self.arrival, dtype=np.float64)
         answer = np.asarray(self.answer, dtype=np.float64)
-        handle = np.asarray(self.handle[:n], dtype=np.float64)
-        patience = np.asarray(self.patience[:n], dtype=np.float64)
+        handle = np.asarray(self.handle, dtype=np.float64)
+        patience = np.asarray(self.patience, dtype=np.float64)
         agent = np.asarray(self.agent_of, dtype=np.int64)
         answered = agent >= 0
-        outcome = np.where(answered, ANSWERED, ABANDONED).astype(np.int8)
-        wait = np.where(answered, answer - arrival, patience)
+        # never answered and never out of patience: the centre closed on them
+        unserved = ~answered & np.isinf(patience)
+        outcome = np.where(answered, ANSWERED, np.where(unserved, UNSERVED, ABANDONED)).astype(np.int8)
+        last = float(self.env.now)
+        wait = np.where(answered, answer - arrival, np.where(unserved, last - arrival, patience))
         handle_time = np.where(answered, handle, np.nan)
-        end = np.where(answered, answer + handle, arrival + patience)
+        end = np.where(answered, answer + handle, arrival + wait)
+        if self._rich:
+            caller = np.asarray(self.caller, dtype=np.int64)
+            ctype = np.asarray(self.ctype, dtype=np.int16)
+            attempt = np.asarray(self.attempt, dtype=np.int16)
+        else:
+            caller = np.arange(n, dtype=np.int64)
+            ctype = np.asarray(self._caller_types[:n], dtype=np.int16)
+            attempt = np.ones(n, dtype=np.int16)
         return CallLog(
             id=np.arange(n, dtype=np.int64),
             arrival=arrival,
@@ -159,4 +436,8 @@ class ContactCentre:
             patience=patience,
             agent=agent,
             outcome=outcome,
+            call_type=ctype,
+            caller=caller,
+            attempt=attempt,
+            type_names=tuple(self.scenario.type_names()),
         )
