@@ -9,6 +9,8 @@ a float number **per second**. Configs may write them with units:
 30.0
 >>> parse_duration("8h")
 28800.0
+>>> parse_duration("1h30min")
+5400.0
 >>> parse_rate("95/min")
 1.5833333333333333
 >>> parse_rate("5700/h")
@@ -58,6 +60,8 @@ DURATION_UNITS: dict[str, float] = {
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-z]*)\s*$")
 _RATE_RE = re.compile(rf"^\s*({_NUMBER})\s*(?:/|per\s+)\s*({_NUMBER})?\s*([A-Za-z]+)\s*$")
+_COMPOUND_RE = re.compile(r"^\s*(?:\d+(?:\.\d*)?\s*[A-Za-z]+\s*){2,}$")
+_PART_RE = re.compile(r"(\d+(?:\.\d*)?)\s*([A-Za-z]+)")
 _INFINITE = {"inf", "infinity", "infinite", "never"}
 
 _UNIT_HELP = "a number of seconds or a string such as '20s', '4.5min', '8h', '1d'"
@@ -95,6 +99,9 @@ def parse_duration(value: Any, *, allow_inf: bool = False) -> float:
                 return math.inf
             raise UnitError(f"an infinite duration is not allowed here (got {value!r})")
         match = _DURATION_RE.match(value)
+        if not match and _COMPOUND_RE.match(value):
+            # compound durations such as "1h30min" or "2h 15min 30s"
+            return sum(parse_duration(f"{n}{u}") for n, u in _PART_RE.findall(value))
         if not match:
             raise UnitError(f"expected {_UNIT_HELP}, got {value!r}")
         number, unit = match.groups()
