@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 import numpy as np
 
 from .calllog import CallLog
+from .costs import day_costs
 from .engine import simulate_calls
 from .metrics import caller_metrics, interval_table, summarise, time_integral
 from .rng import RandomStreams
@@ -138,6 +139,9 @@ def simulate(
         calls, window_start=scenario.warmup, window_end=horizon, staffed_time=staffed, threshold=threshold
     )
     summary["overtime"] = float(np.sum(overtime[:, 2] - overtime[:, 1])) if overtime.size else 0.0
+    if scenario.costs is not None:
+        summary.update(day_costs(calls, scenario.costs, window_start=scenario.warmup, window_end=horizon,
+                                 paid_agent_seconds=staffed))
     if scenario.redial is not None:
         summary.update(caller_metrics(calls, window_start=scenario.warmup, window_end=horizon))
     names = scenario.type_names()

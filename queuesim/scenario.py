@@ -22,6 +22,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from .costs import CostModel
 from .distributions import Distribution
 from .fields import ClockTime, NonNegativeSeconds, PositiveRate, PositiveSeconds, Probability
 from .profile import RateFunction, read_profile_csv
@@ -297,6 +298,7 @@ class Scenario(_Model):
     )
     redial: Optional[Redial] = Field(None, description="abandoned callers calling again")
     backlog: int = Field(0, ge=0, le=10_000_000, description="callers already waiting when the day starts")
+    costs: Optional[CostModel] = Field(None, description="prices of agents, telephony, customers' time, abandonment, churn")
 
     @field_validator("patience", mode="before")
     @classmethod

@@ -1,0 +1,136 @@
+"""Money: what a day of the contact centre costs, split by component.
+
+Pure functions of the call log and the agents' paid time. Every parameter is
+in the config's currency (``costs.currency``, a label only) per stated unit:
+
+============================  ===========================================================
+component                     cost
+============================  ===========================================================
+``cost_agents``               paid agent-hours (on duty + overtime) x ``agent_per_hour``
+``cost_trunk``                minutes on hold x ``trunk_per_minute_hold`` + minutes talking x
+                              ``trunk_per_minute_talk`` (toll-free lines: the company pays both)
+``cost_customer_time``        callers' minutes on hold x ``customer_minute`` (the value of their time)
+``cost_abandonment``          abandoned calls x ``abandoned_call`` (lost business per abandoned attempt)
+``cost_churn``                sum over callers of P(churn | experience) x ``churn.lifetime_value``
+``cost_total``                the sum of the five
+============================  ===========================================================
+
+The churn probability of a caller is
+``min(churn.max, base + per_wait_minute x total wait in minutes + abandoned x
+[never answered] + per_transfer x transfers + broken_promise x [a promised
+contact did not happen])``, summed over the caller's attempts; callers are
+those whose first call arrived in the measured window.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from .calllog import CallLog
+
+__all__ = ["COST_METRICS", "ChurnModel", "CostModel", "day_costs"]
+
+#: Cost metrics (per replication, i.e. per simulated day) and their meaning.
+COST_METRICS: dict[str, str] = {
+    "cost_agents": "paid agent time (on duty + overtime) x agent cost per hour (currency)",
+    "cost_trunk": "telephony: minutes on hold and talking x price per minute (currency)",
+    "cost_customer_time": "callers' minutes on hold x value of a customer's minute (currency)",
+    "cost_abandonment": "abandoned calls x cost per abandoned call (currency)",
+    "cost_churn": "expected customers lost x customer lifetime value (currency)",
+    "cost_total": "sum of the cost components (currency)",
+    "cost_per_call": "cost_total / offered calls (currency per call)",
+    "expected_churn": "expected number of customers lost (customers)",
+}
+
+_NonNegMoney = Field(ge=0.0, allow_inf_nan=False)
+
+
+class ChurnModel(BaseModel):
+    """Probability that a caller leaves for good, as a function of their experience."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lifetime_value: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="value of a customer who stays (currency)")
+    base: float = Field(0.0, ge=0.0, le=1.0, description="churn probability of a caller with a perfect experience")
+    per_wait_minute: float = Field(0.0, ge=0.0, le=1.0, description="added per minute of total hold time across attempts")
+    abandoned: float = Field(0.0, ge=0.0, le=1.0, description="added when the caller was never answered")
+    per_transfer: float = Field(0.0, ge=0.0, le=1.0, description="added per transfer between departments")
+    broken_promise: float = Field(0.0, ge=0.0, le=1.0, description="added when a promised callback or contact did not happen")
+    max: float = Field(1.0, ge=0.0, le=1.0, description="cap on the churn probability")
+
+
+class CostModel(BaseModel):
+    """Prices of the cost components; all in ``currency`` per the stated unit, all >= 0."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    currency: str = Field("EUR", min_length=1, max_length=8, description="currency label for reports")
+    agent_per_hour: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="cost of one paid agent-hour")
+    trunk_per_minute_hold: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="telephony cost per caller-minute on hold")
+    trunk_per_minute_talk: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="telephony cost per minute talking")
+    customer_minute: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="value of a customer's minute spent on hold")
+    abandoned_call: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="cost of one abandoned call")
+    churn: ChurnModel = Field(default_factory=ChurnModel, description="churn probability model")
+
+
+def day_costs(
+    calls: CallLog,
+    costs: CostModel,
+    *,
+    window_start: float,
+    window_end: float,
+    paid_agent_seconds: float,
+    transfers: Optional[np.ndarray] = None,
+    broken_promise: Optional[np.ndarray] = None,
+) -> dict[str, float]:
+    """Cost metrics of :data:`COST_METRICS` for one replication.
+
+    Calls (attempts) count when they arrive in the window; callers when their
+    first call does. ``paid_agent_seconds`` is agent time paid in the window.
+    ``transfers`` and ``broken_promise`` are optional per-call arrays (a
+    caller's values are summed / or-ed over their calls).
+    """
+    counted = (calls.arrival >= window_start) & (calls.arrival < window_end)
+    wait = np.where(np.isfinite(calls.wait), calls.wait, 0.0)
+    hold_minutes = float(np.sum(wait[counted])) / 60.0
+    talk = np.where(calls.answered & counted, calls.handle_time, 0.0)
+    talk_minutes = float(np.nansum(talk)) / 60.0
+    n_abandoned = int(np.count_nonzero(calls.abandoned & counted))
+
+    cost_agents = paid_agent_seconds / 3600.0 * costs.agent_per_hour
+    cost_trunk = hold_minutes * costs.trunk_per_minute_hold + talk_minutes * costs.trunk_per_minute_talk
+    cost_customer = hold_minutes * costs.customer_minute
+    cost_abandon = n_abandoned * costs.abandoned_call
+
+    churn = costs.churn
+    expected_churn = 0.0
+    if churn.lifetime_value > 0 and len(calls):
+        first = counted & (calls.attempt == 1)
+        ids, inverse = np.unique(calls.caller, return_inverse=True)
+        total_wait = np.bincount(inverse, weights=wait, minlength=ids.size)
+        served = np.bincount(inverse, weights=calls.answered, minlength=ids.size) > 0
+        prob = churn.base + churn.per_wait_minute * total_wait / 60.0 + churn.abandoned * (~served)
+        if transfers is not None:
+            prob = prob + churn.per_transfer * np.bincount(inverse, weights=transfers, minlength=ids.size)
+        if broken_promise is not None:
+            prob = prob + churn.broken_promise * (np.bincount(inverse, weights=broken_promise, minlength=ids.size) > 0)
+        prob = np.minimum(prob, churn.max)
+        in_window = np.zeros(ids.size, dtype=bool)
+        in_window[inverse[first]] = True
+        expected_churn = float(np.sum(prob[in_window]))
+    cost_churn = expected_churn * churn.lifetime_value
+    total = cost_agents + cost_trunk + cost_customer + cost_abandon + cost_churn
+    offered = int(np.count_nonzero(counted))
+    return {
+        "cost_agents": cost_agents,
+        "cost_trunk": cost_trunk,
+        "cost_customer_time": cost_customer,
+        "cost_abandonment": cost_abandon,
+        "cost_churn": cost_churn,
+        "cost_total": total,
+        "cost_per_call": total / offered if offered else float("nan"),
+        "expected_churn": expected_churn,
+    }
