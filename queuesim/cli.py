@@ -1,8 +1,9 @@
-"""The planner's entry point: ``queuesim run``, ``queuesim erlang``, ``queuesim validate``.
+"""The planner's entry point: ``queuesim run``, ``validate``, ``report`` and ``erlang``.
 
-Exit codes: 0 success; 1 unexpected failure (a bug: please report it);
-2 bad input (config, option or file), with a one-line message and no traceback;
-130 interrupted (Ctrl-C).
+Exit codes: 0 success; 1 unexpected failure (a bug: please report it), also
+when some replications still failed after their retries; 2 bad input (config,
+option or file), with a one-line message and no traceback; 130 interrupted
+(Ctrl-C; with ``--out`` every finished replication is kept for ``--resume``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="queuesim",
@@ -59,24 +70,59 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help="simulate an experiment config and print a table of metrics with 95%% CIs",
-        description="Simulate every scenario of CONFIG for N replications (common random "
-        "numbers) and print each metric's mean and 95%% confidence interval.",
+        description="Simulate every scenario of CONFIG (the base, each variant, at every sweep point) "
+        "for N replications with common random numbers, and print each metric's mean and 95%% "
+        "confidence interval. With --out, every finished replication is saved at once, so an "
+        "interrupted run can be continued with --resume.",
+        epilog="Exit codes: 0 ok; 1 some replications still failed after their retries (tracebacks in "
+        "DIR/failures/) or an unexpected error; 2 bad input; 130 interrupted.",
     )
     run.add_argument("config", help="YAML experiment config (see README, 'Config reference')")
     run.add_argument("--replications", "-n", type=_positive_int, help="replications per scenario (default: the config's)")
     run.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
-    run.add_argument("--out", type=Path, help="folder for summary.json, replications.csv (and call logs)")
-    run.add_argument("--save-calls", action="store_true", help="with --out: write every replication's call log as CSV")
+    run.add_argument("--out", type=Path, metavar="DIR",
+                     help="result folder: config.yaml, meta.json, replications/ (one JSON file per scenario and "
+                     "replication), replications.csv/.parquet, summary.json, intervals.csv, failures/")
+    run.add_argument("--resume", action="store_true",
+                     help="with --out: keep the valid replication files of an earlier run of the same config "
+                     "and simulate only the missing, partial or corrupted ones (--replications may grow)")
+    run.add_argument("--overwrite", action="store_true",
+                     help="with --out: delete the results of an earlier run in DIR first")
+    run.add_argument("--save-calls", action="store_true", help="with --out: write every replication's call log as CSV to DIR/calls/")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                      help="override a config key, e.g. --set agents=110 --set arrivals.rate=100/min (repeatable)")
-    run.add_argument("--executor", choices=["serial", "processes"], default="processes",
-                     help="where replications run (default: processes)")
-    run.add_argument("--workers", type=_positive_int, help="worker processes (default: all cores)")
-    run.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+    run.add_argument("--executor", choices=["serial", "processes", "dask"], default="processes",
+                     help="where replications run: this process, worker processes on this machine, or a Dask "
+                     "cluster (needs pip install 'queuesim[dask]'); the numbers are the same (default: processes)")
+    run.add_argument("--workers", type=_positive_int,
+                     help="worker processes for --executor processes, or for the local Dask cluster started "
+                     "when --scheduler is not given (default: all cores)")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="with --executor dask: address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                     "(default: start a local cluster and shut it down afterwards)")
+    run.add_argument("--retries", type=_non_negative_int, default=2,
+                     help="times a replication that raises is tried again before it is reported as failed (default: 2)")
+    run.add_argument("--quiet", "-q", action="store_true",
+                     help="no progress output (default: a progress bar on a terminal, a line every 10 s otherwise "
+                     "or when CI is set)")
 
     validate = sub.add_parser("validate", help="check configs without running them",
-                              description="Validate each CONFIG; print 'ok' or the first problem.")
-    validate.add_argument("configs", nargs="+", help="YAML config files")
+                              description="Validate each CONFIG, including every variant and sweep point; "
+                              "print 'ok' with the scenarios it defines, or the first problem.")
+    validate.add_argument("configs", nargs="+", metavar="CONFIG", help="YAML config files")
+    validate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                          help="override a config key before checking, as for run (repeatable)")
+
+    report = sub.add_parser(
+        "report",
+        help="write an HTML and a Markdown report of a result folder",
+        description="Read the result folder DIR written by `queuesim run --out DIR` and write "
+        "DIR/report.html (self-contained: figures embedded), DIR/report.md and the figures as PNG "
+        "in DIR/figures/.",
+    )
+    report.add_argument("dir", type=Path, metavar="DIR", help="result folder of `queuesim run --out DIR`")
+    report.add_argument("--metric", action="append", default=[], metavar="NAME",
+                        help="metric to chart (repeatable; default: abandonment_rate, service_level, asa)")
 
     erlang = sub.add_parser(
         "erlang",
@@ -94,46 +140,66 @@ def _parser() -> argparse.ArgumentParser:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .experiment.runner import run
+    from .experiment.executors import DASK_MISSING
+    from .experiment.runner import RunInterrupted, run
+    from .experiment.store import StoreError
 
     experiment = load_config(args.config, args.overrides)
-    if args.save_calls and args.out is None:
-        raise UsageError("--save-calls needs --out DIR to know where to write the call logs")
-    result = run(
-        experiment,
-        replications=args.replications,
-        seed=args.seed,
-        executor=args.executor,
-        workers=args.workers,
-        keep_calls=bool(args.save_calls),
-        quiet=args.quiet,
-    )
+    for flag, given in (("--save-calls", args.save_calls), ("--resume", args.resume), ("--overwrite", args.overwrite)):
+        if given and args.out is None:
+            raise UsageError(f"{flag} needs --out DIR (the result folder)")
+    if args.scheduler and args.executor != "dask":
+        raise UsageError("--scheduler needs --executor dask")
+    if args.executor == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise UsageError(DASK_MISSING) from None
+    try:
+        result = run(
+            experiment,
+            replications=args.replications,
+            seed=args.seed,
+            executor=args.executor,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            quiet=args.quiet,
+            out=args.out,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            save_calls=bool(args.save_calls),
+            retries=args.retries,
+        )
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    except RunInterrupted as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(result.table(), end="")
     print(f"({len(result.replications)} replications in {result.runtime:.1f} s, seed {result.experiment.seed})")
     if args.out is not None:
-        _write_outputs(result, args.out, save_calls=args.save_calls)
-        print(f"results written to {args.out}/")
+        print(f"results written to {args.out}/ (queuesim report {args.out} makes a report)")
+    if result.failures:
+        print(f"error: {len(result.failures)} replication(s) still failed after {args.retries + 1} attempt(s); "
+              "their results are missing:", file=sys.stderr)
+        for failure in result.failures:
+            where = f" (traceback: {failure.file})" if failure.file else ""
+            print(f"  {failure.scenario} replication {failure.replication}: {failure.error}{where}", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK
 
 
-def _write_outputs(result, out: Path, *, save_calls: bool) -> None:
-    from .store import write_json_atomic, write_text_atomic
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .experiment.store import StoreError
+    from .report import write_report
 
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot create folder ({exc.strerror})") from None
-    write_json_atomic(out / "summary.json", result.to_summary_json())
-    write_text_atomic(out / "replications.csv", result.replications_frame().to_csv(index=False))
-    if save_calls:
-        calls_dir = out / "calls"
-        calls_dir.mkdir(exist_ok=True)
-        for rep in result.replications:
-            if rep.calls is not None:
-                write_text_atomic(
-                    calls_dir / f"{rep.scenario}-rep{rep.replication:03d}.csv",
-                    rep.calls.to_dataframe().to_csv(index=False),
-                )
+        paths = write_report(args.dir, metrics=args.metric or None)
+    except (StoreError, KeyError) as exc:
+        raise UsageError(str(exc).strip("'\"")) from None
+    for path in paths:
+        print(f"wrote {path}")
+    return EXIT_OK
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -142,13 +208,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.configs:
         try:
-            experiment = load_config(path)
+            experiment = load_config(path, args.overrides)
         except ConfigError as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = EXIT_USAGE
         else:
-            names = ", ".join(s.name for s in experiment.scenarios)
-            print(f"ok: {path} ({len(experiment.scenarios)} scenario(s): {names})")
+            names = [s.name for s in experiment.scenarios]
+            shown = ", ".join(names if len(names) <= 8 else [*names[:6], "...", names[-1]])
+            sweep = f", sweep over {', '.join(experiment.sweep_keys)}" if experiment.sweep_keys else ""
+            print(f"ok: {path} ({len(names)} scenario(s){sweep}: {shown})")
     return status
 
 
@@ -190,7 +258,7 @@ def _cmd_erlang(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "erlang": _cmd_erlang}
+_COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "report": _cmd_report, "erlang": _cmd_erlang}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

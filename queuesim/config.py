@@ -1,10 +1,18 @@
 """YAML configs -> validated :class:`~queuesim.experiment.spec.Experiment`.
 
 A config file is one mapping. Experiment keys (``name``, ``seed``,
-``replications``, ``variants``, ``description``) sit beside the scenario
-keys (``horizon``, ``arrivals``, ``agents``, ...) of the base scenario. Each
-entry of ``variants`` names a scenario made from the base by overriding keys
-(nested mappings are merged; dotted keys such as ``arrivals.rate`` work too).
+``replications``, ``variants``, ``sweep``, ``description``) sit beside the
+scenario keys (``horizon``, ``arrivals``, ``agents``, ...) of the base
+scenario. Each entry of ``variants`` names a scenario made from the base by
+overriding keys (nested mappings are merged; dotted keys such as
+``arrivals.rate`` work too). ``sweep`` is a grid over any scenario keys,
+crossed with the variants (see :mod:`queuesim.experiment.sweep`): scenario
+``<variant>[<key>=<value>,...]`` for every variant and grid point.
+
+The *resolved* form written by ``queuesim run --out`` (``DIR/config.yaml``)
+is also a config: experiment keys plus ``scenarios``, a list of complete
+scenario mappings (and ``sweep_keys``/``points`` recording where each
+scenario came from), with no scenario keys at the top level.
 
 Errors are :class:`ConfigError`: one line naming the field, the value and
 what is allowed. YAML is read with ``yaml.safe_load`` only; nothing is
@@ -22,10 +30,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .experiment.spec import Experiment
+from .experiment.sweep import expand_sweep, point_name
 from .scenario import Scenario
 
 __all__ = [
     "EXPERIMENT_KEYS",
+    "RESOLVED_KEYS",
     "ConfigError",
     "apply_overrides",
     "experiment_from_dict",
@@ -35,7 +45,10 @@ __all__ = [
 ]
 
 #: Keys of a config file that belong to the experiment, not to a scenario.
-EXPERIMENT_KEYS: tuple[str, ...] = ("name", "description", "seed", "replications", "variants")
+EXPERIMENT_KEYS: tuple[str, ...] = ("name", "description", "seed", "replications", "variants", "sweep")
+
+#: Keys of the resolved form (``DIR/config.yaml``) besides the experiment keys.
+RESOLVED_KEYS: tuple[str, ...] = ("scenarios", "sweep_keys", "points")
 
 
 class ConfigError(ValueError):
@@ -173,7 +186,12 @@ def format_validation_error(
     else:
         msg = str(first.get("msg", "invalid value"))
         msg = msg.removeprefix("Value error, ")
-        text = f"{where} = {value!r}: {msg}" if "input" in first and not isinstance(value, dict) else f"{where}: {msg}"
+        if not loc:
+            text = msg
+        elif "input" in first and not isinstance(value, dict):
+            text = f"{where} = {value!r}: {msg}"
+        else:
+            text = f"{where}: {msg}"
     more = len(errors) - 1
     if more:
         text += f" (and {more} more problem{'s' if more > 1 else ''})"
@@ -197,9 +215,17 @@ def experiment_from_dict(
         raise ConfigError(f"{source}: expected a mapping of config keys, got {type(data).__name__}")
     data = dict(data)
     context = {"base_dir": str(base_dir) if base_dir is not None else None}
+    if "scenarios" in data:
+        return _resolved_experiment(data, context=context, source=source)
     experiment_part = {k: data.pop(k) for k in EXPERIMENT_KEYS if k in data}
     variants = experiment_part.pop("variants", None) or {}
+    sweep = experiment_part.pop("sweep", None)
     experiment_part.pop("description", None)
+    try:
+        grid = expand_sweep(sweep, forbidden=EXPERIMENT_KEYS)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    sweep_keys = tuple(grid[0])
     if not isinstance(variants, dict):
         raise ConfigError(f"{source}: variants = {variants!r}: expected a mapping of variant name -> overrides")
     name = experiment_part.get("name", "baseline")
@@ -220,15 +246,50 @@ def experiment_from_dict(
         raw_scenarios.append((variant_name, merged, ("variants", variant_name)))
 
     scenarios = []
+    points = []
     for scenario_name, raw, prefix in raw_scenarios:
-        raw = dict(raw)
-        raw["name"] = scenario_name
+        for point in grid:
+            full_name = point_name(scenario_name, point)
+            where = source if not point else f"{source}: sweep point {full_name}"
+            raw_point = _merge(raw, point, where) if point else dict(raw)
+            raw_point["name"] = full_name
+            try:
+                scenarios.append(Scenario.model_validate(raw_point, context=context))
+            except ValidationError as exc:
+                raise ConfigError(f"{where}: {format_validation_error(exc, model=Scenario, prefix=prefix)}") from None
+            points.append({"scenario": full_name, "variant": scenario_name, "sweep": dict(point)})
+    try:
+        return Experiment.model_validate(
+            {**experiment_part, "scenarios": scenarios, "sweep_keys": sweep_keys, "points": points}
+        )
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: {format_validation_error(exc, model=Experiment)}") from None
+
+
+def _resolved_experiment(data: dict[str, Any], *, context: dict[str, Any], source: str) -> Experiment:
+    """The resolved form: experiment keys plus a ``scenarios`` list of complete scenarios."""
+    allowed = set(EXPERIMENT_KEYS) - {"variants", "sweep"} | set(RESOLVED_KEYS)
+    extra = sorted(str(k) for k in data if k not in allowed)
+    if extra:
+        raise ConfigError(
+            f"{source}: {extra[0]}: not allowed beside 'scenarios' (a resolved config lists complete "
+            f"scenarios; allowed keys: {', '.join(sorted(allowed))})"
+        )
+    raw_scenarios = data["scenarios"]
+    if not isinstance(raw_scenarios, list) or not raw_scenarios:
+        raise ConfigError(f"{source}: scenarios: expected a non-empty list of scenario mappings")
+    scenarios = []
+    for k, raw in enumerate(raw_scenarios):
         try:
             scenarios.append(Scenario.model_validate(raw, context=context))
         except ValidationError as exc:
-            raise ConfigError(f"{source}: {format_validation_error(exc, model=Scenario, prefix=prefix)}") from None
+            raise ConfigError(
+                f"{source}: {format_validation_error(exc, model=Scenario, prefix=('scenarios', k))}"
+            ) from None
+    body = {k: v for k, v in data.items() if k != "description"}
+    body["scenarios"] = scenarios
     try:
-        return Experiment.model_validate({**experiment_part, "scenarios": scenarios})
+        return Experiment.model_validate(body)
     except ValidationError as exc:
         raise ConfigError(f"{source}: {format_validation_error(exc, model=Experiment)}") from None
 

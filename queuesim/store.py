@@ -41,6 +41,10 @@ def write_text_atomic(path: str | Path, text: str) -> None:
 
 
 def _clean(value: Any) -> Any:
+    if hasattr(value, "item") and hasattr(value, "dtype") and getattr(value, "ndim", 1) == 0:
+        value = value.item()  # numpy scalar -> Python number
+    elif hasattr(value, "tolist") and hasattr(value, "dtype"):
+        value = value.tolist()  # numpy array -> list
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
@@ -51,5 +55,8 @@ def _clean(value: Any) -> Any:
 
 
 def write_json_atomic(path: str | Path, document: Any) -> None:
-    """Write ``document`` as indented JSON (NaN and infinities as null) atomically."""
+    """Write ``document`` as indented JSON (NaN and infinities as null) atomically.
+
+    numpy scalars and arrays are written as plain numbers and lists.
+    """
     write_text_atomic(path, json.dumps(_clean(document), indent=2, allow_nan=False) + "\n")

@@ -1,76 +1,47 @@
-"""Run an experiment's replications, serially or on worker processes.
+"""Run an experiment's replications: serially, on worker processes or on Dask.
 
 Every task is ``(scenario, seed, replication)``; its random streams depend on
 nothing else, so results are identical, bit for bit, whatever the executor
-and the number of workers. Results are put back in task order.
+and the number of workers. Results are put back in task order (scenario by
+scenario, then replication number).
+
+With ``out=DIR`` every finished replication is written to the result store
+(:mod:`queuesim.experiment.store`) as soon as it arrives, so an interrupted
+run loses nothing already finished and ``resume=True`` continues it. A
+replication that raises is recorded in ``DIR/failures/`` and retried
+(``retries`` more times); one that still fails is listed in
+:attr:`ExperimentResult.failures`, never silently dropped.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+import dataclasses
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Callable, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
-from ..replication import ReplicationResult, simulate
-from ..scenario import Scenario
-from .results import ExperimentResult
+from ..replication import ReplicationResult
+from .executors import EXECUTORS, Task, TaskError, execute
+from .progress import Progress
+from .results import ExperimentResult, Failure
 from .spec import Experiment
+from .store import ResultStore
 
-__all__ = ["EXECUTORS", "Task", "run", "tasks_of"]
+__all__ = ["EXECUTORS", "RunInterrupted", "Task", "run", "tasks_of"]
 
-#: Executors known to :func:`run`.
-EXECUTORS = ("serial", "processes")
 
-Task = tuple[Scenario, int, int, bool]
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`run`: how many replications were finished (and saved, with ``out``)."""
+
+    def __init__(self, done: int, total: int, out: Optional[Path]) -> None:
+        self.done, self.total, self.out = done, total, out
+        where = f"; they are saved in {out}/, run again with --resume to finish" if out else ""
+        super().__init__(f"interrupted after {done} of {total} replications{where}")
 
 
 def tasks_of(experiment: Experiment, replications: int, seed: int, keep_calls: bool) -> list[Task]:
-    """All (scenario, seed, replication, keep_calls) tasks, scenario-major."""
-    return [(sc, seed, r, keep_calls) for sc in experiment.scenarios for r in range(replications)]
-
-
-def _run_task(task: Task) -> ReplicationResult:
-    scenario, seed, replication, keep_calls = task
-    return simulate(scenario, seed, replication=replication, keep_calls=keep_calls)
-
-
-def _progress(total: int, quiet: bool) -> Callable[[int], None]:
-    """A progress callback: a tqdm bar on a terminal, plain lines otherwise."""
-    if quiet or total <= 1:
-        return lambda done: None
-    if sys.stderr.isatty() and not os.environ.get("CI"):
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, unit="rep", desc="replications", leave=False)
-
-        def update(done: int) -> None:
-            bar.update(done - bar.n)
-            if done >= total:
-                bar.close()
-
-        return update
-
-    started = time.monotonic()
-    last = [started]
-
-    def report(done: int) -> None:
-        now = time.monotonic()
-        if done < total and now - last[0] < 10.0:
-            return
-        last[0] = now
-        elapsed = now - started
-        rate = done / elapsed if elapsed > 0 else 0.0
-        left = (total - done) / rate if rate > 0 else float("nan")
-        print(
-            f"[queuesim] {done}/{total} replications, {rate:.2f}/s, about {left:.0f} s left",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    return report
+    """All tasks, scenario-major: every replication of the first scenario, then the next..."""
+    return [Task(sc, seed, r, keep_calls) for sc in experiment.scenarios for r in range(replications)]
 
 
 def run(
@@ -80,16 +51,32 @@ def run(
     seed: Optional[int] = None,
     executor: str = "serial",
     workers: Optional[int] = None,
+    scheduler: Optional[str] = None,
     keep_calls: bool = False,
     overrides: Sequence[str] = (),
     quiet: bool = True,
+    out: Union[str, Path, None] = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    save_calls: bool = False,
+    retries: int = 2,
 ) -> ExperimentResult:
     """Run every scenario of an experiment for ``replications`` replications.
 
-    ``config`` is an :class:`Experiment` or a path to a YAML config.
-    ``replications`` and ``seed`` default to the experiment's own.
-    ``executor`` is ``"serial"`` or ``"processes"`` (``workers`` processes,
-    default: all cores). ``keep_calls`` keeps every replication's call log.
+    ``config`` is an :class:`Experiment` or a path to a YAML config
+    (``overrides``: ``key=value`` strings as for ``--set``). ``replications``
+    and ``seed`` default to the experiment's own. ``executor``: ``"serial"``,
+    ``"processes"`` (``workers`` processes, default all cores) or ``"dask"``
+    (the scheduler at ``scheduler``; without one a local cluster of
+    ``workers`` processes). ``keep_calls`` keeps every call log in memory.
+
+    ``out``: a result folder (see :mod:`queuesim.experiment.store`); every
+    finished replication is saved there at once, then the tables.
+    ``resume`` reuses the valid replication files of an earlier run of the same
+    config; ``overwrite`` deletes an earlier run's results first;
+    ``save_calls`` also writes call logs to ``out/calls/``. A replication that
+    raises is retried ``retries`` more times. ``quiet=False`` shows progress on
+    stderr. Ctrl-C raises :class:`RunInterrupted` (a KeyboardInterrupt).
     """
     if not isinstance(config, Experiment):
         from ..config import load_config
@@ -106,25 +93,73 @@ def run(
         raise ValueError(f"seed must be a non-negative integer, got {seed}")
     if executor not in EXECUTORS:
         raise ValueError(f"executor {executor!r} is not known; choose one of {', '.join(EXECUTORS)}")
+    if retries < 0:
+        raise ValueError(f"retries must be >= 0, got {retries}")
+    if (resume or overwrite or save_calls) and out is None:
+        raise ValueError("resume, overwrite and save_calls need out=DIR (a result folder)")
     experiment = experiment.model_copy(update={"replications": reps, "seed": root_seed})
 
-    tasks = tasks_of(experiment, reps, root_seed, keep_calls)
-    progress = _progress(len(tasks), quiet)
-    started = time.perf_counter()
+    store: Optional[ResultStore] = None
+    if out is not None:
+        store = ResultStore(out)
+        store.open(experiment, resume=resume, overwrite=overwrite)
+
+    tasks = tasks_of(experiment, reps, root_seed, keep_calls or save_calls)
     results: list[Optional[ReplicationResult]] = [None] * len(tasks)
-    n_workers = workers or os.cpu_count() or 1
-    if executor == "serial" or n_workers == 1 or len(tasks) == 1:
+    recomputed = 0
+    if store is not None and resume:
         for k, task in enumerate(tasks):
-            results[k] = _run_task(task)
-            progress(k + 1)
-    else:
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            futures = {pool.submit(_run_task, task): k for k, task in enumerate(tasks)}
-            for done, future in enumerate(as_completed(futures), start=1):
-                results[futures[future]] = future.result()
-                progress(done)
-    return ExperimentResult(
+            found, reason = store.load(task.scenario.name, task.seed, task.replication)
+            if found is not None and save_calls and not store.calls_path(task.scenario.name, task.replication).exists():
+                found = None  # the call log was asked for but is missing: simulate again
+            results[k] = found
+            recomputed += found is None and reason not in ("missing", "ok")
+
+    todo = [k for k, r in enumerate(results) if r is None]
+    progress = Progress(len(tasks), initial=len(tasks) - len(todo), quiet=quiet)
+    if recomputed:
+        progress.note(f"{recomputed} replication file(s) were invalid (partial or corrupted) and are recomputed")
+    failures: dict[int, Failure] = {}
+    attempts: dict[int, int] = {}
+    started = time.perf_counter()
+    try:
+        for attempt in range(1 + retries):
+            if not todo:
+                break
+            if attempt:
+                progress.note(f"retrying {len(todo)} failed replication(s) (attempt {attempt + 1} of {1 + retries})")
+            failed: list[int] = []
+            for j, outcome in execute([tasks[k] for k in todo], executor, workers=workers, scheduler=scheduler):
+                k = todo[j]
+                attempts[k] = attempts.get(k, 0) + 1
+                task = tasks[k]
+                if isinstance(outcome, TaskError):
+                    path = store.record_failure(task, outcome) if store is not None else None
+                    failures[k] = Failure(task.scenario.name, task.seed, task.replication, attempts[k],
+                                          outcome.error, outcome.traceback, None if path is None else str(path))
+                    failed.append(k)
+                    progress.note(f"replication {task.replication} of {task.scenario.name} failed: {outcome.error}")
+                    continue
+                if store is not None:
+                    store.save(outcome, save_calls=save_calls)
+                if not keep_calls and outcome.calls is not None:
+                    outcome = dataclasses.replace(outcome, calls=None)
+                results[k] = outcome
+                failures.pop(k, None)
+                progress.update(1)
+            todo = sorted(failed)
+    except KeyboardInterrupt:
+        progress.close()
+        raise RunInterrupted(sum(r is not None for r in results), len(tasks),
+                             None if store is None else store.path) from None
+    progress.close()
+    result = ExperimentResult(
         experiment=experiment,
         replications=[r for r in results if r is not None],
         runtime=time.perf_counter() - started,
+        failures=[failures[k] for k in sorted(failures)],
+        out=None if store is None else store.path,
     )
+    if store is not None:
+        store.write_tables(result)
+    return result

@@ -6,11 +6,28 @@ random numbers), so scenarios differ only by their policy or parameters.
 
 from __future__ import annotations
 
+from typing import Any, Optional
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..scenario import Scenario
 
-__all__ = ["Experiment"]
+__all__ = ["Experiment", "ScenarioPoint"]
+
+
+class ScenarioPoint(BaseModel):
+    """Where a scenario comes from: its variant and its sweep point.
+
+    ``variant`` is the variant's name (the experiment's name for the base
+    scenario); ``sweep`` maps each swept key to its value as written in the
+    config (empty without a sweep).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scenario: str = Field(min_length=1, description="scenario name")
+    variant: str = Field(min_length=1, description="variant name (the base scenario's name for the base)")
+    sweep: dict[str, Any] = Field(default_factory=dict, description="swept key -> value as written")
 
 
 class Experiment(BaseModel):
@@ -27,6 +44,10 @@ class Experiment(BaseModel):
         10, ge=1, le=1_000_000, description="independent replications per scenario"
     )
     scenarios: tuple[Scenario, ...] = Field(min_length=1, description="scenarios, baseline first")
+    sweep_keys: tuple[str, ...] = Field((), description="keys of the sweep grid, in config order (empty: no sweep)")
+    points: tuple[ScenarioPoint, ...] = Field(
+        (), description="variant and sweep point of each scenario (empty for experiments built in code)"
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> "Experiment":
@@ -35,11 +56,18 @@ class Experiment(BaseModel):
             if scenario.name in seen:
                 raise ValueError(f"scenario name {scenario.name!r} is used twice; names must be unique")
             seen.add(scenario.name)
+        for point in self.points:
+            if point.scenario not in seen:
+                raise ValueError(f"points: no scenario {point.scenario!r}")
         return self
 
     @property
     def baseline(self) -> Scenario:
         return self.scenarios[0]
+
+    def point(self, name: str) -> Optional[ScenarioPoint]:
+        """The variant and sweep point of scenario ``name`` (None if not recorded)."""
+        return next((p for p in self.points if p.scenario == name), None)
 
     def scenario(self, name: str) -> Scenario:
         """The scenario called ``name`` (KeyError listing the names otherwise)."""

@@ -1,0 +1,206 @@
+"""Where replications run: in this process, on worker processes, or on a Dask cluster.
+
+Every task carries its own scenario, root seed and replication number, and a
+replication's random streams depend on nothing else, so the numbers are the
+same, bit for bit, whatever the executor and the number of workers. An
+executor yields ``(task index, outcome)`` pairs in completion order; the
+runner puts them back in task order.
+
+A task never raises into the executor: :func:`run_task` catches the
+replication's exception and returns it as text (:class:`TaskError`), so one
+failing replication does not bring down the pool. A worker that dies (killed,
+out of memory) shows up as a :class:`TaskError` for the tasks it was running
+or that could not be started, and the runner retries them.
+
+Dask is an optional extra, imported only when ``executor="dask"`` is used.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import traceback
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Iterator, Optional, Sequence, Union
+
+from ..replication import ReplicationResult, simulate
+from ..scenario import Scenario
+
+__all__ = ["EXECUTORS", "Task", "TaskError", "execute", "run_task"]
+
+#: Executors known to :func:`execute` and :func:`queuesim.run`.
+EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
+
+DASK_MISSING = (
+    "the dask executor needs the optional Dask extra: pip install 'queuesim[dask]' "
+    "(or use --executor processes)"
+)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One replication to run: ``simulate(scenario, seed, replication=replication)``."""
+
+    scenario: Scenario
+    seed: int
+    replication: int
+    keep_calls: bool = False
+
+
+@dataclass(frozen=True)
+class TaskError:
+    """A replication that raised (or whose worker died): the error as text."""
+
+    error: str
+    """last line, e.g. ``ZeroDivisionError: division by zero``"""
+    traceback: str
+
+
+Outcome = Union[ReplicationResult, TaskError]
+
+
+def run_task(task: Task) -> Outcome:
+    """Run one replication; its exception, if any, is returned as a :class:`TaskError`."""
+    try:
+        return simulate(task.scenario, task.seed, replication=task.replication, keep_calls=task.keep_calls)
+    except Exception as exc:  # noqa: BLE001 - reported, recorded and retried by the runner
+        return TaskError(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+
+
+def _error_from(exc: BaseException) -> TaskError:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return TaskError(f"{type(exc).__name__}: {exc}", text)
+
+
+def _ignore_sigint() -> None:  # pragma: no cover - runs in worker processes
+    # Ctrl-C is handled by the parent, which stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def execute(
+    tasks: Sequence[Task],
+    executor: str = "serial",
+    *,
+    workers: Optional[int] = None,
+    scheduler: Optional[str] = None,
+) -> Iterator[tuple[int, Outcome]]:
+    """Run ``tasks``; yield ``(index, outcome)`` as each finishes.
+
+    ``executor``: ``"serial"`` (this process), ``"processes"`` (a
+    :class:`~concurrent.futures.ProcessPoolExecutor` of ``workers`` processes,
+    default all cores) or ``"dask"`` (the Dask scheduler at ``scheduler``, e.g.
+    ``tcp://10.0.0.5:8786``; without one, a local cluster of ``workers``
+    processes started and shut down here). Closing the generator early (or
+    Ctrl-C) cancels what has not started and stops the workers.
+    """
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor {executor!r} is not known; choose one of {', '.join(EXECUTORS)}")
+    if scheduler is not None and executor != "dask":
+        raise ValueError("a scheduler address only applies to executor='dask'")
+    if not tasks:
+        return
+    if executor == "dask":
+        yield from _dask(tasks, workers=workers, scheduler=scheduler)
+        return
+    n_workers = workers or default_workers()
+    if executor == "serial" or n_workers == 1 or len(tasks) == 1:
+        for k, task in enumerate(tasks):
+            yield k, run_task(task)
+        return
+    yield from _processes(tasks, min(n_workers, len(tasks)))
+
+
+def _processes(tasks: Sequence[Task], n_workers: int) -> Iterator[tuple[int, Outcome]]:
+    pool = ProcessPoolExecutor(max_workers=n_workers, initializer=_ignore_sigint)
+    clean = False
+    try:
+        # Keep a bounded number of tasks in flight so that a huge experiment
+        # does not pickle every scenario up front, and a broken pool loses little.
+        pending: dict[Future[Outcome], int] = {}
+        queue = iter(enumerate(tasks))
+        window = 4 * n_workers
+
+        def fill() -> None:
+            while len(pending) < window:
+                item = next(queue, None)
+                if item is None:
+                    return
+                pending[pool.submit(run_task, item[1])] = item[0]
+
+        fill()
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                k = pending.pop(future)
+                try:
+                    outcome: Outcome = future.result()
+                except Exception as exc:  # BrokenProcessPool: a worker died
+                    outcome = _error_from(exc)
+                yield k, outcome
+            try:
+                fill()
+            except Exception as exc:  # the pool is broken: report what could not start
+                for k, _ in queue:
+                    yield k, _error_from(exc)
+                for future, k in list(pending.items()):
+                    pending.pop(future)
+                    yield k, _error_from(exc)
+        clean = True
+    finally:
+        if clean:
+            pool.shutdown(wait=True)
+        else:
+            # Interrupted or closed early: do not wait for running replications.
+            processes = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                if process.is_alive():
+                    process.terminate()
+            for process in processes:
+                process.join(timeout=5)
+
+
+def _dask(tasks: Sequence[Task], *, workers: Optional[int], scheduler: Optional[str]) -> Iterator[tuple[int, Outcome]]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ImportError(DASK_MISSING) from None
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=workers or default_workers(),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=40,  # logging.ERROR: keep progress output readable
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        futures = client.map(run_task, list(tasks), pure=False)
+        index = {future.key: k for k, future in enumerate(futures)}
+        for future in as_completed(futures):
+            k = index[future.key]
+            try:
+                outcome: Outcome = future.result()
+            except Exception as exc:  # a worker died too often (KilledWorker) or similar
+                outcome = _error_from(exc)
+            future.release()
+            yield k, outcome
+    finally:
+        try:
+            client.close()
+        finally:
+            if cluster is not None:
+                cluster.close()

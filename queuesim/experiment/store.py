@@ -1,0 +1,340 @@
+"""The result store: one folder per experiment, safe to interrupt and resume.
+
+Layout of ``DIR`` (every file written atomically: complete or absent)::
+
+    DIR/config.yaml                 resolved config: every scenario in full (a valid config)
+    DIR/meta.json                   queuesim version, config fingerprint, scenario -> folder
+    DIR/replications/<scenario>/rep000003.json
+                                    one replication: ReplicationResult.to_dict() + fingerprint
+    DIR/failures/<scenario>-rep000003-attempt1.txt
+                                    traceback of each failed attempt
+    DIR/calls/<scenario>-rep003.csv call logs (with --save-calls)
+    DIR/replications.csv, DIR/replications.parquet (with pyarrow), DIR/summary.json,
+    DIR/intervals.csv (when replications carry per-interval tables)
+
+A replication file is *valid* when it parses as JSON, has every key of
+:meth:`ReplicationResult.to_dict` and every metric of
+:data:`queuesim.metrics.METRICS`, and its scenario, seed, replication and
+config fingerprint are the expected ones. Anything else (a truncated file, a
+file from another config) is recomputed on ``--resume``.
+
+The *fingerprint* is a SHA-256 of the resolved config without
+``replications``, so a resumed run may ask for more replications, but a
+changed scenario or seed is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from pydantic import BaseModel
+
+from ..metrics import METRICS
+from ..replication import ReplicationResult
+from ..store import write_json_atomic, write_text_atomic
+from .spec import Experiment
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .executors import Task, TaskError
+    from .results import ExperimentResult
+
+__all__ = [
+    "FORMAT",
+    "ResultStore",
+    "StoreError",
+    "file_stem",
+    "fingerprint",
+    "load_result",
+    "resolved_config",
+]
+
+#: Version of the replication file format.
+FORMAT = 1
+_REQUIRED = ("scenario", "seed", "replication", "summary", "fingerprint")
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+class StoreError(ValueError):
+    """A result folder that cannot be used as asked; ``str(error)`` is one line for the user."""
+
+
+def file_stem(scenario: str) -> str:
+    """A file-name-safe stem for a scenario name (the name itself when already safe)."""
+    safe = _UNSAFE.sub("_", scenario).strip(" .")
+    if safe == scenario and len(scenario) <= 80:
+        return scenario
+    digest = hashlib.sha1(scenario.encode("utf-8")).hexdigest()[:8]
+    return f"{safe[:80]}-{digest}"
+
+
+def _resolve(model: Any, dumped: Any) -> Any:
+    """Replace file-backed empirical distributions in ``dumped`` by their values."""
+    from ..distributions import Empirical
+
+    if isinstance(model, Empirical) and model.file is not None:
+        return {"distribution": "empirical", "values": [float(v) for v in model.data]}
+    if isinstance(model, BaseModel) and isinstance(dumped, dict):
+        return {k: _resolve(getattr(model, k, None), v) for k, v in dumped.items()}
+    if isinstance(model, (list, tuple)) and isinstance(dumped, list) and len(model) == len(dumped):
+        return [_resolve(m, d) for m, d in zip(model, dumped)]
+    if isinstance(model, dict) and isinstance(dumped, dict):
+        return {k: _resolve(model.get(k), v) for k, v in dumped.items()}
+    return dumped
+
+
+def resolved_config(experiment: Experiment) -> dict[str, Any]:
+    """The experiment as a self-contained config mapping: every scenario in full, in seconds.
+
+    Empirical distributions read from a CSV file are written out as their
+    values, so the config does not depend on the file (same samples: the
+    values are kept sorted either way).
+    """
+    dumped = experiment.model_dump(mode="json")
+    return _resolve(experiment, dumped)
+
+
+def _canonical(document: Any) -> str:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=True, default=str)
+
+
+def fingerprint(experiment: Experiment) -> str:
+    """SHA-256 (hex) of the resolved config without ``replications``."""
+    config = resolved_config(experiment)
+    config.pop("replications", None)
+    return hashlib.sha256(_canonical(config).encode("utf-8")).hexdigest()
+
+
+def _yaml(document: Any) -> str:
+    import yaml
+
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+
+
+class ResultStore:
+    """A result folder for one experiment (see the module docstring for the layout)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.replications_dir = self.path / "replications"
+        self.failures_dir = self.path / "failures"
+        self.calls_dir = self.path / "calls"
+        self.fingerprint: Optional[str] = None
+
+    # -- opening -------------------------------------------------------------
+    def open(self, experiment: Experiment, *, resume: bool = False, overwrite: bool = False) -> None:
+        """Create (or, with ``resume``, reopen) the folder for ``experiment``.
+
+        Refuses (StoreError) to mix runs: a folder holding another run's
+        results needs ``resume`` (same config; more replications allowed) or
+        ``overwrite`` (the old results are deleted).
+        """
+        if resume and overwrite:
+            raise StoreError("--resume and --overwrite contradict each other; choose one")
+        meta_path = self.path / "meta.json"
+        if self.path.exists() and not self.path.is_dir():
+            raise StoreError(f"--out {self.path}: exists and is not a folder")
+        self.fingerprint = fingerprint(experiment)
+        has_run = meta_path.exists() or (self.replications_dir.exists() and any(self.replications_dir.iterdir()))
+        if has_run and overwrite:
+            for name in ("replications", "failures", "calls", "figures"):
+                shutil.rmtree(self.path / name, ignore_errors=True)
+            for name in ("meta.json", "config.yaml", "summary.json", "replications.csv",
+                         "replications.parquet", "intervals.csv", "report.html", "report.md"):
+                (self.path / name).unlink(missing_ok=True)
+        elif has_run and not resume:
+            raise StoreError(
+                f"--out {self.path}: already holds the results of a run; pass --resume to continue it "
+                "(same config), --overwrite to replace it, or choose another folder"
+            )
+        elif has_run and resume:
+            self._check_resume(meta_path, experiment)
+        try:
+            for folder in (self.path, self.replications_dir):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"--out {self.path}: cannot create folder ({exc.strerror})") from None
+        self._write_meta(experiment)
+
+    def _check_resume(self, meta_path: Path, experiment: Experiment) -> None:
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            old = str(meta["fingerprint"])
+            old_reps = int(meta["replications"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise StoreError(
+                f"--resume: {meta_path} is missing or unreadable, so the config of the earlier run is "
+                "unknown; use --overwrite to start again"
+            ) from None
+        if old != self.fingerprint:
+            raise StoreError(
+                f"--resume: the config differs from the one of the run in {self.path} (see its config.yaml); "
+                "only --replications may grow on resume. Use another --out folder, or --overwrite"
+            )
+        if experiment.replications < old_reps:
+            raise StoreError(
+                f"--resume: {self.path} was run with {old_reps} replications; ask for at least as many "
+                f"(--replications {old_reps} or more)"
+            )
+
+    def _write_meta(self, experiment: Experiment) -> None:
+        from .. import __version__
+
+        meta_path = self.path / "meta.json"
+        created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        if meta_path.exists():
+            try:
+                created = json.loads(meta_path.read_text(encoding="utf-8")).get("created", created)
+            except (OSError, ValueError):
+                pass
+        write_text_atomic(self.path / "config.yaml", _yaml(resolved_config(experiment)))
+        write_json_atomic(
+            meta_path,
+            {
+                "queuesim_version": __version__,
+                "format": FORMAT,
+                "fingerprint": self.fingerprint,
+                "experiment": experiment.name,
+                "seed": experiment.seed,
+                "replications": experiment.replications,
+                "created": created,
+                "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "scenarios": [
+                    {"name": s.name, "folder": f"replications/{file_stem(s.name)}"} for s in experiment.scenarios
+                ],
+            },
+        )
+
+    # -- replications --------------------------------------------------------
+    def replication_path(self, scenario: str, replication: int) -> Path:
+        return self.replications_dir / file_stem(scenario) / f"rep{replication:06d}.json"
+
+    def calls_path(self, scenario: str, replication: int) -> Path:
+        return self.calls_dir / f"{file_stem(scenario)}-rep{replication:03d}.csv"
+
+    def load(self, scenario: str, seed: int, replication: int) -> tuple[Optional[ReplicationResult], str]:
+        """The stored replication if its file is valid, else ``(None, reason)``."""
+        path = self.replication_path(scenario, replication)
+        if not path.exists():
+            return None, "missing"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            return None, f"unreadable ({type(exc).__name__})"
+        if not isinstance(data, dict):
+            return None, "not a JSON object"
+        missing = [k for k in _REQUIRED if k not in data]
+        if missing:
+            return None, f"missing keys {missing}"
+        if (data["scenario"], data["seed"], data["replication"]) != (scenario, seed, replication):
+            return None, "scenario, seed or replication mismatch"
+        if self.fingerprint is not None and data["fingerprint"] != self.fingerprint:
+            return None, "from another config"
+        summary = data["summary"]
+        if not isinstance(summary, dict) or any(m not in summary for m in METRICS):
+            return None, "incomplete metrics"
+        if any(v is not None and not isinstance(v, (int, float)) for v in summary.values()):
+            return None, "non-numeric metric"
+        try:
+            return ReplicationResult.from_dict(data), "ok"
+        except (KeyError, TypeError, ValueError) as exc:
+            return None, f"invalid ({exc})"
+
+    def save(self, result: ReplicationResult, *, save_calls: bool = False) -> None:
+        """Write one replication (and its call log) atomically."""
+        if save_calls and result.calls is not None:
+            self.calls_dir.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(
+                self.calls_path(result.scenario, result.replication),
+                result.calls.to_dataframe().to_csv(index=False),
+            )
+        path = self.replication_path(result.scenario, result.replication)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(path, {"format": FORMAT, "fingerprint": self.fingerprint, **result.to_dict()})
+
+    def record_failure(self, task: "Task", error: "TaskError") -> Path:
+        """Write the traceback of a failed attempt to ``failures/``; returns the file."""
+        self.failures_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"{file_stem(task.scenario.name)}-rep{task.replication:06d}"
+        attempt = 1 + sum(1 for _ in self.failures_dir.glob(f"{glob_escape(stem)}-attempt*.txt"))
+        path = self.failures_dir / f"{stem}-attempt{attempt}.txt"
+        write_text_atomic(
+            path,
+            f"scenario: {task.scenario.name}\nseed: {task.seed}\nreplication: {task.replication}\n"
+            f"attempt: {attempt}\ntime: {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\nerror: {error.error}\n\n"
+            f"{error.traceback}",
+        )
+        return path
+
+    # -- tables ----------------------------------------------------------------
+    def write_tables(self, result: "ExperimentResult") -> list[Path]:
+        """replications.csv (+ .parquet), summary.json and intervals.csv; returns the files written."""
+        written = []
+        frame = result.replications_frame()
+        write_text_atomic(self.path / "replications.csv", frame.to_csv(index=False))
+        written.append(self.path / "replications.csv")
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            import io
+
+            buffer = io.BytesIO()
+            frame.to_parquet(buffer, index=False)
+            from ..store import write_bytes_atomic
+
+            write_bytes_atomic(self.path / "replications.parquet", buffer.getvalue())
+            written.append(self.path / "replications.parquet")
+        intervals = result.intervals_frame()
+        if intervals is not None:
+            write_text_atomic(self.path / "intervals.csv", intervals.to_csv(index=False))
+            written.append(self.path / "intervals.csv")
+        write_json_atomic(self.path / "summary.json", result.to_summary_json())
+        written.append(self.path / "summary.json")
+        return written
+
+
+def glob_escape(text: str) -> str:
+    """Escape glob wildcards (scenario names may contain ``[`` and ``]``)."""
+    import glob
+
+    return glob.escape(text)
+
+
+def load_result(directory: str | Path) -> "ExperimentResult":
+    """Rebuild an :class:`ExperimentResult` from a result folder (valid replications only)."""
+    from ..config import ConfigError, experiment_from_dict, read_yaml
+    from .results import ExperimentResult, Failure
+
+    directory = Path(directory)
+    config_path = directory / "config.yaml"
+    if not config_path.exists():
+        raise StoreError(f"{directory}: not a queuesim result folder (no config.yaml); run `queuesim run CONFIG --out {directory}` first")
+    try:
+        experiment = experiment_from_dict(read_yaml(config_path), base_dir=directory, source=str(config_path))
+    except ConfigError as exc:
+        raise StoreError(str(exc)) from None
+    store = ResultStore(directory)
+    store.fingerprint = fingerprint(experiment)
+    replications = []
+    for scenario in experiment.scenarios:
+        for r in range(experiment.replications):
+            result, _ = store.load(scenario.name, experiment.seed, r)
+            if result is not None:
+                replications.append(result)
+    failures = []
+    summary_path = directory / "summary.json"
+    if summary_path.exists():
+        try:
+            for f in json.loads(summary_path.read_text(encoding="utf-8")).get("failures", []):
+                failures.append(Failure(f["scenario"], experiment.seed, int(f["replication"]),
+                                        int(f.get("attempts", 0)), str(f.get("error", "")), "", f.get("file")))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return ExperimentResult(experiment=experiment, replications=replications, failures=failures, out=directory)

@@ -1,0 +1,274 @@
+"""``queuesim report DIR``: a self-contained HTML report, a Markdown twin and PNG figures.
+
+Reads the result folder of ``queuesim run --out DIR`` and writes
+
+* ``DIR/figures/*.png``: every figure at 110 dpi;
+* ``DIR/report.html``: one file, figures embedded as base64 PNG (opens offline);
+* ``DIR/report.md``: the same tables, figures linked from ``figures/``.
+
+Sections: run facts; scenario table (mean and 95% CI); paired comparisons
+against the baseline (paired and unpaired CIs, variance reduction); figures:
+metric bars, hold-time distribution (CDF from saved call logs, else the
+quantile points), paired-vs-unpaired CIs, metrics against the swept key (for
+sweeps), intraday panels (when ``intervals.csv`` exists); failures.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional, Sequence
+
+import numpy as np
+
+from ..store import write_bytes_atomic, write_text_atomic
+from . import figures as F
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from ..experiment.results import ExperimentResult
+
+__all__ = ["DEFAULT_METRICS", "load_waits", "write_report"]
+
+#: Metrics charted and tabulated first when none are asked for.
+DEFAULT_METRICS: tuple[str, ...] = ("abandonment_rate", "service_level", "asa")
+_TABLE_METRICS: tuple[str, ...] = (
+    "offered", "abandonment_rate", "service_level", "asa", "mean_wait", "wait_p90", "occupancy",
+)
+
+
+def load_waits(directory: Path, result: "ExperimentResult", limit: int = 2_000_000) -> dict[str, np.ndarray]:
+    """Waits (s) of counted calls from ``DIR/calls/*.csv``, pooled per scenario (empty if none saved)."""
+    import pandas as pd
+
+    from ..experiment.store import file_stem
+
+    calls_dir = directory / "calls"
+    if not calls_dir.is_dir():
+        return {}
+    out: dict[str, np.ndarray] = {}
+    for scenario in result.experiment.scenarios:
+        parts = []
+        total = 0
+        for r in range(result.experiment.replications):
+            path = calls_dir / f"{file_stem(scenario.name)}-rep{r:03d}.csv"
+            if not path.exists() or total > limit:
+                continue
+            frame = pd.read_csv(path, usecols=["arrival", "wait"])
+            keep = (frame["arrival"] >= scenario.warmup) & (frame["arrival"] < scenario.horizon)
+            parts.append(frame.loc[keep, "wait"].to_numpy(dtype=np.float64))
+            total += parts[-1].size
+        if parts:
+            out[scenario.name] = np.concatenate(parts)
+    return out
+
+
+def _png(fig: "Figure") -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    F.close(fig)
+    return buffer.getvalue()
+
+
+def _num(x: float, metric: str) -> str:
+    if x is None or not math.isfinite(x):
+        return "–"
+    if F._scale(metric) == 100.0:
+        return f"{100 * x:.2f}%"
+    return f"{x:,.2f}" if abs(x) < 1e6 else f"{x:,.0f}"
+
+
+def _ci(low: float, high: float, metric: str) -> str:
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return "–"
+    return f"[{_num(low, metric)}, {_num(high, metric)}]"
+
+
+def _pp(x: float, metric: str) -> str:
+    """A difference: percentage points for fractions."""
+    if x is None or not math.isfinite(x):
+        return "–"
+    if F._scale(metric) == 100.0:
+        return f"{100 * x:+.2f} pp"
+    return f"{x:+,.2f}"
+
+
+def _tables(result: "ExperimentResult", metrics: Sequence[str]) -> dict[str, tuple[list[str], list[list[str]]]]:
+    names = result.scenario_names
+    cols = [m for m in dict.fromkeys([*metrics, *_TABLE_METRICS]) if m in result.metric_names()]
+    header = ["scenario", "replications"] + [f"{m} (mean [95% CI])" for m in cols]
+    rows = []
+    for n in names:
+        row = [n, str(result.estimate(n, cols[0]).n if cols else 0)]
+        for m in cols:
+            e = result.estimate(n, m)
+            row.append(f"{_num(e.mean, m)} {_ci(e.low, e.high, m)}")
+        rows.append(row)
+    tables = {"scenarios": (header, rows)}
+    if len(names) > 1:
+        header = ["variant", "metric", "difference vs " + names[0], "paired 95% CI", "unpaired 95% CI",
+                  "variance reduction", "n"]
+        rows = []
+        for n in names[1:]:
+            for m in metrics:
+                if m not in result.metric_names():
+                    continue
+                c = result.comparison(n, names[0], m)
+                vr = "–" if not math.isfinite(c.variance_reduction) else f"{c.variance_reduction:.1f}x"
+                if c.variance_reduction == math.inf:
+                    vr = "∞ (every pair differs by the same amount)"
+                rows.append([n, m, _pp(c.difference, m),
+                             f"[{_pp(c.paired_low, m)}, {_pp(c.paired_high, m)}]",
+                             f"[{_pp(c.unpaired_low, m)}, {_pp(c.unpaired_high, m)}]", vr, str(c.n)])
+        tables["comparisons"] = (header, rows)
+    return tables
+
+
+def _md_table(header: list[str], rows: list[list[str]]) -> str:
+    esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+    lines = ["| " + " | ".join(map(esc, header)) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(esc, row)) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _html_table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+table{border-collapse:collapse;font-size:.85em;margin:.8em 0;display:block;overflow-x:auto}
+th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;white-space:nowrap}th{background:#f2f2f2}
+figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.85em;color:#555}
+.facts td:first-child{font-weight:600}.warn{background:#fff3e0;border-left:4px solid #D55E00;padding:.5em 1em}
+"""
+
+
+def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = None) -> list[Path]:
+    """Write ``report.html``, ``report.md`` and ``figures/*.png`` for the result folder ``directory``."""
+    from .. import __version__
+    from ..experiment.results import ExperimentResult
+
+    directory = Path(directory)
+    result = ExperimentResult.load(directory)
+    if not result.replications:
+        from ..experiment.store import StoreError
+
+        raise StoreError(f"{directory}: no finished replication to report on")
+    metrics = list(metrics or DEFAULT_METRICS)
+    unknown = [m for m in metrics if m not in result.metric_names()]
+    if unknown:
+        raise KeyError(f"--metric {unknown[0]}: not a metric of this run; metrics: {', '.join(result.metric_names())}")
+
+    # (file stem, caption, figure factory)
+    specs: list[tuple[str, str, object]] = []
+    for m in metrics:
+        specs.append((f"metric-{m}", f"{m}: mean per scenario with 95% confidence interval.",
+                      lambda m=m: F.metric_figure(result, m)))
+    waits = load_waits(directory, result)
+    specs.append(("wait-cdf", "Hold-time distribution (wait until answer or hang-up) "
+                  + ("from the saved call logs, pooled over replications." if waits
+                     else "from the mean 50th/90th/99th percentiles (run with --save-calls for the full curve)."),
+                  lambda: F.wait_cdf_figure(result, waits=waits)))
+    specs.append(("wait-quantiles", "Median, 90th and 99th percentile wait per scenario (95% CI).",
+                  lambda: F.wait_quantiles_figure(result)))
+    if len(result.scenario_names) > 1:
+        for m in metrics:
+            specs.append((f"compare-{m}", f"Difference in {m} against the baseline "
+                          f"({result.scenario_names[0]}): paired CI (common random numbers) vs unpaired CI.",
+                          lambda m=m: F.compare_figure(result, m)))
+    if result.experiment.sweep_keys:
+        sweep_metrics = tuple(m for m in ("abandonment_rate", "service_level") if m in result.metric_names())
+        for key in result.experiment.sweep_keys:
+            specs.append((f"sweep-{key}", f"Abandonment and service level against {key} (95% CI bands).",
+                          lambda key=key: F.sweep_figure(result, sweep_metrics, key=key)))
+    intervals = result.intervals_frame()
+    has_intraday = intervals is not None and intervals.groupby("scenario").size().max() > 1
+    if has_intraday:
+        specs.append(("intraday", "Per-interval means over replications (intervals.csv).",
+                      lambda: F.intraday_figure(result, frame=intervals)))
+
+    figures_dir = directory / "figures"
+    figures_dir.mkdir(exist_ok=True)
+    written: list[Path] = []
+    images: list[tuple[str, str, bytes]] = []
+    for stem, caption, factory in specs:
+        data = _png(factory())  # type: ignore[operator]
+        path = figures_dir / f"{stem}.png"
+        write_bytes_atomic(path, data)
+        written.append(path)
+        images.append((stem, caption, data))
+
+    exp = result.experiment
+    facts = [
+        ("experiment", exp.name),
+        ("scenarios", str(len(exp.scenarios))),
+        ("replications per scenario", str(exp.replications)),
+        ("root seed", str(exp.seed)),
+        ("replications found", f"{len(result.replications)} of {len(exp.scenarios) * exp.replications}"),
+        ("baseline (for comparisons)", exp.scenarios[0].name),
+        ("queuesim", __version__),
+        ("report written", time.strftime("%Y-%m-%d %H:%M")),
+    ]
+    if exp.sweep_keys:
+        facts.insert(2, ("sweep over", ", ".join(exp.sweep_keys)))
+    tables = _tables(result, metrics)
+    missing = len(exp.scenarios) * exp.replications - len(result.replications)
+    warn = ""
+    if missing:
+        warn = (f"{missing} replication(s) are missing (failed or not run yet): the means use the others. "
+                "See failures/ and run again with --resume.")
+
+    title = f"queuesim report: {exp.name}"
+    intro_cmp = ("Replication r of every scenario uses the same random numbers (common random numbers), so "
+                 "each difference is estimated from paired replications. The unpaired (Welch) interval is what "
+                 "independent runs would give; the variance reduction is the ratio of their variances.")
+
+    # Markdown
+    md = [f"# {title}", "", _md_table(["", ""], [list(f) for f in facts]), ""]
+    if warn:
+        md += [f"> **Warning:** {warn}", ""]
+    md += ["## Scenarios", "", "Means over replications with 95% Student-t confidence intervals; "
+           "times in seconds.", "", _md_table(*tables["scenarios"]), ""]
+    if "comparisons" in tables:
+        md += ["## Paired comparisons", "", intro_cmp, "", _md_table(*tables["comparisons"]), ""]
+    md += ["## Figures", ""]
+    for stem, caption, _ in images:
+        md += [f"![{caption}](figures/{stem}.png)", "", f"*{caption}*", ""]
+    if result.failures:
+        md += ["## Failures", "", _md_table(["scenario", "replication", "attempts", "error", "traceback"],
+               [[f.scenario, str(f.replication), str(f.attempts), f.error, f.file or ""] for f in result.failures]), ""]
+    write_text_atomic(directory / "report.md", "\n".join(md))
+    written.append(directory / "report.md")
+
+    # HTML
+    body = [f"<h1>{html.escape(title)}</h1>", '<table class="facts">'
+            + "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in facts) + "</table>"]
+    if warn:
+        body.append(f'<p class="warn">{html.escape(warn)}</p>')
+    body += ["<h2>Scenarios</h2>", "<p>Means over replications with 95% Student-t confidence intervals; "
+             "times in seconds.</p>", _html_table(*tables["scenarios"])]
+    if "comparisons" in tables:
+        body += ["<h2>Paired comparisons</h2>", f"<p>{html.escape(intro_cmp)}</p>", _html_table(*tables["comparisons"])]
+    body.append("<h2>Figures</h2>")
+    for stem, caption, data in images:
+        encoded = base64.b64encode(data).decode("ascii")
+        body.append(f'<figure id="{stem}"><img alt="{html.escape(caption)}" src="data:image/png;base64,{encoded}">'
+                    f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    if result.failures:
+        body += ["<h2>Failures</h2>", _html_table(
+            ["scenario", "replication", "attempts", "error", "traceback"],
+            [[f.scenario, str(f.replication), str(f.attempts), f.error, f.file or ""] for f in result.failures])]
+    document = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+                f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+    write_text_atomic(directory / "report.html", document)
+    written.append(directory / "report.html")
+    return written
