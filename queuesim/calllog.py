@@ -13,11 +13,20 @@ column         dtype    meaning
 ``handle_time`` float64 time the agent spent on the call (NaN if not answered)
 ``patience``   float64  the caller's patience (inf for callers who never abandon)
 ``agent``      int64    id of the answering agent; -1 if not answered
-``outcome``    int8     an :data:`OUTCOMES` code: 0 answered, 1 abandoned, 2 unserved
+``outcome``    int8     an :data:`OUTCOMES` code: 0 answered (live or by callback), 1 abandoned,
+                        2 unserved, 3 balked (hung up on hearing the predicted wait),
+                        4 unreached (took a callback or web form; never contacted)
 ``call_type``  int16    index into ``type_names``
 ``caller``     int64    the caller (redial attempts share it); negative for the opening backlog
 ``attempt``    int16    1 for a first call, 2 for the first redial, ...
 =============  =======  ===========================================================
+
+With a callback option or informative announcements, three more columns:
+``callback`` (0 none, 1 virtual_hold, 2 scheduled, 3 web_form), ``requested``
+(time the caller accepted the callback; NaN otherwise) and ``predicted_wait``
+(the centre's prediction of the caller's total wait when first told or
+offered; NaN otherwise). For callback calls ``wait`` is the time on hold
+before accepting and ``answer`` the time the agent reached the customer.
 
 ``unserved`` calls were never answered by callers who never abandon, because
 no agent was left on duty; their ``wait`` runs to the end of the simulation.
@@ -29,20 +38,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["ANSWERED", "ABANDONED", "OUTCOMES", "UNSERVED", "CallLog"]
+__all__ = ["ANSWERED", "ABANDONED", "BALKED", "OUTCOMES", "UNREACHED", "UNSERVED", "CallLog"]
 
 ANSWERED = 0
 ABANDONED = 1
 UNSERVED = 2
+BALKED = 3
+UNREACHED = 4
 #: Outcome codes and their names, as written to files.
-OUTCOMES: dict[int, str] = {ANSWERED: "answered", ABANDONED: "abandoned", UNSERVED: "unserved"}
+OUTCOMES: dict[int, str] = {
+    ANSWERED: "answered",
+    ABANDONED: "abandoned",
+    UNSERVED: "unserved",
+    BALKED: "balked",
+    UNREACHED: "unreached",
+}
 
 
 @dataclass(frozen=True)
@@ -62,13 +79,17 @@ class CallLog:
     caller: np.ndarray
     attempt: np.ndarray
     type_names: tuple[str, ...] = ("all",)
+    callback: Optional[np.ndarray] = None
+    requested: Optional[np.ndarray] = None
+    predicted_wait: Optional[np.ndarray] = None
+    callback_offered: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return int(self.id.shape[0])
 
     @property
     def columns(self) -> list[str]:
-        return [f.name for f in fields(self) if f.name != "type_names"]
+        return [f.name for f in fields(self) if f.name != "type_names" and getattr(self, f.name) is not None]
 
     @property
     def answered(self) -> np.ndarray:
@@ -96,11 +117,27 @@ class CallLog:
             codes.astype(np.int64), categories=[OUTCOMES[k] for k in sorted(OUTCOMES)]
         )
         frame["call_type"] = pd.Categorical.from_codes(types.astype(np.int64), categories=list(self.type_names))
+        if "callback" in frame:
+            from .engine.policies import CALLBACK_KINDS
+
+            frame["callback"] = pd.Categorical.from_codes(
+                frame["callback"].to_numpy().astype(np.int64), categories=[CALLBACK_KINDS[k] for k in sorted(CALLBACK_KINDS)]
+            )
         return frame
 
     def to_csv(self, path: str | Path) -> None:
         """Write the log as CSV (outcome as text)."""
         self.to_dataframe().to_csv(path, index=False)
+
+    @property
+    def balked(self) -> np.ndarray:
+        """Boolean mask of calls that hung up on hearing the predicted wait."""
+        return self.outcome == BALKED
+
+    @property
+    def unreached(self) -> np.ndarray:
+        """Boolean mask of callback / web-form requests never fulfilled."""
+        return self.outcome == UNREACHED
 
     @property
     def unserved(self) -> np.ndarray:

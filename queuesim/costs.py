@@ -10,7 +10,7 @@ component                     cost
 ``cost_trunk``                minutes on hold x ``trunk_per_minute_hold`` + minutes talking x
                               ``trunk_per_minute_talk`` (toll-free lines: the company pays both)
 ``cost_customer_time``        callers' minutes on hold x ``customer_minute`` (the value of their time)
-``cost_abandonment``          abandoned calls x ``abandoned_call`` (lost business per abandoned attempt)
+``cost_abandonment``          abandoned (and balked) calls x ``abandoned_call`` (lost business per attempt)
 ``cost_churn``                sum over callers of P(churn | experience) x ``churn.lifetime_value``
 ``cost_total``                the sum of the five
 ============================  ===========================================================
@@ -98,7 +98,7 @@ def day_costs(
     hold_minutes = float(np.sum(wait[counted])) / 60.0
     talk = np.where(calls.answered & counted, calls.handle_time, 0.0)
     talk_minutes = float(np.nansum(talk)) / 60.0
-    n_abandoned = int(np.count_nonzero(calls.abandoned & counted))
+    n_abandoned = int(np.count_nonzero((calls.abandoned | calls.balked) & counted))
 
     cost_agents = paid_agent_seconds / 3600.0 * costs.agent_per_hour
     cost_trunk = hold_minutes * costs.trunk_per_minute_hold + talk_minutes * costs.trunk_per_minute_talk

@@ -19,10 +19,11 @@ in, plain floats out. Conventions (the same in the analytic module):
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import numpy as np
 
-from .calllog import CallLog
+from .calllog import ABANDONED, ANSWERED, BALKED, OUTCOMES, UNREACHED, UNSERVED, CallLog
 
 __all__ = [
     "CALLER_METRICS",
@@ -42,16 +43,31 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "answered": "offered calls answered by an agent (count)",
     "abandoned": "offered calls that hung up before an answer (count)",
     "unserved": "offered calls never answered because no agent was left on duty (count)",
-    "abandonment_rate": "abandoned / offered (fraction)",
-    "asa": "average speed of answer: mean wait of answered calls (s)",
+    "abandonment_rate": "(abandoned + balked) / offered: callers who hung up unserved (fraction)",
+    "asa": "average speed of answer: mean wait of calls answered live (s)",
     "mean_wait": "mean wait of all offered calls, answered or abandoned (s)",
     "wait_p50": "median wait of all offered calls (s)",
     "wait_p90": "90th percentile of the wait of all offered calls (s)",
     "wait_p99": "99th percentile of the wait of all offered calls (s)",
-    "service_level": "answered within the threshold / offered; abandoned calls are misses (fraction)",
+    "service_level": "answered live within the threshold / offered; abandoned calls and callbacks are misses (fraction)",
     "p_wait": "share of offered calls not answered at once (fraction)",
     "occupancy": "agent busy time / agent staffed time in the window (fraction)",
     "mean_queue_length": "time-average number of callers on hold in the window (callers)",
+    "wasted_hold_time": "total time on hold of callers who hung up anyway (abandoned or balked) (s)",
+}
+
+#: Metrics reported when a scenario has a callback option or informative announcements.
+POLICY_METRICS: dict[str, str] = {
+    "balked": "offered calls that hung up on hearing the predicted wait (count)",
+    "callback_offers": "calls offered a callback (count)",
+    "callback_accepts": "calls that accepted a callback / web form (count)",
+    "callbacks_completed": "accepted callbacks in which an agent reached the customer (count)",
+    "callbacks_unreached": "accepted callbacks never completed: attempts exhausted or promise broken (count)",
+    "promise_kept_rate": "callbacks_completed / callback_accepts (fraction)",
+    "callback_delay": "mean time from accepting to being reached, completed callbacks (s)",
+    "hold_time_saved": "total time from accepting to being reached: waiting done off hold (s)",
+    "prediction_error": "mean absolute error of the predicted wait, callers answered live (s)",
+    "prediction_bias": "mean predicted minus actual wait, callers answered live (s)",
 }
 METRICS: tuple[str, ...] = tuple(METRIC_DESCRIPTIONS)
 
@@ -119,39 +135,44 @@ def summarise(
     window_end: float,
     staffed_time: float,
     threshold: float,
+    extra_work: Optional[np.ndarray] = None,
 ) -> dict[str, float]:
     """The per-replication metrics of :data:`METRICS` for the calls in ``calls``.
 
     ``staffed_time`` is agent-seconds on duty inside the window (for a constant
     ``n`` agents: ``n * (window_end - window_start)``); ``threshold`` is the
-    service-level threshold in seconds.
+    service-level threshold in seconds; ``extra_work`` holds agent work outside
+    calls' answer..end intervals as ``(agent, start, end)`` rows (callback dialling).
     """
     length = window_end - window_start
     answered_all = calls.answered
-    busy = overlap(
-        calls.answer[answered_all], calls.end[answered_all], window_start, window_end
-    )
-    on_hold = overlap(calls.arrival, calls.arrival + calls.wait, window_start, window_end)
+    busy = overlap(calls.answer[answered_all], calls.end[answered_all], window_start, window_end)
+    if extra_work is not None and extra_work.size:
+        busy += overlap(extra_work[:, 1], extra_work[:, 2], window_start, window_end)
+    hold = np.where(np.isfinite(calls.wait), calls.wait, 0.0)
+    on_hold = overlap(calls.arrival, calls.arrival + hold, window_start, window_end)
 
     counted = (calls.arrival >= window_start) & (calls.arrival < window_end)
     wait = calls.wait[counted]
-    answered = answered_all[counted]
+    outcome = calls.outcome[counted]
+    answered = outcome == ANSWERED
+    live = answered if calls.callback is None else answered & (calls.callback[counted] == 0)
     offered = int(counted.sum())
-    n_answered = int(answered.sum())
-    n_unserved = int(np.count_nonzero(calls.unserved[counted]))
-    within = int(np.count_nonzero(answered & (wait <= threshold)))
+    counts = np.bincount(outcome, minlength=len(OUTCOMES))
+    lost = int(counts[ABANDONED] + counts[BALKED])
+    within = int(np.count_nonzero(live & (wait <= threshold)))
     not_at_once = int(np.count_nonzero((wait > 0) | ~answered))
     if offered:
         p50, p90, p99 = (float(q) for q in np.quantile(wait, [0.5, 0.9, 0.99]))
     else:
         p50 = p90 = p99 = math.nan
-    return {
+    out = {
         "offered": float(offered),
-        "answered": float(n_answered),
-        "abandoned": float(offered - n_answered - n_unserved),
-        "unserved": float(n_unserved),
-        "abandonment_rate": (offered - n_answered - n_unserved) / offered if offered else math.nan,
-        "asa": _mean(wait[answered]),
+        "answered": float(counts[ANSWERED]),
+        "abandoned": float(counts[ABANDONED]),
+        "unserved": float(counts[UNSERVED]),
+        "abandonment_rate": lost / offered if offered else math.nan,
+        "asa": _mean(wait[live]),
         "mean_wait": _mean(wait),
         "wait_p50": p50,
         "wait_p90": p90,
@@ -160,6 +181,36 @@ def summarise(
         "p_wait": not_at_once / offered if offered else math.nan,
         "occupancy": busy / staffed_time if staffed_time > 0 else math.nan,
         "mean_queue_length": on_hold / length if length > 0 else math.nan,
+        "wasted_hold_time": float(np.sum(wait[(outcome == ABANDONED) | (outcome == BALKED)])),
+    }
+    if calls.callback is not None:
+        out.update(_policy_metrics(calls, counted, counts, offered))
+    return out
+
+
+def _policy_metrics(calls: CallLog, counted: np.ndarray, counts: np.ndarray, offered: int) -> dict[str, float]:
+    kind = calls.callback[counted]
+    took = kind > 0
+    answered = calls.outcome[counted] == ANSWERED
+    done = took & answered
+    requested = calls.requested[counted]
+    contact = calls.answer[counted]
+    accepts = int(np.count_nonzero(took))
+    offers = int(np.count_nonzero(calls.callback_offered[counted])) if calls.callback_offered is not None else accepts
+    predicted = calls.predicted_wait[counted] if calls.predicted_wait is not None else np.full(offered, np.nan)
+    live = answered & ~took & np.isfinite(predicted)
+    error = predicted[live] - calls.wait[counted][live]
+    return {
+        "balked": float(counts[BALKED]),
+        "callback_offers": float(offers),
+        "callback_accepts": float(accepts),
+        "callbacks_completed": float(np.count_nonzero(done)),
+        "callbacks_unreached": float(counts[UNREACHED]),
+        "promise_kept_rate": np.count_nonzero(done) / accepts if accepts else math.nan,
+        "callback_delay": _mean(contact[done] - requested[done]),
+        "hold_time_saved": float(np.sum(contact[done] - requested[done])),
+        "prediction_error": float(np.mean(np.abs(error))) if error.size else math.nan,
+        "prediction_bias": float(np.mean(error)) if error.size else math.nan,
     }
 
 
@@ -190,6 +241,7 @@ def interval_table(
     duty_ends: np.ndarray,
     overtime: np.ndarray,
     threshold: float,
+    extra_work: Optional[np.ndarray] = None,
 ) -> dict[str, np.ndarray]:
     """Per-interval metrics (see :data:`INTERVAL_COLUMNS`) for intervals between ``boundaries``.
 
@@ -202,16 +254,21 @@ def interval_table(
     slot = np.searchsorted(boundaries, calls.arrival, side="right") - 1
     inside = (slot >= 0) & (slot < k)
     slot, wait, answered = slot[inside], calls.wait[inside], calls.answered[inside]
-    abandoned = calls.abandoned[inside]
+    abandoned = (calls.abandoned | calls.balked)[inside]
     offered = np.bincount(slot, minlength=k).astype(np.float64)
     n_answered = np.bincount(slot, weights=answered, minlength=k)
     n_abandoned = np.bincount(slot, weights=abandoned, minlength=k)
-    within = np.bincount(slot, weights=answered & (wait <= threshold), minlength=k)
-    wait_answered = np.bincount(slot, weights=np.where(answered, wait, 0.0), minlength=k)
+    live = answered if calls.callback is None else answered & (calls.callback[inside] == 0)
+    within = np.bincount(slot, weights=live & (wait <= threshold), minlength=k)
+    n_live = np.bincount(slot, weights=live, minlength=k)
+    wait_answered = np.bincount(slot, weights=np.where(live, wait, 0.0), minlength=k)
     wait_all = np.bincount(slot, weights=np.where(np.isfinite(wait), wait, 0.0), minlength=k)
     ans = calls.answered
     busy = time_integral(calls.answer[ans], calls.end[ans], boundaries)
-    on_hold = time_integral(calls.arrival, calls.arrival + calls.wait, boundaries)
+    if extra_work is not None and extra_work.size:
+        busy = busy + time_integral(extra_work[:, 1], extra_work[:, 2], boundaries)
+    hold = np.where(np.isfinite(calls.wait), calls.wait, 0.0)
+    on_hold = time_integral(calls.arrival, calls.arrival + hold, boundaries)
     duty = time_integral(duty_starts, duty_ends, boundaries)
     extra = time_integral(overtime[:, 1], overtime[:, 2], boundaries) if overtime.size else np.zeros(k)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -221,7 +278,7 @@ def interval_table(
             "answered": n_answered,
             "abandoned": n_abandoned,
             "abandonment_rate": np.where(offered > 0, n_abandoned / offered, np.nan),
-            "asa": np.where(n_answered > 0, wait_answered / n_answered, np.nan),
+            "asa": np.where(n_live > 0, wait_answered / n_live, np.nan),
             "mean_wait": np.where(offered > 0, wait_all / offered, np.nan),
             "service_level": np.where(offered > 0, within / offered, np.nan),
             "occupancy": np.where(duty + extra > 0, busy / (duty + extra), np.nan),

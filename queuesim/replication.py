@@ -136,12 +136,14 @@ def simulate(
     threshold = scenario.service_level_threshold
 
     summary = summarise(
-        calls, window_start=scenario.warmup, window_end=horizon, staffed_time=staffed, threshold=threshold
+        calls, window_start=scenario.warmup, window_end=horizon, staffed_time=staffed, threshold=threshold,
+        extra_work=output.extra_work,
     )
     summary["overtime"] = float(np.sum(overtime[:, 2] - overtime[:, 1])) if overtime.size else 0.0
     if scenario.costs is not None:
+        broken = calls.unreached if calls.callback is not None else None
         summary.update(day_costs(calls, scenario.costs, window_start=scenario.warmup, window_end=horizon,
-                                 paid_agent_seconds=staffed))
+                                 paid_agent_seconds=staffed, broken_promise=broken))
     if scenario.redial is not None:
         summary.update(caller_metrics(calls, window_start=scenario.warmup, window_end=horizon))
     names = scenario.type_names()
@@ -163,7 +165,7 @@ def simulate(
     boundaries = first + step * np.arange(n_intervals + 1)
     table = interval_table(
         calls, boundaries=boundaries, duty_starts=duty_starts, duty_ends=duty_ends,
-        overtime=overtime, threshold=threshold,
+        overtime=overtime, threshold=threshold, extra_work=output.extra_work,
     )
     intervals = {name: column.tolist() for name, column in table.items()}
     return ReplicationResult(

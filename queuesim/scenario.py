@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from .costs import CostModel
 from .distributions import Distribution
 from .fields import ClockTime, NonNegativeSeconds, PositiveRate, PositiveSeconds, Probability
+from .policy import Announcements, Callback
 from .profile import RateFunction, read_profile_csv
 
 __all__ = ["Arrivals", "CallType", "Redial", "Scenario", "Shift", "ShiftBreak", "Staffing"]
@@ -299,6 +300,8 @@ class Scenario(_Model):
     redial: Optional[Redial] = Field(None, description="abandoned callers calling again")
     backlog: int = Field(0, ge=0, le=10_000_000, description="callers already waiting when the day starts")
     costs: Optional[CostModel] = Field(None, description="prices of agents, telephony, customers' time, abandonment, churn")
+    announcements: Optional[Announcements] = Field(None, description="recorded messages played on hold")
+    callback: Optional[Callback] = Field(None, description="callback option offered to callers facing a long wait")
 
     @field_validator("patience", mode="before")
     @classmethod
@@ -330,6 +333,9 @@ class Scenario(_Model):
                     raise ValueError(f"call_types: type {t.name!r} has no handle_time and there is no top-level one")
         elif self.handle_time is None:
             raise ValueError("handle_time: required key is missing")
+        if self.callback is not None and self.callback.offer == "at_announcement":
+            if self.announcements is None or self.announcements.kind != "informative":
+                raise ValueError("callback.offer: 'at_announcement' needs informative announcements (announcements.kind: informative)")
         # staffing: exactly one way
         ways = [k for k in ("agents", "staffing", "shifts") if getattr(self, k) is not None]
         if not ways:

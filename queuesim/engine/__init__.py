@@ -14,4 +14,9 @@ __all__ = ["ContactCentre", "EngineOutput", "simulate_calls"]
 
 def simulate_calls(scenario: Scenario, streams: RandomStreams) -> EngineOutput:
     """Simulate one replication of ``scenario``; return its call log and agent records."""
+    informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
+    if informative or scenario.callback is not None:
+        from .policies import PolicyCentre
+
+        return PolicyCentre(scenario, streams).run()
     return ContactCentre(scenario, streams).run()

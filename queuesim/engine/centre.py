@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 import numpy as np
@@ -56,6 +56,8 @@ class EngineOutput:
     calls: CallLog
     overtime: np.ndarray
     daily_level: float
+    extra_work: np.ndarray = field(default_factory=lambda: np.empty((0, 3)))
+    """Agent work not in the call log's answer..end: ``(agent, start, end)`` rows (callback dialling)."""
 
 
 class _Pool:
@@ -120,7 +122,9 @@ class ContactCentre:
             self._redial_delay_pool = _Pool(self.redial.delay, streams["redial_delay"])
         else:
             self.redial = None
-        self._impatient = any(p is not None for p in patience)
+        ann = scenario.announcements
+        self._hangup = ann if (ann is not None and ann.kind == "generic" and ann.hangup_probability > 0) else None
+        self._impatient = any(p is not None for p in patience) or self._hangup is not None
         self._eager = self.redial is not None  # abandonment must be an event
 
         # caller-level pending block (first attempts)
@@ -187,6 +191,8 @@ class ContactCentre:
             pool = self._patience_pools[k]
             if pool is not None:
                 patience[idx] = pool.take(m)
+        if self._hangup is not None:
+            patience = np.minimum(patience, self._hangup_times(self.streams["announcement"], n))
         if self.redial is not None:
             self._draw_redial_block(types, n)
         self._pending_t = times.tolist()
@@ -209,9 +215,23 @@ class ContactCentre:
             idx = np.flatnonzero(types == k)
             if pool is not None and idx.size:
                 pat[idx] = pool.take(idx.size * r).reshape(idx.size, r)
+        if self._hangup is not None:
+            pat = np.minimum(pat, self._hangup_times(self.streams["announcement_redial"], n * r).reshape(n, r))
         self._caller_redial_u.append(u)
         self._caller_redial_d.append(delay)
         self._caller_redial_p.append(pat)
+
+    def _hangup_times(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Wait at which each caller hangs up right after a generic message (inf: never).
+
+        Each message makes a caller still waiting hang up with probability q,
+        independently: the number of messages heard is geometric.
+        """
+        ann = self._hangup
+        messages = rng.geometric(ann.hangup_probability, max(n, BLOCK))[:n].astype(np.float64)
+        if ann.every is None:  # one message only
+            return np.where(messages == 1.0, ann.first + ann.length, math.inf)
+        return ann.first + ann.length + (messages - 1.0) * ann.every
 
     def _schedule_next_arrival(self) -> None:
         if self._next >= len(self._pending_t) and not self._draw_block():
@@ -372,7 +392,7 @@ class ContactCentre:
         self._schedule_backlog()
         self._schedule_next_arrival()
         self.env.run()
-        return EngineOutput(self._call_log(), self._overtime(), self.daily_level)
+        return EngineOutput(self._call_log(), self._overtime(), self.daily_level, self._extra_work())
 
     def _schedule_backlog(self) -> None:
         n = self.scenario.backlog
@@ -397,6 +417,9 @@ class ContactCentre:
         for h, p, k in self._backlog:
             caller = -1 - len(self.arrival)  # backlog callers: negative caller ids, no redials
             self._enter(h, p, k, caller, self.redial.max_attempts if self.redial else 1)
+
+    def _extra_work(self) -> np.ndarray:
+        return np.empty((0, 3))
 
     def _overtime(self) -> np.ndarray:
         if not self.overtime:

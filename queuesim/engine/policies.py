@@ -1,0 +1,493 @@
+"""Hold announcements and callbacks: the contact centre with policies switched on.
+
+:class:`PolicyCentre` extends :class:`~queuesim.engine.centre.ContactCentre`
+and is used only when a scenario has informative announcements or a callback
+option (generic announcements need no events: they are folded into each
+caller's patience when the caller arrives, see ``ContactCentre``). Here
+abandonment is an event, so the centre always knows who is still waiting,
+and agents choose their next task among three queues:
+
+* **due callbacks** (virtual-hold retries, scheduled slots): by the
+  ``priority`` policy: ``strict`` (before inbound callers), ``reserved``
+  (only the first ``reserved_agents`` agents take them, before inbound),
+  ``when_short`` (only when at most ``short_queue`` callers wait);
+* **inbound callers**, first come first served; a virtual-hold caller keeps
+  their place here and is called back when they reach the front;
+* **web-form requests** that are due, only when nothing else waits.
+
+A callback attempt takes ``dial_time`` of the agent's time; the customer
+picks up with ``answer_probability`` (then the talk takes their handle
+time), else the next attempt comes ``retry_spacing`` later, up to
+``attempts``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Optional
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from ..calllog import ANSWERED, BALKED, UNREACHED
+from ..rng import RandomStreams
+from ..scenario import Scenario
+from .arrivals import BLOCK
+from .centre import ContactCentre, _Pool
+
+__all__ = ["PolicyCentre", "CALLBACK_KINDS"]
+
+#: Codes of the ``callback`` call-log column.
+CALLBACK_KINDS = {0: "none", 1: "virtual_hold", 2: "scheduled", 3: "web_form"}
+_KIND_CODE = {"virtual_hold": 1, "scheduled": 2, "web_form": 3}
+
+
+class _Fenwick:
+    """Counts of callers present in the inbound queue by entry sequence (callers ahead in O(log n))."""
+
+    __slots__ = ("tree",)
+
+    def __init__(self) -> None:
+        self.tree = [0] * 1025
+
+    def add(self, index: int, delta: int) -> None:
+        tree = self.tree
+        if index + 1 >= len(tree):
+            old = tree
+            size = len(old) - 1
+            while index + 1 >= size + 1:
+                size *= 2
+            # rebuild from point values
+            values = [self._point(k, old) for k in range(len(old) - 1)]
+            self.tree = tree = [0] * (size + 1)
+            for k, v in enumerate(values):
+                if v:
+                    self._raw_add(k, v)
+        self._raw_add(index, delta)
+
+    def _raw_add(self, index: int, delta: int) -> None:
+        tree, k = self.tree, index + 1
+        while k < len(tree):
+            tree[k] += delta
+            k += k & -k
+
+    def prefix(self, index: int) -> int:
+        """Sum over entries ``0..index`` (inclusive); 0 for ``index < 0``."""
+        tree, k, total = self.tree, min(index + 1, len(self.tree) - 1), 0
+        while k > 0:
+            total += tree[k]
+            k -= k & -k
+        return total
+
+    def _point(self, index: int, tree: list[int]) -> int:
+        def pre(i: int) -> int:
+            k, s = i + 1, 0
+            while k > 0:
+                s += tree[k]
+                k -= k & -k
+            return s
+
+        return pre(index) - (pre(index - 1) if index > 0 else 0)
+
+
+class PolicyCentre(ContactCentre):
+    """A contact centre with informative announcements and/or a callback option."""
+
+    def __init__(self, scenario: Scenario, streams: RandomStreams) -> None:
+        super().__init__(scenario, streams)
+        self._eager = True
+        self._rich = True  # calls and callers differ (broken promises redial)
+        self.__dict__.pop("_start", None)  # the base class swaps in its shift-aware _start
+        self.announce = scenario.announcements if (
+            scenario.announcements is not None and scenario.announcements.kind == "informative") else None
+        self.cb = scenario.callback
+        # call-level policy columns
+        self.cb_kind: list[int] = []
+        self.requested: list[float] = []
+        self.predicted: list[float] = []
+        self.balked: list[bool] = []
+        self.unreached: list[bool] = []
+        self.virtual: list[bool] = []
+        self.offered_cb: list[bool] = []
+        self.qseq: list[int] = []
+        self.extra_work: list[tuple[int, float, float]] = []
+        # queue bookkeeping
+        self.present = _Fenwick()
+        self._seq = 0
+        self.n_waiting = 0
+        self.last_les_wait = 0.0
+        self.busy_until = [0.0] * len(self.duty)
+        self.n_on_duty = 0 if self._varying else len(self.duty)
+        self.callbacks_due: deque[tuple[int, int]] = deque()  # (call, attempt)
+        self.web_due: deque[tuple[int, int]] = deque()
+        self.slots: dict[int, int] = {}
+        # the centre's mean handle time, over types weighted by expected arrivals
+        weights = [rf.total() for rf in scenario.rate_functions()]
+        means = [d.expectation() for d in scenario.type_handle_times()]
+        self.mean_handle = float(np.average(means, weights=weights)) if sum(weights) > 0 else float(means[0])
+        # per-caller draws, by block (caller c -> block c // BLOCK, row c % BLOCK)
+        self._tolerance_pool = _Pool(self.announce.tolerance, streams["tolerance"]) if self.announce else None
+        self._blocks_tol: list[np.ndarray] = []
+        self._blocks_accept: list[np.ndarray] = []
+        self._blocks_answer: list[np.ndarray] = []
+        self._blocks_kept: list[np.ndarray] = []
+        self._blocks_delay: list[np.ndarray] = []
+        self._blocks_broken: list[np.ndarray] = []
+        if self.cb is not None and self.cb.kind == "web_form":
+            self._contact_delay_pool = _Pool(self.cb.contact_delay, streams["web_form_delay"])
+
+    # -- per-caller draws ------------------------------------------------------
+    def _draw_block(self) -> bool:
+        if not super()._draw_block():
+            return False
+        n = len(self._pending_t)
+        if self._tolerance_pool is not None:
+            self._blocks_tol.append(self._tolerance_pool.take(n))
+        if self.cb is not None:
+            self._blocks_accept.append(self.streams["callback_accept"].random(BLOCK)[:n])
+            self._blocks_answer.append(self.streams["callback_answer"].random((BLOCK, self.cb.attempts))[:n])
+            if self.cb.kind == "web_form":
+                self._blocks_kept.append(self.streams["web_form"].random(BLOCK)[:n])
+                self._blocks_broken.append(self.streams["web_form_redial"].random(BLOCK)[:n])
+                self._blocks_delay.append(self._contact_delay_pool.take(n))
+        return True
+
+    def _caller_draw(self, blocks: list[np.ndarray], caller: int, column: Optional[int] = None) -> Optional[float]:
+        if caller < 0 or not blocks:
+            return None
+        b, r = divmod(caller, BLOCK)
+        row = blocks[b][r]
+        return float(row if column is None else row[column])
+
+    # -- prediction ------------------------------------------------------------
+    def _ahead(self, i: int) -> int:
+        """Callers (live or virtual) ahead of call ``i`` in the inbound queue."""
+        return self.present.prefix(self.qseq[i] - 1) if self.qseq[i] >= 0 else self.n_waiting
+
+    def _predict(self, i: int, now: float, predictor: str, joining: bool) -> float:
+        """Predicted remaining wait (s) of call ``i`` (``joining``: not yet in the queue)."""
+        elapsed = 0.0 if joining else now - self.arrival[i]
+        if predictor == "queue_length":
+            ahead = self.n_waiting if joining else self._ahead(i)
+            return (ahead + 1) * self.mean_handle / max(self.n_on_duty, 1)
+        if predictor == "last_to_enter_service":
+            return max(self.last_les_wait - elapsed, 0.0)
+        if predictor == "head_of_line":
+            head = self._head()
+            hol = now - self.arrival[head] if head >= 0 else 0.0
+            return max(hol - elapsed, 0.0)
+        # oracle: remaining work of the busy agents and of the callers ahead, shared by the agents on
+        # duty: exact for one agent when nobody ahead abandons (a yardstick, not realisable)
+        flags, handle = self.abandoned_flag, self.handle
+        ahead = sum(handle[j] for j in self.queue if not flags[j] and (joining or j < i))
+        residual = sum(max(t - now, 0.0) for a, t in enumerate(self.busy_until) if self.busy[a])
+        return (residual + ahead) / max(self.n_on_duty, 1)
+
+    def _head(self) -> int:
+        queue, flags = self.queue, self.abandoned_flag
+        while queue and flags[queue[0]]:
+            queue.popleft()
+        return queue[0] if queue else -1
+
+    # -- arrival -----------------------------------------------------------------
+    def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
+        now = self.env.now
+        i = len(self.arrival)
+        self.arrival.append(now)
+        self.handle.append(handle)
+        self.patience.append(patience)
+        self.answer.append(math.nan)
+        self.agent_of.append(-1)
+        self.ctype.append(ctype)
+        self.caller.append(caller)
+        self.attempt.append(attempt)
+        self.abandoned_flag.append(False)
+        self.cb_kind.append(0)
+        self.requested.append(math.nan)
+        self.predicted.append(math.nan)
+        self.balked.append(False)
+        self.unreached.append(False)
+        self.virtual.append(False)
+        self.offered_cb.append(False)
+        self.qseq.append(-1)
+        agent = self._pop_idle()
+        if agent >= 0:
+            self._start(i, agent, now)
+            return
+        # nobody is free: offer a callback at once, and/or play the first message now
+        cb = self.cb
+        if cb is not None and cb.offer == "at_arrival":
+            predicted = self._predict(i, now, cb.predictor, joining=True)
+            self.predicted[i] = predicted
+            if predicted > cb.threshold:
+                self.offered_cb[i] = True
+                accept = self._caller_draw(self._blocks_accept, caller)
+                if accept is not None and accept < cb.acceptance and self._take_callback(i, caller, now, True):
+                    return
+        announce = self.announce
+        if announce is not None and announce.first == 0 and self._announce(i, caller, now, joining=True):
+            return
+        self._join(i, now)
+        if announce is not None:
+            first = announce.first if announce.first > 0 else announce.every
+            if first is not None:
+                Timeout(self.env, first + announce.length, i).callbacks.append(self._message)
+
+    def _join(self, i: int, now: float) -> None:
+        self.queue.append(i)
+        self.qseq[i] = self._seq
+        self.present.add(self._seq, 1)
+        self._seq += 1
+        self.n_waiting += 1
+        if self.patience[i] < math.inf:
+            Timeout(self.env, self.patience[i], i).callbacks.append(self._renege)
+
+    def _leave_queue(self, i: int) -> None:
+        if self.qseq[i] >= 0:
+            self.present.add(self.qseq[i], -1)
+            self.n_waiting -= 1
+
+    # -- announcements -----------------------------------------------------------
+    def _message(self, event: simpy.Event) -> None:
+        i = event.value
+        if self.agent_of[i] >= 0 or self.abandoned_flag[i] or self.virtual[i]:
+            return
+        now = self.env.now
+        caller = self.caller[i]
+        if self._announce(i, caller, now, joining=False):
+            return
+        if self.announce is not None and self.announce.every is not None:
+            Timeout(self.env, self.announce.every, i).callbacks.append(self._message)
+
+    def _announce(self, i: int, caller: int, now: float, joining: bool) -> bool:
+        """Tell call ``i`` its predicted wait; True if it left the queue (balked or took a callback)."""
+        assert self.announce is not None
+        predicted = self._predict(i, now, self.announce.predictor, joining)
+        if math.isnan(self.predicted[i]):
+            self.predicted[i] = predicted + (now - self.arrival[i])
+        tolerance = self._caller_draw(self._blocks_tol, caller)
+        if tolerance is None or predicted <= tolerance:
+            return False
+        cb = self.cb
+        if cb is not None and cb.offer == "at_announcement" and predicted > cb.threshold:
+            self.offered_cb[i] = True
+            if self._take_callback(i, caller, now, joining):
+                return True
+        # hang up at once
+        if not joining:
+            self._leave_queue(i)
+        self.abandoned_flag[i] = True
+        self.balked[i] = True
+        self.patience[i] = now - self.arrival[i]
+        return True
+
+    # -- callbacks -------------------------------------------------------------
+    def _take_callback(self, i: int, caller: int, now: float, joining: bool) -> bool:
+        cb = self.cb
+        assert cb is not None
+        self.cb_kind[i] = _KIND_CODE[cb.kind]
+        self.requested[i] = now
+        self.patience[i] = math.inf  # no longer on hold: never abandons from here
+        if cb.kind == "virtual_hold":
+            self.virtual[i] = True
+            if joining:
+                self._join(i, now)  # keeps (takes) the place in line without holding
+            return True
+        if not joining:
+            self._leave_queue(i)
+        self.abandoned_flag[i] = True  # not in the inbound queue any more
+        if cb.kind == "scheduled":
+            earliest = now + cb.lead_time
+            k = int(math.ceil(earliest / cb.slot_length - 1e-12))
+            while self.slots.get(k, 0) >= cb.slot_capacity:
+                k += 1
+            self.slots[k] = self.slots.get(k, 0) + 1
+            Timeout(self.env, k * cb.slot_length - now, (i, 1)).callbacks.append(self._callback_due)
+            return True
+        # web form: kept with probability follow_through, after a delay; else broken
+        kept = self._caller_draw(self._blocks_kept, caller)
+        delay = self._caller_draw(self._blocks_delay, caller)
+        if kept is not None and kept < cb.follow_through and delay is not None and delay < cb.late_after:
+            Timeout(self.env, delay, (i, 1)).callbacks.append(self._web_due)
+        Timeout(self.env, cb.late_after, i).callbacks.append(self._web_deadline)
+        return True
+
+    def _callback_due(self, event: simpy.Event) -> None:
+        self.callbacks_due.append(event.value)
+        self._wake()
+
+    def _web_due(self, event: simpy.Event) -> None:
+        i, _ = event.value
+        if self.unreached[i]:
+            return
+        self.web_due.append(event.value)
+        self._wake()
+
+    def _web_deadline(self, event: simpy.Event) -> None:
+        i = event.value
+        if self.agent_of[i] >= 0:
+            return
+        self.unreached[i] = True
+        caller = self.caller[i]
+        again = self._caller_draw(self._blocks_broken, caller)
+        if again is not None and self.cb is not None and again < self.cb.redial_if_broken:
+            value = (self.handle[i], self._fresh_patience(i), self.ctype[i], caller, self.attempt[i] + 1)
+            self._redial_arrive_value(value)
+
+    def _fresh_patience(self, i: int) -> float:
+        k = self.ctype[i]
+        pool = self._patience_pools[k]
+        return float(pool.take(1)[0]) if pool is not None else math.inf
+
+    def _redial_arrive_value(self, value: tuple) -> None:
+        Timeout(self.env, 0.0, value).callbacks.append(self._redial_arrive)
+
+    def _wake(self) -> None:
+        """Give newly due work to an idle agent, if any."""
+        agent = self._pop_idle()
+        if agent >= 0:
+            now = self.env.now
+            if not self._dispatch(agent, now):
+                self.is_idle[agent] = True
+                self.idle.append(agent)
+
+    def _attempt(self, i: int, attempt: int, agent: int, now: float) -> None:
+        """Agent ``agent`` calls customer ``i`` back (attempt number ``attempt``)."""
+        cb = self.cb
+        assert cb is not None
+        caller = self.caller[i]
+        u = self._caller_draw(self._blocks_answer, caller, attempt - 1)
+        picked = u is not None and u < cb.answer_probability
+        self.busy[agent] = True
+        if cb.dial_time > 0:
+            self.extra_work.append((agent, now, now + cb.dial_time))
+        if picked:
+            self.answer[i] = now + cb.dial_time
+            self.agent_of[i] = agent
+            duration = cb.dial_time + self.handle[i]
+        else:
+            duration = cb.dial_time
+            if attempt < cb.attempts:
+                Timeout(self.env, cb.dial_time + cb.retry_spacing, (i, attempt + 1)).callbacks.append(
+                    self._web_due if cb.kind == "web_form" else self._callback_due)
+            elif cb.kind != "web_form":
+                self.unreached[i] = True
+        self.busy_until[agent] = now + duration
+        Timeout(self.env, duration, agent).callbacks.append(self._finish)
+
+    # -- agents ------------------------------------------------------------------
+    def _pop_idle(self) -> int:
+        idle = self.idle
+        while idle:
+            agent = idle.popleft()
+            if self.is_idle[agent]:
+                self.is_idle[agent] = False
+                return agent
+        return -1
+
+    def _start(self, i: int, agent: int, now: float) -> None:
+        self.answer[i] = now
+        self.agent_of[i] = agent
+        self.busy[agent] = True
+        self.busy_until[agent] = now + self.handle[i]
+        if self.qseq[i] >= 0:
+            self.last_les_wait = now - self.arrival[i]
+        Timeout(self.env, self.handle[i], agent).callbacks.append(self._finish)
+
+    def _may_take_callback(self, agent: int) -> bool:
+        cb = self.cb
+        if cb is None or cb.priority == "strict":
+            return True
+        if cb.priority == "reserved":
+            return agent < cb.reserved_agents
+        return self.n_waiting <= cb.short_queue
+
+    def _dispatch(self, agent: int, now: float) -> bool:
+        """Give ``agent`` its next task; False if there is none."""
+        if self.callbacks_due and self._may_take_callback(agent):
+            i, attempt = self.callbacks_due.popleft()
+            self._attempt(i, attempt, agent, now)
+            return True
+        queue, flags = self.queue, self.abandoned_flag
+        while queue:
+            j = queue.popleft()
+            if flags[j]:
+                continue
+            self._leave_queue(j)
+            if self.virtual[j]:
+                self._attempt(j, 1, agent, now)
+            else:
+                self._start(j, agent, now)
+            return True
+        if self.callbacks_due and (self.cb is None or self.cb.priority != "reserved"):
+            i, attempt = self.callbacks_due.popleft()
+            self._attempt(i, attempt, agent, now)
+            return True
+        while self.web_due:
+            i, attempt = self.web_due.popleft()
+            if self.unreached[i]:
+                continue
+            self._attempt(i, attempt, agent, now)
+            return True
+        return False
+
+    def _finish(self, event: simpy.Event) -> None:
+        agent: int = event.value
+        now = self.env.now
+        self.busy[agent] = False
+        if not self.on_duty[agent]:
+            self.overtime.append((agent, self.off_since[agent], now))
+            return
+        if not self._dispatch(agent, now):
+            self.is_idle[agent] = True
+            self.idle.append(agent)
+
+    _finish_varying = _finish
+
+    def _on(self, event: simpy.Event) -> None:
+        self.n_on_duty += 1
+        agent: int = event.value
+        self.on_duty[agent] = True
+        if self.busy[agent]:
+            return
+        if not self._dispatch(agent, self.env.now):
+            self.is_idle[agent] = True
+            self.idle.append(agent)
+
+    def _off(self, event: simpy.Event) -> None:
+        self.n_on_duty -= 1
+        super()._off(event)
+
+    def _renege(self, event: simpy.Event) -> None:
+        i = event.value
+        if self.agent_of[i] >= 0 or self.abandoned_flag[i] or self.virtual[i]:
+            return
+        self._leave_queue(i)
+        super()._renege(event)
+
+    # -- output -------------------------------------------------------------------
+    def _call_log(self):
+        from dataclasses import replace
+
+        log = super()._call_log()
+        kind = np.asarray(self.cb_kind, dtype=np.int8)
+        requested = np.asarray(self.requested, dtype=np.float64)
+        took = kind > 0
+        reached = log.agent >= 0
+        outcome = log.outcome.copy()
+        outcome[np.asarray(self.balked, dtype=bool)] = BALKED
+        outcome[took & ~reached] = UNREACHED
+        outcome[took & reached] = ANSWERED
+        # callback customers are on hold only until they accept; they never abandon afterwards
+        wait = np.where(took, requested - log.arrival, log.wait)
+        end = np.where(took & ~reached, requested, log.end)
+        return replace(
+            log, outcome=outcome, wait=wait, end=end, callback=kind, requested=requested,
+            predicted_wait=np.asarray(self.predicted, dtype=np.float64),
+            callback_offered=np.asarray(self.offered_cb, dtype=bool),
+        )
+
+    def _extra_work(self) -> np.ndarray:
+        return np.asarray(self.extra_work, dtype=np.float64) if self.extra_work else np.empty((0, 3))

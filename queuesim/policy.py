@@ -1,0 +1,137 @@
+"""Hold announcements and callback options, as validated config blocks.
+
+These are the policies the flagship experiment compares against the
+"please stay on the line, your call is important to us" loop. Durations in
+seconds (units accepted), probabilities in [0, 1].
+
+``announcements``::
+
+    announcements:
+      kind: generic            # "your call is important to us": carries no information
+      first: 60s               # first message after 60 s of waiting
+      every: 90s               # then every 90 s (omit: once)
+      length: 10s              # the message's length; callers react when it ends
+      hangup_probability: 0.08 # chance a caller still waiting hangs up right after each message
+
+    announcements:
+      kind: informative        # tells the expected wait
+      first: 0s                # 0 = at arrival, before joining the queue
+      every: 2min
+      predictor: queue_length  # queue_length | last_to_enter_service | head_of_line | oracle
+      tolerance: {distribution: lognormal, mean: 6min, sd: 4min}   # longest announced wait a caller accepts
+
+A caller told a (remaining) wait longer than their tolerance hangs up at once
+(balks), unless a callback is offered, in which case they take it.
+
+``callback``::
+
+    callback:
+      kind: virtual_hold       # virtual_hold | scheduled | web_form
+      offer: at_arrival        # at_arrival | at_announcement
+      threshold: 2min          # offered when the predicted wait exceeds this
+      acceptance: 0.6          # probability an offered caller accepts
+      answer_probability: 0.85 # the caller picks up when called back
+      dial_time: 20s           # agent time per callback attempt before talking (dial, ring)
+      attempts: 3              # call-back attempts in all
+      retry_spacing: 10min     # time between attempts
+      # scheduled: earliest slot with room at least lead_time ahead
+      slot_length: 15min
+      slot_capacity: 4
+      lead_time: 30min
+      priority: strict         # strict | reserved | when_short (callbacks against inbound callers)
+      reserved_agents: 2       # with priority: reserved
+      short_queue: 3           # with priority: when_short: callbacks only when at most this many wait
+      # web_form: "someone will contact you"
+      follow_through: 0.7      # probability the promise is kept at all
+      contact_delay: {distribution: exponential, mean: 2h}   # when kept: request -> attempt to contact
+      late_after: 24h          # the customer gives up on the promise after this long
+      redial_if_broken: 0.5    # a customer whose promise broke calls again (else leaves for good)
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .distributions import Distribution
+from .fields import NonNegativeSeconds, PositiveSeconds, Probability
+
+__all__ = ["Announcements", "Callback", "PREDICTORS"]
+
+#: Real-time wait predictors for informative announcements and callback offers.
+PREDICTORS = ("queue_length", "last_to_enter_service", "head_of_line", "oracle")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Announcements(_Model):
+    """Recorded messages played to callers on hold (see module docstring)."""
+
+    kind: Literal["generic", "informative"] = Field(description="generic: no information; informative: tells the expected wait")
+    first: NonNegativeSeconds = Field(60.0, description="wait before the first message (0 = at arrival)")
+    every: Optional[PositiveSeconds] = Field(None, description="interval between repeated messages; omit to play once")
+    length: NonNegativeSeconds = Field(0.0, description="length of a message; callers react when it ends")
+    hangup_probability: Probability = Field(
+        0.0, description="generic: chance that a caller still waiting hangs up right after each message"
+    )
+    predictor: Literal["queue_length", "last_to_enter_service", "head_of_line", "oracle"] = Field(
+        "queue_length",
+        description="informative: how the centre estimates the wait. queue_length = (callers ahead + 1) x mean "
+        "handle time / agents on duty; last_to_enter_service = wait of the last caller answered; head_of_line = "
+        "wait so far of the caller at the front; oracle = the true remaining work (a yardstick, not realisable)",
+    )
+    tolerance: Optional[Distribution] = Field(
+        None, description="informative: the longest announced wait each caller accepts (drawn per caller)"
+    )
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "Announcements":
+        if self.kind == "informative" and self.tolerance is None:
+            raise ValueError("informative announcements need 'tolerance' (a distribution of the longest wait callers accept)")
+        if self.kind == "generic" and self.first == 0 and self.every is None and self.hangup_probability > 0:
+            pass
+        return self
+
+
+class Callback(_Model):
+    """Callback options offered to callers facing a long wait (see module docstring)."""
+
+    kind: Literal["virtual_hold", "scheduled", "web_form"] = Field(
+        description="virtual_hold: keep your place in line; scheduled: pick a slot; web_form: 'someone will contact you'"
+    )
+    offer: Literal["at_arrival", "at_announcement"] = Field(
+        "at_arrival", description="when the option is offered (at_announcement needs informative announcements)"
+    )
+    threshold: NonNegativeSeconds = Field(120.0, description="offered when the predicted wait exceeds this")
+    predictor: Literal["queue_length", "last_to_enter_service", "head_of_line", "oracle"] = Field(
+        "queue_length", description="wait predictor used for offers at arrival"
+    )
+    acceptance: Probability = Field(0.5, description="probability that an offered caller accepts")
+    answer_probability: Probability = Field(0.9, description="probability the customer picks up a callback")
+    dial_time: NonNegativeSeconds = Field(20.0, description="agent time per callback attempt before talking")
+    attempts: int = Field(3, ge=1, le=20, description="call-back attempts in all before giving up")
+    retry_spacing: PositiveSeconds = Field(600.0, description="time between call-back attempts")
+    slot_length: PositiveSeconds = Field(900.0, description="scheduled: length of a callback slot")
+    slot_capacity: int = Field(4, ge=1, le=100_000, description="scheduled: callbacks booked per slot")
+    lead_time: NonNegativeSeconds = Field(1800.0, description="scheduled: earliest slot starts at least this far ahead")
+    priority: Literal["strict", "reserved", "when_short"] = Field(
+        "strict", description="callbacks against inbound callers: strict first, reserved agents, or only when the queue is short"
+    )
+    reserved_agents: int = Field(1, ge=1, le=1_000_000, description="with priority reserved: agents who take callbacks first")
+    short_queue: int = Field(0, ge=0, le=1_000_000, description="with priority when_short: callbacks only when at most this many wait")
+    follow_through: Probability = Field(0.7, description="web_form: probability the promise is kept")
+    contact_delay: Optional[Distribution] = Field(None, description="web_form: time from request to the contact attempt when kept")
+    late_after: PositiveSeconds = Field(86400.0, description="web_form: the customer gives up on the promise after this")
+    redial_if_broken: Probability = Field(0.5, description="web_form: probability a customer whose promise broke calls again")
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "Callback":
+        if self.kind == "web_form" and self.contact_delay is None:
+            raise ValueError("web_form callbacks need 'contact_delay' (a distribution of the time until contact)")
+        return self
+
+
+PolicyBlock = Union[Announcements, Callback]
