@@ -25,7 +25,9 @@ With a callback option or informative announcements, three more columns:
 ``callback`` (0 none, 1 virtual_hold, 2 scheduled, 3 web_form), ``requested``
 (time the caller accepted the callback; NaN otherwise) and ``predicted_wait``
 (the centre's prediction of the caller's total wait when first told or
-offered; NaN otherwise). For callback calls ``wait`` is the time on hold
+offered; NaN otherwise), plus ``callback_offered`` (a callback was offered)
+and ``callback_due`` (scheduled slot start, or when a kept web-form promise
+falls due; NaN otherwise). For callback calls ``wait`` is the time on hold
 before accepting and ``answer`` the time the agent reached the customer.
 
 ``unserved`` calls were never answered by callers who never abandon, because
@@ -83,6 +85,7 @@ class CallLog:
     requested: Optional[np.ndarray] = None
     predicted_wait: Optional[np.ndarray] = None
     callback_offered: Optional[np.ndarray] = None
+    callback_due: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return int(self.id.shape[0])

@@ -111,6 +111,7 @@ class PolicyCentre(ContactCentre):
         self.unreached: list[bool] = []
         self.virtual: list[bool] = []
         self.offered_cb: list[bool] = []
+        self.due_at: list[float] = []
         self.qseq: list[int] = []
         self.extra_work: list[tuple[int, float, float]] = []
         # queue bookkeeping
@@ -211,6 +212,7 @@ class PolicyCentre(ContactCentre):
         self.unreached.append(False)
         self.virtual.append(False)
         self.offered_cb.append(False)
+        self.due_at.append(math.nan)
         self.qseq.append(-1)
         agent = self._pop_idle()
         if agent >= 0:
@@ -304,12 +306,14 @@ class PolicyCentre(ContactCentre):
             while self.slots.get(k, 0) >= cb.slot_capacity:
                 k += 1
             self.slots[k] = self.slots.get(k, 0) + 1
+            self.due_at[i] = k * cb.slot_length
             Timeout(self.env, k * cb.slot_length - now, (i, 1)).callbacks.append(self._callback_due)
             return True
         # web form: kept with probability follow_through, after a delay; else broken
         kept = self._caller_draw(self._blocks_kept, caller)
         delay = self._caller_draw(self._blocks_delay, caller)
         if kept is not None and kept < cb.follow_through and delay is not None and delay < cb.late_after:
+            self.due_at[i] = now + delay
             Timeout(self.env, delay, (i, 1)).callbacks.append(self._web_due)
         Timeout(self.env, cb.late_after, i).callbacks.append(self._web_deadline)
         return True
@@ -487,6 +491,7 @@ class PolicyCentre(ContactCentre):
             log, outcome=outcome, wait=wait, end=end, callback=kind, requested=requested,
             predicted_wait=np.asarray(self.predicted, dtype=np.float64),
             callback_offered=np.asarray(self.offered_cb, dtype=bool),
+            callback_due=np.asarray(self.due_at, dtype=np.float64),
         )
 
     def _extra_work(self) -> np.ndarray:
