@@ -91,9 +91,7 @@ class ExperimentResult:
 
     def values(self, scenario: str, metric: str) -> np.ndarray:
         """Per-replication values of ``metric`` for ``scenario``, in replication order."""
-        return np.array(
-            [r.summary[metric] for r in self.replications if r.scenario == scenario], dtype=np.float64
-        )
+        return np.array([r.summary.get(metric, math.nan) for r in self._of(scenario)], dtype=np.float64)
 
     def estimate(self, scenario: str, metric: str) -> Estimate:
         """Mean and 95% Student-t confidence interval over replications."""
@@ -102,15 +100,34 @@ class ExperimentResult:
             self._estimates[key] = mean_ci(self.values(scenario, metric))
         return self._estimates[key]
 
+    def _of(self, scenario: str) -> list[ReplicationResult]:
+        """Replications of ``scenario`` (index rebuilt when the list changes length)."""
+        index = self.__dict__.get("_index")
+        if index is None or index[0] != len(self.replications):
+            groups: dict[str, list[ReplicationResult]] = {}
+            for r in self.replications:
+                groups.setdefault(r.scenario, []).append(r)
+            index = (len(self.replications), groups)
+            self.__dict__["_index"] = index
+        return index[1].get(scenario, [])
+
     def by_replication(self, scenario: str, metric: str) -> dict[int, float]:
         """``{replication number: value}`` of ``metric`` for ``scenario``."""
-        return {r.replication: float(r.summary.get(metric, math.nan))
-                for r in self.replications if r.scenario == scenario}
+        return {r.replication: float(r.summary.get(metric, math.nan)) for r in self._of(scenario)}
 
     def metric_names(self) -> list[str]:
+        """:data:`~queuesim.metrics.METRICS` first, then any other key found in the summaries."""
+        cached = self.__dict__.get("_metric_names")
+        if cached is not None and cached[0] == len(self.replications):
+            return list(cached[1])
         names = list(METRICS)
+        seen = set(names)
         for rep in self.replications:
-            names.extend(k for k in rep.summary if k not in names)
+            for k in rep.summary:
+                if k not in seen:
+                    seen.add(k)
+                    names.append(k)
+        self.__dict__["_metric_names"] = (len(self.replications), tuple(names))
         return names
 
     # -- comparisons -----------------------------------------------------------
