@@ -135,7 +135,21 @@ def _parser() -> argparse.ArgumentParser:
     erlang.add_argument("--patience", help="mean patience (exponential), e.g. 2min; omit for Erlang C only")
     erlang.add_argument("--agents", required=True, type=_positive_int, help="number of agents")
     erlang.add_argument("--threshold", default="20s", help="service-level threshold (default 20s)")
+    for module in _plugin_modules():
+        name, handler = module.register(sub)
+        _COMMANDS[name] = handler
     return parser
+
+
+#: Further subcommands, each a module with ``register(subparsers) -> (name, handler)``
+#: where ``handler(args) -> exit code`` (raise UsageError / ConfigError for bad input).
+PLUGIN_COMMANDS: tuple[str, ...] = ()
+
+
+def _plugin_modules() -> list:
+    import importlib
+
+    return [importlib.import_module(name) for name in PLUGIN_COMMANDS]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
