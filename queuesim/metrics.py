@@ -27,6 +27,9 @@ from .calllog import ABANDONED, ANSWERED, BALKED, OUTCOMES, UNREACHED, UNSERVED,
 
 __all__ = [
     "CALLER_METRICS",
+    "POLICY_METRICS",
+    "describe_metric",
+    "metric_unit",
     "INTERVAL_COLUMNS",
     "METRICS",
     "METRIC_DESCRIPTIONS",
@@ -54,6 +57,7 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "occupancy": "agent busy time / agent staffed time in the window (fraction)",
     "mean_queue_length": "time-average number of callers on hold in the window (callers)",
     "wasted_hold_time": "total time on hold of callers who hung up anyway (abandoned or balked) (s)",
+    "overtime": "agent time spent finishing calls after a shift or break began (s)",
 }
 
 #: Metrics reported when a scenario has a callback option or informative announcements.
@@ -285,3 +289,25 @@ def interval_table(
             "agents": duty / lengths,
             "mean_queue_length": on_hold / lengths,
         }
+
+
+def describe_metric(name: str) -> str:
+    """The meaning of any reported metric, ending with its unit in parentheses.
+
+    ``metric[type]`` (per call type) is described like ``metric``. Unknown
+    names give an empty string.
+    """
+    from .costs import COST_METRICS
+
+    base = name.split("[", 1)[0]
+    for table in (METRIC_DESCRIPTIONS, CALLER_METRICS, POLICY_METRICS, COST_METRICS):
+        if base in table:
+            text = table[base]
+            return text if base == name else f"{text} -- {name[len(base) + 1:-1]} calls only"
+    return ""
+
+
+def metric_unit(name: str) -> str:
+    """The unit of a metric: 's', 'fraction', 'count', 'currency', ... ('' if unknown)."""
+    text = describe_metric(name).split(" -- ", 1)[0]
+    return text[text.rfind("(") + 1 : -1] if text.endswith(")") else ""

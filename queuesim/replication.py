@@ -46,6 +46,9 @@ class ReplicationResult:
     runtime: float = 0.0
     intervals: Optional[dict[str, list[float]]] = field(default=None, repr=False)
     """Per-interval table (column name -> values, one per interval), when the scenario has intervals."""
+    wait_quantiles: Optional[list[float]] = field(default=None, repr=False)
+    """Quantiles of the wait (time on hold, s) of counted calls at 0, 1, ..., 100 %: the hold-time
+    distribution of the replication in 101 numbers (average them over replications for a CDF)."""
 
     def to_record(self) -> dict[str, Any]:
         """A flat, JSON-friendly dictionary (no call log)."""
@@ -66,6 +69,7 @@ class ReplicationResult:
             "runtime": self.runtime,
             "summary": dict(self.summary),
             "intervals": None if self.intervals is None else {k: list(v) for k, v in self.intervals.items()},
+            "wait_quantiles": None if self.wait_quantiles is None else list(self.wait_quantiles),
         }
 
     @classmethod
@@ -82,6 +86,7 @@ class ReplicationResult:
             summary=summary,
             runtime=float(data.get("runtime", 0.0)),
             intervals=intervals,
+            wait_quantiles=data.get("wait_quantiles"),
         )
 
 
@@ -168,6 +173,9 @@ def simulate(
         overtime=overtime, threshold=threshold, extra_work=output.extra_work,
     )
     intervals = {name: column.tolist() for name, column in table.items()}
+    counted = (calls.arrival >= scenario.warmup) & (calls.arrival < horizon)
+    waits = calls.wait[counted & np.isfinite(calls.wait)]
+    quantiles = np.quantile(waits, np.linspace(0.0, 1.0, 101)).tolist() if waits.size else None
     return ReplicationResult(
         scenario=scenario.name,
         seed=streams.seed,
@@ -176,4 +184,5 @@ def simulate(
         calls=calls if keep_calls else None,
         runtime=runtime,
         intervals=intervals,
+        wait_quantiles=quantiles,
     )
