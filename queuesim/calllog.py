@@ -27,7 +27,13 @@ With a callback option or informative announcements, three more columns:
 (the centre's prediction of the caller's total wait when first told or
 offered; NaN otherwise), plus ``callback_offered`` (a callback was offered)
 and ``callback_due`` (scheduled slot start, or when a kept web-form promise
-falls due; NaN otherwise). For callback calls ``wait`` is the time on hold
+falls due; NaN otherwise).
+
+With departments (``groups``), three more: ``transfers`` (times the call was
+transferred), ``resolved`` (the issue was resolved by this call) and ``group``
+(index of the group whose agent handled it, -1 if none); ``wait`` is then the
+total hold over all legs, ``answer`` the first answer by anyone, ``end`` the end
+of the last handling. For callback calls ``wait`` is the time on hold
 before accepting and ``answer`` the time the agent reached the customer.
 
 ``unserved`` calls were never answered by callers who never abandon, because
@@ -86,6 +92,9 @@ class CallLog:
     predicted_wait: Optional[np.ndarray] = None
     callback_offered: Optional[np.ndarray] = None
     callback_due: Optional[np.ndarray] = None
+    transfers: Optional[np.ndarray] = None
+    resolved: Optional[np.ndarray] = None
+    group: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return int(self.id.shape[0])

@@ -27,6 +27,8 @@ from .calllog import ABANDONED, ANSWERED, BALKED, OUTCOMES, UNREACHED, UNSERVED,
 
 __all__ = [
     "CALLER_METRICS",
+    "JOURNEY_METRICS",
+    "journey_metrics",
     "POLICY_METRICS",
     "describe_metric",
     "metric_unit",
@@ -81,6 +83,18 @@ CALLER_METRICS: dict[str, str] = {
     "attempts_per_caller": "calls (first call and redials) per unique caller (calls)",
     "eventually_served_rate": "share of unique callers answered at some attempt (fraction)",
     "caller_abandonment_rate": "share of unique callers never answered (fraction)",
+}
+
+#: Metrics reported for scenarios with departments (``groups``), plus per group
+#: ``occupancy[group=g]``, ``asa[group=g]``, ``abandonment_rate[group=g]`` (legs
+#: waiting in the group's queue).
+JOURNEY_METRICS: dict[str, str] = {
+    "transfer_rate": "transfers per unique caller (transfers)",
+    "first_contact_resolution": "share of unique callers resolved by their first call without a transfer (fraction)",
+    "journey_wait": "mean total hold time per unique caller, over all legs and calls (s)",
+    "agent_time_per_resolved": "agent time spent on the window's callers (talk, identification, warm hold, conference) per resolved caller (s)",
+    "journey_abandonment_rate": "share of unique callers never resolved: gave up, hung up or out of attempts (fraction)",
+    "transfer_abandonment_rate": "share of transferred legs abandoned before an answer (fraction)",
 }
 
 #: Columns of the per-interval table, in order.
@@ -140,19 +154,24 @@ def summarise(
     staffed_time: float,
     threshold: float,
     extra_work: Optional[np.ndarray] = None,
+    busy_time: Optional[float] = None,
 ) -> dict[str, float]:
     """The per-replication metrics of :data:`METRICS` for the calls in ``calls``.
 
     ``staffed_time`` is agent-seconds on duty inside the window (for a constant
     ``n`` agents: ``n * (window_end - window_start)``); ``threshold`` is the
     service-level threshold in seconds; ``extra_work`` holds agent work outside
-    calls' answer..end intervals as ``(agent, start, end)`` rows (callback dialling).
+    calls' answer..end intervals as ``(agent, start, end)`` rows (callback dialling);
+    ``busy_time`` (agent-seconds in the window), when given, replaces both.
     """
     length = window_end - window_start
     answered_all = calls.answered
-    busy = overlap(calls.answer[answered_all], calls.end[answered_all], window_start, window_end)
-    if extra_work is not None and extra_work.size:
-        busy += overlap(extra_work[:, 1], extra_work[:, 2], window_start, window_end)
+    if busy_time is not None:
+        busy = busy_time
+    else:
+        busy = overlap(calls.answer[answered_all], calls.end[answered_all], window_start, window_end)
+        if extra_work is not None and extra_work.size:
+            busy += overlap(extra_work[:, 1], extra_work[:, 2], window_start, window_end)
     hold = np.where(np.isfinite(calls.wait), calls.wait, 0.0)
     on_hold = overlap(calls.arrival, calls.arrival + hold, window_start, window_end)
 
@@ -246,6 +265,7 @@ def interval_table(
     overtime: np.ndarray,
     threshold: float,
     extra_work: Optional[np.ndarray] = None,
+    work: Optional[np.ndarray] = None,
 ) -> dict[str, np.ndarray]:
     """Per-interval metrics (see :data:`INTERVAL_COLUMNS`) for intervals between ``boundaries``.
 
@@ -268,9 +288,12 @@ def interval_table(
     wait_answered = np.bincount(slot, weights=np.where(live, wait, 0.0), minlength=k)
     wait_all = np.bincount(slot, weights=np.where(np.isfinite(wait), wait, 0.0), minlength=k)
     ans = calls.answered
-    busy = time_integral(calls.answer[ans], calls.end[ans], boundaries)
-    if extra_work is not None and extra_work.size:
-        busy = busy + time_integral(extra_work[:, 1], extra_work[:, 2], boundaries)
+    if work is not None:
+        busy = time_integral(work[:, 1], work[:, 2], boundaries)
+    else:
+        busy = time_integral(calls.answer[ans], calls.end[ans], boundaries)
+        if extra_work is not None and extra_work.size:
+            busy = busy + time_integral(extra_work[:, 1], extra_work[:, 2], boundaries)
     hold = np.where(np.isfinite(calls.wait), calls.wait, 0.0)
     on_hold = time_integral(calls.arrival, calls.arrival + hold, boundaries)
     duty = time_integral(duty_starts, duty_ends, boundaries)
@@ -300,10 +323,10 @@ def describe_metric(name: str) -> str:
     from .costs import COST_METRICS
 
     base = name.split("[", 1)[0]
-    for table in (METRIC_DESCRIPTIONS, CALLER_METRICS, POLICY_METRICS, COST_METRICS):
+    for table in (METRIC_DESCRIPTIONS, CALLER_METRICS, POLICY_METRICS, COST_METRICS, JOURNEY_METRICS):
         if base in table:
             text = table[base]
-            return text if base == name else f"{text} -- {name[len(base) + 1:-1]} calls only"
+            return text if base == name else f"{text} -- {name[len(base) + 1:-1]} only"
     return ""
 
 
@@ -311,3 +334,69 @@ def metric_unit(name: str) -> str:
     """The unit of a metric: 's', 'fraction', 'count', 'currency', ... ('' if unknown)."""
     text = describe_metric(name).split(" -- ", 1)[0]
     return text[text.rfind("(") + 1 : -1] if text.endswith(")") else ""
+
+
+
+
+def journey_metrics(
+    calls: CallLog,
+    legs: np.ndarray,
+    work: np.ndarray,
+    *,
+    window_start: float,
+    window_end: float,
+    group_names: list[str],
+    agent_groups: list[int],
+    staffed_by_group: list[float],
+) -> dict[str, float]:
+    """Departments: journey metrics of :data:`JOURNEY_METRICS` and per-group metrics.
+
+    Callers count when their first call arrives in the window; legs when they
+    start in it. ``legs`` rows: (call, group, start, end, agent, outcome);
+    ``work`` rows: (agent, start, end, call, kind).
+    """
+    first = (calls.attempt == 1) & (calls.arrival >= window_start) & (calls.arrival < window_end)
+    callers = np.unique(calls.caller[first])
+    n = int(callers.size)
+    mine = np.isin(calls.caller, callers)
+    out: dict[str, float] = {}
+    if n:
+        ids, inverse = np.unique(calls.caller[mine], return_inverse=True)
+        resolved_any = np.bincount(inverse, weights=calls.resolved[mine], minlength=ids.size) > 0
+        fcr = first & calls.resolved & (calls.transfers == 0)
+        work_calls = work[:, 3].astype(np.int64) if work.size else np.empty(0, dtype=np.int64)
+        in_mine = mine[work_calls] if work.size else np.empty(0, dtype=bool)
+        agent_time = float(np.sum(work[in_mine, 2] - work[in_mine, 1])) if work.size else 0.0
+        n_resolved = int(resolved_any.sum())
+        out.update(
+            transfer_rate=float(calls.transfers[mine].sum()) / n,
+            first_contact_resolution=int(fcr.sum()) / n,
+            journey_wait=float(np.sum(np.where(np.isfinite(calls.wait[mine]), calls.wait[mine], 0.0))) / n,
+            agent_time_per_resolved=agent_time / n_resolved if n_resolved else math.nan,
+            journey_abandonment_rate=1.0 - n_resolved / n,
+        )
+    else:
+        out.update({k: math.nan for k in JOURNEY_METRICS if k != "transfer_abandonment_rate"})
+    if legs.size:
+        call = legs[:, 0].astype(np.int64)
+        order = np.lexsort((legs[:, 2], call))
+        later = np.zeros(len(legs), dtype=bool)
+        later[order[1:]] = call[order[1:]] == call[order[:-1]]  # not the call's first leg: after a transfer
+        started = (legs[:, 2] >= window_start) & (legs[:, 2] < window_end)
+        moved = later & started
+        out["transfer_abandonment_rate"] = float(np.mean(legs[moved, 5] == 1)) if moved.any() else math.nan
+        wait = legs[:, 3] - legs[:, 2]
+        for g, name in enumerate(group_names):
+            here = started & (legs[:, 1] == g)
+            answered = here & (legs[:, 5] == 0)
+            out[f"asa[group={name}]"] = float(wait[answered].mean()) if answered.any() else math.nan
+            out[f"abandonment_rate[group={name}]"] = float(np.mean(legs[here, 5] == 1)) if here.any() else math.nan
+    else:
+        out["transfer_abandonment_rate"] = math.nan
+    groups_of = np.asarray(agent_groups, dtype=np.int64)
+    for g, name in enumerate(group_names):
+        rows = groups_of[work[:, 0].astype(np.int64)] == g if work.size else np.empty(0, dtype=bool)
+        busy = overlap(work[rows, 1], work[rows, 2], window_start, window_end) if work.size else 0.0
+        staffed = staffed_by_group[g]
+        out[f"occupancy[group={name}]"] = busy / staffed if staffed > 0 else math.nan
+    return out

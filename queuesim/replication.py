@@ -16,7 +16,7 @@ import numpy as np
 from .calllog import CallLog
 from .costs import day_costs
 from .engine import simulate_calls
-from .metrics import caller_metrics, interval_table, summarise, time_integral
+from .metrics import caller_metrics, interval_table, journey_metrics, summarise, time_integral
 from .rng import RandomStreams
 from .scenario import Scenario
 
@@ -140,10 +140,27 @@ def simulate(
         staffed += float(time_integral(overtime[:, 1], overtime[:, 2], window)[0])
     threshold = scenario.service_level_threshold
 
+    work = output.work
+    busy_time = None
+    if work is not None:
+        busy_time = float(time_integral(work[:, 1], work[:, 2], window)[0]) if work.size else 0.0
     summary = summarise(
         calls, window_start=scenario.warmup, window_end=horizon, staffed_time=staffed, threshold=threshold,
-        extra_work=output.extra_work,
+        extra_work=output.extra_work, busy_time=busy_time,
     )
+    if scenario.groups:
+        agent_groups = scenario.agent_groups()
+        staffed_by_group = []
+        for g in range(len(scenario.groups)):
+            mine = [p for a, agent in enumerate(scenario.duty_periods()) if agent_groups[a] == g for p in agent]
+            s0 = np.array([p[0] for p in mine]) if mine else np.empty(0)
+            s1 = np.array([p[1] for p in mine]) if mine else np.empty(0)
+            staffed_by_group.append(float(time_integral(s0, s1, window)[0]) if mine else 0.0)
+        summary.update(journey_metrics(
+            calls, output.legs, work, window_start=scenario.warmup, window_end=horizon,
+            group_names=[g.name for g in scenario.groups], agent_groups=agent_groups,
+            staffed_by_group=staffed_by_group,
+        ))
     summary["overtime"] = float(np.sum(overtime[:, 2] - overtime[:, 1])) if overtime.size else 0.0
     if scenario.costs is not None:
         broken = calls.unreached if calls.callback is not None else None
@@ -170,7 +187,7 @@ def simulate(
     boundaries = first + step * np.arange(n_intervals + 1)
     table = interval_table(
         calls, boundaries=boundaries, duty_starts=duty_starts, duty_ends=duty_ends,
-        overtime=overtime, threshold=threshold, extra_work=output.extra_work,
+        overtime=overtime, threshold=threshold, extra_work=output.extra_work, work=work,
     )
     intervals = {name: column.tolist() for name, column in table.items()}
     counted = (calls.arrival >= scenario.warmup) & (calls.arrival < horizon)

@@ -23,10 +23,12 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .costs import CostModel
+from .departments import AgentGroup, Misroute, Transfers
 from .distributions import Distribution
 from .fields import ClockTime, NonNegativeSeconds, PositiveRate, PositiveSeconds, Probability
 from .policy import Announcements, Callback
 from .profile import RateFunction, read_profile_csv
+from .schedule import Shift, ShiftBreak, Staffing, check_interval, duty_periods
 
 __all__ = ["Arrivals", "CallType", "Redial", "Scenario", "Shift", "ShiftBreak", "Staffing"]
 
@@ -46,11 +48,7 @@ def _infinite_to_none(value: Any) -> Any:
     return value
 
 
-def _check_interval(interval: float) -> None:
-    if abs(DAY / interval - round(DAY / interval)) > 1e-9:
-        raise ValueError(
-            f"interval {interval:g} s does not divide the 24-hour day; use e.g. 15min, 30min or 60min"
-        )
+_check_interval = check_interval
 
 
 class Arrivals(_Model):
@@ -168,6 +166,15 @@ class CallType(_Model):
     handle_time: Optional[Distribution] = Field(None, description="handle time of this type")
     patience: Optional[Distribution] = Field(None, description="patience of this type; 'inf' never abandons")
     patience_infinite: bool = Field(False, exclude=True, description="internal: patience given as 'inf'")
+    groups: Optional[tuple[str, ...]] = Field(
+        None, description="with departments: groups that serve this type, home group first, then overflow groups"
+    )
+    overflow_after: NonNegativeSeconds = Field(
+        0.0, description="wait after which the overflow groups (after the first) may also answer"
+    )
+    priority: int = Field(0, ge=-1000, le=1000, description="served before types of lower priority by a group")
+    misroute: Optional[Misroute] = Field(None, description="a share of this type first reaches the wrong group")
+    resolution: Probability = Field(1.0, description="chance that a handling by the right group resolves the issue")
 
     @model_validator(mode="before")
     @classmethod
@@ -178,72 +185,6 @@ class CallType(_Model):
                 data["patience"] = None
                 data["patience_infinite"] = True
         return data
-
-
-class Staffing(_Model):
-    """Agents on duty per interval, e.g. ``{interval: 30min, start: '07:00', agents: [4, 6, 8]}``.
-
-    Outside the listed intervals no agent is on duty, except that the last
-    interval's agents stay until every call that arrived has an outcome.
-    """
-
-    interval: PositiveSeconds = Field(description="length of each staffing interval, e.g. '30min'")
-    start: ClockTime = Field(0.0, description="start of the first interval, e.g. '07:00'")
-    agents: tuple[int, ...] = Field(min_length=1, description="agents scheduled in each interval")
-
-    @field_validator("agents")
-    @classmethod
-    def _non_negative(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        for k, n in enumerate(value):
-            if n < 0 or n > 1_000_000:
-                raise ValueError(f"agents[{k}] = {n}: must be between 0 and 1,000,000")
-        return value
-
-    @model_validator(mode="after")
-    def _interval_divides_day(self) -> "Staffing":
-        _check_interval(self.interval)
-        return self
-
-
-class ShiftBreak(_Model):
-    """An unpaid break: ``start`` is measured from the start of the shift."""
-
-    start: NonNegativeSeconds = Field(description="time after the shift starts, e.g. '4h'")
-    length: PositiveSeconds = Field(description="length of the break, e.g. '30min'")
-
-
-class Shift(_Model):
-    """``count`` agents working from ``start`` for ``length``, minus breaks."""
-
-    name: Optional[str] = Field(None, description="shift name used in reports")
-    start: ClockTime = Field(description="start time, e.g. '07:00'")
-    length: PositiveSeconds = Field(description="paid + unpaid length, e.g. '8h'")
-    count: int = Field(ge=0, le=1_000_000, description="agents working this shift")
-    breaks: tuple[ShiftBreak, ...] = Field((), description="unpaid breaks within the shift")
-
-    @model_validator(mode="after")
-    def _breaks_inside(self) -> "Shift":
-        last = 0.0
-        for k, brk in enumerate(sorted(self.breaks, key=lambda b: b.start)):
-            if brk.start < last:
-                raise ValueError(f"breaks[{k}] overlaps the previous break")
-            if brk.start + brk.length > self.length:
-                raise ValueError(
-                    f"breaks[{k}] (start {brk.start:g} s, length {brk.length:g} s) ends after the shift ({self.length:g} s)"
-                )
-            last = brk.start + brk.length
-        return self
-
-    def duty(self) -> list[tuple[float, float]]:
-        """Working periods ``(start, end)`` in seconds from midnight."""
-        periods, t = [], self.start
-        for brk in sorted(self.breaks, key=lambda b: b.start):
-            if self.start + brk.start > t:
-                periods.append((t, self.start + brk.start))
-            t = self.start + brk.start + brk.length
-        if self.start + self.length > t:
-            periods.append((t, self.start + self.length))
-        return periods
 
 
 class Redial(_Model):
@@ -258,6 +199,9 @@ class Redial(_Model):
     probability: Probability = Field(description="chance that an abandoned caller calls again")
     delay: Distribution = Field(description="time from hanging up to calling again")
     max_attempts: int = Field(3, ge=1, le=50, description="attempts in all, the first call included")
+    unresolved_probability: Probability = Field(
+        0.0, description="chance that a caller whose issue was not resolved calls again (departments)"
+    )
 
 
 class Scenario(_Model):
@@ -302,6 +246,8 @@ class Scenario(_Model):
     costs: Optional[CostModel] = Field(None, description="prices of agents, telephony, customers' time, abandonment, churn")
     announcements: Optional[Announcements] = Field(None, description="recorded messages played on hold")
     callback: Optional[Callback] = Field(None, description="callback option offered to callers facing a long wait")
+    groups: Optional[tuple[AgentGroup, ...]] = Field(None, description="departments, each with its own staffing")
+    transfers: Optional[Transfers] = Field(None, description="what agents do with calls that reached the wrong group")
 
     @field_validator("patience", mode="before")
     @classmethod
@@ -336,9 +282,13 @@ class Scenario(_Model):
         if self.callback is not None and self.callback.offer == "at_announcement":
             if self.announcements is None or self.announcements.kind != "informative":
                 raise ValueError("callback.offer: 'at_announcement' needs informative announcements (announcements.kind: informative)")
-        # staffing: exactly one way
+        # staffing: exactly one way (per group with departments)
         ways = [k for k in ("agents", "staffing", "shifts") if getattr(self, k) is not None]
-        if not ways:
+        if self.groups is not None:
+            self._check_groups(ways)
+        elif any(t.groups or t.misroute for t in types):
+            raise ValueError("call_types: 'groups' and 'misroute' need departments: add a 'groups' list")
+        elif not ways:
             raise ValueError("agents: required key is missing (or give 'staffing' per interval, or 'shifts')")
         if len(ways) > 1:
             raise ValueError(
@@ -355,6 +305,41 @@ class Scenario(_Model):
         if self.warmup >= self.horizon:
             raise ValueError(f"warmup ({self.warmup:g} s) must be shorter than horizon ({self.horizon:g} s)")
         return self
+
+    def _check_groups(self, ways: list[str]) -> None:
+        groups = self.groups or ()
+        if not groups:
+            raise ValueError("groups: give at least one group")
+        if ways:
+            raise ValueError(f"with groups, staffing is per group: remove top-level {', '.join(ways)}")
+        names = [g.name for g in groups]
+        if len(set(names)) != len(names):
+            raise ValueError(f"groups: names must be unique, got {names}")
+        if self.callback is not None or (self.announcements is not None and self.announcements.kind == "informative"):
+            raise ValueError("callbacks and informative announcements are not yet supported with groups (departments)")
+        types = self.call_types or ()
+        if not types and len(groups) > 1:
+            raise ValueError("with several groups, give call_types and the groups that serve each")
+        for t in types:
+            if t.groups is None and len(groups) > 1:
+                raise ValueError(f"call type {t.name!r}: no group can serve it; give groups: [...] (known: {', '.join(names)})")
+            for g in t.groups or ():
+                if g not in names:
+                    raise ValueError(f"call type {t.name!r}: unknown group {g!r} in groups; known groups: {', '.join(names)}")
+            if t.groups is not None and len(set(t.groups)) != len(t.groups):
+                raise ValueError(f"call type {t.name!r}: a group is listed twice in groups")
+            if t.misroute is not None:
+                if t.misroute.to not in names:
+                    raise ValueError(f"call type {t.name!r}: misroute.to {t.misroute.to!r} is not a group; known groups: {', '.join(names)}")
+                if t.groups is not None and t.misroute.to in t.groups:
+                    raise ValueError(f"call type {t.name!r}: misroute.to {t.misroute.to!r} can serve this type, so it is not the wrong group")
+
+    def type_groups(self) -> list[list[int]]:
+        """Indices of the groups serving each call type, home group first."""
+        names = [g.name for g in self.groups or ()]
+        if not self.call_types:
+            return [[0]]
+        return [[names.index(g) for g in t.groups] if t.groups else [0] for t in self.call_types]
 
     # -- derived views used by the engine and metrics -------------------------
     def _arrival_blocks(self) -> list[Arrivals]:
@@ -409,39 +394,21 @@ class Scenario(_Model):
         ``end`` is ``inf`` for agents who stay until every call has an outcome:
         constant staffing, and the agents of the last staffing interval or of
         shifts that end at or after the horizon. Shrinkage is applied here.
+        With ``groups``, the agents of every group in order.
         """
-        keep = 1.0 - self.shrinkage
-
-        def rounded(n: int) -> int:
-            return int(math.floor(n * keep + 0.5))
-
         assert self.horizon is not None
-        horizon = self.horizon
-        if self.agents is not None:
-            return [[(0.0, math.inf)] for _ in range(max(rounded(self.agents), 0))]
-        if self.staffing is not None:
-            st = self.staffing
-            counts = [rounded(n) for n in st.agents]
-            agents: list[list[tuple[float, float]]] = [[] for _ in range(max(counts, default=0))]
-            last = len(counts) - 1
-            for j in range(len(agents)):
-                k = 0
-                while k < len(counts):
-                    if counts[k] > j:
-                        begin = k
-                        while k < len(counts) and counts[k] > j:
-                            k += 1
-                        end = st.start + k * st.interval
-                        if k - 1 == last or end >= horizon:
-                            end = math.inf
-                        agents[j].append((st.start + begin * st.interval, end))
-                    else:
-                        k += 1
-            return agents
-        out: list[list[tuple[float, float]]] = []
-        for shift in self.shifts or ():
-            periods = [(a, math.inf if b >= horizon else b) for a, b in shift.duty()]
-            out.extend([list(periods) for _ in range(rounded(shift.count))])
+        if self.groups:
+            return [p for g in self.groups for p in duty_periods(g.agents, g.staffing, g.shifts, self.shrinkage, self.horizon)]
+        return duty_periods(self.agents, self.staffing, self.shifts, self.shrinkage, self.horizon)
+
+    def agent_groups(self) -> list[int]:
+        """Group index of each agent (all 0 without ``groups``)."""
+        if not self.groups:
+            return [0] * len(self.duty_periods())
+        assert self.horizon is not None
+        out: list[int] = []
+        for k, g in enumerate(self.groups):
+            out.extend([k] * len(duty_periods(g.agents, g.staffing, g.shifts, self.shrinkage, self.horizon)))
         return out
 
     # -- summaries ------------------------------------------------------------

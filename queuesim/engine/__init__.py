@@ -14,6 +14,10 @@ __all__ = ["ContactCentre", "EngineOutput", "simulate_calls"]
 
 def simulate_calls(scenario: Scenario, streams: RandomStreams) -> EngineOutput:
     """Simulate one replication of ``scenario``; return its call log and agent records."""
+    if scenario.groups:
+        from .departments import DepartmentCentre
+
+        return DepartmentCentre(scenario, streams).run()
     informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
     if informative or scenario.callback is not None:
         from .policies import PolicyCentre

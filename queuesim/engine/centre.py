@@ -58,6 +58,11 @@ class EngineOutput:
     daily_level: float
     extra_work: np.ndarray = field(default_factory=lambda: np.empty((0, 3)))
     """Agent work not in the call log's answer..end: ``(agent, start, end)`` rows (callback dialling)."""
+    legs: Optional[np.ndarray] = None
+    """Departments: ``(call, group, start, end, agent, outcome)`` per queue leg (outcome 0 answered, 1 abandoned)."""
+    work: Optional[np.ndarray] = None
+    """Departments: every stretch of agent work, ``(agent, start, end, call, kind)``
+    (kind 0 talk, 1 identify, 2 warm hold, 3 conference)."""
 
 
 class _Pool:

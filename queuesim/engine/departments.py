@@ -1,0 +1,441 @@
+"""Departments: agent groups, skill routing, misrouting and transfers.
+
+:class:`DepartmentCentre` extends :class:`~queuesim.engine.centre.ContactCentre`
+for scenarios with ``groups``. A call (one attempt of a caller) may have
+several *legs*: each leg waits in one group's queue and ends answered,
+abandoned, or (for a misrouted call) transferred onward.
+
+* **Routing.** A call type lists the groups that serve it, home group first.
+  A leg waits in the home group's queue and, after ``overflow_after``, also
+  in the overflow groups' queues. A free agent takes, among the calls its
+  group may serve, the highest ``priority`` type first, then the earliest
+  leg (first come, first served).
+* **Misrouting.** With probability ``misroute.probability`` a call first
+  reaches ``misroute.to``. The agent who answers spends an identification
+  time, then applies the transfer policy of their group:
+  ``cold`` (the agent is freed; the caller queues again at the home group
+  with a fresh patience and a re-explanation time added to the handle time),
+  ``warm`` (the agent holds the line, busy, until a home-group agent
+  answers; both are busy for the conference time, then the first drops off;
+  after ``warm_limit`` the first agent falls back to a cold transfer) or
+  ``own_it`` (the agent resolves the issue with ``own_it_resolution``,
+  taking ``own_it_handle_factor`` times the handle time, else transfers).
+* **Resolution.** A handling by the right group resolves the issue with the
+  type's ``resolution`` probability; unresolved callers call again with
+  ``redial.unresolved_probability`` (the redial mechanism).
+
+Every stretch of agent work is recorded as ``(agent, start, end, call, kind)``
+(kind: talk, identify, warm_hold, conference), so occupancy and agent time
+per resolved issue include holding the line.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Optional
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from ..distributions import Deterministic
+from ..rng import RandomStreams
+from ..scenario import Scenario
+from .arrivals import BLOCK
+from .centre import ContactCentre, _Pool
+
+__all__ = ["DepartmentCentre", "LEG_OUTCOMES", "WORK_KINDS"]
+
+#: Codes of the legs table's ``outcome`` column.
+LEG_OUTCOMES = {0: "answered", 1: "abandoned"}
+#: Codes of the work table's ``kind`` column.
+WORK_KINDS = {0: "talk", 1: "identify", 2: "warm_hold", 3: "conference"}
+TALK, IDENTIFY, WARM_HOLD, CONFERENCE = 0, 1, 2, 3
+_DEFAULT_ID = Deterministic(distribution="deterministic", value=30.0)
+
+
+class DepartmentCentre(ContactCentre):
+    """A contact centre with several agent groups (departments)."""
+
+    def __init__(self, scenario: Scenario, streams: RandomStreams) -> None:
+        super().__init__(scenario, streams)
+        self.__dict__.pop("_start", None)
+        self._eager = True
+        self._rich = True
+        groups = scenario.groups or ()
+        self.n_groups = len(groups)
+        self.group_of_agent = scenario.agent_groups()
+        self.type_groups = scenario.type_groups()
+        types = scenario.call_types or ()
+        self.priority = [t.priority for t in types] or [0]
+        self.overflow_after = [t.overflow_after for t in types] or [0.0]
+        self.resolution = [t.resolution for t in types] or [1.0]
+        names = [g.name for g in groups]
+        self.misroute = [
+            (t.misroute.probability, names.index(t.misroute.to)) if t.misroute is not None else (0.0, -1)
+            for t in types
+        ] or [(0.0, -1)]
+        tr = scenario.transfers
+        self.tr = tr
+        default_policy = tr.policy if tr is not None else "cold"
+        self.group_policy = [g.transfer or default_policy for g in groups]
+        # per-group idle agents and per-(group, type) queues of (call, leg) entries
+        self.idle_by_group: list[deque[int]] = [deque() for _ in range(self.n_groups)]
+        if not self._varying:
+            for agent, g in enumerate(self.group_of_agent):
+                self.idle_by_group[g].append(agent)
+        self.idle = deque()  # unused: idle agents are kept per group
+        self.queues: list[list[deque[tuple[int, int]]]] = [
+            [deque() for _ in range(len(self.type_groups))] for _ in range(self.n_groups)
+        ]
+        # type order per group: by priority (desc), for picking
+        self.type_order = sorted(range(len(self.type_groups)), key=lambda k: -self.priority[k])
+        # per-call (attempt) state
+        self.leg: list[int] = []  # current leg number of the call (entries with an older leg are stale)
+        self.leg_start: list[float] = []
+        self.leg_group: list[int] = []
+        self.waiting: list[bool] = []
+        self.holder: list[int] = []  # agent holding the line (warm transfer), or -1
+        self.extra: list[float] = []  # re-explanation time added to the next handle
+        self.transfers: list[int] = []
+        self.resolved: list[bool] = []
+        self.hold_total: list[float] = []
+        self.final_group: list[int] = []
+        # records
+        self.legs: list[tuple[int, int, float, float, int, int]] = []  # call, group, start, end, agent, outcome
+        self.work: list[tuple[int, float, float, int, int]] = []  # agent, start, end, call, kind
+        # per-caller draws (by block): misroute, resolution (per handling), transfer times
+        self._blocks_u: list[np.ndarray] = []
+        pools = {}
+        if tr is not None:
+            pools = {
+                "identify": tr.identification_time, "cold_patience": tr.cold_patience,
+                "reexplain": tr.reexplain_time, "warm_patience": tr.warm_patience, "conference": tr.conference_time,
+            }
+        self._tpools = {k: (_Pool(d, streams["transfer_" + k]) if d is not None else None) for k, d in pools.items()}
+        if "identify" not in self._tpools or self._tpools["identify"] is None:
+            self._tpools["identify"] = _Pool(_DEFAULT_ID, streams["transfer_identify"])
+        self._blocks_t: dict[str, list[np.ndarray]] = {k: [] for k in self._tpools}
+
+    # -- per-caller draws --------------------------------------------------------
+    def _draw_block(self) -> bool:
+        if not super()._draw_block():
+            return False
+        n = len(self._pending_t)
+        # columns: 0 misroute, 1 resolution (right group), 2 own-it, 3 resolution after a repeat
+        self._blocks_u.append(self.streams["routing"].random((BLOCK, 4))[:n])
+        for key, pool in self._tpools.items():
+            self._blocks_t[key].append(pool.take(n) if pool is not None else np.full(n, math.nan))
+        return True
+
+    def _u(self, caller: int, column: int) -> float:
+        if caller < 0:
+            return 0.5
+        b, r = divmod(caller, BLOCK)
+        return float(self._blocks_u[b][r, column])
+
+    def _t(self, key: str, caller: int) -> float:
+        if caller < 0 or not self._blocks_t.get(key):
+            return math.nan
+        b, r = divmod(caller, BLOCK)
+        return float(self._blocks_t[key][b][r])
+
+    # -- arrivals and legs ---------------------------------------------------------
+    def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
+        now = self.env.now
+        i = len(self.arrival)
+        self.arrival.append(now)
+        self.handle.append(handle)
+        self.patience.append(patience)
+        self.answer.append(math.nan)
+        self.agent_of.append(-1)
+        self.ctype.append(ctype)
+        self.caller.append(caller)
+        self.attempt.append(attempt)
+        self.abandoned_flag.append(False)
+        self.leg.append(-1)
+        self.leg_start.append(now)
+        self.leg_group.append(-1)
+        self.waiting.append(False)
+        self.holder.append(-1)
+        self.extra.append(0.0)
+        self.transfers.append(0)
+        self.resolved.append(False)
+        self.hold_total.append(0.0)
+        self.final_group.append(-1)
+        home = self.type_groups[ctype][0]
+        p_wrong, wrong = self.misroute[ctype]
+        first = wrong if (p_wrong > 0 and self._u(caller, 0) < p_wrong) else home
+        self._new_leg(i, first, now, patience)
+
+    def _new_leg(self, i: int, group: int, now: float, patience: float) -> None:
+        """Call ``i`` starts waiting for ``group`` (or is answered at once)."""
+        self.leg[i] += 1
+        self.leg_start[i] = now
+        self._timer_from.pop(i, None)
+        self.leg_group[i] = group
+        self.waiting[i] = True
+        self.patience[i] = patience
+        ctype = self.ctype[i]
+        home_leg = group == self.type_groups[ctype][0]
+        eligible = [group] + (self.type_groups[ctype][1:] if home_leg and self.overflow_after[ctype] == 0 else [])
+        for g in eligible:
+            agent = self._pop_idle(g)
+            if agent >= 0:
+                self._answer(i, agent, now)
+                return
+        token = self.leg[i]
+        for g in eligible:
+            self.queues[g][ctype].append((i, token))
+        if home_leg and self.overflow_after[ctype] > 0 and len(self.type_groups[ctype]) > 1:
+            Timeout(self.env, self.overflow_after[ctype], (i, token)).callbacks.append(self._overflow)
+        if patience < math.inf:
+            Timeout(self.env, patience, (i, token)).callbacks.append(self._renege_leg)
+
+    def _overflow(self, event: simpy.Event) -> None:
+        i, token = event.value
+        if not self.waiting[i] or self.leg[i] != token:
+            return
+        now = self.env.now
+        ctype = self.ctype[i]
+        for g in self.type_groups[ctype][1:]:
+            agent = self._pop_idle(g)
+            if agent >= 0:
+                self._answer(i, agent, now)
+                return
+        for g in self.type_groups[ctype][1:]:
+            self.queues[g][ctype].append((i, token))
+
+    def _end_leg(self, i: int, now: float, agent: int, outcome: int, waited: Optional[float] = None) -> None:
+        self.waiting[i] = False
+        waited = now - self.leg_start[i] if waited is None else waited
+        self.hold_total[i] += waited
+        self.legs.append((i, self.leg_group[i], self.leg_start[i], self.leg_start[i] + waited, agent, outcome))
+
+    def _renege_leg(self, event: simpy.Event) -> None:
+        i, token = event.value
+        if not self.waiting[i] or self.leg[i] != token:
+            return
+        now = self.env.now
+        # the leg lasted exactly (patience timer start - leg start) + patience
+        waited = (self._timer_from.get(i, self.leg_start[i]) - self.leg_start[i]) + self.patience[i]
+        self._end_leg(i, now, -1, 1, waited)
+        self.abandoned_flag[i] = True
+        self.patience[i] = self.hold_total[i]  # the call's wait is its total hold
+        holder = self.holder[i]
+        if holder >= 0:  # the caller hung up while an agent held the line
+            self.holder[i] = -1
+            self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
+            self._release(holder, now)
+        self._maybe_redial(i, abandoned=True)
+
+    # -- agents --------------------------------------------------------------------
+    def _pop_idle(self, group: int) -> int:
+        idle = self.idle_by_group[group]
+        while idle:
+            agent = idle.popleft()
+            if self.is_idle[agent] or not self._varying:
+                self.is_idle[agent] = False
+                return agent
+        return -1
+
+    def _release(self, agent: int, now: float) -> None:
+        """``agent`` has finished a stretch of work: next task, idle, or off duty."""
+        self.busy[agent] = False
+        if not self.on_duty[agent]:
+            self.overtime.append((agent, self.off_since[agent], now))
+            return
+        i = self._pick(self.group_of_agent[agent])
+        if i >= 0:
+            self._answer(i, agent, now)
+            return
+        self.is_idle[agent] = True
+        self.idle_by_group[self.group_of_agent[agent]].append(agent)
+
+    def _pick(self, group: int) -> int:
+        """The next call for ``group``: highest priority type, then earliest leg; -1 if none."""
+        best, best_key = -1, None
+        queues = self.queues[group]
+        for k in self.type_order:
+            q = queues[k]
+            while q and (not self.waiting[q[0][0]] or self.leg[q[0][0]] != q[0][1]):
+                q.popleft()
+            if q:
+                i = q[0][0]
+                key = (-self.priority[k], self.leg_start[i], i)
+                if best_key is None or key < best_key:
+                    best, best_key = k, key
+        if best < 0:
+            return -1
+        return queues[best].popleft()[0]
+
+    def _work(self, agent: int, start: float, end: float, i: int, kind: int) -> None:
+        if end > start:
+            self.work.append((agent, start, end, i, kind))
+
+    # -- handling --------------------------------------------------------------------
+    def _answer(self, i: int, agent: int, now: float) -> None:
+        """``agent`` answers call ``i`` (leg ends answered)."""
+        self._end_leg(i, now, agent, 0)
+        self.busy[agent] = True
+        if math.isnan(self.answer[i]):
+            self.answer[i] = now
+        group = self.group_of_agent[agent]
+        ctype = self.ctype[i]
+        holder = self.holder[i]
+        conference = 0.0
+        if holder >= 0:  # warm hand-off: introduce, then the first agent drops off
+            self.holder[i] = -1
+            conference = self._draw_or("conference", i, 0.0)
+            self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
+            self._work(holder, now, now + conference, i, CONFERENCE)
+            self._work(agent, now, now + conference, i, CONFERENCE)
+            Timeout(self.env, conference, holder).callbacks.append(self._release_event)
+        if group in self.type_groups[ctype]:
+            duration = self.handle[i] + self.extra[i]
+            self.agent_of[i] = agent
+            self.final_group[i] = group
+            self._work(agent, now + conference, now + conference + duration, i, TALK)
+            resolved = self._u(self.caller[i], 1 if self.attempt[i] == 1 else 3) < self.resolution[ctype]
+            Timeout(self.env, conference + duration, (i, agent, resolved)).callbacks.append(self._done)
+            return
+        # the wrong group: find out, then transfer per the group's policy
+        identify = self._draw_or("identify", i, 30.0)
+        self._work(agent, now, now + identify, i, IDENTIFY)
+        policy = self.group_policy[group]
+        if policy == "own_it" and self.tr is not None:
+            if self._u(self.caller[i], 2) < self.tr.own_it_resolution:
+                duration = self.handle[i] * self.tr.own_it_handle_factor
+                self.agent_of[i] = agent
+                self.final_group[i] = group
+                self._work(agent, now + identify, now + identify + duration, i, TALK)
+                Timeout(self.env, identify + duration, (i, agent, True)).callbacks.append(self._done)
+                return
+            policy = self.tr.own_it_fallback
+        Timeout(self.env, identify, (i, agent, policy)).callbacks.append(self._transfer)
+
+    def _draw_or(self, key: str, i: int, default: float) -> float:
+        value = self._t(key, self.caller[i])
+        return default if math.isnan(value) else value
+
+    def _transfer(self, event: simpy.Event) -> None:
+        i, agent, policy = event.value
+        now = self.env.now
+        self.transfers[i] += 1
+        home = self.type_groups[self.ctype[i]][0]
+        if policy == "warm":
+            self.holder[i] = agent
+            self._hold_since[i] = now
+            patience = self._draw_or("warm_patience", i, math.inf)
+            self._new_leg(i, home, now, patience)
+            if self.holder[i] >= 0 and self.tr is not None and self.tr.warm_limit is not None:
+                Timeout(self.env, self.tr.warm_limit, (i, self.leg[i])).callbacks.append(self._warm_timeout)
+            return
+        # cold: the first agent is free; the caller queues again and will re-explain
+        self._release(agent, now)
+        self.extra[i] += self._draw_or("reexplain", i, 0.0)
+        patience = self._draw_or("cold_patience", i, math.nan)
+        if math.isnan(patience):
+            patience = self._fresh_patience(i)
+        self._new_leg(i, home, now, patience)
+
+    def _warm_timeout(self, event: simpy.Event) -> None:
+        """The holding agent gives up and leaves the caller in the queue (cold fallback)."""
+        i, token = event.value
+        holder = self.holder[i]
+        if not self.waiting[i] or self.leg[i] != token or holder < 0:
+            return
+        now = self.env.now
+        self.holder[i] = -1
+        self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
+        self._release(holder, now)
+        self.extra[i] += self._draw_or("reexplain", i, 0.0)
+        patience = self._draw_or("cold_patience", i, math.nan)
+        if math.isnan(patience):
+            patience = self._fresh_patience(i)
+        # same leg continues, now alone in the queue: only the patience changes
+        self.patience[i] = patience
+        self._timer_from[i] = now
+        if patience < math.inf:
+            Timeout(self.env, patience, (i, token)).callbacks.append(self._renege_leg)
+
+    def _fresh_patience(self, i: int) -> float:
+        pool = self._patience_pools[self.ctype[i]]
+        return float(pool.take(1)[0]) if pool is not None else math.inf
+
+    def _done(self, event: simpy.Event) -> None:
+        i, agent, resolved = event.value
+        self.resolved[i] = resolved
+        if not resolved:
+            self._maybe_redial(i, abandoned=False)
+        self._release(agent, self.env.now)
+
+    def _release_event(self, event: simpy.Event) -> None:
+        self._release(event.value, self.env.now)
+
+    def _maybe_redial(self, i: int, *, abandoned: bool) -> None:
+        redial = self.scenario.redial
+        if redial is None or self.attempt[i] >= redial.max_attempts or self.caller[i] < 0:
+            return
+        p = redial.probability if abandoned else redial.unresolved_probability
+        caller = self.caller[i]
+        b, r = divmod(caller, BLOCK)
+        column = self.attempt[i] - 1
+        if b < len(self._caller_redial_u) and self._caller_redial_u[b][r, column] < p:
+            delay = float(self._caller_redial_d[b][r, column])
+            patience = float(self._caller_redial_p[b][r, column])
+            value = (self.handle[i], patience, self.ctype[i], caller, self.attempt[i] + 1)
+            Timeout(self.env, delay, value).callbacks.append(self._redial_arrive)
+
+    # -- shift changes -------------------------------------------------------------------
+    def _on(self, event: simpy.Event) -> None:
+        agent: int = event.value
+        self.on_duty[agent] = True
+        if self.busy[agent]:
+            return
+        now = self.env.now
+        i = self._pick(self.group_of_agent[agent])
+        if i >= 0:
+            self._answer(i, agent, now)
+        else:
+            self.is_idle[agent] = True
+            self.idle_by_group[self.group_of_agent[agent]].append(agent)
+
+    # -- output ----------------------------------------------------------------------------
+    def _call_log(self):
+        from dataclasses import replace
+
+        log = super()._call_log()
+        hold = np.asarray(self.hold_total, dtype=np.float64)
+        answered = log.agent >= 0
+        end = log.end.copy()
+        # a call's end: when its last handling ended (talk end), or when it was abandoned
+        talk_end = {}
+        for agent, start, stop, i, kind in self.work:
+            if kind == TALK:
+                talk_end[i] = stop
+        for i, stop in talk_end.items():
+            end[i] = stop
+        end[~answered] = (log.arrival + hold)[~answered]
+        return replace(
+            log, wait=hold, end=end, patience=np.where(answered, log.patience, hold),
+            transfers=np.asarray(self.transfers, dtype=np.int16),
+            resolved=np.asarray(self.resolved, dtype=bool),
+            group=np.asarray(self.final_group, dtype=np.int16),
+        )
+
+    def _extra_work(self) -> np.ndarray:
+        # all agent work except the talk of answered calls is 'extra' for the generic busy-time metric
+        rows = [(a, s, e) for a, s, e, i, kind in self.work if kind != TALK]
+        return np.asarray(rows, dtype=np.float64) if rows else np.empty((0, 3))
+
+    def run(self):  # type: ignore[override]
+        from dataclasses import replace
+
+        self._hold_since: dict[int, float] = {}
+        self._timer_from: dict[int, float] = {}
+        output = ContactCentre.run(self)
+        legs = np.asarray(self.legs, dtype=np.float64) if self.legs else np.empty((0, 6))
+        work = np.asarray(self.work, dtype=np.float64) if self.work else np.empty((0, 5))
+        return replace(output, legs=legs, work=work)

@@ -1,0 +1,145 @@
+"""Staffing schedules as config blocks, and the agents' duty periods they imply.
+
+Three ways to say who is on duty: a constant number of ``agents``; agents
+per interval (:class:`Staffing`); or :class:`Shift` s with breaks. All become
+per-agent *duty periods* ``(start, end)`` in seconds from the start of the
+day; the engine brings agents on and off duty at those times.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .fields import ClockTime, NonNegativeSeconds, PositiveSeconds
+
+__all__ = ["Shift", "ShiftBreak", "Staffing", "check_interval", "duty_periods"]
+
+DAY = 86400.0
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def check_interval(interval: float) -> None:
+    """ValueError unless ``interval`` (s) divides the 24-hour day."""
+    if abs(DAY / interval - round(DAY / interval)) > 1e-9:
+        raise ValueError(
+            f"interval {interval:g} s does not divide the 24-hour day; use e.g. 15min, 30min or 60min"
+        )
+
+
+class Staffing(_Model):
+    """Agents on duty per interval, e.g. ``{interval: 30min, start: '07:00', agents: [4, 6, 8]}``.
+
+    Outside the listed intervals no agent is on duty, except that the last
+    interval's agents stay until every call that arrived has an outcome.
+    """
+
+    interval: PositiveSeconds = Field(description="length of each staffing interval, e.g. '30min'")
+    start: ClockTime = Field(0.0, description="start of the first interval, e.g. '07:00'")
+    agents: tuple[int, ...] = Field(min_length=1, description="agents scheduled in each interval")
+
+    @field_validator("agents")
+    @classmethod
+    def _non_negative(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        for k, n in enumerate(value):
+            if n < 0 or n > 1_000_000:
+                raise ValueError(f"agents[{k}] = {n}: must be between 0 and 1,000,000")
+        return value
+
+    @model_validator(mode="after")
+    def _interval_divides_day(self) -> "Staffing":
+        check_interval(self.interval)
+        return self
+
+
+class ShiftBreak(_Model):
+    """An unpaid break: ``start`` is measured from the start of the shift."""
+
+    start: NonNegativeSeconds = Field(description="time after the shift starts, e.g. '4h'")
+    length: PositiveSeconds = Field(description="length of the break, e.g. '30min'")
+
+
+class Shift(_Model):
+    """``count`` agents working from ``start`` for ``length``, minus breaks."""
+
+    name: Optional[str] = Field(None, description="shift name used in reports")
+    start: ClockTime = Field(description="start time, e.g. '07:00'")
+    length: PositiveSeconds = Field(description="paid + unpaid length, e.g. '8h'")
+    count: int = Field(ge=0, le=1_000_000, description="agents working this shift")
+    breaks: tuple[ShiftBreak, ...] = Field((), description="unpaid breaks within the shift")
+
+    @model_validator(mode="after")
+    def _breaks_inside(self) -> "Shift":
+        last = 0.0
+        for k, brk in enumerate(sorted(self.breaks, key=lambda b: b.start)):
+            if brk.start < last:
+                raise ValueError(f"breaks[{k}] overlaps the previous break")
+            if brk.start + brk.length > self.length:
+                raise ValueError(
+                    f"breaks[{k}] (start {brk.start:g} s, length {brk.length:g} s) ends after the shift ({self.length:g} s)"
+                )
+            last = brk.start + brk.length
+        return self
+
+    def duty(self) -> list[tuple[float, float]]:
+        """Working periods ``(start, end)`` in seconds from midnight."""
+        periods, t = [], self.start
+        for brk in sorted(self.breaks, key=lambda b: b.start):
+            if self.start + brk.start > t:
+                periods.append((t, self.start + brk.start))
+            t = self.start + brk.start + brk.length
+        if self.start + self.length > t:
+            periods.append((t, self.start + self.length))
+        return periods
+
+
+
+def duty_periods(
+    agents: Optional[int],
+    staffing: Optional[Staffing],
+    shifts: Optional[Sequence[Shift]],
+    shrinkage: float,
+    horizon: float,
+) -> list[list[tuple[float, float]]]:
+    """Duty periods of each agent from exactly one of ``agents``, ``staffing``, ``shifts``.
+
+    Shrinkage rounds each scheduled count: on duty = round(n x (1 - shrinkage)).
+    Periods reaching the horizon (and the last staffing interval) end at ``inf``:
+    those agents stay until every call has an outcome.
+    """
+    keep = 1.0 - shrinkage
+
+    def rounded(n: int) -> int:
+        return int(math.floor(n * keep + 0.5))
+
+    if agents is not None:
+        return [[(0.0, math.inf)] for _ in range(max(rounded(agents), 0))]
+    if staffing is not None:
+        st = staffing
+        counts = [rounded(n) for n in st.agents]
+        out: list[list[tuple[float, float]]] = [[] for _ in range(max(counts, default=0))]
+        last = len(counts) - 1
+        for j in range(len(out)):
+            k = 0
+            while k < len(counts):
+                if counts[k] > j:
+                    begin = k
+                    while k < len(counts) and counts[k] > j:
+                        k += 1
+                    end = st.start + k * st.interval
+                    if k - 1 == last or end >= horizon:
+                        end = math.inf
+                    out[j].append((st.start + begin * st.interval, end))
+                else:
+                    k += 1
+        return out
+    result: list[list[tuple[float, float]]] = []
+    for shift in shifts or ():
+        periods = [(a, math.inf if b >= horizon else b) for a, b in shift.duty()]
+        result.extend([list(periods) for _ in range(rounded(shift.count))])
+    return result
