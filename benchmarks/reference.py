@@ -48,3 +48,25 @@ def simpy_reference(
     env.process(source())
     env.run()
     return {"arrivals": float(len(waits)), "abandoned": float(abandoned[0]), "mean_wait": float(np.mean(waits))}
+
+
+def ciw_reference(
+    rate: float, handle_mean: float, patience_mean: float, agents: int, horizon: float, seed: int = 1
+) -> dict[str, float]:
+    """The same M/M/n+M queue in Ciw (optional: raises ImportError when Ciw is absent)."""
+    import ciw
+
+    ciw.seed(seed)
+    network = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(rate=rate)],
+        service_distributions=[ciw.dists.Exponential(rate=1.0 / handle_mean)],
+        reneging_time_distributions=[ciw.dists.Exponential(rate=1.0 / patience_mean)],
+        number_of_servers=[agents],
+    )
+    sim = ciw.Simulation(network)
+    sim.simulate_until_max_time(horizon)
+    records = sim.get_all_records()
+    served = sum(1 for r in records if r.record_type == "service")
+    reneged = sum(1 for r in records if r.record_type == "renege")
+    total = served + reneged
+    return {"arrivals": float(total), "abandoned": float(reneged), "mean_wait": float("nan")}

@@ -1,32 +1,46 @@
-"""queuesim benchmarks: speed as ratios against a reference timed in the same run.
+"""queuesim benchmarks: speed and memory as ratios against references timed in the same run.
 
-    python benchmarks/run.py            # full: the contract config at 500,000 arrivals
-    python benchmarks/run.py --small    # CI: a few seconds, prints the same table
+    python benchmarks/run.py            # the full suite (a few minutes on 2 cores)
+    python benchmarks/run.py --small    # CI: a few seconds, same tables, small sizes
 
-Each model runs ``--repeat`` times and the fastest run counts (the least
-disturbed by the rest of the machine). Results go to
-``benchmarks/results/latest.json`` and a Markdown table on stdout. Timings are
-reported, never asserted: the script fails only if a model crashes.
+What it measures (nothing is asserted: the script fails only if a model crashes):
+
+* **core**: the contract config (Erlang A, 100 agents) at 500,000 arrivals against an
+  idiomatic SimPy model of the same queue (one process per call,
+  ``yield request | timeout(patience)``): time ratio and arrivals per second;
+* **ciw**: the same queue in Ciw (needs ``pip install ciw``; skipped with a message otherwise);
+* **configs**: the bank-like day, the flagship experiment's variants and the
+  transfers config: time per simulated call and per replication;
+* **scaling**: calls (1e5, 1e6, 1e7) and agents (10 ... 5,000): time and peak memory,
+  each point in a fresh process; a log-log figure ``scaling.png``;
+* **parallel**: replications with 1, 2, ... worker processes.
+
+Results go to ``benchmarks/results/latest.json`` and ``latest.md`` (a Markdown table),
+and the tables are printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import queuesim  # noqa: E402
 from queuesim import load_config, simulate  # noqa: E402
-from reference import simpy_reference  # noqa: E402
+from reference import ciw_reference, simpy_reference  # noqa: E402
 
 
-def _best(fn, repeat: int) -> tuple[float, object]:
+def _best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     best, out = float("inf"), None
     for _ in range(repeat):
         started = time.perf_counter()
@@ -35,67 +49,194 @@ def _best(fn, repeat: int) -> tuple[float, object]:
     return best, out
 
 
-def core_vs_simpy(arrivals: int, repeat: int) -> dict:
-    """The core contract config (Erlang A, 100 agents) stretched to ``arrivals`` arrivals."""
-    experiment = load_config(HERE.parent / "configs" / "erlang-a.yaml")
-    scenario = experiment.scenarios[0]
-    horizon = arrivals / scenario.arrivals.rate
-    scenario = scenario.model_copy(update={"horizon": horizon, "warmup": 0.0})
-    t_ref, ref = _best(
-        lambda: simpy_reference(
-            scenario.arrivals.rate,
-            scenario.handle_time.expectation(),
-            scenario.patience.expectation(),
-            scenario.agents,
-            horizon,
-        ),
-        repeat,
-    )
+def _contract(arrivals: int):
+    scenario = load_config(ROOT / "configs" / "erlang-a.yaml").scenarios[0]
+    return scenario.model_copy(update={"horizon": arrivals / scenario.arrivals.rate, "warmup": 0.0})
+
+
+def core_vs_references(arrivals: int, repeat: int, ciw_arrivals: int) -> list[dict]:
+    scenario = _contract(arrivals)
+    args = (scenario.arrivals.rate, scenario.handle_time.expectation(), scenario.patience.expectation(), scenario.agents)
     t_qs, res = _best(lambda: simulate(scenario, seed=1), repeat)
-    n_qs = len(res.calls)
-    return {
-        "benchmark": "core contract config vs idiomatic SimPy",
-        "arrivals": n_qs,
-        "queuesim_s": t_qs,
-        "reference_s": t_ref,
-        "ratio": t_qs / t_ref,
-        "queuesim_arrivals_per_s": n_qs / t_qs,
-        "reference_arrivals_per_s": ref["arrivals"] / t_ref,
-        "queuesim_abandonment": res.summary["abandonment_rate"],
-        "reference_abandonment": ref["abandoned"] / ref["arrivals"],
-    }
+    t_ref, ref = _best(lambda: simpy_reference(*args, scenario.horizon), max(1, repeat - 1))
+    n = len(res.calls)
+    rows = [{
+        "benchmark": "core config vs idiomatic SimPy",
+        "calls": n, "queuesim_s": t_qs, "reference_s": t_ref, "ratio": t_qs / t_ref,
+        "queuesim_calls_per_s": n / t_qs, "reference_calls_per_s": ref["arrivals"] / t_ref,
+    }]
+    try:
+        small = _contract(ciw_arrivals)
+        t_qs2, res2 = _best(lambda: simulate(small, seed=1), repeat)
+        t_ciw, ref2 = _best(lambda: ciw_reference(*args, small.horizon), 1)
+        rows.append({
+            "benchmark": "core config vs Ciw",
+            "calls": len(res2.calls), "queuesim_s": t_qs2, "reference_s": t_ciw, "ratio": t_qs2 / t_ciw,
+            "queuesim_calls_per_s": len(res2.calls) / t_qs2, "reference_calls_per_s": ref2["arrivals"] / t_ciw,
+        })
+    except ImportError:
+        print("ciw is not installed: skipping the Ciw comparison (pip install ciw)", file=sys.stderr)
+    return rows
+
+
+def configs(replications: int) -> list[dict]:
+    """Time per simulated call and per replication of the shipped configs."""
+    core_scenario = _contract(50_000)
+    t_core, res = _best(lambda: simulate(core_scenario, seed=1), 2)
+    per_call_core = t_core / len(res.calls)
+    rows = []
+    for name in ("bank-day", "your-call-is-important", "transfers"):
+        experiment = load_config(ROOT / "configs" / f"{name}.yaml")
+        for scenario in experiment.scenarios:
+            times, calls = [], 0
+            for r in range(replications):
+                out = simulate(scenario, seed=experiment.seed, replication=r)
+                times.append(out.runtime)
+                calls += len(out.calls)
+            per_call = sum(times) / calls
+            rows.append({
+                "config": name, "scenario": scenario.name, "replications": replications,
+                "s_per_replication": sum(times) / replications, "us_per_call": per_call * 1e6,
+                "cost_vs_core_per_call": per_call / per_call_core,
+            })
+    return rows
+
+
+_POINT = r"""
+import json, resource, sys, time
+from queuesim import Scenario, simulate
+
+def peak_kb():
+    # VmHWM restarts at exec (ru_maxrss would include the forked parent's pages)
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+calls, agents, keep = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1"
+rate = 0.95 * agents / 60.0
+if calls == 0:
+    print(json.dumps({"maxrss_kb": peak_kb()})); sys.exit()
+sc = Scenario(horizon=calls / rate, arrivals={"rate": rate}, handle_time={"distribution": "exponential", "mean": 60},
+              patience={"distribution": "exponential", "mean": 120}, agents=agents)
+t = time.perf_counter()
+res = simulate(sc, seed=1, keep_calls=keep)
+elapsed = time.perf_counter() - t
+print(json.dumps({"seconds": elapsed, "engine_seconds": res.runtime, "calls": int(res.summary["offered"]),
+                  "maxrss_kb": peak_kb()}))
+"""
+
+
+def _point(calls: int, agents: int, keep: bool) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", _POINT, str(calls), str(agents), "1" if keep else "0"],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def scaling(call_sizes: list[int], agent_sizes: list[int], agent_calls: int) -> list[dict]:
+    base_kb = _point(0, 1, True)["maxrss_kb"]
+    rows = []
+    for calls in call_sizes:
+        for keep in (True, False):
+            p = _point(calls, 100, keep)
+            rows.append({"axis": "calls", "calls": p["calls"], "agents": 100, "call_log": keep,
+                         "seconds": p["seconds"], "peak_mb": p["maxrss_kb"] / 1024,
+                         "bytes_per_call": (p["maxrss_kb"] - base_kb) * 1024 / max(p["calls"], 1)})
+    for agents in agent_sizes:
+        p = _point(agent_calls, agents, False)
+        rows.append({"axis": "agents", "calls": p["calls"], "agents": agents, "call_log": False,
+                     "seconds": p["seconds"], "peak_mb": p["maxrss_kb"] / 1024,
+                     "bytes_per_call": (p["maxrss_kb"] - base_kb) * 1024 / max(p["calls"], 1)})
+    return rows
+
+
+def parallel(replications: int, max_workers: int) -> list[dict]:
+    experiment = load_config(ROOT / "configs" / "erlang-a.yaml")
+    rows = []
+    base = None
+    for workers in range(1, max_workers + 1):
+        started = time.perf_counter()
+        queuesim.run(experiment, replications=replications, executor="processes" if workers > 1 else "serial",
+                     workers=workers)
+        elapsed = time.perf_counter() - started
+        base = base or elapsed
+        rows.append({"workers": workers, "replications": replications, "seconds": elapsed, "speedup": base / elapsed})
+    return rows
+
+
+def _table(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    keys = list(rows[0])
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    for row in rows:
+        cells = []
+        for k in keys:
+            v = row[k]
+            cells.append(f"{v:,.3f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _figure(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for keep, colour in ((True, "#0072B2"), (False, "#D55E00")):
+        pts = [r for r in rows if r["axis"] == "calls" and r["call_log"] == keep]
+        a.loglog([r["calls"] for r in pts], [r["seconds"] for r in pts], "o-", color=colour,
+                 label=f"time, call log {'kept' if keep else 'not kept'}")
+    a.set_xlabel("calls simulated")
+    a.set_ylabel("seconds")
+    a.set_title("Time grows linearly with calls (100 agents)")
+    a.legend(fontsize=8)
+    pts = [r for r in rows if r["axis"] == "agents"]
+    b.semilogx([r["agents"] for r in pts], [r["seconds"] for r in pts], "o-", color="#009E73")
+    b.set_xlabel("agents (log scale)")
+    b.set_ylabel("seconds")
+    b.set_title(f"Same number of calls, more agents ({pts[0]['calls']:,.0f} calls)" if pts else "")
+    b.set_ylim(bottom=0)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", action="store_true", help="a few-second version for CI")
-    parser.add_argument("--arrivals", type=int, help="arrivals for the core benchmark (default 500,000; 50,000 with --small)")
-    parser.add_argument("--repeat", type=int, default=None, help="runs per model, fastest kept (default 3; 1 with --small)")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "latest.json")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
     args = parser.parse_args(argv)
-    arrivals = args.arrivals or (50_000 if args.small else 500_000)
-    repeat = args.repeat or (1 if args.small else 3)
-
-    rows = [core_vs_simpy(arrivals, repeat)]
+    small = args.small
+    sections: dict[str, list[dict]] = {}
+    started = time.perf_counter()
+    sections["core"] = core_vs_references(20_000 if small else 500_000, 1 if small else 3, 5_000 if small else 100_000)
+    sections["configs"] = configs(1 if small else 5)
+    sections["scaling"] = scaling([10_000, 50_000] if small else [100_000, 1_000_000, 10_000_000],
+                                  [10, 100] if small else [10, 100, 1000, 5000], 20_000 if small else 1_000_000)
+    sections["parallel"] = parallel(4 if small else 16, min(os.cpu_count() or 1, 4))
     doc = {
-        "queuesim_version": queuesim.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "small": args.small,
-        "results": rows,
+        "queuesim_version": queuesim.__version__, "python": platform.python_version(),
+        "machine": platform.machine(), "cpus": os.cpu_count(), "small": small,
+        "total_seconds": time.perf_counter() - started, **sections,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(doc, indent=2) + "\n")
-
-    print("| benchmark | arrivals | queuesim (s) | reference (s) | ratio | queuesim arrivals/s | reference arrivals/s |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(
-            f"| {r['benchmark']} | {r['arrivals']:,} | {r['queuesim_s']:.3f} | {r['reference_s']:.3f} | "
-            f"{r['ratio']:.3f} | {r['queuesim_arrivals_per_s']:,.0f} | {r['reference_arrivals_per_s']:,.0f} |"
-        )
-    print(f"\nabandonment: queuesim {rows[0]['queuesim_abandonment']:.4f}, reference {rows[0]['reference_abandonment']:.4f}")
-    print(f"results written to {args.out}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
+    md = [f"queuesim {queuesim.__version__}, Python {platform.python_version()}, {os.cpu_count()} cpus"
+          f"{' (small)' if small else ''}"]
+    for name, rows in sections.items():
+        md.append(f"\n### {name}\n\n{_table(rows)}")
+    text = "\n".join(md) + "\n"
+    (args.out / "latest.md").write_text(text)
+    _figure(sections["scaling"], args.out / "scaling.png")
+    print(text)
+    print(f"({doc['total_seconds']:.1f} s; written to {args.out}/latest.json, latest.md, scaling.png)")
     return 0
 
 

@@ -32,7 +32,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationInfo, model_validator
-from scipy import special, stats
+from scipy import special
 
 from .fields import NonNegativeSeconds, PositiveSeconds
 from .units import UnitError, parse_duration
@@ -124,6 +124,8 @@ class Exponential(BaseDistribution):
         return self.mean**2
 
     def _rv(self) -> Any:
+        from scipy import stats
+
         return stats.expon(scale=self.mean)
 
     def describe(self) -> str:
@@ -190,6 +192,8 @@ class Lognormal(BaseDistribution):
 
     def _rv(self) -> Any:
         mu, sigma = self.as_mu_sigma()
+        from scipy import stats
+
         return stats.lognorm(s=sigma, scale=math.exp(mu))
 
     def describe(self) -> str:
@@ -242,6 +246,8 @@ class Gamma(_ShapeScale):
         return self.shape * self.effective_scale**2
 
     def _rv(self) -> Any:
+        from scipy import stats
+
         return stats.gamma(a=self.shape, scale=self.effective_scale)
 
 
@@ -261,6 +267,8 @@ class Weibull(_ShapeScale):
         return self.effective_scale**2 * (g2 - g1 * g1)
 
     def _rv(self) -> Any:
+        from scipy import stats
+
         return stats.weibull_min(c=self.shape, scale=self.effective_scale)
 
 
@@ -287,6 +295,8 @@ class Uniform(BaseDistribution):
         return (self.high - self.low) ** 2 / 12.0
 
     def _rv(self) -> Any:
+        from scipy import stats
+
         return stats.uniform(loc=self.low, scale=self.high - self.low)
 
     def describe(self) -> str:

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 __all__ = ["Estimate", "mean_ci"]
 
@@ -54,5 +54,5 @@ def mean_ci(values: "np.typing.ArrayLike", level: float = 0.95) -> Estimate:
     if n < 2:
         return Estimate(mean, math.nan, n, math.nan, level)
     sd = float(x.std(ddof=1))
-    t = float(stats.t.ppf(0.5 + level / 2, n - 1))
+    t = float(special.stdtrit(n - 1, 0.5 + level / 2))
     return Estimate(mean, t * sd / math.sqrt(n), n, sd, level)

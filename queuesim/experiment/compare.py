@@ -24,7 +24,7 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 __all__ = ["Comparison", "paired_comparison"]
 
@@ -90,13 +90,13 @@ def paired_comparison(
         return Comparison(variant, baseline, metric, n, diff, nan, nan, nan, nan, nan)
     q = 0.5 + level / 2.0
     var_d = float(d.var(ddof=1))
-    paired_hw = float(stats.t.ppf(q, n - 1)) * math.sqrt(var_d / n)
+    paired_hw = float(special.stdtrit(n - 1, q)) * math.sqrt(var_d / n)
     vx, vy = float(x.var(ddof=1)), float(y.var(ddof=1))
     se2 = (vx + vy) / n
     if se2 > 0:
         # Welch-Satterthwaite degrees of freedom for equal sample sizes.
         df = se2**2 / ((vx / n) ** 2 / (n - 1) + (vy / n) ** 2 / (n - 1))
-        unpaired_hw = float(stats.t.ppf(q, df)) * math.sqrt(se2)
+        unpaired_hw = float(special.stdtrit(df, q)) * math.sqrt(se2)
     else:
         unpaired_hw = 0.0
     if var_d > 0:
