@@ -257,11 +257,13 @@ class ContactCentre:
         handle, patience, ctype, caller, attempt = event.value
         self._enter(handle, patience, ctype, caller, attempt)
 
-    def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
-        now = self.env.now
+    def _record_call(self, now: float, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> int:
+        """Append a new call's columns; return its index.
+
+        The arrival time recorded is the scheduler's clock, not the generated
+        time: they can differ in the last bit, and waits must never be negative.
+        """
         i = len(self.arrival)
-        # Record the scheduler's clock, not the generated time: they can
-        # differ in the last bit, and waits must never be negative.
         self.arrival.append(now)
         self.handle.append(handle)
         self.patience.append(patience)
@@ -273,6 +275,11 @@ class ContactCentre:
             self.attempt.append(attempt)
         if self._eager:
             self.abandoned_flag.append(False)
+        return i
+
+    def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
+        now = self.env.now
+        i = self._record_call(now, handle, patience, ctype, caller, attempt)
         idle = self.idle
         if self._varying:
             while idle:

@@ -144,16 +144,7 @@ class DepartmentCentre(ContactCentre):
     # -- arrivals and legs ---------------------------------------------------------
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
         now = self.env.now
-        i = len(self.arrival)
-        self.arrival.append(now)
-        self.handle.append(handle)
-        self.patience.append(patience)
-        self.answer.append(math.nan)
-        self.agent_of.append(-1)
-        self.ctype.append(ctype)
-        self.caller.append(caller)
-        self.attempt.append(attempt)
-        self.abandoned_flag.append(False)
+        i = self._record_call(now, handle, patience, ctype, caller, attempt)
         self.leg.append(-1)
         self.leg_start.append(now)
         self.leg_group.append(-1)

@@ -195,16 +195,7 @@ class PolicyCentre(ContactCentre):
     # -- arrival -----------------------------------------------------------------
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
         now = self.env.now
-        i = len(self.arrival)
-        self.arrival.append(now)
-        self.handle.append(handle)
-        self.patience.append(patience)
-        self.answer.append(math.nan)
-        self.agent_of.append(-1)
-        self.ctype.append(ctype)
-        self.caller.append(caller)
-        self.attempt.append(attempt)
-        self.abandoned_flag.append(False)
+        i = self._record_call(now, handle, patience, ctype, caller, attempt)
         self.cb_kind.append(0)
         self.requested.append(math.nan)
         self.predicted.append(math.nan)
