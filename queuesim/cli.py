@@ -143,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
 
 #: Further subcommands, each a module with ``register(subparsers) -> (name, handler)``
 #: where ``handler(args) -> exit code`` (raise UsageError / ConfigError for bad input).
-PLUGIN_COMMANDS: tuple[str, ...] = ()
+PLUGIN_COMMANDS: tuple[str, ...] = ("queuesim.commands.staff",)
 
 
 def _plugin_modules() -> list:

@@ -1,0 +1,208 @@
+"""``queuesim staff``: agents required per interval, least-cost shifts, and a simulated check."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+__all__ = ["register"]
+
+NAME = "staff"
+
+
+def _confidence(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0.5, 1), got {text!r}") from None
+    if not 0.5 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a confidence level in [0.5, 1), e.g. 0.95, got {value}")
+    return value
+
+
+def _levels(text: str) -> list[float]:
+    if text.strip().lower() in ("none", "off", "no", ""):
+        return []
+    try:
+        out = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected service levels such as 0.7,0.8,0.9 (or none), got {text!r}") from None
+    if any(not 0.0 < x < 1.0 for x in out):
+        raise argparse.ArgumentTypeError(f"service levels must be between 0 and 1 (exclusive), got {text!r}")
+    return out
+
+
+def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
+    from ..cli import _non_negative_int, _positive_int, _seed
+
+    p = subparsers.add_parser(
+        NAME,
+        help="agents required per interval (Erlang C, Erlang A, simulation) and least-cost shifts",
+        description="For each interval of CONFIG's arrival profile, the fewest agents meeting every --target: "
+        "by Erlang C, by Erlang A, and refined by simulating the whole day with common random numbers "
+        "(a peak's backlog spills into the next intervals). With --shifts, the least-cost number of agents "
+        "per shift template (integer programme, HiGHS) and a simulation of that schedule.",
+        epilog="Targets: service_level>=0.8@20s, abandonment_rate<=0.05, asa<=30s, mean_wait<=1min, "
+        "occupancy<=0.9 (fractions or percents; durations with units). Exit codes: 0 ok, 1 unexpected "
+        "error, 2 bad input or unreachable targets.",
+    )
+    p.add_argument("config", help="YAML config (one scenario, or pick one with --scenario)")
+    p.add_argument("--target", "-t", action="append", required=True, metavar="TARGET",
+                   help="a target every interval must meet, e.g. 'service_level>=0.8@20s' (repeatable)")
+    p.add_argument("--confidence", type=_confidence, default=0.95,
+                   help="one-sided confidence that each interval meets each target (default 0.95; 0.5 = the mean must)")
+    p.add_argument("--replications", "-n", type=_positive_int, help="replications per simulated staffing (default: the config's)")
+    p.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
+    p.add_argument("--scenario", help="scenario of CONFIG to staff (default: the first)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key, as for run (repeatable)")
+    p.add_argument("--shifts", type=Path, metavar="FILE",
+                   help="YAML shift templates: a list (or shift_templates: list) of {name, start (one time or a list), "
+                   "length, breaks: [{start, length}], cost_per_hour, max_agents}")
+    p.add_argument("--shortage-penalty", type=float, metavar="COST",
+                   help="with --shifts: cost per agent-interval left uncovered (default: 10 x the dearest shift, "
+                   "so only intervals no template can cover stay short)")
+    p.add_argument("--tradeoff", type=_levels, metavar="LEVELS",
+                   help="with --out: service-level targets for the cost trade-off curve, e.g. 0.7,0.8,0.9 "
+                   "(default 0.6,0.7,0.8,0.9,0.95 when a service-level target is given; 'none' to skip)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="write requirements.csv, schedule.csv, verification.csv, tradeoff.csv and figures/*.png")
+    p.add_argument("--executor", choices=["serial", "processes"], default="serial",
+                   help="simulate replications in this process or on worker processes (default serial: one "
+                   "day takes milliseconds, so process start-up rarely pays)")
+    p.add_argument("--workers", type=_positive_int, help="worker processes for --executor processes")
+    p.add_argument("--max-evaluations", type=_non_negative_int, default=2000,
+                   help="stop the search after simulating this many staffings (default 2000)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    return NAME, _handle
+
+
+def _table(req, plan=None, ver=None) -> str:
+    from ..units import format_clock
+
+    head = f"{'interval':>8} {'calls':>7} {'load':>6} {'Erlang C':>8} {'Erlang A':>8} {'simulated':>9}"
+    if plan is not None:
+        head += f" {'scheduled':>9}"
+    if ver is not None:
+        head += f" {'meets':>5}"
+    lines = [head]
+    for k, start in enumerate(req.interval_start):
+        flag = "" if req.erlang_a_check.met[k] else "*"
+        row = (f"{format_clock(start):>8} {req.demand.calls[k]:7.1f} {req.demand.offered_load[k]:6.2f} "
+               f"{req.erlang_c[k]:8d} {str(req.erlang_a[k]) + flag:>8} {req.simulated[k]:9d}")
+        if plan is not None:
+            row += f" {plan.coverage[k]:9.4g}"
+        if ver is not None:
+            row += f" {'yes' if ver.check.met[k] else 'NO':>5}"
+        lines.append(row)
+    lines.append("(* Erlang A staffing misses a target in this interval when the day is simulated)")
+    return "\n".join(lines)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    from ..cli import UsageError
+    from ..config import load_config
+    from ..staffing import StaffingError, requirements, schedule, tradeoff, verify
+    from ..staffing.tradeoff import DEFAULT_LEVELS
+
+    if args.shortage_penalty is not None and (args.shortage_penalty < 0 or not math.isfinite(args.shortage_penalty)):
+        raise UsageError(f"--shortage-penalty must be a finite cost >= 0, got {args.shortage_penalty}")
+    if args.shortage_penalty is not None and args.shifts is None:
+        raise UsageError("--shortage-penalty needs --shifts FILE")
+    experiment = load_config(args.config, args.overrides)
+    say = (lambda msg: None) if args.quiet else (lambda msg: print(f"  ... {msg}", file=sys.stderr))
+    try:
+        templates = None
+        if args.shifts is not None:
+            from ..staffing import load_templates
+
+            templates = load_templates(args.shifts)  # read first: a bad file fails before any simulation
+        try:
+            sc = experiment.scenario(args.scenario) if args.scenario else experiment.scenarios[0]
+        except KeyError as exc:
+            raise UsageError(str(exc).strip("'\"")) from None
+        cache: dict = {}  # simulated staffings, shared with the trade-off curve
+        req = requirements(experiment, args.target, confidence=args.confidence, replications=args.replications,
+                           seed=args.seed, scenario=sc.name, executor=args.executor, workers=args.workers,
+                           max_evaluations=args.max_evaluations, progress=say, cache=cache)
+        plan = ver = None
+        if templates is not None:
+            plan = schedule(req, templates, shortage_penalty=args.shortage_penalty)
+            ver = verify(experiment, plan, req.targets, confidence=args.confidence, replications=req.replications,
+                         seed=req.seed, scenario=sc.name, executor=args.executor, workers=args.workers,
+                         first_replication=req.replications)  # independent of the search's replications
+        curve = None
+        levels = args.tradeoff
+        if args.out is not None and any(t.metric == "service_level" for t in req.targets):
+            if levels is None:
+                levels = list(DEFAULT_LEVELS)
+            if levels:
+                say(f"trade-off curve over service levels {', '.join(f'{x:g}' for x in levels)}")
+                curve = tradeoff(experiment, req.targets, levels, confidence=args.confidence,
+                                 replications=req.replications, seed=req.seed, scenario=sc.name,
+                                 templates=templates, shortage_penalty=args.shortage_penalty,
+                                 executor=args.executor, workers=args.workers, cache=cache)
+    except StaffingError as exc:
+        raise UsageError(str(exc)) from None
+
+    targets = ", ".join(str(t) for t in req.targets)
+    print(f"scenario: {sc.name}  targets: {targets}  ({req.replications} replications, "
+          f"{req.confidence:.0%} one-sided confidence, seed {req.seed})")
+    print(_table(req, plan, ver))
+    print("agents required (agent-hours on duty):")
+    print(req.summary())
+    if plan is not None:
+        print("shifts (least cost, HiGHS):")
+        for row in plan.to_frame().itertuples():
+            if row.agents:
+                print(f"  {row.shift:<16} {row.start:>5} {row.length:>7} x {row.agents}")
+        print(plan.summary())
+    if ver is not None:
+        print("schedule simulated on replications independent of the search:")
+        print(ver.summary())
+    if curve is not None:
+        print(f"trade-off (agent-hours on duty by service-level target; {curve.attrs['runtime']:.1f} s):")
+        for row in curve.to_dict("records"):
+            cost = f", cost {row['cost_simulated']:,.0f}" if row["cost_simulated"] == row["cost_simulated"] else ""
+            plan_text = f", shifts {row['schedule_hours']:.1f} paid" if "schedule_hours" in row else ""
+            print(f"  {row['service_level']:.2f}: Erlang A {row['erlang_a_hours']:.1f}, "
+                  f"simulated {row['simulated_hours']:.1f}{cost}{plan_text}")
+    if args.out is not None:
+        for path in _write(args.out, req, plan, ver, curve):
+            print(f"wrote {path}")
+    return 0
+
+
+def _write(out: Path, req, plan, ver, curve) -> list[Path]:
+    from ..staffing.figures import requirement_figure, tradeoff_figure, verification_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "figures").mkdir(exist_ok=True)
+    written = []
+
+    def save_csv(frame, name: str) -> None:
+        path = out / name
+        tmp = path.with_suffix(".csv.tmp")
+        frame.to_csv(tmp, index=False)
+        tmp.replace(path)
+        written.append(path)
+
+    def save_fig(fig, name: str) -> None:
+        path = out / "figures" / name
+        fig.savefig(path, dpi=130)
+        written.append(path)
+
+    save_csv(req.to_frame(), "requirements.csv")
+    save_fig(requirement_figure(req, plan), "requirements.png")
+    if plan is not None:
+        save_csv(plan.to_frame(), "schedule.csv")
+        save_csv(plan.coverage_frame(), "coverage.csv")
+    if ver is not None:
+        save_csv(ver.to_frame(), "verification.csv")
+        save_fig(verification_figure(ver), "verification.png")
+    if curve is not None:
+        save_csv(curve, "tradeoff.csv")
+        save_fig(tradeoff_figure(curve), "tradeoff.png")
+    return written

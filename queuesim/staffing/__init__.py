@@ -1,0 +1,51 @@
+"""Staffing: how many agents per interval, which shifts to hire, and whether the schedule works.
+
+::
+
+    from queuesim import staffing
+    req = staffing.requirements("configs/bank-day.yaml", ["service_level>=0.8@20s", "abandonment_rate<=0.05"])
+    req.to_frame()        # interval_start, erlang_c, erlang_a, simulated, ...
+    plan = staffing.schedule(req, "shifts.yaml")          # least-cost shifts (integer programme, HiGHS)
+    check = staffing.verify("configs/bank-day.yaml", plan, req.targets)   # simulate the schedule
+    staffing.tradeoff("configs/bank-day.yaml", req.targets, [0.7, 0.8, 0.9])   # cost vs service level
+"""
+
+from .requirements import (
+    Demand,
+    IntervalCheck,
+    Requirements,
+    analytic_agents,
+    demand,
+    evaluate_staffing,
+    requirements,
+    scheduled_agents,
+)
+from .schedule import Schedule, ShiftTemplate, coverage_matrix, load_templates, schedule
+from .targets import METRICS, StaffingError, Target, parse_target, parse_targets
+from .tradeoff import DEFAULT_LEVELS, tradeoff
+from .verify import Verification, verify
+
+__all__ = [
+    "DEFAULT_LEVELS",
+    "METRICS",
+    "Demand",
+    "IntervalCheck",
+    "Requirements",
+    "Schedule",
+    "ShiftTemplate",
+    "StaffingError",
+    "Target",
+    "Verification",
+    "analytic_agents",
+    "coverage_matrix",
+    "demand",
+    "evaluate_staffing",
+    "load_templates",
+    "parse_target",
+    "parse_targets",
+    "requirements",
+    "schedule",
+    "scheduled_agents",
+    "tradeoff",
+    "verify",
+]

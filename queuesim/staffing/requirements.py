@@ -1,0 +1,605 @@
+"""How many agents each interval needs: Erlang C, Erlang A, then simulation of the whole day.
+
+The analytic answers treat each interval as a stationary queue of its own
+(the *pointwise stationary* approximation): Erlang C ignores abandonment,
+Erlang A uses exponential patience with the interval's mean patience. With
+several call types the interval's mix is used: total rate, rate-weighted mean
+handle time, rate-weighted mean patience (infinite if any type with calls in
+the interval never abandons).
+
+Neither carries a backlog from one interval into the next, so after a sharp
+peak they understaff. :func:`requirements` therefore refines the Erlang A
+staffing by simulating the whole day with per-interval staffing and common
+random numbers (replication ``r`` uses the same callers for every candidate
+staffing):
+
+1. *add*: simulate; every interval that misses a target with the stated
+   confidence (the one-sided confidence bound over replications must meet the
+   target: the lower bound of a service level, the upper bound of an
+   abandonment rate, ASA, ...) gets one more agent (two, four, ... if it keeps
+   missing); repeat until every interval meets every target;
+2. *remove*: take one agent from the interval with the largest slack and keep
+   the removal only if every interval still meets every target; an interval
+   whose removal failed is not tried again (removing agents elsewhere only
+   makes things worse, so it would fail again); stop when no interval is left.
+
+The result meets every target in every interval, and no single agent can be
+removed without breaking one (at the stated confidence, for these
+replications). Staffings are cached, so no staffing is simulated twice.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, Union
+
+import numpy as np
+from scipy import stats
+
+from ..analytic import erlang_a_metrics
+from ..replication import simulate
+from ..scenario import Scenario, Staffing
+from ..units import format_clock
+from .targets import METRICS, StaffingError, Target, check_reachable, parse_targets
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from ..experiment.spec import Experiment
+
+__all__ = [
+    "Demand",
+    "IntervalCheck",
+    "Requirements",
+    "analytic_agents",
+    "demand",
+    "evaluate_staffing",
+    "requirements",
+    "resolve_scenario",
+]
+
+#: Per-interval metrics that targets can name (all in the simulator's per-interval table).
+SIM_METRICS = tuple(METRICS)
+
+
+# --------------------------------------------------------------------------
+# inputs
+# --------------------------------------------------------------------------
+
+
+def resolve_scenario(model: Union[Scenario, "Experiment", str, Path], scenario: Optional[str] = None,
+                     overrides: Iterable[str] = ()) -> tuple[Scenario, int, int]:
+    """``(scenario, seed, replications)`` from a Scenario, an Experiment or a config path.
+
+    With several scenarios, ``scenario`` picks one by name (default: the first, the baseline).
+    """
+    if isinstance(model, (str, Path)):
+        from ..config import load_config
+
+        model = load_config(model, overrides)
+    if isinstance(model, Scenario):
+        return model, 0, 10
+    scenarios = getattr(model, "scenarios", None)
+    if scenarios is None:
+        raise TypeError(f"expected a Scenario, an Experiment or a config path, got {type(model).__name__}")
+    chosen = model.scenario(scenario) if scenario is not None else scenarios[0]
+    return chosen, int(model.seed), int(model.replications)
+
+
+@dataclass(frozen=True)
+class Demand:
+    """The day cut into staffing intervals, with each interval's mix.
+
+    ``start`` (s, from midnight) of the first interval, ``length`` (s) of each;
+    per interval: expected ``calls``, arrival ``rate`` (/s), mean ``handle_time``
+    and mean ``patience`` (s, ``inf`` = never abandons) of the mix.
+    """
+
+    start: float
+    length: float
+    calls: tuple[float, ...]
+    rate: tuple[float, ...]
+    handle_time: tuple[float, ...]
+    patience: tuple[float, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.calls)
+
+    @property
+    def starts(self) -> list[float]:
+        return [self.start + k * self.length for k in range(self.n)]
+
+    @property
+    def offered_load(self) -> list[float]:
+        return [r * h for r, h in zip(self.rate, self.handle_time)]
+
+
+def demand(scenario: Scenario) -> Demand:
+    """Intervals of the scenario (its profile's, else ``report_interval``/30 min) and their mix."""
+    if scenario.groups:
+        raise StaffingError(
+            "staffing requirements are computed for one pool of identical agents; this scenario has "
+            "departments (groups): compute each group's requirement from a scenario of its own"
+        )
+    step = scenario.interval_length()
+    rfs = scenario.rate_functions()
+    horizon = float(scenario.horizon)  # type: ignore[arg-type]
+    first = step * math.floor(min(rf.grid[0] for rf in rfs) / step + 1e-9)
+    n = max(int(math.ceil((horizon - first) / step - 1e-9)), 1)
+    handles = [h.expectation() for h in scenario.type_handle_times()]
+    patiences = [math.inf if p is None else p.expectation() for p in scenario.type_patience()]
+    calls, rate, handle, patience = [], [], [], []
+    for k in range(n):
+        a, b = first + k * step, min(first + (k + 1) * step, horizon)
+        c = [rf.expected_in(a, b) for rf in rfs]
+        total = sum(c)
+        calls.append(total)
+        rate.append(total / (b - a))
+        if total > 0:
+            handle.append(sum(ci * h for ci, h in zip(c, handles)) / total)
+            inf = any(ci > 0 and math.isinf(p) for ci, p in zip(c, patiences))
+            patience.append(math.inf if inf else sum(ci * p for ci, p in zip(c, patiences) if ci > 0) / total)
+        else:
+            handle.append(float(np.average(handles)))
+            patience.append(math.inf)
+    return Demand(first, step, tuple(calls), tuple(rate), tuple(handle), tuple(patience))
+
+
+# --------------------------------------------------------------------------
+# analytic requirement
+# --------------------------------------------------------------------------
+
+
+def _analytic_value(metric: str, m: Any) -> float:
+    return {
+        "service_level": m.service_level,
+        "abandonment_rate": m.p_abandon,
+        "asa": m.asa,
+        "mean_wait": m.mean_wait,
+        "occupancy": m.occupancy,
+    }[metric]
+
+
+def analytic_agents(rate: float, handle_time: float, patience: float, targets: Sequence[Target],
+                    *, model: str = "A") -> int:
+    """Fewest agents meeting every target in a stationary M/M/n+M (``model="A"``) or M/M/n (``"C"``) queue.
+
+    ``rate`` per second; ``handle_time`` and ``patience`` in seconds (``inf``:
+    never abandon). Erlang C ignores patience: its abandonment is 0, so an
+    abandonment target only asks for stability (agents > load). Returns 0 when
+    no call arrives.
+    """
+    if rate <= 0:
+        return 0
+    pat = math.inf if model == "C" else patience
+    load = rate * handle_time
+
+    def meets(n: int) -> bool:
+        if math.isinf(pat) and load >= n:
+            return False
+        for t in targets:
+            threshold = t.threshold if t.threshold is not None else 20.0
+            m = erlang_a_metrics(rate, handle_time, pat, n, threshold=threshold)
+            if not t.met(_analytic_value(t.metric, m)):
+                return False
+        return True
+
+    cap = int(math.ceil(100 * load + 100))
+    lo, hi, step = 0, max(1, int(math.ceil(load))), max(1, int(math.sqrt(load)))
+    while not meets(hi):
+        lo = hi
+        if hi >= cap:
+            raise StaffingError(
+                f"Erlang {model}: targets {', '.join(map(str, targets))} are not met by any staffing up to "
+                f"{cap} agents (load {load:.3g} Erlangs); they are unreachable"
+            )
+        hi, step = min(cap, hi + step), step * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if meets(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+# --------------------------------------------------------------------------
+# simulation of a staffing
+# --------------------------------------------------------------------------
+
+
+def staffed(scenario: Scenario, d: Demand, agents: Sequence[int], threshold: Optional[float] = None) -> Scenario:
+    """The scenario with ``agents[k]`` agents on duty in interval ``k`` of ``d`` (no shrinkage)."""
+    update: dict[str, Any] = {
+        "staffing": Staffing(interval=d.length, start=d.start, agents=tuple(int(a) for a in agents)),
+        "agents": None,
+        "shifts": None,
+        "shrinkage": 0.0,
+    }
+    if threshold is not None:
+        update["service_level_threshold"] = float(threshold)
+    return scenario.model_copy(update=update)
+
+
+def _interval_rows(scenario: Scenario, seed: int, replication: int, starts: Sequence[float]) -> np.ndarray:
+    """(metrics x intervals) array of one replication, aligned on ``starts``."""
+    result = simulate(scenario, seed, replication=replication, keep_calls=False)
+    table = result.intervals or {}
+    out = np.full((len(SIM_METRICS) + 1, len(starts)), np.nan)
+    index = {round(s, 6): k for k, s in enumerate(table.get("interval_start", []))}
+    for j, s in enumerate(starts):
+        k = index.get(round(s, 6))
+        if k is None:
+            continue
+        for i, metric in enumerate(SIM_METRICS):
+            out[i, j] = table[metric][k]
+        out[-1, j] = table["agents"][k]
+    return out
+
+
+def _batch(args: tuple[Scenario, int, Sequence[int], Sequence[float]]) -> list[np.ndarray]:
+    scenario, seed, reps, starts = args
+    return [_interval_rows(scenario, seed, r, starts) for r in reps]
+
+
+class Simulator:
+    """Simulates scenarios over replications ``first..first+R-1`` (common random numbers), serially or on processes.
+
+    ``run(scenario)`` returns a dict metric -> array (replications x intervals),
+    plus ``"agents"`` (mean agents on duty).
+    """
+
+    def __init__(self, seed: int, replications: int, starts: Sequence[float], *,
+                 executor: str = "serial", workers: Optional[int] = None, first_replication: int = 0) -> None:
+        if executor not in ("serial", "processes"):
+            raise StaffingError(f"executor {executor!r} is not known; choose serial or processes")
+        self.seed, self.replications, self.starts = int(seed), int(replications), list(starts)
+        self.first = int(first_replication)
+        self.pool: Optional[ProcessPoolExecutor] = None
+        self.workers = 1
+        if executor == "processes":
+            from ..experiment.executors import default_workers
+
+            self.workers = min(workers or default_workers(), self.replications)
+            if self.workers > 1:
+                self.pool = ProcessPoolExecutor(max_workers=self.workers)
+        self.days = 0
+
+    def run(self, scenario: Scenario) -> dict[str, np.ndarray]:
+        reps = list(range(self.first, self.first + self.replications))
+        if self.pool is None:
+            rows = _batch((scenario, self.seed, reps, self.starts))
+        else:
+            chunks = [reps[i::self.workers] for i in range(self.workers)]
+            parts = list(self.pool.map(_batch, [(scenario, self.seed, c, self.starts) for c in chunks]))
+            by_rep = {r: row for c, part in zip(chunks, parts) for r, row in zip(c, part)}
+            rows = [by_rep[r] for r in reps]
+        self.days += len(reps)
+        stacked = np.stack(rows)  # reps x (metrics+1) x intervals
+        out = {metric: stacked[:, i, :] for i, metric in enumerate(SIM_METRICS)}
+        out["agents"] = stacked[:, -1, :]
+        return out
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool = None
+
+    def __enter__(self) -> "Simulator":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class IntervalCheck:
+    """Simulated metrics of one staffing, per target and interval.
+
+    ``mean[t][k]`` mean over replications, ``bound[t][k]`` the one-sided
+    confidence bound that must meet target ``t`` (lower for ``>=`` targets,
+    upper for ``<=``), ``half_width[t][k]`` of the two-sided CI at the same
+    level; ``met[k]`` whether interval ``k`` meets every target.
+    """
+
+    targets: tuple[Target, ...]
+    mean: dict[str, np.ndarray]
+    bound: dict[str, np.ndarray]
+    half_width: dict[str, np.ndarray]
+    met_by_target: dict[str, np.ndarray]
+    met: np.ndarray
+    slack: np.ndarray
+
+    @property
+    def all_met(self) -> bool:
+        return bool(np.all(self.met))
+
+    def failing(self) -> list[int]:
+        return [int(k) for k in np.flatnonzero(~self.met)]
+
+
+def check(values: dict[str, np.ndarray], targets: Sequence[Target], confidence: float,
+          active: Optional[np.ndarray] = None) -> IntervalCheck:
+    """Whether each interval meets each target at ``confidence`` (one-sided Student-t bound)."""
+    any_values = next(iter(values.values()))
+    n_int = any_values.shape[1]
+    active = np.ones(n_int, dtype=bool) if active is None else active
+    mean, bound, half, met_t = {}, {}, {}, {}
+    met = np.ones(n_int, dtype=bool)
+    slack = np.full(n_int, np.inf)
+    for t in targets:
+        x = values[t.metric]
+        finite = np.isfinite(x)
+        n = finite.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = np.where(n > 0, np.nansum(np.where(finite, x, 0.0), axis=0) / np.maximum(n, 1), np.nan)
+            dev = np.where(finite, x - m, 0.0)
+            sd = np.sqrt(np.where(n > 1, (dev**2).sum(axis=0) / np.maximum(n - 1, 1), 0.0))
+            df = np.maximum(n - 1, 1)
+            one = np.where(n > 1, stats.t.ppf(confidence, df) * sd / np.sqrt(np.maximum(n, 1)), 0.0)
+            two = np.where(n > 1, stats.t.ppf(0.5 + confidence / 2, df) * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+        b = m - one if t.higher_is_better else m + one
+        ok = np.array([t.met(float(v)) for v in b]) | ~active
+        mean[t.metric], bound[t.metric], half[t.metric], met_t[t.metric] = m, b, two, ok
+        met &= ok
+        margin = np.array([t.margin(float(v)) for v in b])
+        slack = np.minimum(slack, np.where(active, margin, np.inf))
+    return IntervalCheck(tuple(targets), mean, bound, half, met_t, met, slack)
+
+
+def evaluate_staffing(scenario: Scenario, agents: Sequence[int], targets: Sequence[Union[str, Target]], *,
+                      replications: int = 20, seed: int = 0, confidence: float = 0.95,
+                      first_replication: int = 0) -> IntervalCheck:
+    """Simulate the scenario with ``agents[k]`` agents in each of its intervals and check the targets
+    (replications ``first_replication ...``; NaN-free means in ``.mean``)."""
+    targets = parse_targets(targets, scenario.service_level_threshold)
+    d = demand(scenario)
+    if len(agents) != d.n:
+        raise StaffingError(f"agents: give one number per interval ({d.n}), got {len(agents)}")
+    sim = Simulator(seed, replications, d.starts, first_replication=first_replication)
+    values = sim.run(staffed(scenario, d, agents, _threshold(targets)))
+    return check(values, targets, confidence, np.asarray(d.calls) > 0)
+
+
+def _threshold(targets: Sequence[Target]) -> Optional[float]:
+    return next((t.threshold for t in targets if t.metric == "service_level"), None)
+
+
+# --------------------------------------------------------------------------
+# the result
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Requirements:
+    """Agents required per interval by Erlang C, Erlang A and simulation (agents on duty).
+
+    ``scheduled`` is the simulated requirement in scheduled agents (with the
+    scenario's shrinkage: the fewest m with round(m x (1 - shrinkage)) >= the
+    requirement). ``erlang_a_check`` and ``check`` are the simulated metrics of
+    the Erlang A staffing and of the final one. ``runtime`` is wall-clock
+    seconds; ``evaluations`` staffings were simulated (``days`` simulated days).
+    """
+
+    scenario: Scenario
+    demand: Demand
+    targets: tuple[Target, ...]
+    confidence: float
+    replications: int
+    seed: int
+    erlang_c: list[int]
+    erlang_a: list[int]
+    simulated: list[int]
+    erlang_a_check: IntervalCheck
+    check: IntervalCheck
+    runtime: float
+    evaluations: int
+    days: int
+    history: list[tuple[str, int, int, bool]] = field(default_factory=list, repr=False)
+    """the search's steps: (action, interval, agents afterwards, accepted)"""
+
+    @property
+    def interval_start(self) -> list[float]:
+        return self.demand.starts
+
+    @property
+    def scheduled(self) -> list[int]:
+        return [scheduled_agents(n, self.scenario.shrinkage) for n in self.simulated]
+
+    def agent_hours(self, method: str = "simulated") -> float:
+        """Agent-hours on duty of a method's requirement (``erlang_c``, ``erlang_a``, ``simulated``, ``scheduled``)."""
+        return float(sum(getattr(self, method))) * self.demand.length / 3600.0
+
+    @property
+    def agent_per_hour(self) -> Optional[float]:
+        costs = self.scenario.costs
+        return None if costs is None or not costs.agent_per_hour else float(costs.agent_per_hour)
+
+    @property
+    def currency(self) -> str:
+        return self.scenario.costs.currency if self.scenario.costs is not None else ""
+
+    def cost(self, method: str = "simulated") -> Optional[float]:
+        """Agent-hours x ``costs.agent_per_hour`` (None without a price); scheduled hours for ``simulated``."""
+        price = self.agent_per_hour
+        if price is None:
+            return None
+        hours = self.agent_hours("scheduled" if method == "simulated" else method)
+        return hours * price
+
+    def to_frame(self) -> "pd.DataFrame":
+        """One row per interval: ``interval_start`` (s), ``erlang_c``, ``erlang_a``, ``simulated``, then
+        ``clock``, ``calls``, ``offered_load``, ``scheduled`` and whether the Erlang A staffing met the targets."""
+        import pandas as pd
+
+        return pd.DataFrame({
+            "interval_start": self.interval_start,
+            "erlang_c": self.erlang_c,
+            "erlang_a": self.erlang_a,
+            "simulated": self.simulated,
+            "clock": [format_clock(s) for s in self.interval_start],
+            "calls": np.round(self.demand.calls, 3),
+            "offered_load": np.round(self.demand.offered_load, 4),
+            "scheduled": self.scheduled,
+            "erlang_a_meets": self.erlang_a_check.met,
+        })
+
+    def summary(self) -> str:
+        """A few lines for people: totals per method, cost, runtime."""
+        lines = []
+        for method, label in (("erlang_c", "Erlang C"), ("erlang_a", "Erlang A"), ("simulated", "simulation")):
+            cost = self.cost(method)
+            money = f", cost {cost:,.0f} {self.currency}".rstrip() if cost is not None else ""
+            lines.append(f"  {label:<11} {self.agent_hours(method):8.1f} agent-hours{money}")
+        misses = (~self.erlang_a_check.met).sum()
+        lines.append(f"  Erlang A staffing, simulated: misses a target in {misses} of {self.demand.n} intervals")
+        lines.append(
+            f"  search: {self.evaluations} staffings x {self.replications} replications "
+            f"({self.days} simulated days) in {self.runtime:.1f} s"
+        )
+        return "\n".join(lines)
+
+
+def scheduled_agents(on_duty: int, shrinkage: float) -> int:
+    """Fewest scheduled agents m with round(m x (1 - shrinkage)) >= ``on_duty`` (the engine's rounding)."""
+    if on_duty <= 0:
+        return 0
+    keep = 1.0 - shrinkage
+    m = max(on_duty, int(math.floor(on_duty / keep)) - 1)
+    while int(math.floor(m * keep + 0.5)) < on_duty:
+        m += 1
+    return m
+
+
+# --------------------------------------------------------------------------
+# the search
+# --------------------------------------------------------------------------
+
+
+def requirements(
+    model: Union[Scenario, "Experiment", str, Path],
+    targets: Union[str, Target, Sequence[Union[str, Target]]],
+    *,
+    confidence: float = 0.95,
+    replications: Optional[int] = None,
+    seed: Optional[int] = None,
+    scenario: Optional[str] = None,
+    start: Optional[Sequence[int]] = None,
+    executor: str = "serial",
+    workers: Optional[int] = None,
+    max_evaluations: int = 2000,
+    simulator: Optional[Simulator] = None,
+    cache: Optional[dict] = None,
+    progress: Optional[Callable[[str], None]] = None,
+) -> Requirements:
+    """Fewest agents per interval meeting every target: Erlang C, Erlang A, and simulation-refined.
+
+    ``model``: a Scenario, a single- or multi-scenario Experiment, or a config
+    path (``scenario`` picks one by name). ``targets``: texts such as
+    ``"service_level>=0.8@20s"``, ``"abandonment_rate<=0.05"``, ``"asa<=30s"``.
+    ``confidence``: the one-sided confidence level (0.5 <= c < 1; 0.5 = the mean
+    over replications must meet the target). ``replications``/``seed``: default
+    the experiment's (10 and 0 for a bare scenario). ``start``: initial staffing
+    for the search (default Erlang A). ``executor``: ``serial`` or ``processes``.
+
+    Raises :class:`StaffingError` for unreachable targets (before any
+    simulation when theory already says so) or when the search exceeds its
+    limits (a target that the simulated day cannot meet).
+    """
+    began = time.perf_counter()
+    sc, default_seed, default_reps = resolve_scenario(model, scenario)
+    seed = default_seed if seed is None else int(seed)
+    replications = default_reps if replications is None else int(replications)
+    if replications < 1:
+        raise StaffingError(f"replications must be >= 1, got {replications}")
+    if not 0.5 <= confidence < 1.0:
+        raise StaffingError(f"confidence {confidence!r} must be in [0.5, 1): e.g. 0.95 (0.5 = the mean must meet the target)")
+    targets = parse_targets(targets if not isinstance(targets, (str, Target)) else [targets],
+                            sc.service_level_threshold)
+    d = demand(sc)
+    patience_finite = any(math.isfinite(p) for p, c in zip(d.patience, d.calls) if c > 0)
+    check_reachable(targets, patience_finite=patience_finite)
+    erlang_c = [analytic_agents(r, h, p, targets, model="C") for r, h, p in zip(d.rate, d.handle_time, d.patience)]
+    erlang_a = [analytic_agents(r, h, p, targets, model="A") for r, h, p in zip(d.rate, d.handle_time, d.patience)]
+    active = np.asarray(d.calls) > 0
+    lower = np.where(active, 1, 0)
+    cap = np.maximum(3 * np.asarray(erlang_a) + 20, lower)
+    threshold = _threshold(targets)
+    say = progress or (lambda _msg: None)
+
+    own = simulator is None
+    sim = simulator or Simulator(seed, replications, d.starts, executor=executor, workers=workers)
+    cache = {} if cache is None else cache
+    history: list[tuple[str, int, int, bool]] = []
+    evaluations = 0
+
+    def evaluate(agents: np.ndarray) -> IntervalCheck:
+        nonlocal evaluations
+        key = (tuple(int(a) for a in agents), threshold, seed, replications)
+        if key not in cache:
+            if evaluations >= max_evaluations:
+                raise StaffingError(f"the search stopped after {max_evaluations} simulated staffings without "
+                                    "converging; relax the targets or raise max_evaluations")
+            cache[key] = sim.run(staffed(sc, d, agents, threshold))
+            evaluations += 1
+        return check(cache[key], targets, confidence, active)
+
+    try:
+        first = np.asarray(erlang_a if start is None else list(start), dtype=int)
+        if first.size != d.n:
+            raise StaffingError(f"start: give one number per interval ({d.n}), got {first.size}")
+        first = np.maximum(first, lower)
+        a_check = evaluate(np.maximum(np.asarray(erlang_a), lower))
+        agents = first.copy()
+        current = evaluate(agents)
+        # 1. add agents where an interval misses a target
+        step = np.ones(d.n, dtype=int)
+        misses = np.zeros(d.n, dtype=int)
+        rounds = 0
+        while not current.all_met:
+            rounds += 1
+            failing = current.failing()
+            say(f"add: {len(failing)} interval(s) miss a target (round {rounds})")
+            for k in failing:
+                agents[k] += step[k]
+                history.append(("add", k, int(agents[k]), True))
+                if agents[k] > cap[k]:
+                    t = ", ".join(str(x) for x in targets if not current.met_by_target[x.metric][k])
+                    raise StaffingError(
+                        f"interval {format_clock(d.starts[k])}: {t} is still missed with {agents[k] - step[k]} agents "
+                        f"(Erlang A asks for {erlang_a[k]}); the target looks unreachable in simulation "
+                        "(e.g. below what any number of agents gives), so the search stops here"
+                    )
+            current = evaluate(agents)
+            # an interval that keeps missing takes bigger steps (1, 1, 2, 4, 8): large deficits converge fast
+            misses = np.where(current.met, 0, misses + 1)
+            step = np.minimum(2 ** np.maximum(misses - 1, 0), 8)
+        # 2. remove agents one at a time where the slack is largest
+        locked = agents <= lower
+        while not locked.all():
+            order = [k for k in np.argsort(-current.slack, kind="stable") if not locked[k]]
+            k = int(order[0])
+            trial = agents.copy()
+            trial[k] -= 1
+            result = evaluate(trial)
+            history.append(("remove", k, int(trial[k]), result.all_met))
+            if result.all_met:
+                agents, current = trial, result
+                locked[k] = agents[k] <= lower[k]
+            else:
+                locked[k] = True
+        say(f"done: {evaluations} staffings simulated")
+    finally:
+        if own:
+            sim.close()
+    return Requirements(
+        scenario=sc, demand=d, targets=tuple(targets), confidence=confidence, replications=replications,
+        seed=seed, erlang_c=erlang_c, erlang_a=erlang_a, simulated=[int(a) for a in agents],
+        erlang_a_check=a_check, check=current, runtime=time.perf_counter() - began,
+        evaluations=evaluations, days=evaluations * replications, history=history,
+    )

@@ -1,0 +1,143 @@
+"""Does a schedule meet the targets? Simulate it and check every interval with confidence intervals."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+
+import numpy as np
+
+from ..scenario import Scenario, Shift
+from ..units import format_clock
+from .requirements import SIM_METRICS, IntervalCheck, Simulator, check, demand, resolve_scenario
+from .targets import StaffingError, Target, parse_targets
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from ..experiment.spec import Experiment
+    from .schedule import Schedule
+
+__all__ = ["Verification", "verify"]
+
+
+@dataclass
+class Verification:
+    """Simulated metrics of a schedule per interval, and whether each interval meets the targets.
+
+    ``agents``: mean agents on duty per interval (after shrinkage); ``metrics[m]``:
+    mean, ``ci[m]``: (low, high) two-sided CI at ``confidence``; ``check``:
+    the one-sided test against the targets (see :class:`IntervalCheck`).
+    """
+
+    interval_start: list[float]
+    agents: np.ndarray
+    required: Optional[list[int]]
+    metrics: dict[str, np.ndarray]
+    ci: dict[str, tuple[np.ndarray, np.ndarray]]
+    check: IntervalCheck
+    targets: tuple[Target, ...]
+    confidence: float
+    replications: int
+    runtime: float
+    first_replication: int = 0
+
+    @property
+    def all_met(self) -> bool:
+        return self.check.all_met
+
+    @property
+    def failing(self) -> list[float]:
+        return [self.interval_start[k] for k in self.check.failing()]
+
+    def to_frame(self) -> "pd.DataFrame":
+        """One row per interval: ``interval_start`` (s), ``clock``, ``agents`` on duty (mean), ``required``,
+        then each metric with ``_ci_low``/``_ci_high``, ``meets_<metric>`` per target and ``meets``."""
+        import pandas as pd
+
+        data: dict[str, Any] = {
+            "interval_start": self.interval_start,
+            "clock": [format_clock(s) for s in self.interval_start],
+            "agents": np.round(self.agents, 4),
+        }
+        if self.required is not None:
+            data["required"] = self.required
+        for m in SIM_METRICS:
+            data[m] = self.metrics[m]
+            data[f"{m}_ci_low"], data[f"{m}_ci_high"] = self.ci[m]
+        for t in self.targets:
+            data[f"meets_{t.metric}"] = self.check.met_by_target[t.metric]
+        data["meets"] = self.check.met
+        return pd.DataFrame(data)
+
+    def summary(self) -> str:
+        n = len(self.interval_start)
+        bad = self.failing
+        line = (f"  simulated {self.replications} replications (numbers {self.first_replication}.."
+                f"{self.first_replication + self.replications - 1}) in {self.runtime:.1f} s: "
+                f"{n - len(bad)} of {n} intervals meet every target at {self.confidence:.0%} confidence")
+        if bad:
+            line += "\n  missed in: " + ", ".join(format_clock(s) for s in bad[:12]) + (" ..." if len(bad) > 12 else "")
+        return line
+
+
+def verify(
+    model: Union[Scenario, "Experiment", str, Path],
+    shifts: Union["Schedule", Sequence[Union[Shift, dict]]],
+    targets: Union[str, Target, Sequence[Union[str, Target]]],
+    *,
+    confidence: float = 0.95,
+    replications: Optional[int] = None,
+    seed: Optional[int] = None,
+    scenario: Optional[str] = None,
+    executor: str = "serial",
+    workers: Optional[int] = None,
+    first_replication: int = 0,
+) -> Verification:
+    """Simulate the scenario staffed by ``shifts`` (a :class:`Schedule` or scenario shifts) and check targets.
+
+    The scenario's shrinkage applies to the shifts' counts. Replications
+    ``first_replication ...`` are simulated: 0 reuses the random numbers of
+    :func:`~queuesim.staffing.requirements` with the same seed; the number of
+    replications the search used gives an independent check (what ``queuesim
+    staff`` does), which also catches a requirement that only met its targets
+    thanks to lucky replications.
+    """
+    began = time.perf_counter()
+    sc, default_seed, default_reps = resolve_scenario(model, scenario)
+    seed = default_seed if seed is None else int(seed)
+    replications = default_reps if replications is None else int(replications)
+    targets = parse_targets(targets if not isinstance(targets, (str, Target)) else [targets], sc.service_level_threshold)
+    required = None
+    if hasattr(shifts, "shift_list"):
+        required = list(shifts.required)  # type: ignore[union-attr]
+        shift_list = shifts.shift_list()  # type: ignore[union-attr]
+    else:
+        shift_list = [s if isinstance(s, Shift) else Shift.model_validate(s) for s in shifts]  # type: ignore[union-attr]
+    if not shift_list or all(s.count == 0 for s in shift_list):
+        raise StaffingError("verify: the schedule has no agent on any shift")
+    d = demand(sc)
+    update: dict[str, Any] = {"shifts": tuple(shift_list), "agents": None, "staffing": None}
+    sl = next((t.threshold for t in targets if t.metric == "service_level"), None)
+    if sl is not None:
+        update["service_level_threshold"] = sl
+    run = sc.model_copy(update=update)
+    with Simulator(seed, replications, d.starts, executor=executor, workers=workers,
+                   first_replication=first_replication) as sim:
+        values = sim.run(run)
+    result = check(values, targets, confidence, np.asarray(d.calls) > 0)
+    from ..stats import mean_ci
+
+    metrics, ci = {}, {}
+    for m in SIM_METRICS:
+        est = [mean_ci(values[m][:, k], confidence) if np.isfinite(values[m][:, k]).any() else None for k in range(d.n)]
+        metrics[m] = np.array([e.mean if e else np.nan for e in est])
+        ci[m] = (np.array([e.low if e else np.nan for e in est]), np.array([e.high if e else np.nan for e in est]))
+    agents = np.nanmean(values["agents"], axis=0)
+    return Verification(
+        interval_start=d.starts, agents=agents, required=required, metrics=metrics, ci=ci, check=result,
+        targets=tuple(targets), confidence=confidence, replications=replications,
+        runtime=time.perf_counter() - began, first_replication=first_replication,
+    )
