@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -71,9 +72,12 @@ def _parser() -> argparse.ArgumentParser:
         "run",
         help="simulate an experiment config and print a table of metrics with 95%% CIs",
         description="Simulate every scenario of CONFIG (the base, each variant, at every sweep point) "
-        "for N replications with common random numbers, and print each metric's mean and 95%% "
-        "confidence interval. With --out, every finished replication is saved at once, so an "
-        "interrupted run can be continued with --resume.",
+        "for N replications with common random numbers. With one scenario, print each metric's mean "
+        "and 95%% confidence interval; with several, print the headline comparison: one column per "
+        "scenario, the mean of each headline metric and the paired difference against the first "
+        "scenario with its 95%% CI (--full adds every metric of every scenario). With --out, every "
+        "finished replication is saved at once, so an interrupted run can be continued with --resume; "
+        "--report then also writes the HTML/Markdown report.",
         epilog="Exit codes: 0 ok; 1 some replications still failed after their retries (tracebacks in "
         "DIR/failures/) or an unexpected error; 2 bad input; 130 interrupted.",
     )
@@ -102,6 +106,12 @@ def _parser() -> argparse.ArgumentParser:
                      "(default: start a local cluster and shut it down afterwards)")
     run.add_argument("--retries", type=_non_negative_int, default=2,
                      help="times a replication that raises is tried again before it is reported as failed (default: 2)")
+    run.add_argument("--full", action="store_true",
+                     help="print the full table of every metric of every scenario (default for a config with "
+                     "several scenarios: only the headline comparison against the first scenario)")
+    run.add_argument("--report", action="store_true",
+                     help="with --out: write DIR/report.html, DIR/report.md and DIR/figures/ right after the run "
+                     "(as `queuesim report DIR`)")
     run.add_argument("--quiet", "-q", action="store_true",
                      help="no progress output (default: a progress bar on a terminal, a line every 10 s otherwise "
                      "or when CI is set)")
@@ -143,7 +153,7 @@ def _parser() -> argparse.ArgumentParser:
 
 #: Further subcommands, each a module with ``register(subparsers) -> (name, handler)``
 #: where ``handler(args) -> exit code`` (raise UsageError / ConfigError for bad input).
-PLUGIN_COMMANDS: tuple[str, ...] = ("queuesim.commands.staff",)
+PLUGIN_COMMANDS: tuple[str, ...] = ("queuesim.commands.staff", "queuesim.commands.fit")
 
 
 def _plugin_modules() -> list:
@@ -159,7 +169,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .experiment.store import StoreError
 
     experiment = load_config(args.config, args.overrides)
-    for flag, given in (("--save-calls", args.save_calls), ("--resume", args.resume), ("--overwrite", args.overwrite)):
+    for flag, given in (("--save-calls", args.save_calls), ("--resume", args.resume), ("--overwrite", args.overwrite),
+                        ("--report", args.report)):
         if given and args.out is None:
             raise UsageError(f"{flag} needs --out DIR (the result folder)")
     if args.scheduler and args.executor != "dask":
@@ -189,10 +200,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except RunInterrupted as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(result.table(), end="")
+    if len(result.scenario_names) == 1 or args.full:
+        print(result.table(), end="")
+    if len(result.scenario_names) > 1:
+        if args.full:
+            print()
+        width = shutil.get_terminal_size((0, 0)).columns or None  # wrap columns on terminals only
+        print(result.headline_table(width=width), end="")
     print(f"({len(result.replications)} replications in {result.runtime:.1f} s, seed {result.experiment.seed})")
     if args.out is not None:
-        print(f"results written to {args.out}/ (queuesim report {args.out} makes a report)")
+        if args.report:
+            from .report import write_report
+
+            paths = write_report(args.out)
+            print(f"results and report written to {args.out}/ (open {paths[-1]})")
+        else:
+            print(f"results written to {args.out}/ (queuesim report {args.out} makes a report)")
     if result.failures:
         print(f"error: {len(result.failures)} replication(s) still failed after {args.retries + 1} attempt(s); "
               "their results are missing:", file=sys.stderr)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..metrics import METRIC_DESCRIPTIONS, METRICS
+from ..metrics import METRICS, metric_unit
 from ..replication import ReplicationResult
 from ..stats import Estimate, mean_ci
 from .compare import Comparison, paired_comparison
@@ -37,7 +37,92 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.figure import Figure
 
-__all__ = ["ExperimentResult", "Failure"]
+__all__ = ["HEADLINE_METRICS", "ExperimentResult", "Failure", "HeadlineCell", "HeadlineRow"]
+
+#: Rows of the headline comparison of multi-scenario runs (``queuesim run``, reports), by group.
+HEADLINE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("hold time", ("mean_wait", "wait_p90")),
+    ("service", ("abandonment_rate", "service_level", "asa", "occupancy")),
+    ("callbacks", ("callback_accepts", "callbacks_completed", "promise_kept_rate", "callback_delay", "balked")),
+    ("costs", ("cost_total", "cost_agents", "cost_trunk", "cost_customer_time", "cost_abandonment",
+               "cost_churn", "cost_per_call")),
+)
+HEADLINE_METRICS: tuple[str, ...] = tuple(m for _, group in HEADLINE_GROUPS for m in group)
+
+
+@dataclass(frozen=True)
+class HeadlineCell:
+    """One scenario's entry of a headline row, in the metric's own unit (fractions as fractions)."""
+
+    mean: float
+    half_width: float
+    """half-width of the 95% CI of the mean"""
+    difference: float | None = None
+    """paired difference against the baseline (None for the baseline itself, or when undefined)"""
+    difference_half_width: float = math.nan
+    """half-width of the paired 95% CI of the difference"""
+
+    @property
+    def significant(self) -> bool:
+        """The paired 95% CI of the difference excludes 0."""
+        d, hw = self.difference, self.difference_half_width
+        return d is not None and math.isfinite(d) and math.isfinite(hw) and abs(d) > hw
+
+
+@dataclass(frozen=True)
+class HeadlineRow:
+    """A metric of the headline comparison: one cell per scenario."""
+
+    metric: str
+    group: str
+    unit: str
+    """display unit: ``%`` for fractions, the currency for costs, else :func:`~queuesim.metrics.metric_unit`"""
+    scale: float
+    """multiplier from the metric's unit to the display unit (100 for fractions)"""
+    cells: tuple[HeadlineCell, ...]
+
+    def texts(self, marker: str = "*") -> list[str]:
+        """Each cell as text: ``mean`` for the baseline, ``mean  (difference ± half-width)`` for variants,
+        followed by ``marker`` when the paired CI excludes 0. Numbers carry the precision their CI supports;
+        differences of percentages are in percentage points."""
+        widths = [c.half_width * self.scale for c in self.cells if math.isfinite(c.half_width) and c.half_width > 0]
+        places = _decimals(math.nan, min(widths)) if widths else None
+        return [format_cell(c, self.scale, marker, mean_places=places) for c in self.cells]
+
+
+def _decimals(value: float, half_width: float) -> int:
+    """Decimals to show: two significant digits of the CI half-width, else three of the value."""
+    if math.isfinite(half_width) and half_width > 0:
+        return max(0, min(2, 1 - math.floor(math.log10(half_width))))
+    if math.isfinite(value) and value != 0:
+        return max(0, min(2, 2 - math.floor(math.log10(abs(value)))))
+    return 0
+
+
+def _number(value: float, decimals: int, sign: bool = False) -> str:
+    if value is None or not math.isfinite(value):
+        return "–" if value is None or math.isnan(value) else ("inf" if value > 0 else "-inf")
+    text = f"{value:{'+' if sign else ''},.{decimals}f}"
+    if text.lstrip("+-").strip("0.,") == "":  # no -0.0 or +0.0
+        text = text.lstrip("+-")
+    return text
+
+
+def format_cell(cell: HeadlineCell, scale: float = 1.0, marker: str = "*", mean_places: int | None = None) -> str:
+    """``mean`` or ``mean  (difference ± half-width)`` + ``marker`` if the difference is significant.
+
+    Values are multiplied by ``scale`` (100: fractions as percentages). The
+    mean has ``mean_places`` decimals (default: two significant digits of its
+    CI half-width), the difference two significant digits of its own.
+    """
+    mean = cell.mean * scale
+    text = _number(mean, _decimals(mean, cell.half_width * scale) if mean_places is None else mean_places)
+    if cell.difference is None or not math.isfinite(cell.difference):
+        return text
+    d, hw = cell.difference * scale, cell.difference_half_width * scale
+    places = _decimals(d, hw)
+    ci = f" ± {_number(hw, places)}" if math.isfinite(hw) else ""
+    return f"{text}  ({_number(d, places, sign=True)}{ci}){marker if cell.significant else ''}"
 
 
 @dataclass(frozen=True)
@@ -110,6 +195,33 @@ class ExperimentResult:
             index = (len(self.replications), groups)
             self.__dict__["_index"] = index
         return index[1].get(scenario, [])
+
+    def hold_time_quantiles(self, scenario: str) -> "tuple[np.ndarray, np.ndarray, np.ndarray] | None":
+        """The hold-time distribution of ``scenario`` averaged over replications (Vincentization).
+
+        Returns ``(levels, mean, half_width)``: the levels 0, 0.01, ..., 1, the
+        mean over replications of each replication's quantile of the wait
+        (s) at that level, and the half-width of its 95% Student-t CI. The mean
+        quantile function is the Vincent average of the replications'
+        distributions: a CDF with the typical shape of one day, not the pooled
+        mixture of all days. Replications without ``wait_quantiles`` (no
+        counted call, or results written before they existed) are left out;
+        None when no replication of the scenario has them.
+        """
+        from scipy import stats
+
+        kept = [r.wait_quantiles for r in self._of(scenario) if r.wait_quantiles is not None]
+        if not kept:
+            return None
+        q = np.array(kept, dtype=np.float64)
+        levels = np.linspace(0.0, 1.0, q.shape[1])
+        mean = q.mean(axis=0)
+        n = q.shape[0]
+        if n > 1:
+            half = float(stats.t.ppf(0.975, n - 1)) * q.std(axis=0, ddof=1) / math.sqrt(n)
+        else:
+            half = np.full_like(mean, math.nan)
+        return levels, mean, half
 
     def by_replication(self, scenario: str, metric: str) -> dict[int, float]:
         """``{replication number: value}`` of ``metric`` for ``scenario``."""
@@ -300,26 +412,129 @@ class ExperimentResult:
             ]
         return document
 
+    def currency(self, scenario: str | None = None) -> str | None:
+        """The ``costs.currency`` label of ``scenario`` (default: the first scenario with costs), or None."""
+        scenarios = [self.experiment.scenario(scenario)] if scenario else self.experiment.scenarios
+        for sc in scenarios:
+            costs = getattr(sc, "costs", None)
+            if costs is not None:
+                return str(costs.currency)
+        return None
+
+    def unit(self, metric: str, scenario: str | None = None) -> str:
+        """Unit of ``metric`` (:func:`~queuesim.metrics.metric_unit`), with the config's currency for costs."""
+        unit = metric_unit(metric)
+        if unit.startswith("currency"):
+            currency = self.currency(scenario)
+            if currency:
+                unit = currency + unit[len("currency"):]
+        return unit
+
+    def _all_nan(self, scenario: str, metric: str) -> bool:
+        return not np.isfinite(self.values(scenario, metric)).any()
+
+    def headline(self, metrics: "tuple[str, ...] | list[str] | None" = None,
+                 baseline: str | None = None) -> list[HeadlineRow]:
+        """The headline comparison: one row per metric that some scenario has, one cell per scenario.
+
+        Each cell holds the mean over replications (95% CI) and, for scenarios
+        other than ``baseline`` (default: the first), the paired difference
+        against it with its 95% CI. ``metrics`` defaults to
+        :data:`HEADLINE_METRICS`; metrics that are NaN (or absent) in every
+        replication of every scenario are left out.
+        """
+        names = self.scenario_names
+        baseline = names[0] if baseline is None else baseline
+        known = set(self.metric_names())
+        group_of = {m: g for g, members in HEADLINE_GROUPS for m in members}
+        rows = []
+        for metric in (metrics if metrics is not None else HEADLINE_METRICS):
+            if metric not in known or all(self._all_nan(n, metric) for n in names):
+                continue
+            cells = []
+            for name in names:
+                est = self.estimate(name, metric)
+                if name == baseline:
+                    cells.append(HeadlineCell(est.mean, est.half_width))
+                    continue
+                c = self.comparison(name, baseline, metric)
+                diff = c.difference if c.n and math.isfinite(c.difference) else None
+                cells.append(HeadlineCell(est.mean, est.half_width, diff, c.paired_half_width))
+            unit = self.unit(metric)
+            scale = 1.0
+            if unit == "fraction":
+                unit, scale = "%", 100.0
+            rows.append(HeadlineRow(metric, group_of.get(metric, ""), unit, scale, tuple(cells)))
+        return rows
+
+    def headline_table(self, width: int | None = None, baseline: str | None = None) -> str:
+        """The headline comparison as plain text (see :meth:`headline`).
+
+        One column per scenario; with ``width`` (characters), columns that do
+        not fit are continued in further blocks below.
+        """
+        names = self.scenario_names
+        baseline = names[0] if baseline is None else baseline
+        rows = self.headline(baseline=baseline)
+        reps = {n: len(self._of(n)) for n in names}
+        counts = sorted(set(reps.values()))
+        rep_text = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+        lines = [
+            f"{self.experiment.name}: {len(names)} scenarios x {rep_text} replications, seed {self.experiment.seed}",
+            f"mean over replications; for the others, (difference vs {baseline} ± 95% CI, paired by "
+            "replication); * = the CI excludes 0; % differences in percentage points",
+            "",
+        ]
+        if not rows:
+            return "\n".join(lines + ["(no headline metric in these results)"]) + "\n"
+        texts = [row.texts() for row in rows]
+        label_w = max(len("metric"), *(len(r.metric) for r in rows))
+        unit_w = max(len("unit"), *(len(r.unit) for r in rows))
+        col_w = [max(len(n), *(len(t[j]) for t in texts)) for j, n in enumerate(names)]
+        lead = 2 + label_w + 2 + unit_w
+        blocks: list[list[int]] = [[]]
+        used = lead
+        for j, w in enumerate(col_w):
+            if width is not None and blocks[-1] and used + 3 + w > width:
+                blocks.append([])
+                used = lead
+            blocks[-1].append(j)
+            used += 3 + w
+        for b, block in enumerate(blocks):
+            if b:
+                lines.append("")
+            lines.append(f"  {'metric':<{label_w}}  {'unit':<{unit_w}}"
+                         + "".join(f"   {names[j]:<{col_w[j]}}" for j in block).rstrip())
+            group = None
+            for row, text in zip(rows, texts):
+                if group is not None and row.group != group:
+                    lines.append("")
+                group = row.group
+                lines.append(f"  {row.metric:<{label_w}}  {row.unit:<{unit_w}}"
+                             + "".join(f"   {text[j]:<{col_w[j]}}" for j in block).rstrip())
+        return "\n".join(lines) + "\n"
+
     def table(self, scenario: str | None = None) -> str:
-        """A plain-text table (metric, mean, 95% CI) for one or every scenario."""
+        """A plain-text table (metric, mean, 95% CI, unit) for one or every scenario.
+
+        Metrics that are NaN in every replication of a scenario (e.g. callback
+        metrics of a scenario without callbacks) are left out of its table.
+        """
         names = [scenario] if scenario else self.scenario_names
         lines = []
         for name in names:
-            reps = sum(1 for r in self.replications if r.scenario == name)
+            reps = len(self._of(name))
             lines.append(f"scenario: {name}  ({reps} replication{'s' if reps != 1 else ''})")
             lines.append(f"  {'metric':<20} {'mean':>12}   {'95% CI':<27} unit")
             for metric in self.metric_names():
+                if self._all_nan(name, metric):
+                    continue
                 est = self.estimate(name, metric)
-                unit = _unit(metric)
+                unit = self.unit(metric, name)
                 ci = "" if math.isnan(est.half_width) else f"[{_fmt(est.low)}, {_fmt(est.high)}]"
-                lines.append(f"  {metric:<20} {_fmt(est.mean):>12}   {ci:<27} {unit}")
+                lines.append(f"  {metric:<20} {_fmt(est.mean):>12}   {ci:<27} {unit}".rstrip())
             lines.append("")
         return "\n".join(lines).rstrip() + "\n"
-
-
-def _unit(metric: str) -> str:
-    text = METRIC_DESCRIPTIONS.get(metric, "")
-    return text[text.rfind("(") + 1 : -1] if text.endswith(")") else ""
 
 
 def _fmt(x: float) -> str:
