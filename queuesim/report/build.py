@@ -6,11 +6,16 @@ Reads the result folder of ``queuesim run --out DIR`` and writes
 * ``DIR/report.html``: one file, figures embedded as base64 PNG (opens offline);
 * ``DIR/report.md``: the same tables, figures linked from ``figures/``.
 
-Sections: run facts; scenario table (mean and 95% CI); paired comparisons
-against the baseline (paired and unpaired CIs, variance reduction); figures:
-metric bars, hold-time distribution (CDF from saved call logs, else the
-quantile points), paired-vs-unpaired CIs, metrics against the swept key (for
-sweeps), intraday panels (when ``intervals.csv`` exists); failures.
+Sections: run facts; the headline comparison (several scenarios: one column
+per scenario, the mean of each headline metric and the paired difference
+against the baseline with its 95% CI, significant ones in bold); scenario
+table (mean and 95% CI); paired comparisons against the baseline (paired and
+unpaired CIs, variance reduction); figures: the hold-time distribution (the
+Vincent average of each replication's 101 quantiles; else pooled call logs,
+else the quantile points), the cost of the day split by component (when the
+config has ``costs``), metric bars, percentiles, paired-vs-unpaired CIs,
+metrics against the swept key (for sweeps), intraday panels (when
+``intervals.csv`` exists); failures.
 """
 
 from __future__ import annotations
@@ -129,6 +134,37 @@ def _tables(result: "ExperimentResult", metrics: Sequence[str]) -> dict[str, tup
     return tables
 
 
+def _headline(result: "ExperimentResult") -> tuple[list[str], list[tuple[str, list[str], list[bool]]]]:
+    """Header and rows (group, cells, significant flags) of the headline comparison."""
+    names = result.scenario_names
+    header = ["metric", "unit", *names]
+    rows = []
+    for row in result.headline():
+        texts = row.texts(marker="")
+        flags = [False, False] + [c.significant for c in row.cells]
+        rows.append((row.group, [row.metric, row.unit, *texts], flags))
+    return header, rows
+
+
+def _headline_md(header: list[str], rows: list[tuple[str, list[str], list[bool]]]) -> str:
+    cells = [[f"**{c}**" if flag else c for c, flag in zip(cells, flags)] for _, cells, flags in rows]
+    return _md_table(header, cells)
+
+
+def _headline_html(header: list[str], rows: list[tuple[str, list[str], list[bool]]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = []
+    group = None
+    for g, cells, flags in rows:
+        if g != group and g:
+            body.append(f'<tr class="group"><td colspan="{len(header)}">{html.escape(g)}</td></tr>')
+        group = g
+        body.append("<tr>" + "".join(
+            f"<td><strong>{html.escape(c)}</strong></td>" if flag else f"<td>{html.escape(c)}</td>"
+            for c, flag in zip(cells, flags)) + "</tr>")
+    return f'<table class="headline"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
     esc = lambda s: s.replace("|", "\\|")  # noqa: E731
     lines = ["| " + " | ".join(map(esc, header)) + " |", "|" + "---|" * len(header)]
@@ -148,7 +184,8 @@ h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bott
 table{border-collapse:collapse;font-size:.85em;margin:.8em 0;display:block;overflow-x:auto}
 th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;white-space:nowrap}th{background:#f2f2f2}
 figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.85em;color:#555}
-.facts td:first-child{font-weight:600}.warn{background:#fff3e0;border-left:4px solid #D55E00;padding:.5em 1em}
+.facts td:first-child{font-weight:600}
+.headline td:nth-child(n+3){text-align:right;font-variant-numeric:tabular-nums}.headline tr.group td{background:#f7f7f7;font-weight:600;font-style:italic}.warn{background:#fff3e0;border-left:4px solid #D55E00;padding:.5em 1em}
 """
 
 
@@ -173,11 +210,23 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
     for m in metrics:
         specs.append((f"metric-{m}", f"{m}: mean per scenario with 95% confidence interval.",
                       lambda m=m: F.metric_figure(result, m)))
-    waits = load_waits(directory, result)
-    specs.append(("wait-cdf", "Hold-time distribution (wait until answer or hang-up) "
-                  + ("from the saved call logs, pooled over replications." if waits
-                     else "from the mean 50th/90th/99th percentiles (run with --save-calls for the full curve)."),
-                  lambda: F.wait_cdf_figure(result, waits=waits)))
+    has_quantiles = any(result.hold_time_quantiles(n) is not None for n in result.scenario_names)
+    waits = {} if has_quantiles else load_waits(directory, result)
+    if has_quantiles:
+        cdf_caption = ("Hold-time distribution (time on hold until answer, hang-up or accepting a callback): "
+                       "for each scenario, the mean over replications of each day's 1st, 2nd, ..., 99th "
+                       "percentile (Vincent average), with the 95% CI of each percentile as a band.")
+    elif waits:
+        cdf_caption = "Hold-time distribution from the saved call logs, pooled over replications."
+    else:
+        cdf_caption = ("Hold-time distribution from the mean 50th/90th/99th percentiles (these results carry no "
+                       "per-replication quantiles; run with --save-calls for the full curve).")
+    specs.insert(0, ("wait-cdf", cdf_caption, lambda: F.wait_cdf_figure(result, waits=waits or None)))
+    if F.has_costs(result):
+        currency = result.currency() or "currency"
+        specs.insert(1, ("costs", f"Cost of the day per scenario ({currency}), split into its components "
+                         "(means over replications); the whisker is the 95% CI of the total.",
+                         lambda: F.cost_figure(result)))
     specs.append(("wait-quantiles", "Median, 90th and 99th percentile wait per scenario (95% CI).",
                   lambda: F.wait_quantiles_figure(result)))
     if len(result.scenario_names) > 1:
@@ -232,10 +281,19 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
                  "each difference is estimated from paired replications. The unpaired (Welch) interval is what "
                  "independent runs would give; the variance reduction is the ratio of their variances.")
 
+    intro_headline = (f"Each cell: the mean over replications; for every scenario after the baseline "
+                      f"({exp.scenarios[0].name}), in parentheses, the paired difference against it ± the "
+                      "half-width of its 95% CI (replications paired by number: common random numbers). "
+                      "Differences whose CI excludes 0 are in bold. Percentages are of offered calls (occupancy: "
+                      "of agent time); their differences are in percentage points.")
+
     # Markdown
     md = [f"# {title}", "", _md_table(["", ""], [list(f) for f in facts]), ""]
     if warn:
         md += [f"> **Warning:** {warn}", ""]
+    headline = _headline(result) if len(exp.scenarios) > 1 else None
+    if headline and headline[1]:
+        md += ["## Headline", "", intro_headline, "", _headline_md(*headline), ""]
     md += ["## Scenarios", "", "Means over replications with 95% Student-t confidence intervals; "
            "times in seconds.", "", _md_table(*tables["scenarios"]), ""]
     if "comparisons" in tables:
@@ -254,6 +312,8 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
             + "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in facts) + "</table>"]
     if warn:
         body.append(f'<p class="warn">{html.escape(warn)}</p>')
+    if headline and headline[1]:
+        body += ["<h2>Headline</h2>", f"<p>{html.escape(intro_headline)}</p>", _headline_html(*headline)]
     body += ["<h2>Scenarios</h2>", "<p>Means over replications with 95% Student-t confidence intervals; "
              "times in seconds.</p>", _html_table(*tables["scenarios"])]
     if "comparisons" in tables:

@@ -10,18 +10,20 @@ labels carry units.
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only; must precede pyplot
 
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from ..metrics import METRIC_DESCRIPTIONS  # noqa: E402
+from ..metrics import METRIC_DESCRIPTIONS, metric_unit  # noqa: E402
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..experiment.results import ExperimentResult
@@ -29,7 +31,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "KINDS",
     "OKABE_ITO",
+    "COST_COLORS",
     "compare_figure",
+    "cost_figure",
+    "has_costs",
     "intraday_figure",
     "metric_figure",
     "plot",
@@ -45,6 +50,48 @@ OKABE_ITO: tuple[str, ...] = (
 )
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
+#: Paul Tol's "muted" qualitative palette (colour-blind safe) for cost components, so that their
+#: colours are never mistaken for a scenario's Okabe-Ito colour.
+COST_COLORS: dict[str, str] = {
+    "cost_agents": "#332288",
+    "cost_trunk": "#88CCEE",
+    "cost_customer_time": "#DDCC77",
+    "cost_abandonment": "#CC6677",
+    "cost_churn": "#882255",
+}
+COST_LABELS: dict[str, str] = {
+    "cost_agents": "agents",
+    "cost_trunk": "telephony",
+    "cost_customer_time": "customers' time",
+    "cost_abandonment": "abandoned calls",
+    "cost_churn": "churn",
+}
+
+#: Text sizes readable when a figure fills a slide (the figures are 7.5-8 in wide).
+STYLE: dict[str, Any] = {
+    "font.size": 11,
+    "axes.titlesize": 12.5,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 11.5,
+    "xtick.labelsize": 10.5,
+    "ytick.labelsize": 10.5,
+    "legend.fontsize": 10,
+    "legend.framealpha": 0.9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def _styled(function: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Draw ``function``'s figure with :data:`STYLE` (text properties are fixed when artists are made)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Figure:
+        with matplotlib.rc_context(STYLE):
+            return function(*args, **kwargs)
+
+    return wrapper
+
 _LABELS = {
     "abandonment_rate": "abandonment rate (% of offered calls)",
     "service_level": "service level (% answered within threshold)",
@@ -53,12 +100,19 @@ _LABELS = {
     "asa": "average speed of answer (s)",
     "mean_wait": "mean wait, all calls (s)",
 }
+_INTRADAY_LABELS = {
+    "offered": "calls offered",
+    "agents": "agents on duty",
+    "service_level": "service level (%)",
+    "abandonment_rate": "abandonment rate (%)",
+    "asa": "ASA (s)",
+    "occupancy": "occupancy (%)",
+}
 _PERCENT = {"abandonment_rate", "service_level", "p_wait", "occupancy"}
 
 
 def _unit(metric: str) -> str:
-    text = METRIC_DESCRIPTIONS.get(metric, "")
-    return text[text.rfind("(") + 1 : -1] if text.endswith(")") else ""
+    return metric_unit(metric)
 
 
 def metric_label(metric: str) -> str:
@@ -121,11 +175,35 @@ def _styles(result: "ExperimentResult", names: list[str]) -> dict[str, str]:
     return out
 
 
+def _pretty(metric: str) -> str:
+    """A metric's name for a title: ``Abandonment rate``, ``ASA``."""
+    if metric == "asa":
+        return "ASA"
+    text = metric.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def _clock(seconds: float) -> str:
+    """Seconds from the start of the day as a clock time, e.g. ``15:30`` (``24:00``, ``25:30`` past midnight)."""
+    minutes = int(round(seconds / 60.0))
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _title(ax: Any, text: str) -> None:
+    """A title that states the finding, wrapped to the figure's width (never cut off)."""
+    import textwrap
+
+    # ~9 bold characters per inch; the axes are narrower than the figure by the tick labels.
+    text = text.replace(" ± ", "\u00a0±\u00a0")  # never split "a ± b"
+    ax.set_title(textwrap.fill(text, width=max(40, int(ax.figure.get_figwidth() * 6.8)), break_on_hyphens=False))
+
+
 def _short(name: str, limit: int = 38) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 # -- bars ------------------------------------------------------------------------
+@_styled
 def metric_figure(result: "ExperimentResult", metric: str = "abandonment_rate") -> Figure:
     """Mean of ``metric`` per scenario with its 95% CI (horizontal bars)."""
     names = result.scenario_names
@@ -144,13 +222,14 @@ def metric_figure(result: "ExperimentResult", metric: str = "abandonment_rate") 
     finite = [(m, n) for m, n in zip(means, names) if math.isfinite(m)]
     if len(finite) >= 2:
         lo, hi = min(finite), max(finite)
-        ax.set_title(f"{metric.replace('_', ' ').capitalize()}: from {_fmt(metric, lo[0] / k)} "
-                     f"({_short(lo[1], 24)}) to {_fmt(metric, hi[0] / k)} ({_short(hi[1], 24)})", fontsize=10)
+        _title(ax, f"{_pretty(metric)}: from {_fmt(metric, lo[0] / k)} "
+                     f"({_short(lo[1], 24)}) to {_fmt(metric, hi[0] / k)} ({_short(hi[1], 24)})")
     elif finite:
-        ax.set_title(f"{metric.replace('_', ' ').capitalize()}: {_fmt(metric, finite[0][0] / k)}", fontsize=10)
+        _title(ax, f"{_pretty(metric)}: {_fmt(metric, finite[0][0] / k)}")
     return fig
 
 
+@_styled
 def wait_quantiles_figure(result: "ExperimentResult") -> Figure:
     """Median, 90th and 99th percentile waits per scenario, with 95% CIs."""
     names = result.scenario_names
@@ -167,7 +246,7 @@ def wait_quantiles_figure(result: "ExperimentResult") -> Figure:
     from matplotlib.lines import Line2D
 
     ax.legend(handles=[Line2D([], [], marker=m, ls="", color="0.35", label=lab) for _, lab, m in quantiles],
-              loc="lower right", fontsize=8)
+              loc="lower right")
     ax.set_yticks(y, [_short(n) for n in names])
     ax.invert_yaxis()
     ax.set_xlabel("wait on hold (s) — points: mean over replications, whiskers: 95% CI")
@@ -177,63 +256,102 @@ def wait_quantiles_figure(result: "ExperimentResult") -> Figure:
         if p90:
             best = min(p90)
             worst = max(p90)
-            ax.set_title(f"9 in 10 callers wait at most {best[0]:.0f} s ({_short(best[1], 24)})"
+            _title(ax, f"9 in 10 callers wait at most {best[0]:.0f} s ({_short(best[1], 24)})"
                          + (f" to {worst[0]:.0f} s ({_short(worst[1], 24)})" if worst[1] != best[1] else ""),
-                         fontsize=10)
+                         )
     return fig
 
 
+@_styled
 def wait_cdf_figure(result: "ExperimentResult", waits: Optional[Mapping[str, np.ndarray]] = None,
-                    max_scenarios: int = 8) -> Figure:
-    """Distribution of waits (hold times): empirical CDFs from call logs, else quantile points.
+                    max_scenarios: int = 8, bands: bool = True) -> Figure:
+    """Distribution of the hold time (wait until answer or hang-up), one curve per scenario.
 
-    ``waits`` maps scenario -> waits in seconds of the counted calls (pooled
-    over replications); by default they come from call logs kept in memory.
-    Without call logs, the mean median/90th/99th percentiles are drawn as
-    points of the CDF with their 95% CIs.
+    By default each curve is the **Vincent average** of the replications'
+    distributions: the mean over replications of their 101 quantiles
+    (``ReplicationResult.wait_quantiles``), with a band for the 95% CI of
+    each quantile (``bands``). ``waits`` (scenario -> waits in seconds of the
+    counted calls) draws pooled empirical CDFs instead; without quantiles and
+    ``waits``, call logs kept in memory are pooled, and without those the mean
+    median/90th/99th percentiles are drawn as points with their 95% CIs.
+    The x axis stops a little past the largest 99th percentile.
     """
-    waits = dict(waits) if waits is not None else _waits_in_memory(result)
     names = result.scenario_names[:max_scenarios]
     colors = scenario_colors(result)
-    fig, ax = _new(7.5, 4.5)
     styles = _styles(result, names)
-    if waits:
-        p90s = []
-        for i, n in enumerate(names):
+    curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    source = ""
+    if waits is None:
+        for n in names:
+            q = result.hold_time_quantiles(n)
+            if q is not None:
+                curves[n] = q
+        source = "mean of each replication's quantiles (Vincent average)" if curves else ""
+        if not curves:
+            waits = _waits_in_memory(result)
+    fig, ax = _new(8.0, 5.0)
+    p90s: list[tuple[float, str]] = []
+    right = 0.0
+    if curves:
+        for n in names:
+            if n not in curves:
+                continue
+            levels, mean, half = curves[n]
+            p90 = float(np.interp(0.9, levels, mean))
+            p90s.append((p90, n))
+            ax.plot(mean, 100 * levels, color=colors[n], ls=styles[n], lw=2.2,
+                    label=f"{_short(n, 28)}: 90% within {p90:.0f} s")
+            if bands and np.isfinite(half).any():
+                ax.fill_betweenx(100 * levels, mean - np.nan_to_num(half), mean + np.nan_to_num(half),
+                                 color=colors[n], alpha=0.15, lw=0)
+            right = max(right, float(np.interp(0.99, levels, mean)))
+    elif waits:
+        source = "call logs, pooled over replications"
+        for n in names:
             w = np.sort(np.asarray(waits.get(n, ()), dtype=np.float64))
             if w.size == 0:
                 continue
             prob = np.arange(1, w.size + 1) / w.size
-            ax.step(w, 100 * prob, where="post", color=colors[n], ls=styles[n],
-                    label=f"{_short(n)} ({w.size:,} calls)")
-            p90s.append((float(np.quantile(w, 0.9)), n))
-        ax.set_ylabel("callers answered or gone within x (%)")
-        source = "call logs"
-        if p90s:
-            best, worst = min(p90s), max(p90s)
-            ax.set_title(f"Hold-time distribution: 90% wait at most {best[0]:.0f} s ({_short(best[1], 22)})"
-                         + (f" vs {worst[0]:.0f} s ({_short(worst[1], 22)})" if best[1] != worst[1] else ""),
-                         fontsize=10)
+            p90 = float(np.quantile(w, 0.9))
+            p90s.append((p90, n))
+            ax.step(w, 100 * prob, where="post", color=colors[n], ls=styles[n], lw=2,
+                    label=f"{_short(n, 28)}: 90% within {p90:.0f} s")
+            right = max(right, float(np.quantile(w, 0.99)))
     else:
-        levels = [("wait_p50", 50), ("wait_p90", 90), ("wait_p99", 99)]
-        levels = [lv for lv in levels if lv[0] in result.metric_names()]
+        source = "mean 50th/90th/99th percentiles"
+        levels_ = [(m, p) for m, p in (("wait_p50", 50), ("wait_p90", 90), ("wait_p99", 99))
+                   if m in result.metric_names()]
         for i, n in enumerate(names):
-            est = [result.estimate(n, m) for m, _ in levels]
+            est = [result.estimate(n, m) for m, _ in levels_]
             xs = [e.mean for e in est]
-            ax.errorbar(xs, [p for _, p in levels], xerr=[0 if math.isnan(e.half_width) else e.half_width for e in est],
-                        fmt=_MARKERS[i % len(_MARKERS)], color=colors[n], capsize=3, label=_short(n), lw=1,
+            ax.errorbar(xs, [p for _, p in levels_],
+                        xerr=[0 if math.isnan(e.half_width) else e.half_width for e in est],
+                        fmt=_MARKERS[i % len(_MARKERS)], color=colors[n], capsize=3, label=_short(n), lw=1.5,
                         ls=styles[n])
-        ax.set_ylabel("callers who waited at most x (%)")
-        ax.set_ylim(0, 100)
-        source = "quantiles (save call logs for the full curve)"
-        p90 = [(result.estimate(n, "wait_p90").mean, n) for n in names] if levels else []
-        p90 = [p for p in p90 if math.isfinite(p[0])]
-        if p90:
-            ax.set_title(f"Hold times: 90% of callers wait at most {min(p90)[0]:.0f} s ({_short(min(p90)[1], 24)})",
-                         fontsize=10)
-    ax.set_xlabel(f"wait on hold (s) — from {source}")
-    ax.set_xlim(left=0)
-    ax.legend(fontsize=8, loc="lower right")
+            finite = [x for x in xs if math.isfinite(x)]
+            right = max([right, *finite])
+            if "wait_p90" in result.metric_names() and math.isfinite(result.estimate(n, "wait_p90").mean):
+                p90s.append((result.estimate(n, "wait_p90").mean, n))
+    ax.axhline(90, color="0.4", lw=0.8, ls=":")
+    ax.set_ylabel("callers answered or gone\nwithin x seconds on hold (%)")
+    bottom = 0.0
+    if curves:  # start the y axis just below the share of callers who never hold
+        starts = [float(levels[np.argmax(mean > 0)]) if (mean > 0).any() else 1.0
+                  for levels, mean, _ in curves.values()]
+        bottom = max(0.0, 10.0 * math.floor(10.0 * min(starts)) - 10.0)
+    ax.set_ylim(bottom, 100.5)
+    ax.set_yticks(sorted({*range(int(bottom), 101, 10), 90}))
+    ax.set_xlabel(f"time on hold x (s) — {source}" if source else "time on hold x (s)")
+    ax.set_xlim(0, right * 1.05 if right > 0 else None)
+    if p90s:
+        best, worst = min(p90s), max(p90s)
+        if best[1] != worst[1]:
+            _title(ax, f"9 in 10 callers hold at most {best[0]:.0f} s with {_short(best[1], 22)}, "
+                         f"{worst[0]:.0f} s with {_short(worst[1], 22)}")
+        else:
+            _title(ax, f"9 in 10 callers hold at most {best[0]:.0f} s")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right")
     return fig
 
 
@@ -249,7 +367,75 @@ def _waits_in_memory(result: "ExperimentResult") -> dict[str, np.ndarray]:
     return {k: np.concatenate(v) for k, v in pooled.items()}
 
 
+# -- costs ---------------------------------------------------------------------------
+def has_costs(result: "ExperimentResult") -> bool:
+    """Some scenario reports cost components."""
+    names = set(result.metric_names())
+    return all(c in names for c in COST_COLORS) and any(
+        np.isfinite(result.values(n, "cost_total")).any() for n in result.scenario_names)
+
+
+@_styled
+def cost_figure(result: "ExperimentResult", max_scenarios: int = 24) -> Figure:
+    """Cost of a day per scenario: stacked bars of the five components, whiskers = 95% CI of the total.
+
+    Component colours (Paul Tol's muted palette) differ from the scenario
+    colours of the other figures; the title names the cheapest scenario and
+    its paired difference against the baseline (the first scenario).
+    """
+    if not has_costs(result):
+        raise ValueError("these results have no cost metrics (add a 'costs' block to the config)")
+    names = [n for n in result.scenario_names if np.isfinite(result.values(n, "cost_total")).any()][:max_scenarios]
+    currency = result.currency() or "currency"
+    fig, ax = _new(8.0, max(3.2, 0.55 * len(names) + 2.0))
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.grid(False, axis="y")
+    y = np.arange(len(names))
+    left = np.zeros(len(names))
+    for component, color in COST_COLORS.items():
+        means = np.array([result.estimate(n, component).mean for n in names])
+        means = np.nan_to_num(means)
+        ax.barh(y, means, left=left, color=color, height=0.62, edgecolor="white", linewidth=0.6,
+                label=COST_LABELS[component] if np.any(means > 0) else None)  # zero everywhere: no legend entry
+        left += means
+    totals = [result.estimate(n, "cost_total") for n in names]
+    xerr = [0.0 if math.isnan(t.half_width) else t.half_width for t in totals]
+    ax.errorbar([t.mean for t in totals], y, xerr=xerr, fmt="none", ecolor="black", capsize=4, lw=1.3)
+    baseline = result.scenario_names[0]
+    for yi, n, t, e in zip(y, names, totals, xerr):
+        label = f" {t.mean:,.0f}"
+        if n != baseline and baseline in names:
+            c = result.comparison(n, baseline, "cost_total")
+            if math.isfinite(c.difference) and math.isfinite(c.paired_half_width):
+                label += f"\n ({c.difference:+,.0f} ± {c.paired_half_width:,.0f})"
+        ax.text(t.mean + e, yi, label, va="center", ha="left", fontsize=9.5, linespacing=1.1)
+    ax.set_yticks(y, [_short(n) for n in names])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
+    ax.set_xlim(0, max(t.mean + e for t, e in zip(totals, xerr)) * 1.25)
+    ax.set_xlabel(f"cost of the day ({currency}); bars: mean of each component; whiskers: 95% CI of the total;\n"
+                  f"in parentheses: paired difference vs {_short(baseline, 24)} (95% CI)", fontsize=10.5)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=5, frameon=False,
+               handlelength=1.2, columnspacing=1.2)
+    finite = [(t.mean, n) for t, n in zip(totals, names) if math.isfinite(t.mean)]
+    if finite:
+        cheapest = min(finite)
+        if cheapest[1] != baseline and baseline in names:
+            c = result.comparison(cheapest[1], baseline, "cost_total")
+            if math.isfinite(c.paired_half_width) and abs(c.difference) > c.paired_half_width:
+                _title(ax, f"{_short(cheapest[1], 24)} costs least: {cheapest[0]:,.0f} {currency} a day, "
+                           f"{-c.difference:,.0f} ± {c.paired_half_width:,.0f} less than {_short(baseline, 20)}")
+            else:
+                _title(ax, f"No scenario costs significantly less than {_short(baseline, 20)} (lowest mean: "
+                           f"{_short(cheapest[1], 24)}, {c.difference:+,.0f} ± {c.paired_half_width:,.0f} "
+                           f"{currency} a day)")
+        else:
+            _title(ax, f"{_short(cheapest[1], 24)} costs least: {cheapest[0]:,.0f} {currency} a day")
+    return fig
+
+
 # -- comparisons -------------------------------------------------------------------
+@_styled
 def compare_figure(result: "ExperimentResult", metric: str = "abandonment_rate",
                    baseline: Optional[str] = None, max_scenarios: int = 24) -> Figure:
     """Difference of ``metric`` against the baseline: paired (CRN) vs unpaired 95% CIs."""
@@ -277,17 +463,38 @@ def compare_figure(result: "ExperimentResult", metric: str = "abandonment_rate",
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(range(len(others)), [_short(n) for n in others])
     ax.invert_yaxis()
-    unit = metric_label(metric)
-    ax.set_xlabel(f"difference vs {_short(baseline, 30)}: {unit.replace(' (%', ' (percentage points').replace('(% ', '(points ')}")
+    unit = "percentage points" if k == 100.0 else (_unit(metric) or "")
+    if unit.startswith("currency"):
+        unit = (result.currency() or "currency") + unit[len("currency"):]
+    ax.set_xlabel(f"{metric.replace('_', ' ')}: difference vs {_short(baseline, 30)}" + (f" ({unit})" if unit else ""))
+    diffs = [(result.comparison(n, baseline, metric).difference, n) for n in others]
+    diffs = [d for d in diffs if math.isfinite(d[0])]
     finite = [r for r in ratios if math.isfinite(r)]
-    if finite:
-        ax.set_title(f"Pairing narrows the {metric.replace('_', ' ')} CI by {np.median(finite):.1f}x "
-                     f"(median over {len(finite)} comparison{'s' if len(finite) > 1 else ''})", fontsize=10)
+    what = metric.replace("_", " ")
+    if diffs:
+        lo, hi = min(diffs), max(diffs)
+        span = (f"{_pretty(metric)} vs {_short(baseline, 24)}: {_fmt_diff(metric, lo[0])} ({_short(lo[1], 22)})"
+                + (f" to {_fmt_diff(metric, hi[0])} ({_short(hi[1], 22)})" if hi[1] != lo[1] else ""))
+        if finite:
+            span += f"; pairing narrows the CIs {np.median(finite):.1f}x"
+        _title(ax, span)
     else:
-        ax.set_title(f"Differences in {metric.replace('_', ' ')} against {_short(baseline, 30)}", fontsize=10)
-    if ratios:
-        ax.legend(fontsize=8, loc="best")
+        _title(ax, f"Differences in {what} against {_short(baseline, 30)}")
+    if ratios:  # neutral legend markers: the colours belong to the scenarios
+        from matplotlib.lines import Line2D
+
+        handles = [Line2D([], [], marker="o", color="0.55", mfc="white", mec="0.3", lw=1.2,
+                          label="unpaired (Welch) 95% CI"),
+                   Line2D([], [], marker="o", color="black", lw=2, label="paired (common random numbers) 95% CI")]
+        fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
     return fig
+
+
+def _fmt_diff(metric: str, value: float) -> str:
+    if _scale(metric) == 100.0:
+        return f"{100 * value:+.1f} pp"
+    unit = " s" if _unit(metric) == "s" else ""
+    return f"{value:+,.3g}{unit}" if abs(value) < 1000 else f"{value:+,.0f}{unit}"
 
 
 # -- sweeps ----------------------------------------------------------------------
@@ -310,6 +517,7 @@ def _sweep_x(result: "ExperimentResult", key: str) -> tuple[dict[str, float], Op
     return {n: float(order.index(v)) for n, v in values.items()}, [format_value(v) for v in order]
 
 
+@_styled
 def sweep_figure(result: "ExperimentResult", metrics: tuple[str, ...] = ("abandonment_rate", "service_level"),
                  key: Optional[str] = None) -> Figure:
     """``metrics`` against a swept key (default: the first), one line per variant (and other sweep values)."""
@@ -350,7 +558,7 @@ def sweep_figure(result: "ExperimentResult", metrics: tuple[str, ...] = ("abando
                                     f"{_fmt(metric, mean[-1] / k)} as {key} goes from "
                                     f"{labels[int(x[0])] if labels else f'{x[0]:g}'} to "
                                     f"{labels[int(x[-1])] if labels else f'{x[-1]:g}'} ({variant})")
-        ax.set_ylabel(metric_label(metric))
+        ax.set_ylabel(_INTRADAY_LABELS.get(metric, metric_label(metric)))
         if metric == "service_level":
             ax.set_ylim(-2, 102)
     axes[-1].set_xlabel(f"{key} (as in the config) — lines: mean, bands: 95% CI")
@@ -360,13 +568,14 @@ def sweep_figure(result: "ExperimentResult", metrics: tuple[str, ...] = ("abando
         ticks = sorted(set(xs.values()))
         if len(ticks) <= 15:
             axes[-1].set_xticks(ticks, [f"{t:g}" for t in ticks])
-    axes[0].legend(fontsize=8, loc="best")
+    axes[0].legend(loc="best")
     if summary_bits:
-        axes[0].set_title(summary_bits[0][0].upper() + summary_bits[0][1:], fontsize=10)
+        _title(axes[0], summary_bits[0][0].upper() + summary_bits[0][1:])
     return fig
 
 
 # -- intraday ----------------------------------------------------------------------
+@_styled
 def intraday_figure(result: "ExperimentResult", columns: Optional[tuple[str, ...]] = None,
                     frame: Any = None, max_scenarios: int = 6) -> Figure:
     """Per-interval means over the day (``intervals.csv``): one panel per column, one line per scenario."""
@@ -393,26 +602,33 @@ def intraday_figure(result: "ExperimentResult", columns: Optional[tuple[str, ...
         for j, name in enumerate(scenarios):
             part = frame[frame["scenario"] == name]
             x = part[key].to_numpy(dtype=float) / (3600.0 if hours else 1.0)
-            ax.step(x, part[column].to_numpy(dtype=float) * k, where="post", color=colors.get(name, "black"),
-                    ls=styles[name],
-                    label=_short(name), marker=_MARKERS[j % len(_MARKERS)], markersize=3)
-        ax.set_ylabel(metric_label(column) if column in METRIC_DESCRIPTIONS or column in _LABELS else column)
-    axes[-1].set_xlabel("start of interval (hours from the start of the day)" if hours else "interval number")
-    axes[0].legend(fontsize=8, loc="best")
+            values = part[column].to_numpy(dtype=float) * k
+            if x.size:  # draw the last interval to its end
+                step = float(np.min(np.diff(x))) if x.size > 1 else 1.0
+                x, values = np.append(x, x[-1] + step), np.append(values, values[-1])
+            ax.step(x, values, where="post", color=colors.get(name, "black"), ls=styles[name], lw=1.8,
+                    label=_short(name))
+        ax.set_ylabel(_INTRADAY_LABELS.get(column, metric_label(column) if column in METRIC_DESCRIPTIONS
+                                           or column in _LABELS else column))
+    if hours:
+        axes[-1].xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(2 if frame[key].max() > 12 * 3600 else 1))
+        axes[-1].xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: _clock(x * 3600)))
+    axes[-1].set_xlabel("time of day (start of the interval)" if hours else "interval number")
+    axes[0].legend(loc="best")
     title = "Over the day"
     if "service_level" in columns and scenarios:
         part = frame[frame["scenario"] == scenarios[0]]
         worst = part.loc[part["service_level"].idxmin()] if part["service_level"].notna().any() else None
         if worst is not None:
-            when = f"{worst[key] / 3600:.2f} h" if hours else f"interval {int(worst[key])}"
+            when = f"{_clock(worst[key])}" if hours else f"interval {int(worst[key])}"
             title = (f"Service level is lowest at {when} ({100 * worst['service_level']:.0f}%, "
                      f"{_short(scenarios[0], 24)})")
-    axes[0].set_title(title, fontsize=10)
+    _title(axes[0], title)
     return fig
 
 
 #: Kinds accepted by :func:`plot` and :meth:`ExperimentResult.plot`.
-KINDS: tuple[str, ...] = ("metric", "wait_quantiles", "wait_cdf", "compare", "sweep", "intraday")
+KINDS: tuple[str, ...] = ("metric", "wait_quantiles", "wait_cdf", "costs", "compare", "sweep", "intraday")
 
 
 def plot(result: "ExperimentResult", kind: str = "metric", **options: Any) -> Figure:
@@ -423,6 +639,8 @@ def plot(result: "ExperimentResult", kind: str = "metric", **options: Any) -> Fi
         return wait_quantiles_figure(result, **options)
     if kind == "wait_cdf":
         return wait_cdf_figure(result, **options)
+    if kind == "costs":
+        return cost_figure(result, **options)
     if kind == "compare":
         return compare_figure(result, **options)
     if kind == "sweep":
