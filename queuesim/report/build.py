@@ -147,7 +147,12 @@ def _headline(result: "ExperimentResult") -> tuple[list[str], list[tuple[str, li
 
 
 def _headline_md(header: list[str], rows: list[tuple[str, list[str], list[bool]]]) -> str:
-    cells = [[f"**{c}**" if flag else c for c, flag in zip(cells, flags)] for _, cells, flags in rows]
+    def bold_difference(text: str) -> str:  # "30.3  (-12.1 ± 0.9)" -> "30.3 **(-12.1 ± 0.9)**"
+        mean, _, diff = text.partition("  (")
+        return f"{mean} **({diff}**" if diff else text
+
+    cells = [[bold_difference(c) if flag else c.replace("  (", " (") for c, flag in zip(cells, flags)]
+             for _, cells, flags in rows]
     return _md_table(header, cells)
 
 
@@ -159,10 +164,18 @@ def _headline_html(header: list[str], rows: list[tuple[str, list[str], list[bool
         if g != group and g:
             body.append(f'<tr class="group"><td colspan="{len(header)}">{html.escape(g)}</td></tr>')
         group = g
-        body.append("<tr>" + "".join(
-            f"<td><strong>{html.escape(c)}</strong></td>" if flag else f"<td>{html.escape(c)}</td>"
-            for c, flag in zip(cells, flags)) + "</tr>")
+        body.append("<tr>" + "".join(_headline_cell_html(c, flag) for c, flag in zip(cells, flags)) + "</tr>")
     return f'<table class="headline"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+def _headline_cell_html(text: str, significant: bool) -> str:
+    """The mean on one line, the difference (bold when significant) below it: narrow columns."""
+    mean, _, diff = text.partition("  (")
+    if not diff:
+        return f"<td>{html.escape(text)}</td>"
+    diff = html.escape("(" + diff)
+    diff = f"<strong>{diff}</strong>" if significant else diff
+    return f'<td>{html.escape(mean)}<br><span class="diff">{diff}</span></td>'
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
@@ -179,13 +192,13 @@ def _html_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 table{border-collapse:collapse;font-size:.85em;margin:.8em 0;display:block;overflow-x:auto}
 th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;white-space:nowrap}th{background:#f2f2f2}
 figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.85em;color:#555}
 .facts td:first-child{font-weight:600}
-.headline td:nth-child(n+3){text-align:right;font-variant-numeric:tabular-nums}.headline tr.group td{background:#f7f7f7;font-weight:600;font-style:italic}.warn{background:#fff3e0;border-left:4px solid #D55E00;padding:.5em 1em}
+.headline td:nth-child(n+3){text-align:right;font-variant-numeric:tabular-nums}.headline .diff{font-size:.9em;color:#444}.headline strong{color:#000}.headline tr.group td{background:#f7f7f7;font-weight:600;font-style:italic}.warn{background:#fff3e0;border-left:4px solid #D55E00;padding:.5em 1em}
 """
 
 

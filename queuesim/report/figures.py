@@ -194,7 +194,10 @@ def _title(ax: Any, text: str) -> None:
     import textwrap
 
     # ~9 bold characters per inch; the axes are narrower than the figure by the tick labels.
-    text = text.replace(" ± ", "\u00a0±\u00a0")  # never split "a ± b"
+    import re
+
+    text = text.replace(" ± ", "\u00a0±\u00a0")  # never split "a ± b" nor "142 s"
+    text = re.sub(r"(\d) (?=(s|pp|min|h|EUR|USD|GBP|CHF|[A-Z]{3})\b)", "\\1\u00a0", text)
     ax.set_title(textwrap.fill(text, width=max(40, int(ax.figure.get_figwidth() * 6.8)), break_on_hyphens=False))
 
 
