@@ -81,6 +81,9 @@ def requirement_figure(req: "Requirements", plan: Optional["Schedule"] = None, t
                     marker="^", color=BLUE, markersize=6,
                     label=f"Erlang A staffing misses a target when simulated ({int(miss.sum())} intervals)")
     bottom.set_ylabel("agents on duty")
+    from matplotlib.ticker import MaxNLocator
+
+    bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
     bottom.grid(alpha=0.3)
     top_value = max(max(req.erlang_c), max(req.simulated), max(plan.coverage) if plan is not None else 0)
     bottom.set_ylim(0, top_value * 1.45 + 1)  # room for the legend above the lines
