@@ -221,7 +221,7 @@ def metric_figure(result: "ExperimentResult", metric: str = "abandonment_rate") 
             error_kw={"ecolor": "black", "capsize": 3, "lw": 1})
     ax.set_yticks(y, [_short(n) for n in names])
     ax.invert_yaxis()
-    ax.set_xlabel(metric_label(metric) + " — bars: mean, whiskers: 95% CI")
+    ax.set_xlabel(metric_label(metric) + "\nbars: mean over replications, whiskers: 95% CI")
     finite = [(m, n) for m, n in zip(means, names) if math.isfinite(m)]
     if len(finite) >= 2:
         lo, hi = min(finite), max(finite)
