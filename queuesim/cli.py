@@ -153,7 +153,7 @@ def _parser() -> argparse.ArgumentParser:
 
 #: Further subcommands, each a module with ``register(subparsers) -> (name, handler)``
 #: where ``handler(args) -> exit code`` (raise UsageError / ConfigError for bad input).
-PLUGIN_COMMANDS: tuple[str, ...] = ("queuesim.commands.staff", "queuesim.commands.fit")
+PLUGIN_COMMANDS: tuple[str, ...] = ("queuesim.commands.staff", "queuesim.commands.fit", "queuesim.commands.new", "queuesim.commands.schema")
 
 
 def _plugin_modules() -> list:
@@ -169,6 +169,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .experiment.store import StoreError
 
     experiment = load_config(args.config, args.overrides)
+    if not args.quiet:
+        _print_warnings(experiment)
     for flag, given in (("--save-calls", args.save_calls), ("--resume", args.resume), ("--overwrite", args.overwrite),
                         ("--report", args.report)):
         if given and args.out is None:
@@ -254,7 +256,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             shown = ", ".join(names if len(names) <= 8 else [*names[:6], "...", names[-1]])
             sweep = f", sweep over {', '.join(experiment.sweep_keys)}" if experiment.sweep_keys else ""
             print(f"ok: {path} ({len(names)} scenario(s){sweep}: {shown})")
+            _print_warnings(experiment)
     return status
+
+
+def _print_warnings(experiment) -> None:
+    """Valid but probably unintended settings (e.g. intervals with arrivals and no agent), once each."""
+    seen: set[str] = set()
+    for scenario in experiment.scenarios:
+        for text in scenario.warnings():
+            message = text.split(": ", 1)[-1]
+            if message not in seen:
+                seen.add(message)
+                print(f"warning: {text}", file=sys.stderr)
 
 
 def _cmd_erlang(args: argparse.Namespace) -> int:

@@ -294,3 +294,18 @@ def test_profile_from_csv_with_days_filter(tmp_path) -> None:
     arr = exp.baseline.arrivals
     assert arr.start == 7 * 3600 and arr.calls == (35.0, 10.0)
     assert exp.baseline.horizon == 8 * 3600
+
+
+def test_cli_warns_about_uncovered_intervals(tmp_path, capsys) -> None:
+    """`queuesim validate` and `run` print a warning naming the intervals with arrivals and no agent."""
+    from queuesim.cli import main
+
+    path = tmp_path / "gap.yaml"
+    path.write_text(
+        "name: gap\nhorizon: 2h\narrivals: {interval: 30min, calls: [10, 10, 10, 10]}\n"
+        "handle_time: {distribution: exponential, mean: 1min}\n"
+        "shifts: [{start: '00:00', length: 1h, count: 2}]\n"
+    )
+    assert main(["validate", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: gap: no agent is on duty in 2 interval(s)" in err and "01:00" in err
