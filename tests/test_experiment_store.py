@@ -204,7 +204,7 @@ def test_store_validity_checks(tmp_path: Path) -> None:
 
 
 def test_intervals_csv_aggregates_interval_tables(tmp_path: Path) -> None:
-    """intervals.csv: one row per scenario and interval, averaged over replications."""
+    """intervals.csv: one row per scenario and interval, averaged over replications, with 95% CI half-widths."""
     from queuesim.replication import ReplicationResult
 
     exp = qs.config.experiment_from_dict(CONFIG)
@@ -215,8 +215,10 @@ def test_intervals_csv_aggregates_interval_tables(tmp_path: Path) -> None:
     ]
     result = qs.ExperimentResult(exp, reps)
     frame = result.intervals_frame()
-    assert list(frame.columns) == ["scenario", "interval_start", "offered"]
+    assert list(frame.columns) == ["scenario", "interval_start", "offered", "offered_ci95"]
     assert frame["offered"].tolist() == [0.5, 1.0]
+    # two replications: t(1; 0.975) = 12.706, sd = 0.7071 and 1.4142
+    assert frame["offered_ci95"].tolist() == pytest.approx([12.7062 * 0.70711 / 2**0.5, 12.7062 * 1.41421 / 2**0.5], rel=1e-4)
     assert qs.ExperimentResult(exp, [ReplicationResult("base", 4, 0, {})]).intervals_frame() is None
 
 

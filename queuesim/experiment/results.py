@@ -301,9 +301,11 @@ class ExperimentResult:
     def intervals_frame(self) -> "pd.DataFrame | None":
         """Per-interval means over replications: one row per scenario and interval.
 
-        Columns: ``scenario``, then the replications' interval columns. Rows are
-        keyed by ``interval_start`` (s) when present, else by position. None when
-        no replication carries an interval table.
+        Columns: ``scenario``, then the replications' interval columns (means),
+        then ``<column>_ci95`` for each numeric column: the half-width of its 95%
+        Student-t confidence interval over replications (NaN with one replication).
+        Rows are keyed by ``interval_start`` (s) when present, else by position.
+        None when no replication carries an interval table.
         """
         import pandas as pd
 
@@ -325,13 +327,24 @@ class ExperimentResult:
         other = [c for c in columns if c not in numeric]
         grouped = data.groupby(["scenario", key], sort=False)
         table = grouped[numeric].mean() if numeric else grouped.size().to_frame("n").drop(columns="n")
+        ci_columns = []
+        if numeric:
+            from scipy import special
+
+            counts = grouped[numeric].count()
+            sd = grouped[numeric].std(ddof=1)
+            t = special.stdtrit(np.maximum(counts.to_numpy() - 1, 1), 0.975)
+            half = np.where(counts.to_numpy() >= 2, t * sd.to_numpy() / np.sqrt(np.maximum(counts.to_numpy(), 1)), np.nan)
+            ci = pd.DataFrame(half, index=table.index, columns=[f"{c}_ci95" for c in numeric])
+            ci_columns = list(ci.columns)
+            table = table.join(ci)
         if other:
             table = table.join(grouped[other].first())
         table = table.reset_index()
         order = {name: k for k, name in enumerate(self.scenario_names)}
         table = table.sort_values(["scenario", key], key=lambda col: col.map(order) if col.name == "scenario" else col,
                                   kind="stable")
-        return table[["scenario", key, *columns]].reset_index(drop=True)
+        return table[["scenario", key, *columns, *ci_columns]].reset_index(drop=True)
 
     # -- figures ---------------------------------------------------------------
     def plot(self, kind: str = "metric", **options: Any) -> "Figure":
