@@ -21,10 +21,11 @@ NAME = "new"
 _HEADER = """\
 # {title}
 #
-# Every key is described in docs/config-reference.md. Editors (VS Code with the YAML
-# extension, JetBrains IDEs) check and complete this file once the schema is saved next
-# to it (`queuesim schema --out queuesim.schema.json`) and the next line starts with
-# "# yaml-..." (a space after the #; without it, as now, the line is ignored):
+# Every key is described in docs/config-reference.md. Editors that use the YAML
+# language server (VS Code's YAML extension, Neovim, Helix, Zed) check and complete
+# this file once the schema is saved next to it (`queuesim schema --out
+# queuesim.schema.json`) and the next line reads "# yaml-..." (add the space after
+# the #; as written now, the line is ignored). JetBrains IDEs: see the README.
 #yaml-language-server: $schema=queuesim.schema.json
 #
 # Durations take units (30s, 4.5min, 8h), rates too (95/min, 5700/h); clock times
