@@ -115,6 +115,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", "-q", action="store_true",
                      help="no progress output (default: a progress bar on a terminal, a line every 10 s otherwise "
                      "or when CI is set)")
+    run.add_argument("--verbose", "-v", action="store_true",
+                     help="also print what will run (scenarios, replications, seed, executor) and the time per scenario")
 
     validate = sub.add_parser("validate", help="check configs without running them",
                               description="Validate each CONFIG, including every variant and sweep point; "
@@ -182,6 +184,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
             import distributed  # noqa: F401
         except ImportError:
             raise UsageError(DASK_MISSING) from None
+    if args.verbose:
+        reps = args.replications or experiment.replications
+        seed = experiment.seed if args.seed is None else args.seed
+        names = ", ".join(sc.name for sc in experiment.scenarios)
+        print(f"[queuesim] {len(experiment.scenarios)} scenario(s) x {reps} replication(s), seed {seed}, "
+              f"executor {args.executor}{f' ({args.workers} workers)' if args.workers else ''}: {names}", file=sys.stderr)
     try:
         result = run(
             experiment,
@@ -202,6 +210,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except RunInterrupted as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_INTERRUPTED
+    if args.verbose:
+        for name in result.scenario_names:
+            times = [r.runtime for r in result.replications if r.scenario == name]
+            if times:
+                print(f"[queuesim] {name}: {len(times)} replication(s), {sum(times) / len(times):.3f} s each "
+                      "(simulation only)", file=sys.stderr)
     if len(result.scenario_names) == 1 or args.full:
         print(result.table(), end="")
     if len(result.scenario_names) > 1:

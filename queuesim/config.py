@@ -133,22 +133,40 @@ def _loc_text(loc: tuple[Any, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """Every pydantic model inside a type annotation (through Optional, Union, Annotated, tuple)."""
+    import typing
+
+    out: list[type[BaseModel]] = []
+    stack = [annotation]
+    while stack:
+        a = stack.pop()
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            out.append(a)
+            continue
+        stack.extend(arg for arg in typing.get_args(a) if arg is not None)
+    return out
+
+
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[type[BaseModel]]:
-    """The pydantic model class that owns the last key of ``loc``, if known."""
-    current: Any = model
+    """The pydantic model class that owns the last key of ``loc``, if known.
+
+    Follows nested models, lists and discriminated unions (a distribution's
+    ``exponential`` tag in the error location picks the Exponential model).
+    """
+    options: list[type[BaseModel]] = [model]
     for item in loc[:-1]:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if isinstance(item, int):
+            continue  # a list index: same models
+        owner = next((m for m in options if str(item) in m.model_fields), None)
+        if owner is not None:
+            options = _models_in(owner.model_fields[str(item)].annotation)
+            continue
+        tagged = [m for m in options if any(f.default == item for f in m.model_fields.values())]
+        if len(tagged) != 1:
             return None
-        field = current.model_fields.get(str(item)) if isinstance(item, str) else None
-        if field is None:
-            # A discriminated-union tag ('exponential', ...) or a list index.
-            return None
-        annotation = field.annotation
-        candidates = [annotation, *getattr(annotation, "__args__", ())]
-        current = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-        )
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+        options = tagged
+    return options[0] if len(options) == 1 else None
 
 
 def format_validation_error(

@@ -107,3 +107,11 @@ def test_console_script_version() -> None:
     """The installed `queuesim` entry point answers --version."""
     proc = subprocess.run([sys.executable, "-m", "queuesim.cli", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("queuesim ")
+
+
+def test_run_verbose_says_what_runs(tiny: Path, capsys) -> None:
+    """--verbose prints the scenarios, replications, seed and executor, then the time per scenario."""
+    assert main(["run", str(tiny), "-n", "2", "--executor", "serial", "-q", "-v"]) == 0
+    err = capsys.readouterr().err
+    assert "1 scenario(s) x 2 replication(s), seed 3, executor serial: tiny" in err
+    assert "tiny: 2 replication(s)" in err

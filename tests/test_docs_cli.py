@@ -87,11 +87,8 @@ _BASE = {
         ("agents", None, "did you mean 'agents'"),  # written as 'agnets'
         ("arrivals", "{rat: 2/min}", "did you mean 'rate'"),
         ("announcements", "{kind: generic, hangup_probabilty: 0.1}", "did you mean 'hangup_probability'"),
-        pytest.param(
-            "handle_time", "{distribution: exponential, maen: 3min}", "did you mean 'mean'",
-            marks=pytest.mark.xfail(strict=True, reason="queuesim.config._model_at does not look inside the "
-                                    "distribution union yet: 'handle_time.maen: unknown key' has no suggestion"),
-        ),
+        ("handle_time", "{distribution: exponential, maen: 3min}", "did you mean 'mean'"),
+        ("groups", "[{name: a, agents: 6, transfr: cold}]", "did you mean 'transfer'"),
     ],
 )
 def test_errors_suggest_the_closest_key(key: str, value: str | None, suggestion: str, tmp_path: Path, capsys) -> None:
