@@ -334,12 +334,18 @@ class ContactCentre:
                 return
         self.idle.append(agent)
 
+    def _clocked_off(self, agent: int, now: float) -> bool:
+        """``agent`` has finished a task: True (overtime recorded) if their duty ended meanwhile."""
+        self.busy[agent] = False
+        if self.on_duty[agent]:
+            return False
+        self.overtime.append((agent, self.off_since[agent], now))
+        return True
+
     def _finish_varying(self, event: simpy.Event) -> None:
         agent: int = event.value
         now = self.env.now
-        self.busy[agent] = False
-        if not self.on_duty[agent]:
-            self.overtime.append((agent, self.off_since[agent], now))
+        if self._clocked_off(agent, now):
             return
         if self.queue:
             j = self._next_caller(now)

@@ -233,9 +233,7 @@ class DepartmentCentre(ContactCentre):
 
     def _release(self, agent: int, now: float) -> None:
         """``agent`` has finished a stretch of work: next task, idle, or off duty."""
-        self.busy[agent] = False
-        if not self.on_duty[agent]:
-            self.overtime.append((agent, self.off_since[agent], now))
+        if self._clocked_off(agent, now):
             return
         i = self._pick(self.group_of_agent[agent])
         if i >= 0:

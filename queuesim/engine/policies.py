@@ -431,9 +431,7 @@ class PolicyCentre(ContactCentre):
     def _finish(self, event: simpy.Event) -> None:
         agent: int = event.value
         now = self.env.now
-        self.busy[agent] = False
-        if not self.on_duty[agent]:
-            self.overtime.append((agent, self.off_since[agent], now))
+        if self._clocked_off(agent, now):
             return
         if not self._dispatch(agent, now):
             self.is_idle[agent] = True
