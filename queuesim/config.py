@@ -54,6 +54,15 @@ RESOLVED_KEYS: tuple[str, ...] = ("scenarios", "sweep_keys", "points")
 class ConfigError(ValueError):
     """A config that cannot be used. ``str(error)`` is one line for the user."""
 
+    #: Longest message kept (values quoted in it are cut first; this is the last guard).
+    MAX_LENGTH = 1000
+
+    def __init__(self, message: str) -> None:
+        text = " ".join(str(message).splitlines())
+        if len(text) > self.MAX_LENGTH:
+            text = text[: self.MAX_LENGTH - 5] + " ..."
+        super().__init__(text)
+
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML mapping safely; ConfigError if unreadable or not a mapping."""
@@ -66,6 +75,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read config file ({exc})") from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply (more than {MAX_DEPTH} levels of lists and mappings)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -75,7 +86,63 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: the config file is empty; expected a mapping of keys such as 'arrivals', 'agents'")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of config keys at the top level, got {type(data).__name__}")
+    _check_shape(data, str(path))
     return data
+
+
+#: Deepest nesting of mappings and lists in a config file (real configs need about 8).
+MAX_DEPTH = 50
+#: Most values a config file may hold once its YAML aliases (``*name``) are expanded.
+MAX_VALUES = 1_000_000
+
+
+def _check_shape(data: Any, where: str) -> None:
+    """ConfigError for recursive, too deeply nested or alias-bombed YAML.
+
+    YAML aliases let a few lines stand for billions of values (``&a [...]``,
+    ``[*a, *a, ...]`` nested) or for a list containing itself (``&a [*a]``);
+    validating, copying or printing them would hang or recurse forever. One
+    pass over the distinct nodes (shared ones are counted, not walked again)
+    finds the expanded size, the depth and any cycle.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool, tuple[Any, ...]]] = [(data, False, ())]
+    while stack:
+        node, done, loc = stack.pop()
+        key = id(node)
+        items = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        children = [(k, c) for k, c in items if isinstance(c, (dict, list))]
+        if done:
+            on_path.discard(key)
+            size[key] = 1 + len(node) + sum(size[id(c)] for _, c in children)
+            depth[key] = 1 + max((depth[id(c)] for _, c in children), default=0)
+            if depth[key] > MAX_DEPTH:
+                raise ConfigError(f"{where}: nested too deeply (more than {MAX_DEPTH} levels of lists and mappings)")
+            if size[key] > MAX_VALUES:
+                raise ConfigError(
+                    f"{where}: the YAML aliases (*name) expand to more than {MAX_VALUES:,} values; write the values out"
+                )
+            continue
+        if key in size:
+            continue
+        if isinstance(node, dict):
+            for k in node:
+                if not isinstance(k, str):
+                    at = _loc_text(loc) + ": " if loc else ""
+                    raise ConfigError(
+                        f"{where}: {at}keys must be text, got {_short_repr(k)} ({type(k).__name__}); "
+                        "put it in quotes (YAML reads yes/no/on/off as true/false and 1 as a number)"
+                    )
+        on_path.add(key)
+        stack.append((node, True, loc))
+        for k, child in children:
+            if id(child) in on_path:
+                raise ConfigError(f"{where}: {_loc_text(loc + (k,))}: a YAML alias (*name) refers to a list or "
+                                  "mapping that contains it; configs cannot be recursive")
+            if id(child) not in size:
+                stack.append((child, False, loc + (k,)))
 
 
 def _set_dotted(data: dict[str, Any], dotted: str, value: Any, where: str) -> None:
@@ -98,7 +165,7 @@ def _merge(base: dict[str, Any], overrides: Mapping[str, Any], where: str) -> di
     out = copy.deepcopy(base)
     for key, value in overrides.items():
         if not isinstance(key, str):
-            raise ConfigError(f"{where}: keys must be text, got {key!r}")
+            raise ConfigError(f"{where}: keys must be text, got {_short_repr(key)}")
         if "." in key:
             _set_dotted(out, key, copy.deepcopy(value), where)
         elif isinstance(value, dict) and isinstance(out.get(key), dict):
@@ -198,7 +265,7 @@ def format_validation_error(
         text = f"{where}: required key is missing"
     elif kind == "union_tag_invalid":
         ctx = first.get("ctx", {})
-        text = f"{where}.{ctx.get('discriminator', 'distribution').strip(chr(39))} = {ctx.get('tag')!r}: must be one of {ctx.get('expected_tags')}"
+        text = f"{where}.{ctx.get('discriminator', 'distribution').strip(chr(39))} = {_short_repr(ctx.get('tag'))}: must be one of {ctx.get('expected_tags')}"
     elif kind == "union_tag_not_found":
         text = f"{where}: needs a 'distribution' key (one of {', '.join(_DISCRIMINATOR_TAGS)})"
     else:
@@ -207,13 +274,23 @@ def format_validation_error(
         if not loc:
             text = msg
         elif "input" in first and not isinstance(value, dict):
-            text = f"{where} = {value!r}: {msg}"
+            text = f"{where} = {_short_repr(value)}: {msg}"
         else:
             text = f"{where}: {msg}"
     more = len(errors) - 1
     if more:
         text += f" (and {more} more problem{'s' if more > 1 else ''})"
     return text
+
+
+def _short_repr(value: Any) -> str:
+    """``repr(value)`` cut to a readable length (a value may be a huge or deeply nested list)."""
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxlevel, short.maxlist, short.maxtuple, short.maxdict = 2, 6, 6, 4
+    short.maxstring, short.maxother, short.maxlong = 80, 80, 40
+    return short.repr(value)
 
 
 def _tags() -> tuple[str, ...]:
@@ -245,20 +322,20 @@ def experiment_from_dict(
         raise ConfigError(f"{source}: {exc}") from None
     sweep_keys = tuple(grid[0])
     if not isinstance(variants, dict):
-        raise ConfigError(f"{source}: variants = {variants!r}: expected a mapping of variant name -> overrides")
+        raise ConfigError(f"{source}: variants = {_short_repr(variants)}: expected a mapping of variant name -> overrides")
     name = experiment_part.get("name", "baseline")
     if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"{source}: name = {name!r}: must be a non-empty text")
+        raise ConfigError(f"{source}: name = {_short_repr(name)}: must be a non-empty text")
 
     raw_scenarios: list[tuple[str, dict[str, Any], tuple[Any, ...]]] = [(name, data, ())]
     for variant_name, overrides in variants.items():
         if not isinstance(variant_name, str) or not variant_name.strip():
-            raise ConfigError(f"{source}: variants: variant names must be non-empty text, got {variant_name!r}")
+            raise ConfigError(f"{source}: variants: variant names must be non-empty text, got {_short_repr(variant_name)}")
         if overrides is None:
             overrides = {}
         if not isinstance(overrides, dict):
             raise ConfigError(
-                f"{source}: variants.{variant_name} = {overrides!r}: expected a mapping of keys to override"
+                f"{source}: variants.{variant_name} = {_short_repr(overrides)}: expected a mapping of keys to override"
             )
         merged = _merge(data, overrides, f"{source}: variants.{variant_name}")
         raw_scenarios.append((variant_name, merged, ("variants", variant_name)))

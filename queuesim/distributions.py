@@ -34,7 +34,7 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationInfo, model_validator
 from scipy import special
 
-from .fields import NonNegativeSeconds, PositiveSeconds
+from .fields import NonNegativeSeconds, PositiveSeconds, input_path
 from .units import UnitError, parse_duration
 
 __all__ = [
@@ -326,6 +326,17 @@ def _read_column(path: Path, column: str) -> list[float]:
     """Read one column of seconds from a CSV with a header row (csv module, no eval)."""
     if not path.is_file():
         raise ValueError(f"empirical: file {str(path)!r} not found (looked for {str(path.resolve())!r})")
+    try:
+        return _read_cells(path, column)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"empirical: {str(path)!r} is not a UTF-8 text file (byte {exc.start}: {exc.reason})") from None
+    except csv.Error as exc:
+        raise ValueError(f"empirical: {str(path)!r} is not a readable CSV file ({exc})") from None
+    except OSError as exc:
+        raise ValueError(f"empirical: cannot read {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _read_cells(path: Path, column: str) -> list[float]:
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         header = [h.strip() for h in next(reader, [])]
@@ -366,9 +377,7 @@ class Empirical(BaseDistribution):
             self._data = _Data(self.values)
         else:
             base = (info.context or {}).get("base_dir") if info is not None else None
-            path = Path(self.file).expanduser()  # type: ignore[arg-type]
-            if not path.is_absolute():
-                path = Path(base if base is not None else ".") / path
+            path = input_path(self.file, base, "empirical: file")  # type: ignore[arg-type]
             self._data = _Data(_read_column(path, self.column))  # type: ignore[arg-type]
         return self
 

@@ -8,7 +8,9 @@ Range checks live here too, so every model states its units and limits once.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+import os
+from pathlib import Path
+from typing import Annotated, Any, Optional, Union
 
 from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
@@ -23,6 +25,8 @@ __all__ = [
     "NonNegativeRate",
     "Probability",
     "Seconds",
+    "ALLOW_ANY_PATH_ENV",
+    "input_path",
 ]
 
 
@@ -112,3 +116,45 @@ _CLOCK_SCHEMA = {
 }
 ClockTime = Annotated[float, BeforeValidator(_clock), Field(ge=0), WithJsonSchema(_CLOCK_SCHEMA)]
 """A time of day in seconds after midnight: ``"07:30"``, ``"7.5h"`` or ``27000``."""
+
+
+#: Environment variable that lets config files name any file (absolute paths, ``..`` out of the config's folder).
+ALLOW_ANY_PATH_ENV = "QUEUESIM_ALLOW_ANY_PATH"
+
+
+def input_path(file: str, base_dir: Optional[Union[str, Path]], field: str) -> Path:
+    """The path of a data file named in a config (``arrivals.file``, an empirical ``file``).
+
+    With ``base_dir`` (the folder of the config file), ``file`` must be a
+    relative path that stays inside that folder once resolved (symbolic links
+    followed): ``data/aht.csv`` is fine; ``/etc/passwd``, ``~/x.csv`` and
+    ``../x.csv`` are refused with a ValueError naming ``field`` and the path,
+    unless the environment variable ``QUEUESIM_ALLOW_ANY_PATH=1`` is set. A
+    config someone sends you thus cannot read files outside its own folder
+    into results (and the ``config.yaml`` a run writes). Without ``base_dir``
+    (scenarios built in Python) the path is used as given, relative to the
+    current directory.
+    """
+    text = str(file)
+    if "\x00" in text:
+        raise ValueError(f"{field} {text!r}: a file name cannot contain a NUL character")
+    if base_dir is None:
+        return Path(text).expanduser()
+    base = Path(base_dir)
+    if os.environ.get(ALLOW_ANY_PATH_ENV, "").strip() not in ("", "0"):
+        path = Path(text).expanduser()
+        return path if path.is_absolute() else base / path
+    hint = (f"give a path relative to the config's folder, inside it (e.g. data/{Path(text).name or 'file.csv'}), "
+            f"or set {ALLOW_ANY_PATH_ENV}=1 to allow any path")
+    if not text.strip():
+        raise ValueError(f"{field} {text!r}: empty file name")
+    if Path(text).is_absolute() or text.startswith("~") or Path(text).drive:
+        raise ValueError(f"{field} {text!r}: absolute paths are not allowed in configs; {hint}")
+    path = base / text
+    try:
+        inside = path.resolve().is_relative_to(base.resolve())
+    except (OSError, RuntimeError):  # e.g. a symbolic link loop
+        inside = False
+    if not inside:
+        raise ValueError(f"{field} {text!r}: the path leads outside the config's folder; {hint}")
+    return path

@@ -134,43 +134,68 @@ def read_profile_csv(
         handle = path.open(newline="", encoding="utf-8")
     except OSError as exc:
         raise ValueError(f"cannot read arrival profile {path}: {exc.strerror or exc}") from None
+    try:
+        with handle:
+            return _read_profile(csv.DictReader(handle), path, interval, days)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a UTF-8 text file (byte {exc.start}: {exc.reason})") from None
+    except csv.Error as exc:
+        raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
+
+
+#: Most intervals an arrival profile may span (a year of 5-minute intervals).
+MAX_PROFILE_INTERVALS = 105_120
+
+
+def _read_profile(
+    reader: "csv.DictReader[str]", path: Path, interval: float, days: Optional[Iterable[str]]
+) -> tuple[float, list[float], int]:
     wanted = {d.lower()[:3] for d in days} if days else None
     per_day: dict[str, dict[int, float]] = {}
-    with handle:
-        reader = csv.DictReader(handle)
-        columns = [c.strip() for c in (reader.fieldnames or [])]
-        reader.fieldnames = columns
-        if "interval_start" not in columns or "calls" not in columns:
-            raise ValueError(
-                f"{path}: needs columns interval_start,calls (optionally date first); found {', '.join(columns) or 'none'}"
-            )
-        has_date = "date" in columns
-        if wanted is not None and not has_date:
-            raise ValueError(f"{path}: 'days' filters need a 'date' column")
-        for line, row in enumerate(reader, start=2):
-            where = f"{path}, line {line}"
-            date = (row.get("date") or "").strip() if has_date else "all"
-            if wanted is not None:
-                try:
-                    weekday = WEEKDAYS[_dt.date.fromisoformat(date).weekday()]
-                except ValueError:
-                    raise ValueError(f"{where}: date {date!r} is not YYYY-MM-DD") from None
-                if weekday not in wanted:
-                    continue
-            start = _parse_start(row.get("interval_start") or "", where)
+    columns = [c.strip() for c in (reader.fieldnames or [])]
+    reader.fieldnames = columns
+    if "interval_start" not in columns or "calls" not in columns:
+        raise ValueError(
+            f"{path}: needs columns interval_start,calls (optionally date first); found {', '.join(columns) or 'none'}"
+        )
+    has_date = "date" in columns
+    if wanted is not None and not has_date:
+        raise ValueError(f"{path}: 'days' filters need a 'date' column")
+    for line, row in enumerate(reader, start=2):
+        where = f"{path}, line {line}"
+        date = (row.get("date") or "").strip() if has_date else "all"
+        if wanted is not None:
             try:
-                calls = float((row.get("calls") or "").strip())
+                weekday = WEEKDAYS[_dt.date.fromisoformat(date).weekday()]
             except ValueError:
-                raise ValueError(f"{where}: calls {row.get('calls')!r} is not a number") from None
-            if not math.isfinite(calls) or calls < 0:
-                raise ValueError(f"{where}: calls {calls!r} must be a finite number >= 0")
-            slot = int(math.floor(start / interval + 1e-9))
-            bucket = per_day.setdefault(date, {})
-            bucket[slot] = bucket.get(slot, 0.0) + calls
+                raise ValueError(f"{where}: date {date!r} is not YYYY-MM-DD") from None
+            if weekday not in wanted:
+                continue
+        start = _parse_start(row.get("interval_start") or "", where)
+        try:
+            calls = float((row.get("calls") or "").strip())
+        except ValueError:
+            raise ValueError(f"{where}: calls {row.get('calls')!r} is not a number") from None
+        if not math.isfinite(calls) or calls < 0:
+            raise ValueError(f"{where}: calls {calls!r} must be a finite number >= 0")
+        position = start / interval + 1e-9
+        if not math.isfinite(position) or abs(position) > MAX_PROFILE_INTERVALS:
+            raise ValueError(
+                f"{where}: interval_start {row.get('interval_start')!r} is more than "
+                f"{MAX_PROFILE_INTERVALS:,} intervals of {interval:g} s from midnight"
+            )
+        slot = math.floor(position)
+        bucket = per_day.setdefault(date, {})
+        bucket[slot] = bucket.get(slot, 0.0) + calls
     if not per_day:
         raise ValueError(f"{path}: no rows" + (f" for days {sorted(wanted)}" if wanted else ""))
     slots = sorted({s for b in per_day.values() for s in b})
     first, last = slots[0], slots[-1]
+    if last - first + 1 > MAX_PROFILE_INTERVALS:
+        raise ValueError(
+            f"{path}: the profile spans {last - first + 1:,} intervals of {interval:g} s; "
+            f"at most {MAX_PROFILE_INTERVALS:,} (use a longer interval)"
+        )
     n_days = len(per_day)
     calls = [sum(b.get(s, 0.0) for b in per_day.values()) / n_days for s in range(first, last + 1)]
     return first * interval, calls, n_days

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from .costs import CostModel
 from .departments import AgentGroup, Misroute, Transfers
 from .distributions import Distribution
-from .fields import ClockTime, NonNegativeSeconds, PositiveRate, PositiveSeconds, Probability
+from .fields import ClockTime, NonNegativeSeconds, PositiveRate, PositiveSeconds, Probability, input_path
 from .policy import Announcements, Callback
 from .profile import RateFunction, read_profile_csv
 from .schedule import Shift, ShiftBreak, Staffing, check_interval, duty_periods
@@ -51,6 +51,13 @@ def _infinite_to_none(value: Any) -> Any:
 _check_interval = check_interval
 
 
+def _days_ok(days: Any) -> bool:
+    """True if ``days`` is absent or a list of weekday names (else the field validator reports it)."""
+    return days is None or (
+        isinstance(days, (list, tuple)) and all(isinstance(d, str) and d in Weekday.__args__ for d in days)
+    )
+
+
 class Arrivals(_Model):
     """How calls arrive: a Poisson process, constant or with an intraday profile.
 
@@ -69,7 +76,8 @@ class Arrivals(_Model):
         None, description="expected calls in each interval, in order (a profile)"
     )
     file: Optional[str] = Field(
-        None, description="CSV profile: interval_start,calls or date,interval_start,calls (relative to the config)"
+        None, description="CSV profile: interval_start,calls or date,interval_start,calls; a path relative to the "
+        "config's folder and inside it (absolute paths and '..' out of it are refused unless QUEUESIM_ALLOW_ANY_PATH=1)"
     )
     days: Optional[tuple[Weekday, ...]] = Field(
         None, description="with a dated CSV: average only these weekdays, e.g. [sun, mon, tue, wed, thu]"
@@ -86,15 +94,16 @@ class Arrivals(_Model):
             return data
         if data.get("interval") is None:
             return data  # reported by the after-validator
+        if not isinstance(data["file"], str) or not _days_ok(data.get("days")):
+            return data  # reported by the field validators
         from .fields import _duration
 
         interval = _duration(data["interval"])
-        if interval <= 0:
+        if not 0 < interval < math.inf:
             return data
+        _check_interval(interval)
         base = (info.context or {}).get("base_dir") if info is not None else None
-        path = Path(str(data["file"]))
-        if not path.is_absolute():
-            path = Path(base or ".") / path
+        path = input_path(data["file"], base, "file")
         start, calls, _ = read_profile_csv(path, interval, data.get("days"))
         out = dict(data)
         out["calls"] = tuple(calls)

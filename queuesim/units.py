@@ -72,13 +72,21 @@ class UnitError(ValueError):
     """A duration or rate that cannot be read. The message says what is allowed."""
 
 
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to a readable length (inputs may be huge lists or strings)."""
+    text = repr(value) if not isinstance(value, (list, dict, tuple)) or len(value) < 20 else f"a {type(value).__name__} of {len(value)} items"
+    return text if len(text) <= 100 else text[:90] + "..." + text[-6:]
+
+
 def _number(value: Any, what: str, help_text: str) -> float:
     if isinstance(value, bool):
-        raise UnitError(f"expected {help_text}, got {value!r}")
+        raise UnitError(f"expected {help_text}, got {_short(value)}")
     try:
         out = float(value)
     except (TypeError, ValueError):
-        raise UnitError(f"expected {help_text}, got {value!r}") from None
+        raise UnitError(f"expected {help_text}, got {_short(value)}") from None
+    except OverflowError:
+        raise UnitError(f"{what} must be finite, got a number with {len(str(value))} digits") from None
     if math.isnan(out):
         raise UnitError(f"{what} must not be NaN; expected {help_text}")
     return out
@@ -97,13 +105,13 @@ def parse_duration(value: Any, *, allow_inf: bool = False) -> float:
         if text in _INFINITE:
             if allow_inf:
                 return math.inf
-            raise UnitError(f"an infinite duration is not allowed here (got {value!r})")
+            raise UnitError(f"an infinite duration is not allowed here (got {_short(value)})")
         match = _DURATION_RE.match(value)
         if not match and _COMPOUND_RE.match(value):
             # compound durations such as "1h30min" or "2h 15min 30s"
             return sum(parse_duration(f"{n}{u}") for n, u in _PART_RE.findall(value))
         if not match:
-            raise UnitError(f"expected {_UNIT_HELP}, got {value!r}")
+            raise UnitError(f"expected {_UNIT_HELP}, got {_short(value)}")
         number, unit = match.groups()
         if unit == "":
             factor = 1.0
@@ -111,12 +119,12 @@ def parse_duration(value: Any, *, allow_inf: bool = False) -> float:
             factor = DURATION_UNITS.get(unit.lower(), math.nan)
             if math.isnan(factor):
                 allowed = ", ".join(sorted(set(DURATION_UNITS), key=DURATION_UNITS.get))
-                raise UnitError(f"unknown time unit {unit!r} in {value!r}; allowed units: {allowed}")
+                raise UnitError(f"unknown time unit {unit!r} in {_short(value)}; allowed units: {allowed}")
         seconds = float(number) * factor
     else:
         seconds = _number(value, "a duration", _UNIT_HELP)
     if math.isinf(seconds) and not allow_inf:
-        raise UnitError(f"an infinite duration is not allowed here (got {value!r})")
+        raise UnitError(f"an infinite duration is not allowed here (got {_short(value)})")
     return seconds
 
 
@@ -132,19 +140,19 @@ def parse_rate(value: Any) -> float:
             try:
                 return _number(value, "a rate", _RATE_HELP)
             except UnitError:
-                raise UnitError(f"expected {_RATE_HELP}, got {value!r}") from None
+                raise UnitError(f"expected {_RATE_HELP}, got {_short(value)}") from None
         count, per_number, unit = match.groups()
         per_seconds = DURATION_UNITS.get(unit.lower())
         if per_seconds is None:
-            raise UnitError(f"unknown time unit {unit!r} in rate {value!r}; expected {_RATE_HELP}")
+            raise UnitError(f"unknown time unit {unit!r} in rate {_short(value)}; expected {_RATE_HELP}")
         per_seconds *= float(per_number) if per_number else 1.0
         if per_seconds <= 0:
-            raise UnitError(f"rate {value!r} divides by a zero period")
+            raise UnitError(f"rate {_short(value)} divides by a zero period")
         rate = float(count) / per_seconds
     else:
         rate = _number(value, "a rate", _RATE_HELP)
     if math.isinf(rate):
-        raise UnitError(f"a rate must be finite (got {value!r})")
+        raise UnitError(f"a rate must be finite (got {_short(value)})")
     return rate
 
 
@@ -164,13 +172,13 @@ def parse_clock(value: Any) -> float:
             hours, minutes, seconds = match.groups()
             h, m, s = int(hours), int(minutes), float(seconds or 0)
             if m >= 60 or s >= 60 or h > 24 or (h == 24 and (m or s)):
-                raise UnitError(f"invalid clock time {value!r}; expected HH:MM between 00:00 and 24:00")
+                raise UnitError(f"invalid clock time {_short(value)}; expected HH:MM between 00:00 and 24:00")
             return h * 3600.0 + m * 60.0 + s
     try:
         return parse_duration(value)
     except UnitError:
         raise UnitError(
-            f"expected a clock time such as '07:30' or a duration from midnight such as '7.5h', got {value!r}"
+            f"expected a clock time such as '07:30' or a duration from midnight such as '7.5h', got {_short(value)}"
         ) from None
 
 

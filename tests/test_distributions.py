@@ -211,7 +211,9 @@ def test_empirical_csv_relative_to_base_dir(csv_dir: Path, monkeypatch: pytest.M
     monkeypatch.chdir(csv_dir)
     assert parse_distribution(spec) == d
     absolute = dict(spec, file=str(csv_dir / "data" / "aht.csv"))
-    assert parse_distribution(absolute, base_dir="/nonexistent").data.tolist() == d.data.tolist()
+    assert parse_distribution(absolute).data.tolist() == d.data.tolist()  # built in code: any path
+    with pytest.raises(ValidationError, match="absolute paths are not allowed"):  # from a config: see test_input_safety
+        parse_distribution(absolute, base_dir=csv_dir)
 
 
 @pytest.mark.parametrize(
