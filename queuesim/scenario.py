@@ -33,6 +33,10 @@ from .schedule import Shift, ShiftBreak, Staffing, check_interval, duty_periods
 __all__ = ["Arrivals", "CallType", "Redial", "Scenario", "Shift", "ShiftBreak", "Staffing"]
 
 DAY = 86400.0
+#: Most intervals the per-interval table of one run may have (horizon / report interval).
+MAX_REPORT_INTERVALS = 1_000_000
+#: Most calls a replication may expect (a horizon of 1e308 s with a constant rate would never end).
+MAX_EXPECTED_CALLS = 1e9
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -43,7 +47,7 @@ class _Model(BaseModel):
 def _infinite_to_none(value: Any) -> Any:
     if isinstance(value, str) and value.strip().lower() in {"inf", "infinite", "infinity", "never"}:
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isinf(value) and value > 0:
+    if isinstance(value, float) and math.isinf(value) and value > 0:  # (an int is never infinite; math.isinf(10**400) raises)
         return None
     return value
 
@@ -313,6 +317,18 @@ class Scenario(_Model):
             object.__setattr__(self, "horizon", float(max(e for e in ends if e is not None)))
         if self.warmup >= self.horizon:
             raise ValueError(f"warmup ({self.warmup:g} s) must be shorter than horizon ({self.horizon:g} s)")
+        intervals = self.horizon / self.interval_length()
+        if intervals > MAX_REPORT_INTERVALS:
+            raise ValueError(
+                f"horizon ({self.horizon:g} s) holds {intervals:.3g} report intervals of {self.interval_length():g} s; "
+                f"at most {MAX_REPORT_INTERVALS:,}: give a longer report_interval or a shorter horizon"
+            )
+        expected = self.expected_arrivals()
+        if not expected <= MAX_EXPECTED_CALLS:
+            raise ValueError(
+                f"about {expected:.3g} calls are expected per replication over the horizon ({self.horizon:g} s); "
+                f"at most {MAX_EXPECTED_CALLS:.0e}: give a shorter horizon or fewer calls"
+            )
         return self
 
     def _check_groups(self, ways: list[str]) -> None:
@@ -443,20 +459,34 @@ class Scenario(_Model):
 
     def warnings(self) -> list[str]:
         """Things that are valid but probably not meant (printed by the CLI)."""
+        import numpy as np
+
         out: list[str] = []
-        periods = [p for agent in self.duty_periods() for p in agent]
+        periods = sorted(p for agent in self.duty_periods() for p in agent)
         interval = self.interval_length()
         assert self.horizon is not None
-        uncovered = []
-        k = 0
-        rfs = self.rate_functions()
-        while k * interval < self.horizon:
-            a, b = k * interval, min((k + 1) * interval, self.horizon)
-            expected = sum(rf.expected_in(a, b) for rf in rfs)
-            covered = any(s < b and e > a for s, e in periods)
-            if expected > 0 and not covered:
-                uncovered.append(a)
-            k += 1
+        count = math.ceil(self.horizon / interval)
+        starts = np.arange(count, dtype=np.float64) * interval
+        ends = np.minimum(starts + interval, self.horizon)
+        expected = np.zeros(count)
+        for rf in self.rate_functions():  # cumulative arrivals are piecewise linear: exact by interpolation
+            grid, cum = np.asarray(rf.grid), rf.cumulative()
+            expected += np.interp(ends, grid, cum) - np.interp(starts, grid, cum)
+        # merge the duty periods; an interval is covered if some merged period overlaps it
+        merged: list[list[float]] = []
+        for s, e in periods:
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+            elif e > s:
+                merged.append([s, e])
+        covered = np.zeros(count, dtype=bool)
+        if merged:
+            m_start = np.array([m[0] for m in merged])
+            m_end = np.array([m[1] for m in merged])
+            k = np.searchsorted(m_start, ends, side="left") - 1  # last period starting before the interval ends
+            ok = k >= 0
+            covered[ok] = m_end[k[ok]] > starts[ok]
+        uncovered = starts[(expected > 0) & ~covered].tolist()
         if uncovered:
             from .units import format_clock
 

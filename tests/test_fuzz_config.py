@@ -429,15 +429,18 @@ def known_engine_hang(scenario: Any) -> bool:
     """Valid configs whose run never ends (an engine bug, reported; not a validation problem).
 
     Callers who never abandon are left waiting after the last agent has gone
-    off duty (no shift or staffing interval reaches the horizon), and
-    informative announcements or web-form callbacks keep scheduling events for
-    them forever. Generic announcements and virtual-hold callbacks end.
+    off duty (no shift or staffing interval reaches the horizon), or behind
+    agents busy for ages (a handle time of 1e12 s), and informative
+    announcements or web-form callbacks (broken promises, redials) keep
+    scheduling events for them forever or for billions of steps. Generic
+    announcements and virtual-hold callbacks end.
     """
     periodic = (scenario.announcements is not None and scenario.announcements.kind == "informative") or (
         scenario.callback is not None and scenario.callback.kind == "web_form")
     patient = any(p is None for p in scenario.type_patience())
     nobody_stays = not any(math.isinf(end) for agent in scenario.duty_periods() for _, end in agent)
-    return periodic and patient and nobody_stays
+    busy_for_ages = max(h.expectation() for h in scenario.type_handle_times()) > 86400.0
+    return periodic and patient and (nobody_stays or busy_for_ages)
 
 
 def _shrink(path: Path) -> Optional[list[str]]:
@@ -543,3 +546,34 @@ def test_non_configs_fail_cleanly(content: str | bytes, tmp_path: Path) -> None:
     outcome = check_case(case, tmp_path)
     assert outcome.failure is None, outcome.failure
     assert not outcome.validated
+
+
+_TINY = {"horizon": "1h", "arrivals": {"rate": "2/min"}, "handle_time": {"distribution": "exponential", "mean": 60},
+         "agents": 3}
+#: Each config once crashed or hung queuesim (found by the fuzzer); each must now exit 2 with one line.
+REGRESSIONS = {
+    "horizon-1e308-validate-hung": {**_TINY, "horizon": 1e308},
+    "report-intervals-billions": {**_TINY, "horizon": "100d", "report_interval": "1ms"},
+    "calls-expected-1e12": {**_TINY, "horizon": "1000d", "arrivals": {"rate": "1e6/s"}},
+    "int-too-big-for-float-patience": {**_TINY, "call_types": [{"name": "a", "share": 1, "patience": 10**400}]},
+    "int-too-big-for-float-duration": {**_TINY, "arrivals": {"interval": 10**400, "file": "profile.csv"}},
+    "days-not-a-list": {**_TINY, "arrivals": {"interval": "15min", "file": "profile.csv", "days": 5.0}},
+    "days-items-not-text": {**_TINY, "arrivals": {"interval": "15min", "file": "profile.csv", "days": [["mon"]]}},
+    "non-text-key-in-sweep-value": {**_TINY, "sweep": {"handle_time": [{1: 2, "a": 3}]}},
+    "profile-interval-tiny": {**_TINY, "arrivals": {"interval": 1e-300, "file": "profile.csv"}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def test_fuzzer_findings_fail_cleanly(name: str, tmp_path: Path) -> None:
+    outcome = check_case(Case(REGRESSIONS[name]), tmp_path, limit=5)
+    assert outcome.failure is None, outcome.failure
+    assert not outcome.validated
+
+
+def test_huge_csv_profile_span_is_refused(tmp_path: Path) -> None:
+    """A CSV profile spanning millions of intervals (1 ms intervals over a day) is refused, not expanded."""
+    files = dict(DATA_FILES, **{"profile.csv": "interval_start,calls\n00:00,1\n23:59,1\n"})
+    outcome = check_case(Case({**_TINY, "horizon": "1h", "arrivals": {"interval": "1ms", "file": "profile.csv"}},
+                              files), tmp_path, limit=5)
+    assert outcome.failure is None and not outcome.validated
