@@ -181,3 +181,29 @@ def test_invalid_policy_settings(block: dict, fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
         experiment_from_dict({**BASE, **block})
     assert fragment in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"shifts": [{"start": "00:00", "length": "1h", "count": 2}],
+         "announcements": {"kind": "informative", "first": 0, "every": "2min",
+                           "tolerance": {**EXP, "mean": "1h"}}},
+        {"shifts": [{"start": "00:00", "length": "1h", "count": 2}],
+         "callback": {"kind": "web_form", "contact_delay": {**EXP, "mean": "1h"}}},
+        {"agents": 1, "handle_time": {"distribution": "deterministic", "value": 1e12},
+         "callback": {"kind": "web_form", "threshold": 0, "acceptance": 1.0, "contact_delay": {**EXP, "mean": "10min"}}},
+    ],
+    ids=["messages-after-closing", "web-form-after-closing", "web-form-agent-busy-for-ages"],
+)
+def test_runs_end_when_nobody_can_answer(extra: dict) -> None:
+    """Patient callers left with nobody to answer them end the run as unserved: recorded messages
+    stop when no agent will come again, and a broken promise brings a caller back a bounded number of times."""
+    import time
+
+    spec = {"horizon": "2h", "arrivals": {"rate": "1/min"}, "handle_time": {**EXP, "mean": "1min"}, **extra}
+    started = time.perf_counter()
+    res = simulate(Scenario.model_validate(spec), seed=1)
+    assert time.perf_counter() - started < 20
+    assert res.summary["offered"] > 0
+    assert int(res.calls.attempt.max()) <= 2

@@ -92,6 +92,11 @@ class _Fenwick:
         return pre(index) - (pre(index - 1) if index > 0 else 0)
 
 
+#: At most this many repeated messages per call (a caller on hold for 1,000 messages,
+#: 33 hours at one every 2 minutes, hears no more: keeps absurd configs finite).
+MAX_MESSAGES = 1000
+
+
 class PolicyCentre(ContactCentre):
     """A contact centre with informative announcements and/or a callback option."""
 
@@ -121,6 +126,8 @@ class PolicyCentre(ContactCentre):
         self.last_les_wait = 0.0
         self.busy_until = [0.0] * len(self.duty)
         self.n_on_duty = 0 if self._varying else len(self.duty)
+        self._last_duty_start = max((start for agent in self.duty for start, _ in agent), default=0.0)
+        self._messages: dict[int, int] = {}
         self.callbacks_due: deque[tuple[int, int]] = deque()  # (call, attempt)
         self.web_due: deque[tuple[int, int]] = deque()
         self.slots: dict[int, int] = {}
@@ -251,7 +258,11 @@ class PolicyCentre(ContactCentre):
         caller = self.caller[i]
         if self._announce(i, caller, now, joining=False):
             return
-        if self.announce is not None and self.announce.every is not None:
+        if self.n_on_duty == 0 and now >= self._last_duty_start:
+            return  # nobody will ever answer: the recording stops (the caller stays, unserved)
+        heard = self._messages.get(i, 0) + 1
+        self._messages[i] = heard
+        if self.announce is not None and self.announce.every is not None and heard < MAX_MESSAGES:
             Timeout(self.env, self.announce.every, i).callbacks.append(self._message)
 
     def _announce(self, i: int, caller: int, now: float, joining: bool) -> bool:
@@ -327,6 +338,11 @@ class PolicyCentre(ContactCentre):
         self.unreached[i] = True
         caller = self.caller[i]
         again = self._caller_draw(self._blocks_broken, caller)
+        # a broken promise brings the caller back within redial.max_attempts calls in all
+        # (once, without a redial block): never an endless chain of promises
+        limit = self.scenario.redial.max_attempts if self.scenario.redial is not None else 2
+        if self.attempt[i] >= limit:
+            return
         if again is not None and self.cb is not None and again < self.cb.redial_if_broken:
             value = (self.handle[i], self._fresh_patience(i), self.ctype[i], caller, self.attempt[i] + 1)
             self._redial_arrive_value(value)
