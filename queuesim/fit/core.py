@@ -628,7 +628,9 @@ def write_config(config: dict[str, Any], path: Union[str, Path], *, header: str 
         for what in ("handle_time", "patience"):
             d = ct.get(what)
             if isinstance(d, dict) and d.get("distribution") == "empirical" and "values" in d:
-                name = f"{path.stem}-{ct['name']}-{what.replace('_', '-')}.csv"
+                # call-type names come from the records: keep only safe characters in file names
+                safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(ct["name"])).strip("._") or "type"
+                name = f"{path.stem}-{safe}-{what.replace('_', '-')}.csv"
                 pd.DataFrame({"seconds": d["values"]}).to_csv(path.parent / name, index=False)
                 ct[what] = {"distribution": "empirical", "file": name, "column": "seconds"}
     text = yaml.safe_dump(cfg, sort_keys=False, default_flow_style=None, width=120)
