@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
