@@ -13,6 +13,21 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 
 
+def tiny_experiment(seed: int, replications: int) -> dict[str, Any]:
+    """A small two-scenario experiment config (base and one more agent) as a dict."""
+    return {
+        "name": "base",
+        "seed": seed,
+        "replications": replications,
+        "horizon": "30min",
+        "arrivals": {"rate": "2/min"},
+        "handle_time": {"distribution": "exponential", "mean": "3min"},
+        "patience": {"distribution": "exponential", "mean": "2min"},
+        "agents": 6,
+        "variants": {"more": {"agents": 7}},
+    }
+
+
 def make_scenario(**overrides: Any) -> Scenario:
     """A small single-queue scenario; keyword arguments override its fields."""
     spec: dict[str, Any] = {

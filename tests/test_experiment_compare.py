@@ -13,17 +13,9 @@ from queuesim.config import experiment_from_dict
 from queuesim.metrics import METRICS
 from queuesim.experiment.compare import paired_comparison
 
-BASE = {
-    "name": "base",
-    "seed": 11,
-    "replications": 12,
-    "horizon": "30min",
-    "arrivals": {"rate": "2/min"},
-    "handle_time": {"distribution": "exponential", "mean": "3min"},
-    "patience": {"distribution": "exponential", "mean": "2min"},
-    "agents": 6,
-    "variants": {"more": {"agents": 7}},
-}
+from .conftest import tiny_experiment
+
+BASE = tiny_experiment(seed=11, replications=12)
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,9 @@ import queuesim as qs
 from queuesim.config import experiment_from_dict
 from queuesim.experiment.executors import Task, TaskError, execute
 
-CONFIG = {
-    "name": "base",
-    "seed": 5,
-    "replications": 4,
-    "horizon": "30min",
-    "arrivals": {"rate": "2/min"},
-    "handle_time": {"distribution": "exponential", "mean": "3min"},
-    "patience": {"distribution": "exponential", "mean": "2min"},
-    "agents": 6,
-    "variants": {"more": {"agents": 7}},
-}
+from .conftest import tiny_experiment
+
+CONFIG = tiny_experiment(seed=5, replications=4)
 
 
 def _numbers(result: qs.ExperimentResult) -> list[tuple]:

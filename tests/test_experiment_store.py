@@ -18,17 +18,9 @@ import queuesim as qs
 from queuesim.cli import main
 from queuesim.experiment.store import ResultStore, StoreError, file_stem
 
-CONFIG = {
-    "name": "base",
-    "seed": 4,
-    "replications": 4,
-    "horizon": "30min",
-    "arrivals": {"rate": "2/min"},
-    "handle_time": {"distribution": "exponential", "mean": "3min"},
-    "patience": {"distribution": "exponential", "mean": "2min"},
-    "agents": 6,
-    "variants": {"more": {"agents": 7}},
-}
+from .conftest import tiny_experiment
+
+CONFIG = tiny_experiment(seed=4, replications=4)
 
 
 @pytest.fixture
