@@ -41,6 +41,7 @@ import numpy as np
 from scipy import stats
 
 from ..analytic import erlang_a_metrics
+from ..analytic.erlang import _smallest_meeting as smallest_meeting
 from ..replication import simulate
 from ..scenario import Scenario, Staffing
 from ..units import format_clock
@@ -190,22 +191,13 @@ def analytic_agents(rate: float, handle_time: float, patience: float, targets: S
         return True
 
     cap = int(math.ceil(100 * load + 100))
-    lo, hi, step = 0, max(1, int(math.ceil(load))), max(1, int(math.sqrt(load)))
-    while not meets(hi):
-        lo = hi
-        if hi >= cap:
-            raise StaffingError(
-                f"Erlang {model}: targets {', '.join(map(str, targets))} are not met by any staffing up to "
-                f"{cap} agents (load {load:.3g} Erlangs); they are unreachable"
-            )
-        hi, step = min(cap, hi + step), step * 2
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if meets(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    try:
+        return smallest_meeting(meets, 0, max(1, int(math.ceil(load))), cap, f"Erlang {model}")
+    except ValueError:
+        raise StaffingError(
+            f"Erlang {model}: targets {', '.join(map(str, targets))} are not met by any staffing up to "
+            f"{cap} agents (load {load:.3g} Erlangs); they are unreachable"
+        ) from None
 
 
 # --------------------------------------------------------------------------
