@@ -116,6 +116,22 @@ class Arrivals(_Model):
             out["start"] = start
         return out
 
+    @field_validator("rate", mode="before")
+    @classmethod
+    def _no_zero_rate(cls, value: Any) -> Any:
+        from .units import UnitError, parse_rate
+
+        try:
+            zero = parse_rate(value) == 0
+        except UnitError:
+            return value  # reported by the field type
+        if zero:
+            raise ValueError(
+                "Input should be greater than 0; for a period without calls give a profile of zeros instead, "
+                "e.g. arrivals: {interval: 1h, calls: [0]}"
+            )
+        return value
+
     @field_validator("calls")
     @classmethod
     def _calls_valid(cls, value: Optional[tuple[float, ...]]) -> Optional[tuple[float, ...]]:
@@ -458,7 +474,11 @@ class Scenario(_Model):
         return None
 
     def warnings(self) -> list[str]:
-        """Things that are valid but probably not meant (printed by the CLI)."""
+        """Things that are valid but probably not meant (printed by the CLI).
+
+        Intervals with arrivals and no agent on duty; no calls at all; an offered
+        load at or above the capacity (see :meth:`_overload_warning`).
+        """
         import numpy as np
 
         out: list[str] = []
@@ -492,4 +512,69 @@ class Scenario(_Model):
 
             shown = ", ".join(format_clock(a) for a in uncovered[:6]) + (" ..." if len(uncovered) > 6 else "")
             out.append(f"{self.name}: no agent is on duty in {len(uncovered)} interval(s) with arrivals (starting {shown})")
+        overload = self._overload_warning()
+        if overload:
+            out.append(overload)
         return out
+
+    def _overload_warning(self) -> Optional[str]:
+        """Offered load against the agents on duty, both averaged over the arrival period.
+
+        Callers who never leave the queue (no patience, no announcement that makes
+        them hang up) and whose load alone reaches the capacity make the queue
+        unstable: it grows for the whole arrival period. Otherwise a load above the
+        capacity means at least about ``1 - capacity / load`` of the calls are lost
+        (the fluid model; every answered call takes an agent's mean handle time).
+        Redials, transfers and callback dialling add work, so both are lower bounds.
+        """
+        from .units import format_duration
+
+        assert self.horizon is not None
+        rates, handles = self.rate_functions(), self.type_handle_times()
+        start = min(rf.grid[0] for rf in rates)
+        length = self.horizon - start
+        if not length > 0:
+            return None
+        on_duty = sum(max(0.0, min(e, self.horizon) - max(s, start)) for agent in self.duty_periods() for s, e in agent)
+        capacity = on_duty / length  # mean agents on duty
+        calls = [rf.total() for rf in rates]
+        work = [n * h.expectation() for n, h in zip(calls, handles)]
+        load = sum(work) / length
+        if not load > 0:
+            return f"{self.name}: no calls are expected: the arrival rate is 0 over the whole horizon"
+        if capacity <= 0:
+            return None  # no agent at all is the uncovered-interval warning
+        ann = self.announcements
+        # informative messages make callers told a long wait hang up; generic ones only if repeated
+        # (after a single message the callers still waiting stay for good)
+        hang_up = ann is not None and (
+            ann.kind == "informative" or (ann.hangup_probability > 0 and ann.every is not None)
+        )
+        stay = [not hang_up and p is None for p in self.type_patience()]
+        stay_work = sum(w for w, s in zip(work, stay) if s)
+        stay_load = stay_work / length
+        agents = f"{capacity:,.4g} agents" if self.constant_agents() is not None else f"{capacity:,.4g} agents on duty on average"
+
+        def erlangs(x: float) -> str:
+            return f"{x:,.0f}" if x >= 1000 else f"{x:.4g}"
+
+        if stay_load >= capacity * (1 - 1e-9):
+            stay_calls = sum(n for n, s in zip(calls, stay) if s)
+            backlog = (stay_load - capacity) * length / (stay_work / stay_calls)
+            text = (
+                f"{self.name}: unstable queue: the offered load of callers who never abandon, {erlangs(stay_load)} Erlangs, "
+                f"is {stay_load / capacity:.3g}x the capacity of {agents} over the arrival period: "
+                "the queue grows until arrivals stop"
+            )
+            if backlog >= 1:
+                text += f", with at least about {backlog:,.0f} calls still waiting then"
+                if self.constant_agents() is not None:
+                    text += f"; the last are answered about {format_duration(backlog * stay_work / stay_calls / capacity)} later"
+            return text
+        if load > capacity * (1 + 1e-9):
+            return (
+                f"{self.name}: overloaded: the offered load, {erlangs(load)} Erlangs, is {load / capacity:.3g}x the capacity "
+                f"of {agents} over the arrival period: at least about {1 - capacity / load:.1%} of the calls "
+                "will be lost (fluid model: 1 - capacity / load)"
+            )
+        return None
