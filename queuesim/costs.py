@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .calllog import CallLog
 
-__all__ = ["COST_METRICS", "ChurnModel", "CostModel", "day_costs"]
+__all__ = ["COST_METRICS", "ChurnModel", "CostModel", "cost_sums", "costs_from_sums", "day_costs"]
 
 #: Cost metrics (per replication, i.e. per simulated day) and their meaning.
 COST_METRICS: dict[str, str] = {
@@ -76,6 +76,71 @@ class CostModel(BaseModel):
     churn: ChurnModel = Field(default_factory=ChurnModel, description="churn probability model")
 
 
+def cost_sums(
+    calls: CallLog,
+    costs: CostModel,
+    *,
+    window_start: float,
+    window_end: float,
+    transfers: Optional[np.ndarray] = None,
+    broken_promise: Optional[np.ndarray] = None,
+) -> dict[str, float]:
+    """The additive quantities behind :func:`day_costs`: minutes on hold and talking,
+    abandoned calls, offered calls and expected churners.
+
+    Sums over disjoint chunks of a call log add up, provided every caller's
+    calls are in one chunk (always so without redials).
+    """
+    counted = (calls.arrival >= window_start) & (calls.arrival < window_end)
+    wait = np.where(np.isfinite(calls.wait), calls.wait, 0.0)
+    talk = np.where(calls.answered & counted, calls.handle_time, 0.0)
+    churn = costs.churn
+    expected_churn = 0.0
+    if churn.lifetime_value > 0 and len(calls):
+        first = counted & (calls.attempt == 1)
+        ids, inverse = np.unique(calls.caller, return_inverse=True)
+        total_wait = np.bincount(inverse, weights=wait, minlength=ids.size)
+        served = np.bincount(inverse, weights=calls.answered, minlength=ids.size) > 0
+        prob = churn.base + churn.per_wait_minute * total_wait / 60.0 + churn.abandoned * (~served)
+        if transfers is not None:
+            prob = prob + churn.per_transfer * np.bincount(inverse, weights=transfers, minlength=ids.size)
+        if broken_promise is not None:
+            prob = prob + churn.broken_promise * (np.bincount(inverse, weights=broken_promise, minlength=ids.size) > 0)
+        prob = np.minimum(prob, churn.max)
+        in_window = np.zeros(ids.size, dtype=bool)
+        in_window[inverse[first]] = True
+        expected_churn = float(np.sum(prob[in_window]))
+    return {
+        "hold_minutes": float(np.sum(wait[counted])) / 60.0,
+        "talk_minutes": float(np.nansum(talk)) / 60.0,
+        "abandoned": float(np.count_nonzero((calls.abandoned | calls.balked) & counted)),
+        "offered": float(np.count_nonzero(counted)),
+        "expected_churn": expected_churn,
+    }
+
+
+def costs_from_sums(sums: dict[str, float], costs: CostModel, *, paid_agent_seconds: float) -> dict[str, float]:
+    """Cost metrics of :data:`COST_METRICS` from (summed) :func:`cost_sums` and paid agent time (s)."""
+    cost_agents = paid_agent_seconds / 3600.0 * costs.agent_per_hour
+    cost_trunk = sums["hold_minutes"] * costs.trunk_per_minute_hold + sums["talk_minutes"] * costs.trunk_per_minute_talk
+    cost_customer = sums["hold_minutes"] * costs.customer_minute
+    cost_abandon = sums["abandoned"] * costs.abandoned_call
+    expected_churn = sums["expected_churn"]
+    cost_churn = expected_churn * costs.churn.lifetime_value
+    total = cost_agents + cost_trunk + cost_customer + cost_abandon + cost_churn
+    offered = sums["offered"]
+    return {
+        "cost_agents": cost_agents,
+        "cost_trunk": cost_trunk,
+        "cost_customer_time": cost_customer,
+        "cost_abandonment": cost_abandon,
+        "cost_churn": cost_churn,
+        "cost_total": total,
+        "cost_per_call": total / offered if offered else float("nan"),
+        "expected_churn": expected_churn,
+    }
+
+
 def day_costs(
     calls: CallLog,
     costs: CostModel,
@@ -93,44 +158,6 @@ def day_costs(
     ``transfers`` and ``broken_promise`` are optional per-call arrays (a
     caller's values are summed / or-ed over their calls).
     """
-    counted = (calls.arrival >= window_start) & (calls.arrival < window_end)
-    wait = np.where(np.isfinite(calls.wait), calls.wait, 0.0)
-    hold_minutes = float(np.sum(wait[counted])) / 60.0
-    talk = np.where(calls.answered & counted, calls.handle_time, 0.0)
-    talk_minutes = float(np.nansum(talk)) / 60.0
-    n_abandoned = int(np.count_nonzero((calls.abandoned | calls.balked) & counted))
-
-    cost_agents = paid_agent_seconds / 3600.0 * costs.agent_per_hour
-    cost_trunk = hold_minutes * costs.trunk_per_minute_hold + talk_minutes * costs.trunk_per_minute_talk
-    cost_customer = hold_minutes * costs.customer_minute
-    cost_abandon = n_abandoned * costs.abandoned_call
-
-    churn = costs.churn
-    expected_churn = 0.0
-    if churn.lifetime_value > 0 and len(calls):
-        first = counted & (calls.attempt == 1)
-        ids, inverse = np.unique(calls.caller, return_inverse=True)
-        total_wait = np.bincount(inverse, weights=wait, minlength=ids.size)
-        served = np.bincount(inverse, weights=calls.answered, minlength=ids.size) > 0
-        prob = churn.base + churn.per_wait_minute * total_wait / 60.0 + churn.abandoned * (~served)
-        if transfers is not None:
-            prob = prob + churn.per_transfer * np.bincount(inverse, weights=transfers, minlength=ids.size)
-        if broken_promise is not None:
-            prob = prob + churn.broken_promise * (np.bincount(inverse, weights=broken_promise, minlength=ids.size) > 0)
-        prob = np.minimum(prob, churn.max)
-        in_window = np.zeros(ids.size, dtype=bool)
-        in_window[inverse[first]] = True
-        expected_churn = float(np.sum(prob[in_window]))
-    cost_churn = expected_churn * churn.lifetime_value
-    total = cost_agents + cost_trunk + cost_customer + cost_abandon + cost_churn
-    offered = int(np.count_nonzero(counted))
-    return {
-        "cost_agents": cost_agents,
-        "cost_trunk": cost_trunk,
-        "cost_customer_time": cost_customer,
-        "cost_abandonment": cost_abandon,
-        "cost_churn": cost_churn,
-        "cost_total": total,
-        "cost_per_call": total / offered if offered else float("nan"),
-        "expected_churn": expected_churn,
-    }
+    sums = cost_sums(calls, costs, window_start=window_start, window_end=window_end,
+                     transfers=transfers, broken_promise=broken_promise)
+    return costs_from_sums(sums, costs, paid_agent_seconds=paid_agent_seconds)

@@ -23,7 +23,8 @@ from typing import Optional
 
 import numpy as np
 
-from .calllog import ABANDONED, ANSWERED, BALKED, OUTCOMES, UNREACHED, UNSERVED, CallLog
+from .calllog import CallLog
+from .tally import CallTally, IntervalTally, overlap, time_integral
 
 __all__ = [
     "CALLER_METRICS",
@@ -113,39 +114,6 @@ INTERVAL_COLUMNS: dict[str, str] = {
 }
 
 
-def overlap(starts: np.ndarray, ends: np.ndarray, window_start: float, window_end: float) -> float:
-    """Total length (s) of the intervals ``[starts, ends)`` inside ``[window_start, window_end)``."""
-    if starts.size == 0:
-        return 0.0
-    lo = np.maximum(starts, window_start)
-    hi = np.minimum(ends, window_end)
-    return float(np.sum(np.clip(hi - lo, 0.0, None)))
-
-
-def time_integral(starts: np.ndarray, ends: np.ndarray, boundaries: np.ndarray) -> np.ndarray:
-    """Integral of N(t), the number of intervals ``[starts, ends)`` covering t, over each
-    ``[boundaries[k], boundaries[k+1])`` (seconds x count). ``ends`` may be ``inf``."""
-    boundaries = np.asarray(boundaries, dtype=np.float64)
-    if starts.size == 0:
-        return np.zeros(max(boundaries.size - 1, 0))
-    s = np.sort(np.asarray(starts, dtype=np.float64))
-    e = np.sort(np.asarray(ends, dtype=np.float64))
-    cum_s = np.concatenate(([0.0], np.cumsum(s)))
-    finite_e = e[np.isfinite(e)]
-    cum_e = np.concatenate(([0.0], np.cumsum(finite_e)))
-
-    def integral_to(t: np.ndarray) -> np.ndarray:
-        ns = np.searchsorted(s, t, side="left")
-        ne = np.searchsorted(finite_e, t, side="left")
-        return (t * ns - cum_s[ns]) - (t * ne - cum_e[ne])
-
-    return np.diff(integral_to(boundaries))
-
-
-def _mean(values: np.ndarray) -> float:
-    return float(values.mean()) if values.size else math.nan
-
-
 def summarise(
     calls: CallLog,
     *,
@@ -163,78 +131,12 @@ def summarise(
     service-level threshold in seconds; ``extra_work`` holds agent work outside
     calls' answer..end intervals as ``(agent, start, end)`` rows (callback dialling);
     ``busy_time`` (agent-seconds in the window), when given, replaces both.
+    Wait quantiles come from a :class:`~queuesim.tally.WaitHistogram` (0.1 %
+    resolution), exactly as when a replication tallies its log in chunks.
     """
-    length = window_end - window_start
-    answered_all = calls.answered
-    if busy_time is not None:
-        busy = busy_time
-    else:
-        busy = overlap(calls.answer[answered_all], calls.end[answered_all], window_start, window_end)
-        if extra_work is not None and extra_work.size:
-            busy += overlap(extra_work[:, 1], extra_work[:, 2], window_start, window_end)
-    hold = np.where(np.isfinite(calls.wait), calls.wait, 0.0)
-    on_hold = overlap(calls.arrival, calls.arrival + hold, window_start, window_end)
-
-    counted = (calls.arrival >= window_start) & (calls.arrival < window_end)
-    wait = calls.wait[counted]
-    outcome = calls.outcome[counted]
-    answered = outcome == ANSWERED
-    live = answered if calls.callback is None else answered & (calls.callback[counted] == 0)
-    offered = int(counted.sum())
-    counts = np.bincount(outcome, minlength=len(OUTCOMES))
-    lost = int(counts[ABANDONED] + counts[BALKED])
-    within = int(np.count_nonzero(live & (wait <= threshold)))
-    not_at_once = int(np.count_nonzero((wait > 0) | ~answered))
-    if offered:
-        p50, p90, p99 = (float(q) for q in np.quantile(wait, [0.5, 0.9, 0.99]))
-    else:
-        p50 = p90 = p99 = math.nan
-    out = {
-        "offered": float(offered),
-        "answered": float(counts[ANSWERED]),
-        "abandoned": float(counts[ABANDONED]),
-        "unserved": float(counts[UNSERVED]),
-        "abandonment_rate": lost / offered if offered else math.nan,
-        "asa": _mean(wait[live]),
-        "mean_wait": _mean(wait),
-        "wait_p50": p50,
-        "wait_p90": p90,
-        "wait_p99": p99,
-        "service_level": within / offered if offered else math.nan,
-        "p_wait": not_at_once / offered if offered else math.nan,
-        "occupancy": busy / staffed_time if staffed_time > 0 else math.nan,
-        "mean_queue_length": on_hold / length if length > 0 else math.nan,
-        "wasted_hold_time": float(np.sum(wait[(outcome == ABANDONED) | (outcome == BALKED)])),
-    }
-    if calls.callback is not None:
-        out.update(_policy_metrics(calls, counted, counts, offered))
-    return out
-
-
-def _policy_metrics(calls: CallLog, counted: np.ndarray, counts: np.ndarray, offered: int) -> dict[str, float]:
-    kind = calls.callback[counted]
-    took = kind > 0
-    answered = calls.outcome[counted] == ANSWERED
-    done = took & answered
-    requested = calls.requested[counted]
-    contact = calls.answer[counted]
-    accepts = int(np.count_nonzero(took))
-    offers = int(np.count_nonzero(calls.callback_offered[counted])) if calls.callback_offered is not None else accepts
-    predicted = calls.predicted_wait[counted] if calls.predicted_wait is not None else np.full(offered, np.nan)
-    live = answered & ~took & np.isfinite(predicted)
-    error = predicted[live] - calls.wait[counted][live]
-    return {
-        "balked": float(counts[BALKED]),
-        "callback_offers": float(offers),
-        "callback_accepts": float(accepts),
-        "callbacks_completed": float(np.count_nonzero(done)),
-        "callbacks_unreached": float(counts[UNREACHED]),
-        "promise_kept_rate": np.count_nonzero(done) / accepts if accepts else math.nan,
-        "callback_delay": _mean(contact[done] - requested[done]),
-        "hold_time_saved": float(np.sum(contact[done] - requested[done])),
-        "prediction_error": float(np.mean(np.abs(error))) if error.size else math.nan,
-        "prediction_bias": float(np.mean(error)) if error.size else math.nan,
-    }
+    tally = CallTally(window_start=window_start, window_end=window_end, threshold=threshold)
+    tally.add(calls)
+    return tally.result(staffed_time=staffed_time, extra_work=extra_work, busy_time=busy_time)
 
 
 def caller_metrics(calls: CallLog, *, window_start: float, window_end: float) -> dict[str, float]:
@@ -272,46 +174,10 @@ def interval_table(
     ``duty_starts``/``duty_ends`` are the agents' duty periods (s; ends may be
     inf) and ``overtime`` the engine's ``(agent, from, to)`` rows.
     """
-    boundaries = np.asarray(boundaries, dtype=np.float64)
-    k = boundaries.size - 1
-    lengths = np.diff(boundaries)
-    slot = np.searchsorted(boundaries, calls.arrival, side="right") - 1
-    inside = (slot >= 0) & (slot < k)
-    slot, wait, answered = slot[inside], calls.wait[inside], calls.answered[inside]
-    abandoned = (calls.abandoned | calls.balked)[inside]
-    offered = np.bincount(slot, minlength=k).astype(np.float64)
-    n_answered = np.bincount(slot, weights=answered, minlength=k)
-    n_abandoned = np.bincount(slot, weights=abandoned, minlength=k)
-    live = answered if calls.callback is None else answered & (calls.callback[inside] == 0)
-    within = np.bincount(slot, weights=live & (wait <= threshold), minlength=k)
-    n_live = np.bincount(slot, weights=live, minlength=k)
-    wait_answered = np.bincount(slot, weights=np.where(live, wait, 0.0), minlength=k)
-    wait_all = np.bincount(slot, weights=np.where(np.isfinite(wait), wait, 0.0), minlength=k)
-    ans = calls.answered
-    if work is not None:
-        busy = time_integral(work[:, 1], work[:, 2], boundaries)
-    else:
-        busy = time_integral(calls.answer[ans], calls.end[ans], boundaries)
-        if extra_work is not None and extra_work.size:
-            busy = busy + time_integral(extra_work[:, 1], extra_work[:, 2], boundaries)
-    hold = np.where(np.isfinite(calls.wait), calls.wait, 0.0)
-    on_hold = time_integral(calls.arrival, calls.arrival + hold, boundaries)
-    duty = time_integral(duty_starts, duty_ends, boundaries)
-    extra = time_integral(overtime[:, 1], overtime[:, 2], boundaries) if overtime.size else np.zeros(k)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return {
-            "interval_start": boundaries[:-1].copy(),
-            "offered": offered,
-            "answered": n_answered,
-            "abandoned": n_abandoned,
-            "abandonment_rate": np.where(offered > 0, n_abandoned / offered, np.nan),
-            "asa": np.where(n_live > 0, wait_answered / n_live, np.nan),
-            "mean_wait": np.where(offered > 0, wait_all / offered, np.nan),
-            "service_level": np.where(offered > 0, within / offered, np.nan),
-            "occupancy": np.where(duty + extra > 0, busy / (duty + extra), np.nan),
-            "agents": duty / lengths,
-            "mean_queue_length": on_hold / lengths,
-        }
+    tally = IntervalTally(boundaries=boundaries, threshold=threshold)
+    tally.add(calls, busy=work is None)
+    return tally.result(duty_starts=duty_starts, duty_ends=duty_ends, overtime=overtime,
+                        extra_work=extra_work, work=work)
 
 
 def describe_metric(name: str) -> str:

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 import numpy as np
 
 from .calllog import CallLog
-from .costs import day_costs
+from .costs import cost_sums, costs_from_sums
 from .engine import simulate_calls
-from .metrics import caller_metrics, interval_table, journey_metrics, summarise, time_integral
+from .metrics import caller_metrics, journey_metrics
+from .tally import CallTally, IntervalTally, time_integral
 from .rng import RandomStreams
 from .scenario import Scenario
 
@@ -105,6 +106,55 @@ def _as_scenario(model: Union[Scenario, "Experiment"]) -> Scenario:
     raise TypeError(f"simulate() needs a Scenario or a single-scenario Experiment, got {type(model).__name__}")
 
 
+class _Tally:
+    """Everything a replication reports that can be summed chunk by chunk of its call log."""
+
+    def __init__(self, scenario: Scenario, boundaries: np.ndarray, keep: bool) -> None:
+        window = dict(window_start=scenario.warmup, window_end=float(scenario.horizon))  # type: ignore[arg-type]
+        threshold = scenario.service_level_threshold
+        self.window = window
+        self.calls = CallTally(**window, threshold=threshold)
+        names = scenario.type_names()
+        self.types = [CallTally(**window, threshold=threshold) for _ in names] if len(names) > 1 else []
+        self.intervals = IntervalTally(boundaries=boundaries, threshold=threshold)
+        self.departments = bool(scenario.groups)
+        self.costs = scenario.costs
+        self.cost_sums: Optional[dict[str, float]] = None
+        self.kept: Optional[list[CallLog]] = [] if keep else None
+
+    def add(self, calls: CallLog) -> None:
+        self.calls.add(calls)
+        for k, tally in enumerate(self.types):
+            tally.add(calls.select(calls.call_type == k))
+        self.intervals.add(calls, busy=not self.departments)
+        if self.costs is not None:
+            broken = calls.unreached if calls.callback is not None else None
+            sums = cost_sums(calls, self.costs, **self.window, broken_promise=broken)
+            if self.cost_sums is None:
+                self.cost_sums = sums
+            else:
+                for key, value in sums.items():
+                    self.cost_sums[key] += value
+        if self.kept is not None:
+            self.kept.append(calls)
+
+    def log(self) -> Optional[CallLog]:
+        """The whole call log, when kept."""
+        return CallLog.concatenate(self.kept) if self.kept else None
+
+
+def _boundaries(scenario: Scenario, duty_starts: np.ndarray) -> np.ndarray:
+    """Edges (s) of the report intervals: whole intervals from the first arrival or shift to the horizon."""
+    horizon = float(scenario.horizon)  # type: ignore[arg-type]
+    step = scenario.interval_length()
+    first = min(rf.grid[0] for rf in scenario.rate_functions())
+    if duty_starts.size:
+        first = min(first, float(duty_starts.min()))
+    first = step * np.floor(first / step)
+    n_intervals = max(int(np.ceil((horizon - first) / step - 1e-9)), 1)
+    return first + step * np.arange(n_intervals + 1)
+
+
 def simulate(
     model: Union[Scenario, "Experiment"],
     seed: Optional[int] = None,
@@ -118,37 +168,41 @@ def simulate(
     (as returned by :func:`queuesim.load_config`). ``seed`` defaults to the
     experiment's seed (0 for a bare scenario). Replication ``r`` uses the
     random streams of replication ``r``, the same in every scenario (common
-    random numbers).
+    random numbers). With ``keep_calls=False`` the call log is tallied as the
+    engine hands it over and then dropped, so memory stays bounded however
+    many calls are simulated (core model without redials; see the README).
     """
     scenario = _as_scenario(model)
     if seed is None:
         seed = int(getattr(model, "seed", 0))
     streams = RandomStreams(seed, replication)
-    started = time.perf_counter()
-    output = simulate_calls(scenario, streams)
-    runtime = time.perf_counter() - started
-    calls = output.calls
     horizon = float(scenario.horizon)  # type: ignore[arg-type]
     window = np.array([scenario.warmup, horizon])
-
     periods = [p for agent in scenario.duty_periods() for p in agent]
     duty_starts = np.array([p[0] for p in periods], dtype=np.float64)
     duty_ends = np.array([p[1] for p in periods], dtype=np.float64)
+    # caller and journey metrics need the whole log; their engines never stream it
+    whole = scenario.redial is not None or bool(scenario.groups)
+    tally = _Tally(scenario, _boundaries(scenario, duty_starts), keep=keep_calls or whole)
+
+    started = time.perf_counter()
+    output = simulate_calls(scenario, streams, on_calls=tally.add)
+    runtime = time.perf_counter() - started
+    tally.add(output.calls)
+    calls = tally.log()
+
     overtime = output.overtime
     staffed = float(time_integral(duty_starts, duty_ends, window)[0])
     if overtime.size:
         staffed += float(time_integral(overtime[:, 1], overtime[:, 2], window)[0])
-    threshold = scenario.service_level_threshold
 
     work = output.work
     busy_time = None
     if work is not None:
         busy_time = float(time_integral(work[:, 1], work[:, 2], window)[0]) if work.size else 0.0
-    summary = summarise(
-        calls, window_start=scenario.warmup, window_end=horizon, staffed_time=staffed, threshold=threshold,
-        extra_work=output.extra_work, busy_time=busy_time,
-    )
+    summary = tally.calls.result(staffed_time=staffed, extra_work=output.extra_work, busy_time=busy_time)
     if scenario.groups:
+        assert calls is not None
         agent_groups = scenario.agent_groups()
         staffed_by_group = []
         for g in range(len(scenario.groups)):
@@ -163,36 +217,22 @@ def simulate(
         ))
     summary["overtime"] = float(np.sum(overtime[:, 2] - overtime[:, 1])) if overtime.size else 0.0
     if scenario.costs is not None:
-        broken = calls.unreached if calls.callback is not None else None
-        summary.update(day_costs(calls, scenario.costs, window_start=scenario.warmup, window_end=horizon,
-                                 paid_agent_seconds=staffed, broken_promise=broken))
+        assert tally.cost_sums is not None
+        summary.update(costs_from_sums(tally.cost_sums, scenario.costs, paid_agent_seconds=staffed))
     if scenario.redial is not None:
+        assert calls is not None
         summary.update(caller_metrics(calls, window_start=scenario.warmup, window_end=horizon))
-    names = scenario.type_names()
-    if len(names) > 1:
-        for k, type_name in enumerate(names):
-            part = summarise(
-                calls.select(calls.call_type == k),
-                window_start=scenario.warmup, window_end=horizon, staffed_time=0.0, threshold=threshold,
-            )
-            for metric in TYPE_METRICS:
-                summary[f"{metric}[{type_name}]"] = part[metric]
+    for k, type_name in enumerate(scenario.type_names() if tally.types else ()):
+        part = tally.types[k].result(staffed_time=0.0)
+        for metric in TYPE_METRICS:
+            summary[f"{metric}[{type_name}]"] = part[metric]
 
-    step = scenario.interval_length()
-    first = min(rf.grid[0] for rf in scenario.rate_functions())
-    if periods:
-        first = min(first, float(duty_starts.min()))
-    first = step * np.floor(first / step)
-    n_intervals = max(int(np.ceil((horizon - first) / step - 1e-9)), 1)
-    boundaries = first + step * np.arange(n_intervals + 1)
-    table = interval_table(
-        calls, boundaries=boundaries, duty_starts=duty_starts, duty_ends=duty_ends,
-        overtime=overtime, threshold=threshold, extra_work=output.extra_work, work=work,
+    table = tally.intervals.result(
+        duty_starts=duty_starts, duty_ends=duty_ends, overtime=overtime, extra_work=output.extra_work, work=work,
     )
     intervals = {name: column.tolist() for name, column in table.items()}
-    counted = (calls.arrival >= scenario.warmup) & (calls.arrival < horizon)
-    waits = calls.wait[counted & np.isfinite(calls.wait)]
-    quantiles = np.quantile(waits, np.linspace(0.0, 1.0, 101)).tolist() if waits.size else None
+    waits = tally.calls.waits
+    quantiles = waits.quantiles(np.linspace(0.0, 1.0, 101)).tolist() if waits.n and not waits.nonfinite else None
     return ReplicationResult(
         scenario=scenario.name,
         seed=streams.seed,

@@ -5,15 +5,25 @@ The engine knows nothing about YAML, files, printing or plotting.
 
 from __future__ import annotations
 
+from typing import Callable, Optional
+
+from ..calllog import CallLog
 from ..rng import RandomStreams
 from ..scenario import Scenario
-from .centre import ContactCentre, EngineOutput
+from .centre import CHUNK, ContactCentre, EngineOutput
 
-__all__ = ["ContactCentre", "EngineOutput", "simulate_calls"]
+__all__ = ["CHUNK", "ContactCentre", "EngineOutput", "simulate_calls"]
 
 
-def simulate_calls(scenario: Scenario, streams: RandomStreams) -> EngineOutput:
-    """Simulate one replication of ``scenario``; return its call log and agent records."""
+def simulate_calls(
+    scenario: Scenario, streams: RandomStreams, on_calls: Optional[Callable[[CallLog], None]] = None
+) -> EngineOutput:
+    """Simulate one replication of ``scenario``; return its call log and agent records.
+
+    With ``on_calls``, the engine may hand finished calls over in chunks while it
+    runs (bounded memory: see :mod:`queuesim.engine.centre`); the returned log
+    then holds only the calls not handed over. Without it, the log is complete.
+    """
     if scenario.groups:
         from .departments import DepartmentCentre
 
@@ -23,4 +33,4 @@ def simulate_calls(scenario: Scenario, streams: RandomStreams) -> EngineOutput:
         from .policies import PolicyCentre
 
         return PolicyCentre(scenario, streams).run()
-    return ContactCentre(scenario, streams).run()
+    return ContactCentre(scenario, streams, on_calls).run()

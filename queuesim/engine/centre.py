@@ -19,6 +19,12 @@ Design (why it is fast and still exact):
   gives exactly the outcomes of scheduling every abandonment.
 * Nothing is sampled while the simulation runs: time averages (occupancy,
   queue length) are computed afterwards from the call log.
+* Memory is bounded when the caller asks for it (``on_calls``): every
+  ``CHUNK`` calls, the calls that have an outcome -- all calls older than the
+  head of the queue -- are handed over as a :class:`CallLog` chunk and
+  dropped, so memory follows the calls in the system, not the calls simulated.
+  (Core model without redials; the policy and department engines and redials
+  keep every call until the end.)
 
 The engine takes a validated :class:`~queuesim.scenario.Scenario` and
 :class:`~queuesim.rng.RandomStreams` and returns an :class:`EngineOutput`.
@@ -30,7 +36,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 import simpy
@@ -41,7 +47,11 @@ from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK, arrival_blocks, total_rate
 
-__all__ = ["ContactCentre", "EngineOutput"]
+__all__ = ["CHUNK", "ContactCentre", "EngineOutput"]
+
+#: Calls between two hand-overs of finished calls, when the engine streams its log.
+CHUNK = 1 << 16
+_NEVER = 1 << 62
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ class EngineOutput:
     """
 
     calls: CallLog
+    """The calls not already handed to ``on_calls`` (all of them when nothing was streamed)."""
     overtime: np.ndarray
     daily_level: float
     extra_work: np.ndarray = field(default_factory=lambda: np.empty((0, 3)))
@@ -90,10 +101,14 @@ class _Pool:
 class ContactCentre:
     """One replication of a scenario, simulated on a SimPy environment.
 
-    Use :meth:`run` once; it returns the engine output.
+    Use :meth:`run` once; it returns the engine output. With ``on_calls``, the
+    engine may hand calls that have their outcome to ``on_calls`` in chunks
+    (in call order) while it runs; the output's log then holds the rest.
     """
 
-    def __init__(self, scenario: Scenario, streams: RandomStreams) -> None:
+    def __init__(
+        self, scenario: Scenario, streams: RandomStreams, on_calls: Optional[Callable[[CallLog], None]] = None
+    ) -> None:
         self.scenario = scenario
         self.streams = streams
         self.env = simpy.Environment()
@@ -170,6 +185,11 @@ class ContactCentre:
         # per-call type/caller/attempt columns are kept only when calls and callers differ
         self._rich = self.redial is not None or scenario.backlog > 0
         self._caller_types: list[int] = []
+        # streaming: calls before the queue's head are finished; hand them over every CHUNK calls
+        self._on_calls = on_calls
+        self._offset = 0  # calls already handed over
+        streams_log = on_calls is not None and type(self) is ContactCentre and self.redial is None
+        self._flush_at = CHUNK if streams_log else _NEVER
 
     # -- callers -------------------------------------------------------------
     def _draw_block(self) -> bool:
@@ -264,6 +284,9 @@ class ContactCentre:
         time: they can differ in the last bit, and waits must never be negative.
         """
         i = len(self.arrival)
+        if i >= self._flush_at:
+            self._flush()
+            i = len(self.arrival)
         self.arrival.append(now)
         self.handle.append(handle)
         self.patience.append(patience)
@@ -444,13 +467,36 @@ class ContactCentre:
             return np.empty((0, 3))
         return np.asarray(self.overtime, dtype=np.float64)
 
-    def _call_log(self) -> CallLog:
-        n = len(self.arrival)
-        arrival = np.asarray(self.arrival, dtype=np.float64)
-        answer = np.asarray(self.answer, dtype=np.float64)
-        handle = np.asarray(self.handle, dtype=np.float64)
-        patience = np.asarray(self.patience, dtype=np.float64)
-        agent = np.asarray(self.agent_of, dtype=np.int64)
+    def _flush(self) -> None:
+        """Hand over the calls older than the head of the queue (they all have an outcome)."""
+        done = self.queue[0] if self.queue else len(self.arrival)
+        self._flush_at = len(self.arrival) + CHUNK
+        if done < CHUNK // 2:
+            return  # a long queue holds most calls: wait for it to move
+        chunk = self._call_log(done)
+        for column in (self.arrival, self.handle, self.patience, self.answer, self.agent_of):
+            del column[:done]
+        if self._rich:
+            del self.ctype[:done], self.caller[:done], self.attempt[:done]
+        else:
+            del self._caller_types[:done]
+        if self.queue:
+            self.queue = deque([j - done for j in self.queue])
+        self._offset += done
+        self._flush_at -= done
+        assert self._on_calls is not None
+        self._on_calls(chunk)
+
+    def _call_log(self, n: Optional[int] = None) -> CallLog:
+        """The log of the first ``n`` calls held (all by default)."""
+        if n is None:
+            n = len(self.arrival)
+        first = self._offset
+        arrival = np.asarray(self.arrival[:n], dtype=np.float64)
+        answer = np.asarray(self.answer[:n], dtype=np.float64)
+        handle = np.asarray(self.handle[:n], dtype=np.float64)
+        patience = np.asarray(self.patience[:n], dtype=np.float64)
+        agent = np.asarray(self.agent_of[:n], dtype=np.int64)
         answered = agent >= 0
         # never answered and never out of patience: the centre closed on them
         unserved = ~answered & np.isinf(patience)
@@ -459,16 +505,18 @@ class ContactCentre:
         wait = np.where(answered, answer - arrival, np.where(unserved, last - arrival, patience))
         handle_time = np.where(answered, handle, np.nan)
         end = np.where(answered, answer + handle, arrival + wait)
+        ids = np.arange(first, first + n, dtype=np.int64)
         if self._rich:
-            caller = np.asarray(self.caller, dtype=np.int64)
-            ctype = np.asarray(self.ctype, dtype=np.int16)
-            attempt = np.asarray(self.attempt, dtype=np.int16)
+            caller = np.asarray(self.caller[:n], dtype=np.int64)
+            ctype = np.asarray(self.ctype[:n], dtype=np.int16)
+            attempt = np.asarray(self.attempt[:n], dtype=np.int16)
         else:
-            caller = np.arange(n, dtype=np.int64)
+            ids.flags.writeable = False  # shared by two columns: callers are calls here
+            caller = ids
             ctype = np.asarray(self._caller_types[:n], dtype=np.int16)
             attempt = np.ones(n, dtype=np.int16)
         return CallLog(
-            id=np.arange(n, dtype=np.int64),
+            id=ids,
             arrival=arrival,
             answer=answer,
             end=end,
