@@ -9,8 +9,10 @@ runner puts them back in task order.
 A task never raises into the executor: :func:`run_task` catches the
 replication's exception and returns it as text (:class:`TaskError`), so one
 failing replication does not bring down the pool. A worker that dies (killed,
-out of memory) shows up as a :class:`TaskError` for the tasks it was running
-or that could not be started, and the runner retries them.
+out of memory) breaks its process pool: the tasks in flight on it show up as
+a :class:`TaskError` (:data:`WORKER_DIED`), which the runner retries, and the
+other tasks run on a fresh pool. Workers whose parent is killed outright exit
+by themselves.
 
 Dask is an optional extra, imported only when ``executor="dask"`` is used.
 """
@@ -19,8 +21,10 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 import traceback
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence, Union
 
@@ -73,9 +77,29 @@ def _error_from(exc: BaseException) -> TaskError:
     return TaskError(f"{type(exc).__name__}: {exc}", text)
 
 
-def _ignore_sigint() -> None:  # pragma: no cover - runs in worker processes
+#: The error of the replications in flight on a process pool when one of its workers dies.
+WORKER_DIED = "a worker process died (killed, or out of memory) with this replication in flight"
+
+
+def _worker_died(exc: BaseException) -> TaskError:
+    error = _error_from(exc)
+    return TaskError(WORKER_DIED, f"{WORKER_DIED}\n\n{error.traceback}")
+
+
+def _init_worker() -> None:  # pragma: no cover - runs in worker processes
     # Ctrl-C is handled by the parent, which stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent killed outright (SIGKILL, out of memory) cannot stop its workers, which
+    # would otherwise wait for work forever (holding CPU, memory and the result folder):
+    # each worker leaves once its parent is gone.
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="queuesim-parent-watch", daemon=True).start()
 
 
 def default_workers() -> int:
@@ -120,53 +144,66 @@ def execute(
 
 
 def _processes(tasks: Sequence[Task], n_workers: int) -> Iterator[tuple[int, Outcome]]:
-    pool = ProcessPoolExecutor(max_workers=n_workers, initializer=_ignore_sigint)
-    clean = False
-    try:
-        # Keep a bounded number of tasks in flight so that a huge experiment
-        # does not pickle every scenario up front, and a broken pool loses little.
-        pending: dict[Future[Outcome], int] = {}
-        queue = iter(enumerate(tasks))
-        window = 4 * n_workers
+    """Run ``tasks`` on a process pool; a pool broken by a dead worker is replaced.
 
-        def fill() -> None:
-            while len(pending) < window:
-                item = next(queue, None)
-                if item is None:
-                    return
-                pending[pool.submit(run_task, item[1])] = item[0]
+    Only the tasks in flight when a worker dies (at most ``4 * n_workers``) are
+    reported, as :data:`WORKER_DIED`; every other task runs on a fresh pool.
+    """
+    position = 0  # tasks[:position] have been submitted
+    while position < len(tasks):
+        start = position
+        pool = ProcessPoolExecutor(max_workers=n_workers, initializer=_init_worker)
+        clean = False
+        try:
+            # Keep a bounded number of tasks in flight so that a huge experiment
+            # does not pickle every scenario up front, and a broken pool loses little.
+            pending: dict[Future[Outcome], int] = {}
+            window = 4 * n_workers
+            broken = False
+            while True:
+                while not broken and len(pending) < window and position < len(tasks):
+                    try:
+                        future = pool.submit(run_task, tasks[position])
+                    except BrokenExecutor:
+                        broken = True
+                        break
+                    pending[future] = position
+                    position += 1
+                if not pending:
+                    break
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=pending.__getitem__):
+                    k = pending.pop(future)
+                    try:
+                        outcome: Outcome = future.result()
+                    except BrokenExecutor as exc:  # a worker died: every task in flight fails
+                        broken = True
+                        outcome = _worker_died(exc)
+                    except Exception as exc:  # e.g. a result that cannot be unpickled
+                        outcome = _error_from(exc)
+                    yield k, outcome
+            clean = True
+        finally:
+            if clean:
+                pool.shutdown(wait=True)
+            else:
+                _stop(pool)
+        if position == start:  # pragma: no cover - a fresh pool that cannot take a single task
+            error = TaskError("the process pool could not start a worker", "")
+            for k in range(position, len(tasks)):
+                yield k, error
+            return
 
-        fill()
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                k = pending.pop(future)
-                try:
-                    outcome: Outcome = future.result()
-                except Exception as exc:  # BrokenProcessPool: a worker died
-                    outcome = _error_from(exc)
-                yield k, outcome
-            try:
-                fill()
-            except Exception as exc:  # the pool is broken: report what could not start
-                for k, _ in queue:
-                    yield k, _error_from(exc)
-                for future, k in list(pending.items()):
-                    pending.pop(future)
-                    yield k, _error_from(exc)
-        clean = True
-    finally:
-        if clean:
-            pool.shutdown(wait=True)
-        else:
-            # Interrupted or closed early: do not wait for running replications.
-            processes = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
-                if process.is_alive():
-                    process.terminate()
-            for process in processes:
-                process.join(timeout=5)
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Interrupted or closed early: do not wait for running replications."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _dask(tasks: Sequence[Task], *, workers: Optional[int], scheduler: Optional[str]) -> Iterator[tuple[int, Outcome]]:
