@@ -10,11 +10,14 @@ With ``out=DIR`` every finished replication is written to the result store
 run loses nothing already finished and ``resume=True`` continues it. A
 replication that raises is recorded in ``DIR/failures/`` and retried
 (``retries`` more times); one that still fails is listed in
-:attr:`ExperimentResult.failures`, never silently dropped.
+:attr:`ExperimentResult.failures`, never silently dropped. A file that cannot
+be written (disk full) stops the run with a one-line :class:`StoreWriteError`
+saying how many replications are saved; ``DIR`` is locked while the run uses it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from pathlib import Path
@@ -25,7 +28,7 @@ from .executors import EXECUTORS, Task, TaskError, execute
 from .progress import Progress
 from .results import ExperimentResult, Failure
 from .spec import Experiment
-from .store import ResultStore
+from .store import ResultStore, StoreWriteError
 
 __all__ = ["EXECUTORS", "RunInterrupted", "Task", "run", "tasks_of"]
 
@@ -99,11 +102,33 @@ def run(
         raise ValueError("resume, overwrite and save_calls need out=DIR (a result folder)")
     experiment = experiment.model_copy(update={"replications": reps, "seed": root_seed})
 
-    store: Optional[ResultStore] = None
-    if out is not None:
-        store = ResultStore(out)
-        store.open(experiment, resume=resume, overwrite=overwrite)
+    store: Optional[ResultStore] = None if out is None else ResultStore(out)
+    try:
+        if store is not None:
+            store.open(experiment, resume=resume, overwrite=overwrite)
+        return _run(experiment, reps, root_seed, executor=executor, workers=workers, scheduler=scheduler,
+                    keep_calls=keep_calls, quiet=quiet, store=store, resume=resume, save_calls=save_calls,
+                    retries=retries)
+    finally:
+        if store is not None:
+            store.close()
 
+
+def _run(
+    experiment: Experiment,
+    reps: int,
+    root_seed: int,
+    *,
+    executor: str,
+    workers: Optional[int],
+    scheduler: Optional[str],
+    keep_calls: bool,
+    quiet: bool,
+    store: Optional[ResultStore],
+    resume: bool,
+    save_calls: bool,
+    retries: int,
+) -> ExperimentResult:
     tasks = tasks_of(experiment, reps, root_seed, keep_calls or save_calls)
     results: list[Optional[ReplicationResult]] = [None] * len(tasks)
     recomputed = 0
@@ -129,29 +154,34 @@ def run(
             if attempt:
                 progress.note(f"retrying {len(todo)} failed replication(s) (attempt {attempt + 1} of {1 + retries})")
             failed: list[int] = []
-            for j, outcome in execute([tasks[k] for k in todo], executor, workers=workers, scheduler=scheduler):
-                k = todo[j]
-                attempts[k] = attempts.get(k, 0) + 1
-                task = tasks[k]
-                if isinstance(outcome, TaskError):
-                    path = store.record_failure(task, outcome) if store is not None else None
-                    failures[k] = Failure(task.scenario.name, task.seed, task.replication, attempts[k],
-                                          outcome.error, outcome.traceback, None if path is None else str(path))
-                    failed.append(k)
-                    progress.note(f"replication {task.replication} of {task.scenario.name} failed: {outcome.error}")
-                    continue
-                if store is not None:
-                    store.save(outcome, save_calls=save_calls)
-                if not keep_calls and outcome.calls is not None:
-                    outcome = dataclasses.replace(outcome, calls=None)
-                results[k] = outcome
-                failures.pop(k, None)
-                progress.update(1)
+            with contextlib.closing(execute([tasks[k] for k in todo], executor, workers=workers,
+                                            scheduler=scheduler)) as outcomes:
+                for j, outcome in _checked(outcomes, len(todo)):
+                    k = todo[j]
+                    attempts[k] = attempts.get(k, 0) + 1
+                    task = tasks[k]
+                    if isinstance(outcome, TaskError):
+                        path = store.record_failure(task, outcome) if store is not None else None
+                        failures[k] = Failure(task.scenario.name, task.seed, task.replication, attempts[k],
+                                              outcome.error, outcome.traceback, None if path is None else str(path))
+                        failed.append(k)
+                        progress.note(f"replication {task.replication} of {task.scenario.name} failed: {outcome.error}")
+                        continue
+                    if store is not None:
+                        store.save(outcome, save_calls=save_calls)
+                    if not keep_calls and outcome.calls is not None:
+                        outcome = dataclasses.replace(outcome, calls=None)
+                    results[k] = outcome
+                    failures.pop(k, None)
+                    progress.update(1)
             todo = sorted(failed)
     except KeyboardInterrupt:
         progress.close()
         raise RunInterrupted(sum(r is not None for r in results), len(tasks),
                              None if store is None else store.path) from None
+    except StoreWriteError as exc:
+        progress.close()
+        raise _saved_so_far(exc, results, store) from exc.__cause__
     progress.close()
     result = ExperimentResult(
         experiment=experiment,
@@ -161,5 +191,27 @@ def run(
         out=None if store is None else store.path,
     )
     if store is not None:
-        store.write_tables(result)
+        try:
+            store.write_tables(result)
+        except StoreWriteError as exc:
+            raise _saved_so_far(exc, results, store) from exc.__cause__
     return result
+
+
+def _saved_so_far(exc: StoreWriteError, results: list, store: Optional[ResultStore]) -> StoreWriteError:
+    """``exc`` (a file of the result folder could not be written) with what is saved and how to go on."""
+    done = sum(r is not None for r in results)
+    where = "" if store is None else f" in {store.path}/"
+    return StoreWriteError(f"{exc}; {done} of {len(results)} replications are saved{where}, "
+                           "run again with --resume once that is fixed")
+
+
+def _checked(outcomes, n: int):
+    """``outcomes`` of ``n`` tasks, then a :class:`TaskError` for each task the executor never returned."""
+    returned: set[int] = set()
+    for j, outcome in outcomes:
+        returned.add(j)
+        yield j, outcome
+    for j in range(n):
+        if j not in returned:
+            yield j, TaskError("the executor did not return this replication", "")

@@ -11,6 +11,18 @@ Layout of ``DIR`` (every file written atomically: complete or absent)::
     DIR/calls/<scenario>-rep003.csv call logs (with --save-calls)
     DIR/replications.csv, DIR/replications.parquet (with pyarrow), DIR/summary.json,
     DIR/intervals.csv (when replications carry per-interval tables)
+    DIR/.lock                       while a run uses DIR: its PID, host and start time
+                                    (a killed run leaves it behind, unlocked: harmless)
+
+Only one run at a time may use ``DIR``: :meth:`ResultStore.open` takes an
+exclusive lock on ``DIR/.lock`` (``flock``; the operating system releases it
+when the run ends in any way, even ``kill -9``, so a lock left by a dead run is
+never in the way) and refuses, naming the PID, while another run holds it. On
+platforms without ``fcntl`` (Windows) the folder is not locked.
+
+A write that fails (disk full, permissions) raises :class:`StoreWriteError`
+(a :class:`StoreError`, one line); every file written before is intact, and
+temporary files left by a killed run are removed when the folder is reopened.
 
 A replication file is *valid* when it parses as JSON, has every key of
 :meth:`ReplicationResult.to_dict` and every metric of
@@ -25,13 +37,16 @@ changed scenario or seed is refused.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import re
 import shutil
+import socket
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from pydantic import BaseModel
 
@@ -48,6 +63,7 @@ __all__ = [
     "FORMAT",
     "ResultStore",
     "StoreError",
+    "StoreWriteError",
     "file_stem",
     "fingerprint",
     "load_result",
@@ -62,6 +78,103 @@ _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 
 class StoreError(ValueError):
     """A result folder that cannot be used as asked; ``str(error)`` is one line for the user."""
+
+
+class StoreWriteError(StoreError):
+    """A file of the result folder could not be written (disk full, permissions); the OSError is the cause."""
+
+
+@contextlib.contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Turn an OSError while writing ``path`` into a one-line :class:`StoreWriteError`."""
+    try:
+        yield
+    except OSError as exc:
+        raise StoreWriteError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no folder lock
+    fcntl = None  # type: ignore[assignment]
+
+#: File descriptors of the folder locks this process holds.
+_HELD_LOCKS: set[int] = set()
+
+
+def _close_held_locks() -> None:  # pragma: no cover - runs in forked children
+    # A forked child (a worker process) must not keep a folder locked once its
+    # parent is gone: close its copies of the lock (the parent's lock stays).
+    for fd in list(_HELD_LOCKS):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_held_locks)
+
+
+class _FolderLock:
+    """An exclusive, non-blocking lock on ``DIR/.lock`` holding the PID of its run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: Optional[int] = None
+
+    def acquire(self) -> None:
+        if fcntl is None or self.fd is not None:  # no lock on Windows; already held
+            return
+        for _ in range(100):
+            with _writing(self.path):
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise StoreError(
+                    f"--out {self.path.parent}: in use by another queuesim run ({self._holder()}); wait for it to "
+                    "finish, or choose another folder"
+                ) from None
+            except OSError:  # pragma: no cover - a file system without locks (some network shares)
+                os.close(fd)
+                return
+            try:
+                current = os.stat(self.path)
+            except FileNotFoundError:
+                current = None
+            held = os.fstat(fd)
+            if current is None or (current.st_dev, current.st_ino) != (held.st_dev, held.st_ino):
+                os.close(fd)  # its last holder removed it meanwhile: lock the new file
+                continue
+            self.fd = fd
+            _HELD_LOCKS.add(fd)
+            info = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            with _writing(self.path):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, (json.dumps(info) + "\n").encode("utf-8"), 0)
+            return
+        raise StoreError(f"--out {self.path.parent}: cannot lock {self.path}")  # pragma: no cover
+
+    def _holder(self) -> str:
+        try:
+            info = json.loads(self.path.read_text(encoding="utf-8"))
+            return f"PID {int(info['pid'])} on {info['host']}, started {info['started']}"
+        except (OSError, ValueError, KeyError, TypeError):  # it is just starting
+            return "PID not yet known"
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        fd, self.fd = self.fd, None
+        _HELD_LOCKS.discard(fd)
+        try:
+            self.path.unlink()  # while still locked, so that nobody locks a file on its way out
+        except OSError:
+            pass
+        os.close(fd)
 
 
 def file_stem(scenario: str) -> str:
@@ -125,6 +238,17 @@ class ResultStore:
         self.failures_dir = self.path / "failures"
         self.calls_dir = self.path / "calls"
         self.fingerprint: Optional[str] = None
+        self._lock = _FolderLock(self.path / ".lock")
+
+    def __enter__(self) -> "ResultStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the folder (its lock) for other runs; the store can be opened again."""
+        self._lock.release()
 
     # -- opening -------------------------------------------------------------
     def open(self, experiment: Experiment, *, resume: bool = False, overwrite: bool = False) -> None:
@@ -132,14 +256,28 @@ class ResultStore:
 
         Refuses (StoreError) to mix runs: a folder holding another run's
         results needs ``resume`` (same config; more replications allowed) or
-        ``overwrite`` (the old results are deleted).
+        ``overwrite`` (the old results are deleted); a folder in use by
+        another run is refused. The folder stays locked until :meth:`close`.
         """
         if resume and overwrite:
             raise StoreError("--resume and --overwrite contradict each other; choose one")
-        meta_path = self.path / "meta.json"
         if self.path.exists() and not self.path.is_dir():
             raise StoreError(f"--out {self.path}: exists and is not a folder")
         self.fingerprint = fingerprint(experiment)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"--out {self.path}: cannot create folder ({exc.strerror})") from None
+        self._lock.acquire()
+        try:
+            self._open(experiment, resume=resume, overwrite=overwrite)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, experiment: Experiment, *, resume: bool, overwrite: bool) -> None:
+        meta_path = self.path / "meta.json"
+        self._remove_temporary_files()
         has_run = meta_path.exists() or (self.replications_dir.exists() and any(self.replications_dir.iterdir()))
         if has_run and overwrite:
             for name in ("replications", "failures", "calls", "figures"):
@@ -155,11 +293,18 @@ class ResultStore:
         elif has_run and resume:
             self._check_resume(meta_path, experiment)
         try:
-            for folder in (self.path, self.replications_dir):
-                folder.mkdir(parents=True, exist_ok=True)
+            self.replications_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"--out {self.path}: cannot create folder ({exc.strerror})") from None
         self._write_meta(experiment)
+
+    def _remove_temporary_files(self) -> None:
+        """Temporary files of atomic writes that a killed run left behind (never a finished file)."""
+        patterns = [(self.path, ".*.tmp"), (self.replications_dir, "*/.*.tmp"),
+                    (self.failures_dir, ".*.tmp"), (self.calls_dir, ".*.tmp")]
+        for folder, pattern in patterns:
+            for path in folder.glob(pattern):
+                path.unlink(missing_ok=True)
 
     def _check_resume(self, meta_path: Path, experiment: Experiment) -> None:
         try:
@@ -192,23 +337,25 @@ class ResultStore:
                 created = json.loads(meta_path.read_text(encoding="utf-8")).get("created", created)
             except (OSError, ValueError):
                 pass
-        write_text_atomic(self.path / "config.yaml", _yaml(resolved_config(experiment)))
-        write_json_atomic(
-            meta_path,
-            {
-                "queuesim_version": __version__,
-                "format": FORMAT,
-                "fingerprint": self.fingerprint,
-                "experiment": experiment.name,
-                "seed": experiment.seed,
-                "replications": experiment.replications,
-                "created": created,
-                "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "scenarios": [
-                    {"name": s.name, "folder": f"replications/{file_stem(s.name)}"} for s in experiment.scenarios
-                ],
-            },
-        )
+        with _writing(self.path / "config.yaml"):
+            write_text_atomic(self.path / "config.yaml", _yaml(resolved_config(experiment)))
+        with _writing(meta_path):
+            write_json_atomic(
+                meta_path,
+                {
+                    "queuesim_version": __version__,
+                    "format": FORMAT,
+                    "fingerprint": self.fingerprint,
+                    "experiment": experiment.name,
+                    "seed": experiment.seed,
+                    "replications": experiment.replications,
+                    "created": created,
+                    "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "scenarios": [
+                        {"name": s.name, "folder": f"replications/{file_stem(s.name)}"} for s in experiment.scenarios
+                    ],
+                },
+            )
 
     # -- replications --------------------------------------------------------
     def replication_path(self, scenario: str, replication: int) -> Path:
@@ -248,27 +395,29 @@ class ResultStore:
     def save(self, result: ReplicationResult, *, save_calls: bool = False) -> None:
         """Write one replication (and its call log) atomically."""
         if save_calls and result.calls is not None:
-            self.calls_dir.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(
-                self.calls_path(result.scenario, result.replication),
-                result.calls.to_dataframe().to_csv(index=False),
-            )
+            calls = self.calls_path(result.scenario, result.replication)
+            with _writing(calls):
+                self.calls_dir.mkdir(parents=True, exist_ok=True)
+                write_text_atomic(calls, result.calls.to_dataframe().to_csv(index=False))
         path = self.replication_path(result.scenario, result.replication)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(path, {"format": FORMAT, "fingerprint": self.fingerprint, **result.to_dict()})
+        with _writing(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(path, {"format": FORMAT, "fingerprint": self.fingerprint, **result.to_dict()})
 
     def record_failure(self, task: "Task", error: "TaskError") -> Path:
         """Write the traceback of a failed attempt to ``failures/``; returns the file."""
-        self.failures_dir.mkdir(parents=True, exist_ok=True)
+        with _writing(self.failures_dir):
+            self.failures_dir.mkdir(parents=True, exist_ok=True)
         stem = f"{file_stem(task.scenario.name)}-rep{task.replication:06d}"
         attempt = 1 + sum(1 for _ in self.failures_dir.glob(f"{glob_escape(stem)}-attempt*.txt"))
         path = self.failures_dir / f"{stem}-attempt{attempt}.txt"
-        write_text_atomic(
-            path,
-            f"scenario: {task.scenario.name}\nseed: {task.seed}\nreplication: {task.replication}\n"
-            f"attempt: {attempt}\ntime: {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\nerror: {error.error}\n\n"
-            f"{error.traceback}",
-        )
+        with _writing(path):
+            write_text_atomic(
+                path,
+                f"scenario: {task.scenario.name}\nseed: {task.seed}\nreplication: {task.replication}\n"
+                f"attempt: {attempt}\ntime: {time.strftime('%Y-%m-%dT%H:%M:%S%z')}\nerror: {error.error}\n\n"
+                f"{error.traceback}",
+            )
         return path
 
     # -- tables ----------------------------------------------------------------
@@ -276,7 +425,8 @@ class ResultStore:
         """replications.csv (+ .parquet), summary.json and intervals.csv; returns the files written."""
         written = []
         frame = result.replications_frame()
-        write_text_atomic(self.path / "replications.csv", frame.to_csv(index=False))
+        with _writing(self.path / "replications.csv"):
+            write_text_atomic(self.path / "replications.csv", frame.to_csv(index=False))
         written.append(self.path / "replications.csv")
         try:
             import pyarrow  # noqa: F401
@@ -289,13 +439,16 @@ class ResultStore:
             frame.to_parquet(buffer, index=False)
             from ..store import write_bytes_atomic
 
-            write_bytes_atomic(self.path / "replications.parquet", buffer.getvalue())
+            with _writing(self.path / "replications.parquet"):
+                write_bytes_atomic(self.path / "replications.parquet", buffer.getvalue())
             written.append(self.path / "replications.parquet")
         intervals = result.intervals_frame()
         if intervals is not None:
-            write_text_atomic(self.path / "intervals.csv", intervals.to_csv(index=False))
+            with _writing(self.path / "intervals.csv"):
+                write_text_atomic(self.path / "intervals.csv", intervals.to_csv(index=False))
             written.append(self.path / "intervals.csv")
-        write_json_atomic(self.path / "summary.json", result.to_summary_json())
+        with _writing(self.path / "summary.json"):
+            write_json_atomic(self.path / "summary.json", result.to_summary_json())
         written.append(self.path / "summary.json")
         return written
 
