@@ -13,7 +13,12 @@ What it measures (nothing is asserted: the script fails only if a model crashes)
   transfers config: time per simulated call and per replication;
 * **scaling**: calls (1e5, 1e6, 1e7) and agents (10 ... 5,000): time and peak memory,
   each point in a fresh process; a log-log figure ``scaling.png``;
-* **parallel**: replications with 1, 2, ... worker processes.
+* **parallel**: replications with 1, 2, ... worker processes;
+* **soak**: 1, 5 and 10 million calls with the call log off, each in a fresh process:
+  peak memory (flat: it must not grow with calls) and throughput;
+* **targets**: the issue's targets next to what this run measured.
+
+``--only core,soak`` runs some sections only (the targets table then shows what it can).
 
 Results go to ``benchmarks/results/latest.json`` and ``latest.md`` (a Markdown table),
 and the tables are printed.
@@ -155,6 +160,49 @@ def scaling(call_sizes: list[int], agent_sizes: list[int], agent_calls: int) -> 
     return rows
 
 
+def soak(call_sizes: list[int]) -> list[dict]:
+    """Long runs with the call log off: peak memory must stay flat as calls grow."""
+    base_kb = _point(0, 1, False)["maxrss_kb"]
+    rows = []
+    for calls in call_sizes:
+        p = _point(calls, 100, False)
+        rows.append({"calls": p["calls"], "seconds": p["seconds"], "calls_per_s": p["calls"] / p["seconds"],
+                     "peak_mb": p["maxrss_kb"] / 1024, "above_interpreter_mb": (p["maxrss_kb"] - base_kb) / 1024})
+    return rows
+
+
+def targets(sections: dict[str, list[dict]]) -> list[dict]:
+    """The issue's targets, each with the value this run measured (nothing is asserted)."""
+    rows: list[dict] = []
+
+    def add(target: str, value: float | None, limit: float, unit: str) -> None:
+        if value is None:
+            return
+        rows.append({"target": target, "measured": float(value), "limit": float(limit), "unit": unit,
+                     "met": "yes" if value <= limit else "NO"})
+
+    core = {r["benchmark"]: r for r in sections.get("core", [])}
+    if "core config vs idiomatic SimPy" in core:
+        add("core config time / idiomatic SimPy time", core["core config vs idiomatic SimPy"]["ratio"], 0.20, "ratio")
+    agents = [r for r in sections.get("scaling", []) if r["axis"] == "agents" and r["agents"] == 1000]
+    if agents and agents[0]["calls"] >= 900_000:
+        add("1,000 agents, 1e6 calls: seconds (one core)", agents[0]["seconds"], 5.0, "s")
+    flagship = [r for r in sections.get("configs", []) if r["config"] == "your-call-is-important"]
+    if flagship:
+        add("flagship cost per call / core (worst variant)", max(r["cost_vs_core_per_call"] for r in flagship), 2.0, "ratio")
+        mean = sum(r["cost_vs_core_per_call"] for r in flagship) / len(flagship)
+        add("flagship cost per call / core (mean of variants)", mean, 2.0, "ratio")
+    logged = [r for r in sections.get("scaling", []) if r["axis"] == "calls" and r["call_log"]]
+    if logged:
+        big = max(logged, key=lambda r: r["calls"])
+        add(f"peak memory per logged call ({big['calls']:,} calls)", big["bytes_per_call"], 100.0, "bytes")
+    soaked = sections.get("soak", [])
+    if len(soaked) >= 2:
+        growth = soaked[-1]["peak_mb"] - soaked[0]["peak_mb"]
+        add(f"peak memory growth, log off, {soaked[0]['calls']:,} -> {soaked[-1]['calls']:,} calls", growth, 5.0, "MB")
+    return rows
+
+
 def parallel(replications: int, max_workers: int) -> list[dict]:
     experiment = load_config(ROOT / "configs" / "erlang-a.yaml")
     rows = []
@@ -208,19 +256,36 @@ def _figure(rows: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+SECTIONS = ("core", "configs", "scaling", "parallel", "soak")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", action="store_true", help="a few-second version for CI")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--only", default="", metavar="SECTIONS",
+                        help="comma-separated sections to run: " + ", ".join(SECTIONS) + " (default: all)")
     args = parser.parse_args(argv)
     small = args.small
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()] or list(SECTIONS)
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown:
+        parser.error(f"--only: unknown section {unknown[0]!r}; allowed: {', '.join(SECTIONS)}")
     sections: dict[str, list[dict]] = {}
     started = time.perf_counter()
-    sections["core"] = core_vs_references(20_000 if small else 500_000, 1 if small else 3, 5_000 if small else 100_000)
-    sections["configs"] = configs(1 if small else 5)
-    sections["scaling"] = scaling([10_000, 50_000] if small else [100_000, 1_000_000, 10_000_000],
-                                  [10, 100] if small else [10, 100, 1000, 5000], 20_000 if small else 1_000_000)
-    sections["parallel"] = parallel(4 if small else 16, min(os.cpu_count() or 1, 4))
+    if "core" in chosen:
+        sections["core"] = core_vs_references(20_000 if small else 500_000, 1 if small else 3,
+                                              5_000 if small else 100_000)
+    if "configs" in chosen:
+        sections["configs"] = configs(1 if small else 5)
+    if "scaling" in chosen:
+        sections["scaling"] = scaling([10_000, 50_000] if small else [100_000, 1_000_000, 10_000_000],
+                                      [10, 100] if small else [10, 100, 1000, 5000], 20_000 if small else 1_000_000)
+    if "parallel" in chosen:
+        sections["parallel"] = parallel(4 if small else 16, min(os.cpu_count() or 1, 4))
+    if "soak" in chosen:
+        sections["soak"] = soak([20_000, 100_000, 200_000] if small else [1_000_000, 5_000_000, 10_000_000])
+    sections["targets"] = targets(sections)
     doc = {
         "queuesim_version": queuesim.__version__, "python": platform.python_version(),
         "machine": platform.machine(), "cpus": os.cpu_count(), "small": small,
@@ -230,11 +295,14 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
     md = [f"queuesim {queuesim.__version__}, Python {platform.python_version()}, {os.cpu_count()} cpus"
           f"{' (small)' if small else ''}"]
+    if small:
+        md.append("\n(small sizes for CI: the targets are defined at full size, run without --small)")
     for name, rows in sections.items():
         md.append(f"\n### {name}\n\n{_table(rows)}")
     text = "\n".join(md) + "\n"
     (args.out / "latest.md").write_text(text)
-    _figure(sections["scaling"], args.out / "scaling.png")
+    if "scaling" in sections:
+        _figure(sections["scaling"], args.out / "scaling.png")
     print(text)
     print(f"({doc['total_seconds']:.1f} s; written to {args.out}/latest.json, latest.md, scaling.png)")
     return 0
