@@ -179,3 +179,18 @@ def test_env_opt_in_is_documented() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "QUEUESIM_ALLOW_ANY_PATH=1" in readme
     assert os.environ.get("QUEUESIM_ALLOW_ANY_PATH") in (None, "", "0")  # the suite runs with the rule on
+
+
+def test_result_files_get_ordinary_permissions(tmp_path) -> None:
+    """Atomic writes go through mkstemp (mode 0600); the file written must follow the umask
+    like any other, so that colleagues sharing a result folder can read it."""
+    import os
+    import stat
+
+    from queuesim.store import write_text_atomic
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    target = tmp_path / "x.json"
+    write_text_atomic(target, "{}")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
