@@ -161,8 +161,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .experiment.store import StoreError
 
     experiment = load_config(args.config, args.overrides)
-    if not args.quiet:
-        _print_warnings(experiment)
     for flag, given in (("--save-calls", args.save_calls), ("--resume", args.resume), ("--overwrite", args.overwrite),
                         ("--report", args.report)):
         if given and args.out is None:
@@ -174,6 +172,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             import distributed  # noqa: F401
         except ImportError:
             raise UsageError(DASK_MISSING) from None
+    if not args.quiet:  # after the usage checks: a refused command prints its one line only
+        _print_warnings(experiment)
     if args.verbose:
         reps = args.replications or experiment.replications
         seed = experiment.seed if args.seed is None else args.seed
