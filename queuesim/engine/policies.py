@@ -45,51 +45,49 @@ _KIND_CODE = {"virtual_hold": 1, "scheduled": 2, "web_form": 3}
 
 
 class _Fenwick:
-    """Counts of callers present in the inbound queue by entry sequence (callers ahead in O(log n))."""
+    """Counts by entry sequence number: add and prefix sum in O(log n); grows by doubling in O(n)."""
 
-    __slots__ = ("tree",)
+    __slots__ = ("tree", "size")
 
-    def __init__(self) -> None:
-        self.tree = [0] * 1025
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size  # a power of two
+        self.tree = [0] * (size + 1)
 
     def add(self, index: int, delta: int) -> None:
-        tree = self.tree
-        if index + 1 >= len(tree):
-            old = tree
-            size = len(old) - 1
-            while index + 1 >= size + 1:
-                size *= 2
-            # rebuild from point values
-            values = [self._point(k, old) for k in range(len(old) - 1)]
-            self.tree = tree = [0] * (size + 1)
-            for k, v in enumerate(values):
-                if v:
-                    self._raw_add(k, v)
-        self._raw_add(index, delta)
-
-    def _raw_add(self, index: int, delta: int) -> None:
-        tree, k = self.tree, index + 1
-        while k < len(tree):
+        size, tree = self.size, self.tree
+        while index >= size:
+            # doubling: the new root covers the old root's range plus new zeros; the other new nodes cover zeros only
+            tree.extend([0] * size)
+            tree[2 * size] = tree[size]
+            size *= 2
+        self.size = size
+        k = index + 1
+        while k <= size:
             tree[k] += delta
             k += k & -k
 
     def prefix(self, index: int) -> int:
         """Sum over entries ``0..index`` (inclusive); 0 for ``index < 0``."""
-        tree, k, total = self.tree, min(index + 1, len(self.tree) - 1), 0
+        tree, k, total = self.tree, min(index + 1, self.size), 0
         while k > 0:
             total += tree[k]
             k -= k & -k
         return total
 
-    def _point(self, index: int, tree: list[int]) -> int:
-        def pre(i: int) -> int:
-            k, s = i + 1, 0
-            while k > 0:
-                s += tree[k]
-                k -= k & -k
-            return s
 
-        return pre(index) - (pre(index - 1) if index > 0 else 0)
+def _dense(values: dict, n: int, default: float, dtype) -> np.ndarray:
+    """A column of ``n`` calls from its sparse ``{call: value}`` entries."""
+    out = np.full(n, default, dtype=dtype)
+    if values:
+        out[np.fromiter(values.keys(), dtype=np.int64, count=len(values))] = list(values.values())
+    return out
+
+
+def _mask(calls: set, n: int) -> np.ndarray:
+    out = np.zeros(n, dtype=bool)
+    if calls:
+        out[np.fromiter(calls, dtype=np.int64, count=len(calls))] = True
+    return out
 
 
 #: At most this many repeated messages per call (a caller on hold for 1,000 messages,
@@ -108,20 +106,31 @@ class PolicyCentre(ContactCentre):
         self.announce = scenario.announcements if (
             scenario.announcements is not None and scenario.announcements.kind == "informative") else None
         self.cb = scenario.callback
-        # call-level policy columns
-        self.cb_kind: list[int] = []
-        self.requested: list[float] = []
-        self.predicted: list[float] = []
-        self.balked: list[bool] = []
-        self.unreached: list[bool] = []
-        self.virtual: list[bool] = []
-        self.offered_cb: list[bool] = []
-        self.due_at: list[float] = []
-        self.qseq: list[int] = []
+        # what happens to a caller who finds nobody free, decided once
+        self._offer_at_arrival = self.cb is not None and self.cb.offer == "at_arrival"
+        announce = self.announce
+        self._announce_at_arrival = announce is not None and announce.first == 0
+        first = None if announce is None else (announce.first if announce.first > 0 else announce.every)
+        self._first_message = None if first is None else first + announce.length  # delay of the first message after joining
+        # call-level policy columns, kept sparse (most calls never wait, take a callback or balk):
+        # nothing is appended per call; the call log fills in the defaults
+        self.cb_kind: dict[int, int] = {}  # default 0 (none)
+        self.requested: dict[int, float] = {}  # default nan
+        self.predicted: dict[int, float] = {}  # default nan
+        self.due_at: dict[int, float] = {}  # default nan
+        self.balked: set[int] = set()
+        self.unreached: set[int] = set()
+        self.virtual: set[int] = set()
+        self.offered_cb: set[int] = set()
+        self.qseq: dict[int, int] = {}  # entry sequence number of calls that joined the inbound queue
         self.extra_work: list[tuple[int, float, float]] = []
         # queue bookkeeping
-        self.present = _Fenwick()
+        # callers ahead of a waiting caller = entries before it - those gone from the head (all before it:
+        # the queue is served in entry order) - those gone from the middle before it (hang-ups, balks, callbacks)
         self._seq = 0
+        self._head_gone = 0
+        self._track_ahead = self.announce is not None and self.announce.predictor == "queue_length"
+        self._gone = _Fenwick()
         self.n_waiting = 0
         self.last_les_wait = 0.0
         self.busy_until = [0.0] * len(self.duty)
@@ -171,8 +180,14 @@ class PolicyCentre(ContactCentre):
 
     # -- prediction ------------------------------------------------------------
     def _ahead(self, i: int) -> int:
-        """Callers (live or virtual) ahead of call ``i`` in the inbound queue."""
-        return self.present.prefix(self.qseq[i] - 1) if self.qseq[i] >= 0 else self.n_waiting
+        """Callers (live or virtual) ahead of call ``i`` (waiting in the inbound queue)."""
+        s = self.qseq.get(i, -1)
+        if s < 0:
+            return self.n_waiting
+        if self._track_ahead:
+            return s - self._head_gone - self._gone.prefix(s - 1)
+        qseq, flags = self.qseq, self.abandoned_flag
+        return sum(1 for j in self.queue if qseq[j] < s and not flags[j])
 
     def _predict(self, i: int, now: float, predictor: str, joining: bool) -> float:
         """Predicted remaining wait (s) of call ``i`` (``joining``: not yet in the queue)."""
@@ -203,56 +218,52 @@ class PolicyCentre(ContactCentre):
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
         now = self.env.now
         i = self._record_call(now, handle, patience, ctype, caller, attempt)
-        self.cb_kind.append(0)
-        self.requested.append(math.nan)
-        self.predicted.append(math.nan)
-        self.balked.append(False)
-        self.unreached.append(False)
-        self.virtual.append(False)
-        self.offered_cb.append(False)
-        self.due_at.append(math.nan)
-        self.qseq.append(-1)
-        agent = self._pop_idle()
-        if agent >= 0:
-            self._start(i, agent, now)
-            return
+        idle = self.idle
+        if idle:
+            is_idle = self.is_idle
+            while idle:
+                agent = idle.popleft()
+                if is_idle[agent]:
+                    is_idle[agent] = False
+                    self._start(i, agent, now)
+                    return
         # nobody is free: offer a callback at once, and/or play the first message now
-        cb = self.cb
-        if cb is not None and cb.offer == "at_arrival":
+        if self._offer_at_arrival:
+            cb = self.cb
             predicted = self._predict(i, now, cb.predictor, joining=True)
             self.predicted[i] = predicted
             if predicted > cb.threshold:
-                self.offered_cb[i] = True
+                self.offered_cb.add(i)
                 accept = self._caller_draw(self._blocks_accept, caller)
                 if accept is not None and accept < cb.acceptance and self._take_callback(i, caller, now, True):
                     return
-        announce = self.announce
-        if announce is not None and announce.first == 0 and self._announce(i, caller, now, joining=True):
+        if self._announce_at_arrival and self._announce(i, caller, now, joining=True):
             return
         self._join(i, now)
-        if announce is not None:
-            first = announce.first if announce.first > 0 else announce.every
-            if first is not None:
-                Timeout(self.env, first + announce.length, i).callbacks.append(self._message)
+        if self._first_message is not None:
+            Timeout(self.env, self._first_message, i).callbacks.append(self._message)
 
     def _join(self, i: int, now: float) -> None:
         self.queue.append(i)
         self.qseq[i] = self._seq
-        self.present.add(self._seq, 1)
         self._seq += 1
         self.n_waiting += 1
-        if self.patience[i] < math.inf:
-            Timeout(self.env, self.patience[i], i).callbacks.append(self._renege)
+        patience = self.patience[i]
+        if patience < math.inf:
+            Timeout(self.env, patience, i).callbacks.append(self._renege)
 
     def _leave_queue(self, i: int) -> None:
-        if self.qseq[i] >= 0:
-            self.present.add(self.qseq[i], -1)
+        """Call ``i`` leaves the inbound queue from the middle (not served from the head)."""
+        s = self.qseq.get(i, -1)
+        if s >= 0:
+            if self._track_ahead:
+                self._gone.add(s, 1)
             self.n_waiting -= 1
 
     # -- announcements -----------------------------------------------------------
     def _message(self, event: simpy.Event) -> None:
         i = event.value
-        if self.agent_of[i] >= 0 or self.abandoned_flag[i] or self.virtual[i]:
+        if self.agent_of[i] >= 0 or self.abandoned_flag[i] or i in self.virtual:
             return
         now = self.env.now
         caller = self.caller[i]
@@ -269,21 +280,22 @@ class PolicyCentre(ContactCentre):
         """Tell call ``i`` its predicted wait; True if it left the queue (balked or took a callback)."""
         assert self.announce is not None
         predicted = self._predict(i, now, self.announce.predictor, joining)
-        if math.isnan(self.predicted[i]):
+        told = self.predicted.get(i)
+        if told is None or math.isnan(told):
             self.predicted[i] = predicted + (now - self.arrival[i])
         tolerance = self._caller_draw(self._blocks_tol, caller)
         if tolerance is None or predicted <= tolerance:
             return False
         cb = self.cb
         if cb is not None and cb.offer == "at_announcement" and predicted > cb.threshold:
-            self.offered_cb[i] = True
+            self.offered_cb.add(i)
             if self._take_callback(i, caller, now, joining):
                 return True
         # hang up at once
         if not joining:
             self._leave_queue(i)
         self.abandoned_flag[i] = True
-        self.balked[i] = True
+        self.balked.add(i)
         self.patience[i] = now - self.arrival[i]
         return True
 
@@ -295,7 +307,7 @@ class PolicyCentre(ContactCentre):
         self.requested[i] = now
         self.patience[i] = math.inf  # no longer on hold: never abandons from here
         if cb.kind == "virtual_hold":
-            self.virtual[i] = True
+            self.virtual.add(i)
             if joining:
                 self._join(i, now)  # keeps (takes) the place in line without holding
             return True
@@ -326,7 +338,7 @@ class PolicyCentre(ContactCentre):
 
     def _web_due(self, event: simpy.Event) -> None:
         i, _ = event.value
-        if self.unreached[i]:
+        if i in self.unreached:
             return
         self.web_due.append(event.value)
         self._wake()
@@ -335,7 +347,7 @@ class PolicyCentre(ContactCentre):
         i = event.value
         if self.agent_of[i] >= 0:
             return
-        self.unreached[i] = True
+        self.unreached.add(i)
         caller = self.caller[i]
         again = self._caller_draw(self._blocks_broken, caller)
         # a broken promise brings the caller back within redial.max_attempts calls in all
@@ -384,7 +396,7 @@ class PolicyCentre(ContactCentre):
                 Timeout(self.env, cb.dial_time + cb.retry_spacing, (i, attempt + 1)).callbacks.append(
                     self._web_due if cb.kind == "web_form" else self._callback_due)
             elif cb.kind != "web_form":
-                self.unreached[i] = True
+                self.unreached.add(i)
         self.busy_until[agent] = now + duration
         Timeout(self.env, duration, agent).callbacks.append(self._finish)
 
@@ -402,10 +414,11 @@ class PolicyCentre(ContactCentre):
         self.answer[i] = now
         self.agent_of[i] = agent
         self.busy[agent] = True
-        self.busy_until[agent] = now + self.handle[i]
-        if self.qseq[i] >= 0:
+        handle = self.handle[i]
+        self.busy_until[agent] = now + handle
+        if i in self.qseq:
             self.last_les_wait = now - self.arrival[i]
-        Timeout(self.env, self.handle[i], agent).callbacks.append(self._finish)
+        Timeout(self.env, handle, agent).callbacks.append(self._finish)
 
     def _may_take_callback(self, agent: int) -> bool:
         cb = self.cb
@@ -426,8 +439,9 @@ class PolicyCentre(ContactCentre):
             j = queue.popleft()
             if flags[j]:
                 continue
-            self._leave_queue(j)
-            if self.virtual[j]:
+            self.n_waiting -= 1  # served from the head
+            self._head_gone += 1
+            if j in self.virtual:
                 self._attempt(j, 1, agent, now)
             else:
                 self._start(j, agent, now)
@@ -438,7 +452,7 @@ class PolicyCentre(ContactCentre):
             return True
         while self.web_due:
             i, attempt = self.web_due.popleft()
-            if self.unreached[i]:
+            if i in self.unreached:
                 continue
             self._attempt(i, attempt, agent, now)
             return True
@@ -471,7 +485,7 @@ class PolicyCentre(ContactCentre):
 
     def _renege(self, event: simpy.Event) -> None:
         i = event.value
-        if self.agent_of[i] >= 0 or self.abandoned_flag[i] or self.virtual[i]:
+        if self.agent_of[i] >= 0 or self.abandoned_flag[i] or i in self.virtual:
             return
         self._leave_queue(i)
         super()._renege(event)
@@ -481,12 +495,13 @@ class PolicyCentre(ContactCentre):
         from dataclasses import replace
 
         log = super()._call_log()
-        kind = np.asarray(self.cb_kind, dtype=np.int8)
-        requested = np.asarray(self.requested, dtype=np.float64)
+        n = len(log.arrival)
+        kind = _dense(self.cb_kind, n, 0, np.int8)
+        requested = _dense(self.requested, n, math.nan, np.float64)
         took = kind > 0
         reached = log.agent >= 0
         outcome = log.outcome.copy()
-        outcome[np.asarray(self.balked, dtype=bool)] = BALKED
+        outcome[_mask(self.balked, n)] = BALKED
         outcome[took & ~reached] = UNREACHED
         outcome[took & reached] = ANSWERED
         # callback customers are on hold only until they accept; they never abandon afterwards
@@ -494,9 +509,9 @@ class PolicyCentre(ContactCentre):
         end = np.where(took & ~reached, requested, log.end)
         return replace(
             log, outcome=outcome, wait=wait, end=end, callback=kind, requested=requested,
-            predicted_wait=np.asarray(self.predicted, dtype=np.float64),
-            callback_offered=np.asarray(self.offered_cb, dtype=bool),
-            callback_due=np.asarray(self.due_at, dtype=np.float64),
+            predicted_wait=_dense(self.predicted, n, math.nan, np.float64),
+            callback_offered=_mask(self.offered_cb, n),
+            callback_due=_dense(self.due_at, n, math.nan, np.float64),
         )
 
     def _extra_work(self) -> np.ndarray:
