@@ -25,17 +25,19 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from heapq import heappush
 from typing import Optional
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL
 
 from ..calllog import ANSWERED, BALKED, UNREACHED
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK
 from .centre import ContactCentre, _Pool
+from .timers import Timer
 
 __all__ = ["PolicyCentre", "CALLBACK_KINDS"]
 
@@ -137,6 +139,9 @@ class PolicyCentre(ContactCentre):
         self.n_on_duty = 0 if self._varying else len(self.duty)
         self._last_duty_start = max((start for agent in self.duty for start, _ in agent), default=0.0)
         self._messages: dict[int, int] = {}
+        # callback lists of the one-off timers (shared: Environment.step never changes them)
+        self._renege_callbacks = [self._renege]
+        self._message_callbacks = [self._message]
         self.callbacks_due: deque[tuple[int, int]] = deque()  # (call, attempt)
         self.web_due: deque[tuple[int, int]] = deque()
         self.slots: dict[int, int] = {}
@@ -154,6 +159,15 @@ class PolicyCentre(ContactCentre):
         self._blocks_broken: list[np.ndarray] = []
         if self.cb is not None and self.cb.kind == "web_form":
             self._contact_delay_pool = _Pool(self.cb.contact_delay, streams["web_form_delay"])
+
+    def _later(self, delay: float, value, callback) -> None:
+        """``Timeout(env, delay, value).callbacks.append(callback)``, as a :class:`Timer`: same key on the heap."""
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        timer = Timer()
+        timer.callbacks = [callback]
+        timer.value = value
+        heappush(self._heap, (self.env._now + delay, NORMAL, next(self._eid), timer))
 
     # -- per-caller draws ------------------------------------------------------
     def _draw_block(self) -> bool:
@@ -216,7 +230,7 @@ class PolicyCentre(ContactCentre):
 
     # -- arrival -----------------------------------------------------------------
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
-        now = self.env.now
+        now = self.env._now
         i = self._record_call(now, handle, patience, ctype, caller, attempt)
         idle = self.idle
         if idle:
@@ -225,7 +239,15 @@ class PolicyCentre(ContactCentre):
                 agent = idle.popleft()
                 if is_idle[agent]:
                     is_idle[agent] = False
-                    self._start(i, agent, now)
+                    # answered at once (_start without the queue's bookkeeping)
+                    self.answer[i] = now
+                    self.agent_of[i] = agent
+                    self.busy[agent] = True
+                    self.busy_until[agent] = now + handle
+                    due = self._service_due[agent]
+                    due.callbacks = self._finish_callbacks
+                    due.value = agent
+                    heappush(self._heap, (now + handle, NORMAL, next(self._eid), due))
                     return
         # nobody is free: offer a callback at once, and/or play the first message now
         if self._offer_at_arrival:
@@ -239,9 +261,23 @@ class PolicyCentre(ContactCentre):
                     return
         if self._announce_at_arrival and self._announce(i, caller, now, joining=True):
             return
-        self._join(i, now)
+        # join the queue (_join inlined), with the timers of patience and of the first message
+        self.queue.append(i)
+        self.qseq[i] = self._seq
+        self._seq += 1
+        self.n_waiting += 1
+        heap, eid = self._heap, self._eid
+        patience = self.patience[i]
+        if patience < math.inf:
+            timer = Timer()
+            timer.callbacks = self._renege_callbacks
+            timer.value = i
+            heappush(heap, (now + patience, NORMAL, next(eid), timer))
         if self._first_message is not None:
-            Timeout(self.env, self._first_message, i).callbacks.append(self._message)
+            timer = Timer()
+            timer.callbacks = self._message_callbacks
+            timer.value = i
+            heappush(heap, (now + self._first_message, NORMAL, next(eid), timer))
 
     def _join(self, i: int, now: float) -> None:
         self.queue.append(i)
@@ -250,7 +286,10 @@ class PolicyCentre(ContactCentre):
         self.n_waiting += 1
         patience = self.patience[i]
         if patience < math.inf:
-            Timeout(self.env, patience, i).callbacks.append(self._renege)
+            timer = Timer()
+            timer.callbacks = self._renege_callbacks
+            timer.value = i
+            heappush(self._heap, (now + patience, NORMAL, next(self._eid), timer))
 
     def _leave_queue(self, i: int) -> None:
         """Call ``i`` leaves the inbound queue from the middle (not served from the head)."""
@@ -261,11 +300,11 @@ class PolicyCentre(ContactCentre):
             self.n_waiting -= 1
 
     # -- announcements -----------------------------------------------------------
-    def _message(self, event: simpy.Event) -> None:
+    def _message(self, event: Timer) -> None:
         i = event.value
         if self.agent_of[i] >= 0 or self.abandoned_flag[i] or i in self.virtual:
             return
-        now = self.env.now
+        now = self.env._now
         caller = self.caller[i]
         if self._announce(i, caller, now, joining=False):
             return
@@ -274,7 +313,8 @@ class PolicyCentre(ContactCentre):
         heard = self._messages.get(i, 0) + 1
         self._messages[i] = heard
         if self.announce is not None and self.announce.every is not None and heard < MAX_MESSAGES:
-            Timeout(self.env, self.announce.every, i).callbacks.append(self._message)
+            event.callbacks = self._message_callbacks  # the same timer, again
+            heappush(self._heap, (now + self.announce.every, NORMAL, next(self._eid), event))
 
     def _announce(self, i: int, caller: int, now: float, joining: bool) -> bool:
         """Tell call ``i`` its predicted wait; True if it left the queue (balked or took a callback)."""
@@ -283,8 +323,10 @@ class PolicyCentre(ContactCentre):
         told = self.predicted.get(i)
         if told is None or math.isnan(told):
             self.predicted[i] = predicted + (now - self.arrival[i])
-        tolerance = self._caller_draw(self._blocks_tol, caller)
-        if tolerance is None or predicted <= tolerance:
+        if caller < 0 or not self._blocks_tol:
+            return False
+        b, r = divmod(caller, BLOCK)
+        if predicted <= self._blocks_tol[b].item(r):  # the caller's tolerance
             return False
         cb = self.cb
         if cb is not None and cb.offer == "at_announcement" and predicted > cb.threshold:
@@ -321,15 +363,15 @@ class PolicyCentre(ContactCentre):
                 k += 1
             self.slots[k] = self.slots.get(k, 0) + 1
             self.due_at[i] = k * cb.slot_length
-            Timeout(self.env, k * cb.slot_length - now, (i, 1)).callbacks.append(self._callback_due)
+            self._later(k * cb.slot_length - now, (i, 1), self._callback_due)
             return True
         # web form: kept with probability follow_through, after a delay; else broken
         kept = self._caller_draw(self._blocks_kept, caller)
         delay = self._caller_draw(self._blocks_delay, caller)
         if kept is not None and kept < cb.follow_through and delay is not None and delay < cb.late_after:
             self.due_at[i] = now + delay
-            Timeout(self.env, delay, (i, 1)).callbacks.append(self._web_due)
-        Timeout(self.env, cb.late_after, i).callbacks.append(self._web_deadline)
+            self._later(delay, (i, 1), self._web_due)
+        self._later(cb.late_after, i, self._web_deadline)
         return True
 
     def _callback_due(self, event: simpy.Event) -> None:
@@ -365,7 +407,7 @@ class PolicyCentre(ContactCentre):
         return float(pool.take(1)[0]) if pool is not None else math.inf
 
     def _redial_arrive_value(self, value: tuple) -> None:
-        Timeout(self.env, 0.0, value).callbacks.append(self._redial_arrive)
+        self._later(0.0, value, self._redial_arrive)
 
     def _wake(self) -> None:
         """Give newly due work to an idle agent, if any."""
@@ -393,12 +435,15 @@ class PolicyCentre(ContactCentre):
         else:
             duration = cb.dial_time
             if attempt < cb.attempts:
-                Timeout(self.env, cb.dial_time + cb.retry_spacing, (i, attempt + 1)).callbacks.append(
-                    self._web_due if cb.kind == "web_form" else self._callback_due)
+                retry = self._web_due if cb.kind == "web_form" else self._callback_due
+                self._later(cb.dial_time + cb.retry_spacing, (i, attempt + 1), retry)
             elif cb.kind != "web_form":
                 self.unreached.add(i)
         self.busy_until[agent] = now + duration
-        Timeout(self.env, duration, agent).callbacks.append(self._finish)
+        due = self._service_due[agent]
+        due.callbacks = self._finish_callbacks
+        due.value = agent
+        heappush(self._heap, (now + duration, NORMAL, next(self._eid), due))
 
     # -- agents ------------------------------------------------------------------
     def _pop_idle(self) -> int:
@@ -418,7 +463,10 @@ class PolicyCentre(ContactCentre):
         self.busy_until[agent] = now + handle
         if i in self.qseq:
             self.last_les_wait = now - self.arrival[i]
-        Timeout(self.env, handle, agent).callbacks.append(self._finish)
+        due = self._service_due[agent]
+        due.callbacks = self._finish_callbacks
+        due.value = agent
+        heappush(self._heap, (now + handle, NORMAL, next(self._eid), due))
 
     def _may_take_callback(self, agent: int) -> bool:
         cb = self.cb
@@ -460,9 +508,36 @@ class PolicyCentre(ContactCentre):
 
     def _finish(self, event: simpy.Event) -> None:
         agent: int = event.value
-        now = self.env.now
+        now = self.env._now
         if self._clocked_off(agent, now):
             return
+        if not self.callbacks_due:
+            # _dispatch with no callback due: the next live inbound caller (_start inlined), else web forms
+            queue = self.queue
+            if queue:
+                flags = self.abandoned_flag
+                while queue:
+                    j = queue.popleft()
+                    if flags[j]:
+                        continue
+                    self.n_waiting -= 1  # served from the head
+                    self._head_gone += 1
+                    if j in self.virtual:
+                        self._attempt(j, 1, agent, now)
+                        return
+                    handle = self.handle[j]
+                    self.answer[j] = now
+                    self.agent_of[j] = agent
+                    self.busy[agent] = True
+                    self.busy_until[agent] = now + handle
+                    self.last_les_wait = now - self.arrival[j]
+                    event.callbacks = self._finish_callbacks  # this agent's record, again
+                    heappush(self._heap, (now + handle, NORMAL, next(self._eid), event))
+                    return
+            if not self.web_due:
+                self.is_idle[agent] = True
+                self.idle.append(agent)
+                return
         if not self._dispatch(agent, now):
             self.is_idle[agent] = True
             self.idle.append(agent)
