@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from heapq import heappush
+from heapq import heappop, heappush
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
 
@@ -216,10 +216,9 @@ class ContactCentre:
         self._offset = 0  # calls already handed over
         streams_log = on_calls is not None and type(self) is ContactCentre and self.redial is None
         self._flush_at = CHUNK if streams_log else _NEVER
-        if type(self) is ContactCentre and not (self._rich or self._eager or self._varying):
-            # the commonest model (fixed agents, first calls only): one function per event
-            self._finish_callbacks = [self._finish_plain]
-            self._arrival_callbacks = [self._arrive_plain]
+        # the commonest model (fixed agents, first calls only) has its own event loop
+        self._plain = type(self) is ContactCentre and not (self._rich or self._eager or self._varying)
+        self._arrival_k = 0
 
     # -- callers -------------------------------------------------------------
     def _draw_block(self) -> bool:
@@ -307,10 +306,42 @@ class ContactCentre:
         self._enter(self._pending_h[k], self._pending_p[k], self._pending_type[k], caller, 1)
         self._schedule_next_arrival()
 
-    def _arrive_plain(self, event: _Due) -> None:
-        """:meth:`_arrive` for a fixed pool of agents and first calls only, its callees inlined
-        (the same operations in the same order: the same numbers, fewer Python calls)."""
-        k = event.value
+    def _run_plain(self) -> None:
+        """The event loop of the plain model: ``env.run()`` with the next arrival held
+        apart from the heap (only service ends are on it) and callbacks called directly.
+
+        Every event keeps the key ``(time, NORMAL, eid)`` it would have as a
+        ``Timeout``, eids drawn in the same order, so events are processed in the
+        same order as by ``env.run()``: the same numbers, bit for bit.
+        """
+        env = self.env
+        heap = env._queue
+        finish, arrive = self._finish_plain, self._arrive_plain
+        key = self._first_arrival_key()
+        while key is not None:
+            if heap and heap[0] < key:
+                env._now, _, _, event = heappop(heap)
+                finish(event)
+            else:
+                env._now = key[0]
+                key = arrive()
+        while heap:
+            env._now, _, _, event = heappop(heap)
+            finish(event)
+
+    def _first_arrival_key(self) -> Optional[tuple[float, int, int]]:
+        if self._next >= len(self._pending_t) and not self._draw_block():
+            return None
+        t = self._pending_t[self._next]
+        now = self.env._now
+        self._arrival_k = self._next
+        self._next += 1
+        return (now + (t - now), NORMAL, next(self._eid))
+
+    def _arrive_plain(self) -> Optional[tuple[float, int, int]]:
+        """:meth:`_arrive` for the plain model, its callees inlined (the same operations in
+        the same order); returns the heap key of the next arrival (None: no more)."""
+        k = self._arrival_k
         now = self.env._now
         i = len(self.arrival)
         if i >= self._flush_at:
@@ -321,29 +352,27 @@ class ContactCentre:
         self.handle.append(handle)
         self.patience.append(self._pending_p[k])
         self._callers += 1
-        heap, eid = self._heap, self._eid
+        eid = self._eid
         if self.idle:
             agent = self.idle.popleft()
             self.answer.append(now)
             self.agent_of.append(agent)
             due = self._service_due[agent]
-            due.callbacks = self._finish_callbacks
             due.value = agent
-            heappush(heap, (now + handle, NORMAL, next(eid), due))
+            heappush(self._heap, (now + handle, NORMAL, next(eid), due))
         else:
             self.answer.append(math.nan)
             self.agent_of.append(-1)
             self.queue.append(i)
         if self._next >= len(self._pending_t) and not self._draw_block():
-            return
+            return None
         t = self._pending_t[self._next]
-        event.callbacks = self._arrival_callbacks
-        event.value = self._next
-        heappush(heap, (now + (t - now), NORMAL, next(eid), event))
+        self._arrival_k = self._next
         self._next += 1
+        return (now + (t - now), NORMAL, next(eid))
 
     def _finish_plain(self, event: _Due) -> None:
-        """:meth:`_finish` for a fixed pool of agents, :meth:`_next_caller` and :meth:`_start` inlined."""
+        """:meth:`_finish` for the plain model, :meth:`_next_caller` and :meth:`_start` inlined."""
         queue = self.queue
         if queue:
             now = self.env._now
@@ -358,10 +387,8 @@ class ContactCentre:
             else:
                 j = queue.popleft()
             if j >= 0:
-                agent = event.value
                 self.answer[j] = now
-                self.agent_of[j] = agent
-                event.callbacks = self._finish_callbacks
+                self.agent_of[j] = event.value
                 heappush(self._heap, (now + self.handle[j], NORMAL, next(self._eid), event))
                 return
         self.idle.append(event.value)
@@ -529,9 +556,12 @@ class ContactCentre:
         """Simulate until every call has an outcome; return the output."""
         if self._varying:
             self._schedule_duty()
-        self._schedule_backlog()
-        self._schedule_next_arrival()
-        self.env.run()
+        if self._plain:
+            self._run_plain()
+        else:
+            self._schedule_backlog()
+            self._schedule_next_arrival()
+            self.env.run()
         return EngineOutput(self._call_log(), self._overtime(), self.daily_level, self._extra_work())
 
     def _schedule_backlog(self) -> None:
