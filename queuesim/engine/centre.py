@@ -329,7 +329,32 @@ class ContactCentre:
             env._now, _, _, event = heappop(heap)
             finish(event)
 
+    def _run_merged(self) -> None:
+        """The event loop of the core engine with shifts, redials or a backlog: as
+        ``env.run()``, with the next arrival held apart from the heap (same keys, same
+        order of events); every other event is processed as ``Environment.step`` does."""
+        env = self.env
+        heap = env._queue
+        key = self._first_arrival_key()
+        while key is not None:
+            if heap and heap[0] < key:
+                env._now, _, _, event = heappop(heap)
+                callbacks, event.callbacks = event.callbacks, None
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok and not hasattr(event, "_defused"):  # pragma: no cover - as step()
+                    raise event._value
+            else:
+                env._now = key[0]
+                k = self._arrival_k
+                caller = self._callers
+                self._callers += 1
+                self._enter(self._pending_h[k], self._pending_p[k], self._pending_type[k], caller, 1)
+                key = self._first_arrival_key()
+        env.run()  # after the last arrival
+
     def _first_arrival_key(self) -> Optional[tuple[float, int, int]]:
+        """Heap key of the next first-attempt arrival, as ``Timeout`` would make it (None: no more)."""
         if self._next >= len(self._pending_t) and not self._draw_block():
             return None
         t = self._pending_t[self._next]
@@ -558,6 +583,9 @@ class ContactCentre:
             self._schedule_duty()
         if self._plain:
             self._run_plain()
+        elif type(self) is ContactCentre:
+            self._schedule_backlog()
+            self._run_merged()
         else:
             self._schedule_backlog()
             self._schedule_next_arrival()
