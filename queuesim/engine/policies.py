@@ -103,11 +103,13 @@ class PolicyCentre(ContactCentre):
     def __init__(self, scenario: Scenario, streams: RandomStreams) -> None:
         super().__init__(scenario, streams)
         self._eager = True
-        self._rich = True  # calls and callers differ (broken promises redial)
         self.__dict__.pop("_start", None)  # the base class swaps in its shift-aware _start
         self.announce = scenario.announcements if (
             scenario.announcements is not None and scenario.announcements.kind == "informative") else None
         self.cb = scenario.callback
+        # calls and callers differ with redials (base class) and broken web-form promises (a caller calls
+        # again); otherwise call i is caller i's first attempt, and the per-call caller columns are not kept
+        self._rich = self._rich or (self.cb is not None and self.cb.kind == "web_form")
         # what happens to a caller who finds nobody free, decided once
         self._offer_at_arrival = self.cb is not None and self.cb.offer == "at_arrival"
         announce = self.announce
@@ -139,6 +141,17 @@ class PolicyCentre(ContactCentre):
         self.n_on_duty = 0 if self._varying else len(self.duty)
         self._last_duty_start = max((start for agent in self.duty for start, _ in agent), default=0.0)
         self._messages: dict[int, int] = {}
+        # Recorded messages: every caller's first message comes the same delay after joining, and every
+        # repeat the same interval after the last, so each kind is due in the order it was scheduled.
+        # Each kind waits in a FIFO of heap keys (time, event id taken when scheduled, as a Timeout's);
+        # only the FIFO's head is on the event heap (same key: same order of events). Messages of callers
+        # already answered, gone or on virtual hold, which would do nothing, never reach the heap.
+        self._first_messages: deque[tuple[float, int, int]] = deque()
+        self._repeat_messages: deque[tuple[float, int, int]] = deque()
+        self._first_message_timer = Timer()
+        self._first_message_timer.value = self._first_messages
+        self._repeat_message_timer = Timer()
+        self._repeat_message_timer.value = self._repeat_messages
         # callback lists of the one-off timers (shared: Environment.step never changes them)
         self._renege_callbacks = [self._renege]
         self._message_callbacks = [self._message]
@@ -151,8 +164,8 @@ class PolicyCentre(ContactCentre):
         self.mean_handle = float(np.average(means, weights=weights)) if sum(weights) > 0 else float(means[0])
         # per-caller draws, by block (caller c -> block c // BLOCK, row c % BLOCK)
         self._tolerance_pool = _Pool(self.announce.tolerance, streams["tolerance"]) if self.announce else None
-        self._blocks_tol: list[np.ndarray] = []
-        self._blocks_accept: list[np.ndarray] = []
+        self._tolerance: list[float] = []  # by caller (read for every caller told a wait)
+        self._accept: list[float] = []  # by caller (read for every caller offered a callback)
         self._blocks_answer: list[np.ndarray] = []
         self._blocks_kept: list[np.ndarray] = []
         self._blocks_delay: list[np.ndarray] = []
@@ -175,9 +188,9 @@ class PolicyCentre(ContactCentre):
             return False
         n = len(self._pending_t)
         if self._tolerance_pool is not None:
-            self._blocks_tol.append(self._tolerance_pool.take(n))
+            self._tolerance.extend(self._tolerance_pool.take(n).tolist())
         if self.cb is not None:
-            self._blocks_accept.append(self.streams["callback_accept"].random(BLOCK)[:n])
+            self._accept.extend(self.streams["callback_accept"].random(BLOCK)[:n].tolist())
             self._blocks_answer.append(self.streams["callback_answer"].random((BLOCK, self.cb.attempts))[:n])
             if self.cb.kind == "web_form":
                 self._blocks_kept.append(self.streams["web_form"].random(BLOCK)[:n])
@@ -231,7 +244,18 @@ class PolicyCentre(ContactCentre):
     # -- arrival -----------------------------------------------------------------
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
         now = self.env._now
-        i = self._record_call(now, handle, patience, ctype, caller, attempt)
+        # _record_call inlined (this engine never streams its log, and abandonment is an event)
+        i = len(self.arrival)
+        self.arrival.append(now)
+        self.handle.append(handle)
+        self.patience.append(patience)
+        self.answer.append(math.nan)
+        self.agent_of.append(-1)
+        if self._rich:
+            self.ctype.append(ctype)
+            self.caller.append(caller)
+            self.attempt.append(attempt)
+        self.abandoned_flag.append(False)
         idle = self.idle
         if idle:
             is_idle = self.is_idle
@@ -252,12 +276,15 @@ class PolicyCentre(ContactCentre):
         # nobody is free: offer a callback at once, and/or play the first message now
         if self._offer_at_arrival:
             cb = self.cb
-            predicted = self._predict(i, now, cb.predictor, joining=True)
+            if cb.predictor == "queue_length":  # _predict's commonest case, inlined
+                n = self.n_on_duty
+                predicted = (self.n_waiting + 1) * self.mean_handle / (n if n > 1 else 1)
+            else:
+                predicted = self._predict(i, now, cb.predictor, joining=True)
             self.predicted[i] = predicted
             if predicted > cb.threshold:
                 self.offered_cb.add(i)
-                accept = self._caller_draw(self._blocks_accept, caller)
-                if accept is not None and accept < cb.acceptance and self._take_callback(i, caller, now, True):
+                if caller >= 0 and self._accept[caller] < cb.acceptance and self._take_callback(i, caller, now, True):
                     return
         if self._announce_at_arrival and self._announce(i, caller, now, joining=True):
             return
@@ -274,10 +301,29 @@ class PolicyCentre(ContactCentre):
             timer.value = i
             heappush(heap, (now + patience, NORMAL, next(eid), timer))
         if self._first_message is not None:
-            timer = Timer()
-            timer.callbacks = self._message_callbacks
-            timer.value = i
-            heappush(heap, (now + self._first_message, NORMAL, next(eid), timer))
+            fifo = self._first_messages
+            fifo.append((now + self._first_message, next(eid), i))
+            if len(fifo) == 1:
+                timer = self._first_message_timer
+                timer.callbacks = self._message_callbacks
+                heappush(heap, (fifo[0][0], NORMAL, fifo[0][1], timer))
+
+    def _arrive(self, event: simpy.Event) -> None:
+        """ContactCentre._arrive, with _schedule_next_arrival inlined."""
+        k = event.value
+        caller = self._callers
+        self._callers = caller + 1
+        self._enter(self._pending_h[k], self._pending_p[k], self._pending_type[k], caller, 1)
+        if self._next >= len(self._pending_t) and not self._draw_block():
+            return
+        k = self._next
+        t = self._pending_t[k]
+        due = self._arrival_due
+        due.callbacks = self._arrival_callbacks
+        due.value = k
+        now = self.env._now
+        heappush(self._heap, (now + (t - now), NORMAL, next(self._eid), due))
+        self._next = k + 1
 
     def _join(self, i: int, now: float) -> None:
         self.queue.append(i)
@@ -301,11 +347,22 @@ class PolicyCentre(ContactCentre):
 
     # -- announcements -----------------------------------------------------------
     def _message(self, event: Timer) -> None:
-        i = event.value
-        if self.agent_of[i] >= 0 or self.abandoned_flag[i] or i in self.virtual:
+        """The head of a FIFO of messages is due: play it; put the next live message of the FIFO on the heap."""
+        fifo = event.value
+        i = fifo.popleft()[2]
+        agent_of, flags, virtual = self.agent_of, self.abandoned_flag, self.virtual
+        while fifo:
+            j = fifo[0][2]
+            if agent_of[j] >= 0 or flags[j] or j in virtual:
+                fifo.popleft()  # would do nothing (see below): never mind it
+                continue
+            event.callbacks = self._message_callbacks
+            heappush(self._heap, (fifo[0][0], NORMAL, fifo[0][1], event))
+            break
+        if agent_of[i] >= 0 or flags[i] or i in virtual:
             return
         now = self.env._now
-        caller = self.caller[i]
+        caller = self.caller[i] if self._rich else i
         if self._announce(i, caller, now, joining=False):
             return
         if self.n_on_duty == 0 and now >= self._last_duty_start:
@@ -313,20 +370,26 @@ class PolicyCentre(ContactCentre):
         heard = self._messages.get(i, 0) + 1
         self._messages[i] = heard
         if self.announce is not None and self.announce.every is not None and heard < MAX_MESSAGES:
-            event.callbacks = self._message_callbacks  # the same timer, again
-            heappush(self._heap, (now + self.announce.every, NORMAL, next(self._eid), event))
+            fifo = self._repeat_messages
+            fifo.append((now + self.announce.every, next(self._eid), i))
+            if len(fifo) == 1:
+                timer = self._repeat_message_timer
+                timer.callbacks = self._message_callbacks
+                heappush(self._heap, (fifo[0][0], NORMAL, fifo[0][1], timer))
 
     def _announce(self, i: int, caller: int, now: float, joining: bool) -> bool:
         """Tell call ``i`` its predicted wait; True if it left the queue (balked or took a callback)."""
-        assert self.announce is not None
-        predicted = self._predict(i, now, self.announce.predictor, joining)
+        announce = self.announce
+        assert announce is not None
+        if joining and announce.predictor == "queue_length":  # _predict's commonest case, inlined
+            n = self.n_on_duty
+            predicted = (self.n_waiting + 1) * self.mean_handle / (n if n > 1 else 1)
+        else:
+            predicted = self._predict(i, now, announce.predictor, joining)
         told = self.predicted.get(i)
         if told is None or math.isnan(told):
             self.predicted[i] = predicted + (now - self.arrival[i])
-        if caller < 0 or not self._blocks_tol:
-            return False
-        b, r = divmod(caller, BLOCK)
-        if predicted <= self._blocks_tol[b].item(r):  # the caller's tolerance
+        if caller < 0 or predicted <= self._tolerance[caller]:
             return False
         cb = self.cb
         if cb is not None and cb.offer == "at_announcement" and predicted > cb.threshold:
@@ -422,7 +485,7 @@ class PolicyCentre(ContactCentre):
         """Agent ``agent`` calls customer ``i`` back (attempt number ``attempt``)."""
         cb = self.cb
         assert cb is not None
-        caller = self.caller[i]
+        caller = self.caller[i] if self._rich else i
         u = self._caller_draw(self._blocks_answer, caller, attempt - 1)
         picked = u is not None and u < cb.answer_probability
         self.busy[agent] = True
@@ -509,7 +572,9 @@ class PolicyCentre(ContactCentre):
     def _finish(self, event: simpy.Event) -> None:
         agent: int = event.value
         now = self.env._now
-        if self._clocked_off(agent, now):
+        self.busy[agent] = False  # _clocked_off inlined
+        if not self.on_duty[agent]:
+            self.overtime.append((agent, self.off_since[agent], now))
             return
         if not self.callbacks_due:
             # _dispatch with no callback due: the next live inbound caller (_start inlined), else web forms
