@@ -36,7 +36,7 @@ from ..calllog import ANSWERED, BALKED, UNREACHED
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK
-from .centre import ContactCentre, _Pool
+from .centre import ContactCentre, EngineOutput, _Pool
 from .timers import Timer
 
 __all__ = ["PolicyCentre", "CALLBACK_KINDS"]
@@ -155,6 +155,7 @@ class PolicyCentre(ContactCentre):
         # callback lists of the one-off timers (shared: Environment.step never changes them)
         self._renege_callbacks = [self._renege]
         self._message_callbacks = [self._message]
+        self._shift_callbacks = [self._shift_change]
         self.callbacks_due: deque[tuple[int, int]] = deque()  # (call, attempt)
         self.web_due: deque[tuple[int, int]] = deque()
         self.slots: dict[int, int] = {}
@@ -293,37 +294,20 @@ class PolicyCentre(ContactCentre):
         self.qseq[i] = self._seq
         self._seq += 1
         self.n_waiting += 1
-        heap, eid = self._heap, self._eid
+        eid = self._eid
         patience = self.patience[i]
         if patience < math.inf:
             timer = Timer()
             timer.callbacks = self._renege_callbacks
             timer.value = i
-            heappush(heap, (now + patience, NORMAL, next(eid), timer))
+            heappush(self._heap, (now + patience, NORMAL, next(eid), timer))
         if self._first_message is not None:
             fifo = self._first_messages
             fifo.append((now + self._first_message, next(eid), i))
             if len(fifo) == 1:
                 timer = self._first_message_timer
                 timer.callbacks = self._message_callbacks
-                heappush(heap, (fifo[0][0], NORMAL, fifo[0][1], timer))
-
-    def _arrive(self, event: simpy.Event) -> None:
-        """ContactCentre._arrive, with _schedule_next_arrival inlined."""
-        k = event.value
-        caller = self._callers
-        self._callers = caller + 1
-        self._enter(self._pending_h[k], self._pending_p[k], self._pending_type[k], caller, 1)
-        if self._next >= len(self._pending_t) and not self._draw_block():
-            return
-        k = self._next
-        t = self._pending_t[k]
-        due = self._arrival_due
-        due.callbacks = self._arrival_callbacks
-        due.value = k
-        now = self.env._now
-        heappush(self._heap, (now + (t - now), NORMAL, next(self._eid), due))
-        self._next = k + 1
+                heappush(self._heap, (fifo[0][0], NORMAL, fifo[0][1], timer))
 
     def _join(self, i: int, now: float) -> None:
         self.queue.append(i)
@@ -609,6 +593,38 @@ class PolicyCentre(ContactCentre):
 
     _finish_varying = _finish
 
+    def _schedule_duty(self) -> None:
+        """ContactCentre._schedule_duty, with the shift changes in a list sorted by their heap keys
+        (the keys their Timeouts would have: event ids drawn in the same order) and only the next one
+        on the heap: the same order of events, a heap smaller by about two entries per agent."""
+        now, eid = self.env._now, self._eid
+        changes = []
+        for agent, periods in enumerate(self.duty):
+            for start, end in periods:
+                if start < 0:
+                    raise ValueError(f"Negative delay {start}")
+                changes.append((now + start, next(eid), agent, True))
+                if end < math.inf:
+                    changes.append((now + end, next(eid), agent, False))
+        changes.sort()
+        self._shift_changes = deque(changes)
+        if changes:
+            timer = Timer()
+            timer.callbacks = self._shift_callbacks
+            heappush(self._heap, (changes[0][0], NORMAL, changes[0][1], timer))
+
+    def _shift_change(self, event: Timer) -> None:
+        changes = self._shift_changes
+        _, _, agent, on = changes.popleft()
+        if changes:
+            event.callbacks = self._shift_callbacks
+            heappush(self._heap, (changes[0][0], NORMAL, changes[0][1], event))
+        event.value = agent
+        if on:
+            self._on(event)
+        else:
+            self._off(event)
+
     def _on(self, event: simpy.Event) -> None:
         self.n_on_duty += 1
         agent: int = event.value
@@ -623,12 +639,22 @@ class PolicyCentre(ContactCentre):
         self.n_on_duty -= 1
         super()._off(event)
 
-    def _renege(self, event: simpy.Event) -> None:
+    def _renege(self, event: Timer) -> None:
         i = event.value
         if self.agent_of[i] >= 0 or self.abandoned_flag[i] or i in self.virtual:
             return
         self._leave_queue(i)
         super()._renege(event)
+
+    # -- run ----------------------------------------------------------------------
+    def run(self) -> EngineOutput:
+        """As ContactCentre.run, with the core engine's event loop that holds the next arrival apart from
+        the heap (_run_merged: same keys, same order of events) instead of ``env.run()``."""
+        if self._varying:
+            self._schedule_duty()
+        self._schedule_backlog()
+        self._run_merged()
+        return EngineOutput(self._call_log(), self._overtime(), self.daily_level, self._extra_work())
 
     # -- output -------------------------------------------------------------------
     def _call_log(self):
