@@ -35,15 +35,19 @@ import math
 from collections import deque
 from typing import Optional
 
+from heapq import heappush
+
 import numpy as np
 import simpy
-from simpy.events import Timeout
+from simpy.events import NORMAL
 
 from ..distributions import Deterministic
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK
-from .centre import ContactCentre, _Pool
+from .centre import ContactCentre, EngineOutput, _Pool
+from .policies import _dense, _mask
+from .timers import ShiftChanges, Timer
 
 __all__ = ["DepartmentCentre", "LEG_OUTCOMES", "WORK_KINDS"]
 
@@ -55,7 +59,7 @@ TALK, IDENTIFY, WARM_HOLD, CONFERENCE = 0, 1, 2, 3
 _DEFAULT_ID = Deterministic(distribution="deterministic", value=30.0)
 
 
-class DepartmentCentre(ContactCentre):
+class DepartmentCentre(ShiftChanges, ContactCentre):
     """A contact centre with several agent groups (departments)."""
 
     def __init__(self, scenario: Scenario, streams: RandomStreams) -> None:
@@ -96,12 +100,13 @@ class DepartmentCentre(ContactCentre):
         self.leg_start: list[float] = []
         self.leg_group: list[int] = []
         self.waiting: list[bool] = []
-        self.holder: list[int] = []  # agent holding the line (warm transfer), or -1
-        self.extra: list[float] = []  # re-explanation time added to the next handle
-        self.transfers: list[int] = []
-        self.resolved: list[bool] = []
+        # rarely set per-call state, kept sparse (nothing appended per call)
+        self.holder: dict[int, int] = {}  # agent holding the line (warm transfer); default -1
+        self.extra: dict[int, float] = {}  # re-explanation time added to the next handle; default 0.0
+        self.transfers: dict[int, int] = {}  # default 0
+        self.resolved: set[int] = set()
+        self.final_group: dict[int, int] = {}  # default -1
         self.hold_total: list[float] = []
-        self.final_group: list[int] = []
         # records
         self.legs: list[tuple[int, int, float, float, int, int]] = []  # call, group, start, end, agent, outcome
         self.work: list[tuple[int, float, float, int, int]] = []  # agent, start, end, call, kind
@@ -117,6 +122,14 @@ class DepartmentCentre(ContactCentre):
         if "identify" not in self._tpools or self._tpools["identify"] is None:
             self._tpools["identify"] = _Pool(_DEFAULT_ID, streams["transfer_identify"])
         self._blocks_t: dict[str, list[np.ndarray]] = {k: [] for k in self._tpools}
+        # callback lists of the timers (shared: the event loop never changes them)
+        self._overflow_callbacks = [self._overflow]
+        self._renege_callbacks = [self._renege_leg]
+        self._done_callbacks = [self._done]
+        self._transfer_callbacks = [self._transfer]
+        self._release_callbacks = [self._release_event]
+        self._warm_callbacks = [self._warm_timeout]
+        self._redial_callbacks = [self._redial_arrive]
 
     # -- per-caller draws --------------------------------------------------------
     def _draw_block(self) -> bool:
@@ -133,28 +146,43 @@ class DepartmentCentre(ContactCentre):
         if caller < 0:
             return 0.5
         b, r = divmod(caller, BLOCK)
-        return float(self._blocks_u[b][r, column])
+        return self._blocks_u[b].item(r, column)
 
     def _t(self, key: str, caller: int) -> float:
-        if caller < 0 or not self._blocks_t.get(key):
+        blocks = self._blocks_t.get(key)
+        if caller < 0 or not blocks:
             return math.nan
         b, r = divmod(caller, BLOCK)
-        return float(self._blocks_t[key][b][r])
+        return blocks[b].item(r)
+
+    def _after(self, delay: float, value, callbacks: list) -> None:
+        """``Timeout(env, delay, value)`` with ``callbacks``, as a :class:`Timer`: the same key on the heap."""
+        if delay < 0:
+            raise ValueError(f"Negative delay {delay}")
+        timer = Timer()
+        timer.callbacks = callbacks
+        timer.value = value
+        heappush(self._heap, (self.env._now + delay, NORMAL, next(self._eid), timer))
 
     # -- arrivals and legs ---------------------------------------------------------
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
-        now = self.env.now
-        i = self._record_call(now, handle, patience, ctype, caller, attempt)
+        now = self.env._now
+        # _record_call inlined (this engine never streams its log, and abandonment is an event)
+        i = len(self.arrival)
+        self.arrival.append(now)
+        self.handle.append(handle)
+        self.patience.append(patience)
+        self.answer.append(math.nan)
+        self.agent_of.append(-1)
+        self.ctype.append(ctype)
+        self.caller.append(caller)
+        self.attempt.append(attempt)
+        self.abandoned_flag.append(False)
         self.leg.append(-1)
         self.leg_start.append(now)
         self.leg_group.append(-1)
         self.waiting.append(False)
-        self.holder.append(-1)
-        self.extra.append(0.0)
-        self.transfers.append(0)
-        self.resolved.append(False)
         self.hold_total.append(0.0)
-        self.final_group.append(-1)
         home = self.type_groups[ctype][0]
         p_wrong, wrong = self.misroute[ctype]
         first = wrong if (p_wrong > 0 and self._u(caller, 0) < p_wrong) else home
@@ -162,33 +190,43 @@ class DepartmentCentre(ContactCentre):
 
     def _new_leg(self, i: int, group: int, now: float, patience: float) -> None:
         """Call ``i`` starts waiting for ``group`` (or is answered at once)."""
-        self.leg[i] += 1
+        token = self.leg[i] + 1
+        self.leg[i] = token
         self.leg_start[i] = now
-        self._timer_from.pop(i, None)
+        if self._timer_from:
+            self._timer_from.pop(i, None)
         self.leg_group[i] = group
         self.waiting[i] = True
         self.patience[i] = patience
         ctype = self.ctype[i]
-        home_leg = group == self.type_groups[ctype][0]
-        eligible = [group] + (self.type_groups[ctype][1:] if home_leg and self.overflow_after[ctype] == 0 else [])
+        groups = self.type_groups[ctype]
+        home_leg = group == groups[0]
+        eligible = [group] + (groups[1:] if home_leg and self.overflow_after[ctype] == 0 else [])
         for g in eligible:
             agent = self._pop_idle(g)
             if agent >= 0:
                 self._answer(i, agent, now)
                 return
-        token = self.leg[i]
+        queues = self.queues
         for g in eligible:
-            self.queues[g][ctype].append((i, token))
-        if home_leg and self.overflow_after[ctype] > 0 and len(self.type_groups[ctype]) > 1:
-            Timeout(self.env, self.overflow_after[ctype], (i, token)).callbacks.append(self._overflow)
+            queues[g][ctype].append((i, token))
+        heap, eid = self._heap, self._eid
+        if home_leg and self.overflow_after[ctype] > 0 and len(groups) > 1:
+            timer = Timer()
+            timer.callbacks = self._overflow_callbacks
+            timer.value = (i, token)
+            heappush(heap, (now + self.overflow_after[ctype], NORMAL, next(eid), timer))
         if patience < math.inf:
-            Timeout(self.env, patience, (i, token)).callbacks.append(self._renege_leg)
+            timer = Timer()
+            timer.callbacks = self._renege_callbacks
+            timer.value = (i, token)
+            heappush(heap, (now + patience, NORMAL, next(eid), timer))
 
     def _overflow(self, event: simpy.Event) -> None:
         i, token = event.value
         if not self.waiting[i] or self.leg[i] != token:
             return
-        now = self.env.now
+        now = self.env._now
         ctype = self.ctype[i]
         for g in self.type_groups[ctype][1:]:
             agent = self._pop_idle(g)
@@ -208,13 +246,13 @@ class DepartmentCentre(ContactCentre):
         i, token = event.value
         if not self.waiting[i] or self.leg[i] != token:
             return
-        now = self.env.now
+        now = self.env._now
         # the leg lasted exactly (patience timer start - leg start) + patience
         waited = (self._timer_from.get(i, self.leg_start[i]) - self.leg_start[i]) + self.patience[i]
         self._end_leg(i, now, -1, 1, waited)
         self.abandoned_flag[i] = True
         self.patience[i] = self.hold_total[i]  # the call's wait is its total hold
-        holder = self.holder[i]
+        holder = self.holder.get(i, -1)
         if holder >= 0:  # the caller hung up while an agent held the line
             self.holder[i] = -1
             self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
@@ -233,7 +271,9 @@ class DepartmentCentre(ContactCentre):
 
     def _release(self, agent: int, now: float) -> None:
         """``agent`` has finished a stretch of work: next task, idle, or off duty."""
-        if self._clocked_off(agent, now):
+        self.busy[agent] = False  # _clocked_off inlined
+        if not self.on_duty[agent]:
+            self.overtime.append((agent, self.off_since[agent], now))
             return
         i = self._pick(self.group_of_agent[agent])
         if i >= 0:
@@ -246,15 +286,17 @@ class DepartmentCentre(ContactCentre):
         """The next call for ``group``: highest priority type, then earliest leg; -1 if none."""
         best, best_key = -1, None
         queues = self.queues[group]
+        waiting, leg = self.waiting, self.leg
         for k in self.type_order:
             q = queues[k]
-            while q and (not self.waiting[q[0][0]] or self.leg[q[0][0]] != q[0][1]):
+            while q:
+                i, token = q[0]
+                if waiting[i] and leg[i] == token:
+                    key = (-self.priority[k], self.leg_start[i], i)
+                    if best_key is None or key < best_key:
+                        best, best_key = k, key
+                    break
                 q.popleft()
-            if q:
-                i = q[0][0]
-                key = (-self.priority[k], self.leg_start[i], i)
-                if best_key is None or key < best_key:
-                    best, best_key = k, key
         if best < 0:
             return -1
         return queues[best].popleft()[0]
@@ -266,13 +308,18 @@ class DepartmentCentre(ContactCentre):
     # -- handling --------------------------------------------------------------------
     def _answer(self, i: int, agent: int, now: float) -> None:
         """``agent`` answers call ``i`` (leg ends answered)."""
-        self._end_leg(i, now, agent, 0)
+        # _end_leg inlined
+        self.waiting[i] = False
+        start = self.leg_start[i]
+        waited = now - start
+        self.hold_total[i] += waited
+        self.legs.append((i, self.leg_group[i], start, start + waited, agent, 0))
         self.busy[agent] = True
         if math.isnan(self.answer[i]):
             self.answer[i] = now
         group = self.group_of_agent[agent]
         ctype = self.ctype[i]
-        holder = self.holder[i]
+        holder = self.holder.get(i, -1)
         conference = 0.0
         if holder >= 0:  # warm hand-off: introduce, then the first agent drops off
             self.holder[i] = -1
@@ -280,14 +327,24 @@ class DepartmentCentre(ContactCentre):
             self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
             self._work(holder, now, now + conference, i, CONFERENCE)
             self._work(agent, now, now + conference, i, CONFERENCE)
-            Timeout(self.env, conference, holder).callbacks.append(self._release_event)
+            self._after(conference, holder, self._release_callbacks)
         if group in self.type_groups[ctype]:
-            duration = self.handle[i] + self.extra[i]
+            duration = self.handle[i] + self.extra.get(i, 0.0)
             self.agent_of[i] = agent
             self.final_group[i] = group
-            self._work(agent, now + conference, now + conference + duration, i, TALK)
-            resolved = self._u(self.caller[i], 1 if self.attempt[i] == 1 else 3) < self.resolution[ctype]
-            Timeout(self.env, conference + duration, (i, agent, resolved)).callbacks.append(self._done)
+            begin, end = now + conference, now + conference + duration
+            if end > begin:  # _work inlined
+                self.work.append((agent, begin, end, i, TALK))
+            caller = self.caller[i]
+            if caller < 0:  # _u inlined
+                u = 0.5
+            else:
+                b, r = divmod(caller, BLOCK)
+                u = self._blocks_u[b].item(r, 1 if self.attempt[i] == 1 else 3)
+            timer = Timer()
+            timer.callbacks = self._done_callbacks
+            timer.value = (i, agent, u < self.resolution[ctype])
+            heappush(self._heap, (now + (conference + duration), NORMAL, next(self._eid), timer))
             return
         # the wrong group: find out, then transfer per the group's policy
         identify = self._draw_or("identify", i, 30.0)
@@ -299,10 +356,10 @@ class DepartmentCentre(ContactCentre):
                 self.agent_of[i] = agent
                 self.final_group[i] = group
                 self._work(agent, now + identify, now + identify + duration, i, TALK)
-                Timeout(self.env, identify + duration, (i, agent, True)).callbacks.append(self._done)
+                self._after(identify + duration, (i, agent, True), self._done_callbacks)
                 return
             policy = self.tr.own_it_fallback
-        Timeout(self.env, identify, (i, agent, policy)).callbacks.append(self._transfer)
+        self._after(identify, (i, agent, policy), self._transfer_callbacks)
 
     def _draw_or(self, key: str, i: int, default: float) -> float:
         value = self._t(key, self.caller[i])
@@ -310,20 +367,20 @@ class DepartmentCentre(ContactCentre):
 
     def _transfer(self, event: simpy.Event) -> None:
         i, agent, policy = event.value
-        now = self.env.now
-        self.transfers[i] += 1
+        now = self.env._now
+        self.transfers[i] = self.transfers.get(i, 0) + 1
         home = self.type_groups[self.ctype[i]][0]
         if policy == "warm":
             self.holder[i] = agent
             self._hold_since[i] = now
             patience = self._draw_or("warm_patience", i, math.inf)
             self._new_leg(i, home, now, patience)
-            if self.holder[i] >= 0 and self.tr is not None and self.tr.warm_limit is not None:
-                Timeout(self.env, self.tr.warm_limit, (i, self.leg[i])).callbacks.append(self._warm_timeout)
+            if self.holder.get(i, -1) >= 0 and self.tr is not None and self.tr.warm_limit is not None:
+                self._after(self.tr.warm_limit, (i, self.leg[i]), self._warm_callbacks)
             return
         # cold: the first agent is free; the caller queues again and will re-explain
         self._release(agent, now)
-        self.extra[i] += self._draw_or("reexplain", i, 0.0)
+        self.extra[i] = self.extra.get(i, 0.0) + self._draw_or("reexplain", i, 0.0)
         patience = self._draw_or("cold_patience", i, math.nan)
         if math.isnan(patience):
             patience = self._fresh_patience(i)
@@ -332,14 +389,14 @@ class DepartmentCentre(ContactCentre):
     def _warm_timeout(self, event: simpy.Event) -> None:
         """The holding agent gives up and leaves the caller in the queue (cold fallback)."""
         i, token = event.value
-        holder = self.holder[i]
+        holder = self.holder.get(i, -1)
         if not self.waiting[i] or self.leg[i] != token or holder < 0:
             return
-        now = self.env.now
+        now = self.env._now
         self.holder[i] = -1
         self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
         self._release(holder, now)
-        self.extra[i] += self._draw_or("reexplain", i, 0.0)
+        self.extra[i] = self.extra.get(i, 0.0) + self._draw_or("reexplain", i, 0.0)
         patience = self._draw_or("cold_patience", i, math.nan)
         if math.isnan(patience):
             patience = self._fresh_patience(i)
@@ -347,7 +404,7 @@ class DepartmentCentre(ContactCentre):
         self.patience[i] = patience
         self._timer_from[i] = now
         if patience < math.inf:
-            Timeout(self.env, patience, (i, token)).callbacks.append(self._renege_leg)
+            self._after(patience, (i, token), self._renege_callbacks)
 
     def _fresh_patience(self, i: int) -> float:
         pool = self._patience_pools[self.ctype[i]]
@@ -355,13 +412,15 @@ class DepartmentCentre(ContactCentre):
 
     def _done(self, event: simpy.Event) -> None:
         i, agent, resolved = event.value
-        self.resolved[i] = resolved
-        if not resolved:
+        if resolved:
+            self.resolved.add(i)
+        else:
+            self.resolved.discard(i)
             self._maybe_redial(i, abandoned=False)
-        self._release(agent, self.env.now)
+        self._release(agent, self.env._now)
 
     def _release_event(self, event: simpy.Event) -> None:
-        self._release(event.value, self.env.now)
+        self._release(event.value, self.env._now)
 
     def _maybe_redial(self, i: int, *, abandoned: bool) -> None:
         redial = self.scenario.redial
@@ -375,7 +434,7 @@ class DepartmentCentre(ContactCentre):
             delay = float(self._caller_redial_d[b][r, column])
             patience = float(self._caller_redial_p[b][r, column])
             value = (self.handle[i], patience, self.ctype[i], caller, self.attempt[i] + 1)
-            Timeout(self.env, delay, value).callbacks.append(self._redial_arrive)
+            self._after(delay, value, self._redial_callbacks)
 
     # -- shift changes -------------------------------------------------------------------
     def _on(self, event: simpy.Event) -> None:
@@ -383,7 +442,7 @@ class DepartmentCentre(ContactCentre):
         self.on_duty[agent] = True
         if self.busy[agent]:
             return
-        now = self.env.now
+        now = self.env._now
         i = self._pick(self.group_of_agent[agent])
         if i >= 0:
             self._answer(i, agent, now)
@@ -396,6 +455,7 @@ class DepartmentCentre(ContactCentre):
         from dataclasses import replace
 
         log = super()._call_log()
+        n = len(log.arrival)
         hold = np.asarray(self.hold_total, dtype=np.float64)
         answered = log.agent >= 0
         end = log.end.copy()
@@ -409,9 +469,9 @@ class DepartmentCentre(ContactCentre):
         end[~answered] = (log.arrival + hold)[~answered]
         return replace(
             log, wait=hold, end=end, patience=np.where(answered, log.patience, hold),
-            transfers=np.asarray(self.transfers, dtype=np.int16),
-            resolved=np.asarray(self.resolved, dtype=bool),
-            group=np.asarray(self.final_group, dtype=np.int16),
+            transfers=_dense(self.transfers, n, 0, np.int16),
+            resolved=_mask(self.resolved, n),
+            group=_dense(self.final_group, n, -1, np.int16),
         )
 
     def _extra_work(self) -> np.ndarray:
@@ -424,7 +484,12 @@ class DepartmentCentre(ContactCentre):
 
         self._hold_since: dict[int, float] = {}
         self._timer_from: dict[int, float] = {}
-        output = ContactCentre.run(self)
+        # as ContactCentre.run, with the core engine's event loop (the next arrival held apart from the heap)
+        if self._varying:
+            self._schedule_duty()
+        self._schedule_backlog()
+        self._run_merged()
+        output = EngineOutput(self._call_log(), self._overtime(), self.daily_level, self._extra_work())
         legs = np.asarray(self.legs, dtype=np.float64) if self.legs else np.empty((0, 6))
         work = np.asarray(self.work, dtype=np.float64) if self.work else np.empty((0, 5))
         return replace(output, legs=legs, work=work)

@@ -37,7 +37,7 @@ from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK
 from .centre import ContactCentre, EngineOutput, _Pool
-from .timers import Timer
+from .timers import ShiftChanges, Timer
 
 __all__ = ["PolicyCentre", "CALLBACK_KINDS"]
 
@@ -97,7 +97,7 @@ def _mask(calls: set, n: int) -> np.ndarray:
 MAX_MESSAGES = 1000
 
 
-class PolicyCentre(ContactCentre):
+class PolicyCentre(ShiftChanges, ContactCentre):
     """A contact centre with informative announcements and/or a callback option."""
 
     def __init__(self, scenario: Scenario, streams: RandomStreams) -> None:
@@ -155,7 +155,6 @@ class PolicyCentre(ContactCentre):
         # callback lists of the one-off timers (shared: Environment.step never changes them)
         self._renege_callbacks = [self._renege]
         self._message_callbacks = [self._message]
-        self._shift_callbacks = [self._shift_change]
         self.callbacks_due: deque[tuple[int, int]] = deque()  # (call, attempt)
         self.web_due: deque[tuple[int, int]] = deque()
         self.slots: dict[int, int] = {}
@@ -592,38 +591,6 @@ class PolicyCentre(ContactCentre):
             self.idle.append(agent)
 
     _finish_varying = _finish
-
-    def _schedule_duty(self) -> None:
-        """ContactCentre._schedule_duty, with the shift changes in a list sorted by their heap keys
-        (the keys their Timeouts would have: event ids drawn in the same order) and only the next one
-        on the heap: the same order of events, a heap smaller by about two entries per agent."""
-        now, eid = self.env._now, self._eid
-        changes = []
-        for agent, periods in enumerate(self.duty):
-            for start, end in periods:
-                if start < 0:
-                    raise ValueError(f"Negative delay {start}")
-                changes.append((now + start, next(eid), agent, True))
-                if end < math.inf:
-                    changes.append((now + end, next(eid), agent, False))
-        changes.sort()
-        self._shift_changes = deque(changes)
-        if changes:
-            timer = Timer()
-            timer.callbacks = self._shift_callbacks
-            heappush(self._heap, (changes[0][0], NORMAL, changes[0][1], timer))
-
-    def _shift_change(self, event: Timer) -> None:
-        changes = self._shift_changes
-        _, _, agent, on = changes.popleft()
-        if changes:
-            event.callbacks = self._shift_callbacks
-            heappush(self._heap, (changes[0][0], NORMAL, changes[0][1], event))
-        event.value = agent
-        if on:
-            self._on(event)
-        else:
-            self._off(event)
 
     def _on(self, event: simpy.Event) -> None:
         self.n_on_duty += 1
