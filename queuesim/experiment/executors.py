@@ -143,12 +143,47 @@ def execute(
     yield from _processes(tasks, min(n_workers, len(tasks)))
 
 
+class _DeferredInterrupt:
+    """While active (main thread only), Ctrl-C sets a flag instead of raising at once.
+
+    A KeyboardInterrupt raised at an arbitrary point inside ``concurrent.futures``
+    (say, between acquiring and entering a future's lock in ``wait``) can leave a
+    lock held, and the pool's manager thread, which Python joins at exit without a
+    timeout, then hangs forever. The pool loop checks the flag at safe points and
+    raises there instead.
+    """
+
+    def __init__(self) -> None:
+        self.flag = threading.Event()
+        self.previous = None
+        self.active = threading.current_thread() is threading.main_thread()
+
+    def __enter__(self) -> "_DeferredInterrupt":
+        if self.active:
+            self.previous = signal.signal(signal.SIGINT, lambda *_: self.flag.set())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def check(self) -> None:
+        if self.flag.is_set():
+            raise KeyboardInterrupt
+
+
 def _processes(tasks: Sequence[Task], n_workers: int) -> Iterator[tuple[int, Outcome]]:
     """Run ``tasks`` on a process pool; a pool broken by a dead worker is replaced.
 
     Only the tasks in flight when a worker dies (at most ``4 * n_workers``) are
     reported, as :data:`WORKER_DIED`; every other task runs on a fresh pool.
+    Ctrl-C is taken at safe points (see :class:`_DeferredInterrupt`).
     """
+    with _DeferredInterrupt() as interrupt:
+        yield from _pool_loop(tasks, n_workers, interrupt)
+
+
+def _pool_loop(tasks: Sequence[Task], n_workers: int, interrupt: _DeferredInterrupt) -> Iterator[tuple[int, Outcome]]:
     position = 0  # tasks[:position] have been submitted
     while position < len(tasks):
         start = position
@@ -171,7 +206,9 @@ def _processes(tasks: Sequence[Task], n_workers: int) -> Iterator[tuple[int, Out
                     position += 1
                 if not pending:
                     break
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                interrupt.check()
+                done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                interrupt.check()
                 for future in sorted(done, key=pending.__getitem__):
                     k = pending.pop(future)
                     try:
