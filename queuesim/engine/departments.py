@@ -460,12 +460,12 @@ class DepartmentCentre(ShiftChanges, ContactCentre):
         answered = log.agent >= 0
         end = log.end.copy()
         # a call's end: when its last handling ended (talk end), or when it was abandoned
-        talk_end = {}
-        for agent, start, stop, i, kind in self.work:
-            if kind == TALK:
-                talk_end[i] = stop
-        for i, stop in talk_end.items():
-            end[i] = stop
+        work = self._work_array()
+        talk = work[work[:, 4] == TALK]
+        if talk.shape[0]:
+            calls = talk[::-1, 3].astype(np.int64)  # last talk of each call first
+            calls, first = np.unique(calls, return_index=True)
+            end[calls] = talk[::-1, 2][first]
         end[~answered] = (log.arrival + hold)[~answered]
         return replace(
             log, wait=hold, end=end, patience=np.where(answered, log.patience, hold),
@@ -476,8 +476,15 @@ class DepartmentCentre(ShiftChanges, ContactCentre):
 
     def _extra_work(self) -> np.ndarray:
         # all agent work except the talk of answered calls is 'extra' for the generic busy-time metric
-        rows = [(a, s, e) for a, s, e, i, kind in self.work if kind != TALK]
-        return np.asarray(rows, dtype=np.float64) if rows else np.empty((0, 3))
+        work = self._work_array()
+        rows = work[work[:, 4] != TALK, :3]
+        return rows if rows.shape[0] else np.empty((0, 3))
+
+    def _work_array(self) -> np.ndarray:
+        """The work records as an array ``(agent, start, end, call, kind)`` (built once)."""
+        if getattr(self, "_work_rows", None) is None or self._work_rows.shape[0] != len(self.work):
+            self._work_rows = np.asarray(self.work, dtype=np.float64) if self.work else np.empty((0, 5))
+        return self._work_rows
 
     def run(self):  # type: ignore[override]
         from dataclasses import replace
@@ -491,5 +498,4 @@ class DepartmentCentre(ShiftChanges, ContactCentre):
         self._run_merged()
         output = EngineOutput(self._call_log(), self._overtime(), self.daily_level, self._extra_work())
         legs = np.asarray(self.legs, dtype=np.float64) if self.legs else np.empty((0, 6))
-        work = np.asarray(self.work, dtype=np.float64) if self.work else np.empty((0, 5))
-        return replace(output, legs=legs, work=work)
+        return replace(output, legs=legs, work=self._work_array())
