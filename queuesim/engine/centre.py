@@ -427,6 +427,8 @@ class ContactCentre:
 
         The arrival time recorded is the scheduler's clock, not the generated
         time: they can differ in the last bit, and waits must never be negative.
+        Inlined copies live in :meth:`_arrive_plain`, ``PolicyCentre._enter`` and
+        ``DepartmentCentre._enter``: a new column must be added there too.
         """
         i = len(self.arrival)
         if i >= self._flush_at:
