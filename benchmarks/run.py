@@ -198,7 +198,7 @@ def targets(sections: dict[str, list[dict]]) -> list[dict]:
         worst = max(flagship, key=lambda r: r["cost_vs_core_per_call"])
         add(f"flagship's costliest variant ({worst['scenario']}) per call / core", worst["cost_vs_core_per_call"], 2.0, "ratio")
     logged = [r for r in sections.get("scaling", []) if r["axis"] == "calls" and r["call_log"]]
-    if logged:
+    if logged and max(r["calls"] for r in logged) >= 1_000_000:  # below that the interpreter dominates
         big = max(logged, key=lambda r: r["calls"])
         add(f"peak memory per logged call ({big['calls']:,} calls)", big["bytes_per_call"], 100.0, "bytes")
     soaked = sections.get("soak", [])
