@@ -206,8 +206,6 @@ class ContactCentre:
         self._eid = self.env._eid
         self._service_due = [_Due() for _ in range(n_agents)]
         self._finish_callbacks = [self._finish_varying if self._varying else self._finish]
-        self._arrival_due = _Due()
-        self._arrival_callbacks = [self._arrive]
         # per-call type/caller/attempt columns are kept only when calls and callers differ
         self._rich = self.redial is not None or scenario.backlog > 0
         self._caller_types: list[int] = []
@@ -287,25 +285,7 @@ class ContactCentre:
             return np.where(messages == 1.0, ann.first + ann.length, math.inf)
         return ann.first + ann.length + (messages - 1.0) * ann.every
 
-    def _schedule_next_arrival(self) -> None:
-        if self._next >= len(self._pending_t) and not self._draw_block():
-            return
-        t = self._pending_t[self._next]
-        due = self._arrival_due
-        due.callbacks = self._arrival_callbacks
-        due.value = self._next
-        now = self.env._now
-        heappush(self._heap, (now + (t - now), NORMAL, next(self._eid), due))
-        self._next += 1
-
     # -- events --------------------------------------------------------------
-    def _arrive(self, event: simpy.Event) -> None:
-        k = event.value
-        caller = self._callers
-        self._callers += 1
-        self._enter(self._pending_h[k], self._pending_p[k], self._pending_type[k], caller, 1)
-        self._schedule_next_arrival()
-
     def _run_plain(self) -> None:
         """The event loop of the plain model: ``env.run()`` with the next arrival held
         apart from the heap (only service ends are on it) and callbacks called directly.
@@ -330,7 +310,8 @@ class ContactCentre:
             finish(event)
 
     def _run_merged(self) -> None:
-        """The event loop of the core engine with shifts, redials or a backlog: as
+        """The event loop of every other model (shifts, redials, a backlog; the policy and
+        department engines): as
         ``env.run()``, with the next arrival held apart from the heap (same keys, same
         order of events); every other event is processed as ``Environment.step`` does."""
         env = self.env
@@ -364,8 +345,8 @@ class ContactCentre:
         return (now + (t - now), NORMAL, next(self._eid))
 
     def _arrive_plain(self) -> Optional[tuple[float, int, int]]:
-        """:meth:`_arrive` for the plain model, its callees inlined (the same operations in
-        the same order); returns the heap key of the next arrival (None: no more)."""
+        """A first call arrives (plain model): :meth:`_enter` with its callees inlined (the
+        same operations in the same order); returns the heap key of the next arrival (None: no more)."""
         k = self._arrival_k
         now = self.env._now
         i = len(self.arrival)
@@ -585,13 +566,9 @@ class ContactCentre:
             self._schedule_duty()
         if self._plain:
             self._run_plain()
-        elif type(self) is ContactCentre:
-            self._schedule_backlog()
-            self._run_merged()
         else:
             self._schedule_backlog()
-            self._schedule_next_arrival()
-            self.env.run()
+            self._run_merged()
         return EngineOutput(self._call_log(), self._overtime(), self.daily_level, self._extra_work())
 
     def _schedule_backlog(self) -> None:

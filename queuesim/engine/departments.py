@@ -45,7 +45,7 @@ from ..distributions import Deterministic
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK
-from .centre import ContactCentre, EngineOutput, _Pool
+from .centre import ContactCentre, _Pool
 from .policies import _dense, _mask
 from .timers import ShiftChanges, Timer
 
@@ -491,11 +491,6 @@ class DepartmentCentre(ShiftChanges, ContactCentre):
 
         self._hold_since: dict[int, float] = {}
         self._timer_from: dict[int, float] = {}
-        # as ContactCentre.run, with the core engine's event loop (the next arrival held apart from the heap)
-        if self._varying:
-            self._schedule_duty()
-        self._schedule_backlog()
-        self._run_merged()
-        output = EngineOutput(self._call_log(), self._overtime(), self.daily_level, self._extra_work())
+        output = super().run()
         legs = np.asarray(self.legs, dtype=np.float64) if self.legs else np.empty((0, 6))
         return replace(output, legs=legs, work=self._work_array())

@@ -36,7 +36,7 @@ from ..calllog import ANSWERED, BALKED, UNREACHED
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK
-from .centre import ContactCentre, EngineOutput, _Pool
+from .centre import ContactCentre, _Pool
 from .timers import ShiftChanges, Timer
 
 __all__ = ["PolicyCentre", "CALLBACK_KINDS"]
@@ -612,16 +612,6 @@ class PolicyCentre(ShiftChanges, ContactCentre):
             return
         self._leave_queue(i)
         super()._renege(event)
-
-    # -- run ----------------------------------------------------------------------
-    def run(self) -> EngineOutput:
-        """As ContactCentre.run, with the core engine's event loop that holds the next arrival apart from
-        the heap (_run_merged: same keys, same order of events) instead of ``env.run()``."""
-        if self._varying:
-            self._schedule_duty()
-        self._schedule_backlog()
-        self._run_merged()
-        return EngineOutput(self._call_log(), self._overtime(), self.daily_level, self._extra_work())
 
     # -- output -------------------------------------------------------------------
     def _call_log(self):
