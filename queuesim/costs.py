@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .calllog import CallLog
+from .tally import CallerTally
 
 __all__ = ["COST_METRICS", "ChurnModel", "CostModel", "cost_sums", "costs_from_sums", "day_costs"]
 
@@ -84,32 +85,23 @@ def cost_sums(
     window_end: float,
     transfers: Optional[np.ndarray] = None,
     broken_promise: Optional[np.ndarray] = None,
+    churn: bool = True,
 ) -> dict[str, float]:
     """The additive quantities behind :func:`day_costs`: minutes on hold and talking,
     abandoned calls, offered calls and expected churners.
 
-    Sums over disjoint chunks of a call log add up, provided every caller's
-    calls are in one chunk (always so without redials).
+    Sums over disjoint chunks of a call log add up, except ``expected_churn``,
+    which follows callers over their calls: with ``churn=False`` it is left at 0
+    (a :class:`~queuesim.tally.CallerTally` fed the same chunks sums it).
     """
     counted = (calls.arrival >= window_start) & (calls.arrival < window_end)
     wait = np.where(np.isfinite(calls.wait), calls.wait, 0.0)
     talk = np.where(calls.answered & counted, calls.handle_time, 0.0)
-    churn = costs.churn
     expected_churn = 0.0
-    if churn.lifetime_value > 0 and len(calls):
-        first = counted & (calls.attempt == 1)
-        ids, inverse = np.unique(calls.caller, return_inverse=True)
-        total_wait = np.bincount(inverse, weights=wait, minlength=ids.size)
-        served = np.bincount(inverse, weights=calls.answered, minlength=ids.size) > 0
-        prob = churn.base + churn.per_wait_minute * total_wait / 60.0 + churn.abandoned * (~served)
-        if transfers is not None:
-            prob = prob + churn.per_transfer * np.bincount(inverse, weights=transfers, minlength=ids.size)
-        if broken_promise is not None:
-            prob = prob + churn.broken_promise * (np.bincount(inverse, weights=broken_promise, minlength=ids.size) > 0)
-        prob = np.minimum(prob, churn.max)
-        in_window = np.zeros(ids.size, dtype=bool)
-        in_window[inverse[first]] = True
-        expected_churn = float(np.sum(prob[in_window]))
+    if churn and costs.churn.lifetime_value > 0 and len(calls):
+        tally = CallerTally(window_start=window_start, window_end=window_end, churn=costs.churn)
+        tally.add(calls, transfers=transfers, broken=broken_promise)
+        expected_churn = tally.result()["expected_churn"]
     return {
         "hold_minutes": float(np.sum(wait[counted])) / 60.0,
         "talk_minutes": float(np.nansum(talk)) / 60.0,

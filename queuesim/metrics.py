@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 
 from .calllog import CallLog
-from .tally import CallTally, IntervalTally, overlap, time_integral
+from .tally import CallerTally, CallTally, IntervalTally, overlap, time_integral
 
 __all__ = [
     "CALLER_METRICS",
@@ -142,20 +142,10 @@ def summarise(
 def caller_metrics(calls: CallLog, *, window_start: float, window_end: float) -> dict[str, float]:
     """Unique-caller view of redials: callers whose first call arrived in the window,
     followed over all their attempts (see :data:`CALLER_METRICS`)."""
-    first = (calls.attempt == 1) & (calls.arrival >= window_start) & (calls.arrival < window_end)
-    ids = calls.caller[first]
-    n = int(ids.size)
-    if n == 0:
-        return {k: (0.0 if k == "unique_callers" else math.nan) for k in CALLER_METRICS}
-    mine = np.isin(calls.caller, ids)
-    attempts = int(np.count_nonzero(mine))
-    served = np.unique(calls.caller[mine & calls.answered]).size
-    return {
-        "unique_callers": float(n),
-        "attempts_per_caller": attempts / n,
-        "eventually_served_rate": served / n,
-        "caller_abandonment_rate": 1.0 - served / n,
-    }
+    tally = CallerTally(window_start=window_start, window_end=window_end)
+    tally.add(calls)
+    out = tally.result()
+    return {name: out[name] for name in CALLER_METRICS}
 
 
 def interval_table(

@@ -15,9 +15,9 @@ import numpy as np
 
 from .calllog import CallLog
 from .costs import cost_sums, costs_from_sums
-from .engine import simulate_calls
-from .metrics import caller_metrics, journey_metrics
-from .tally import CallTally, IntervalTally, time_integral
+from .engine import CallChunk, simulate_calls
+from .metrics import CALLER_METRICS, journey_metrics
+from .tally import CallerTally, CallTally, IntervalTally, time_integral
 from .rng import RandomStreams
 from .scenario import Scenario
 
@@ -120,16 +120,27 @@ class _Tally:
         self.departments = bool(scenario.groups)
         self.costs = scenario.costs
         self.cost_sums: Optional[dict[str, float]] = None
+        churn = self.costs.churn if self.costs is not None and self.costs.churn.lifetime_value > 0 else None
+        # callers followed over their calls: caller metrics (redials) and churn
+        self.callers = CallerTally(**window, churn=churn) if (scenario.redial is not None or churn) else None
         self.kept: Optional[list[CallLog]] = [] if keep else None
 
-    def add(self, calls: CallLog) -> None:
+    def add_chunk(self, chunk: CallChunk) -> None:
+        """A chunk handed over by the engine while it runs."""
+        self.add(chunk.calls, chunk.settled)
+        self.add_extra_work(chunk.extra_work)
+
+    def add(self, calls: CallLog, settled: Optional[int] = None) -> None:
+        """Calls in call order; callers with ids in ``[0, settled)`` are complete (None: unknown)."""
         self.calls.add(calls)
         for k, tally in enumerate(self.types):
             tally.add(calls.select(calls.call_type == k))
         self.intervals.add(calls, busy=not self.departments)
+        broken = calls.unreached if calls.callback is not None else None
+        if self.callers is not None:
+            self.callers.add(calls, settled, transfers=calls.transfers, broken=broken)
         if self.costs is not None:
-            broken = calls.unreached if calls.callback is not None else None
-            sums = cost_sums(calls, self.costs, **self.window, broken_promise=broken)
+            sums = cost_sums(calls, self.costs, **self.window, churn=False)
             if self.cost_sums is None:
                 self.cost_sums = sums
             else:
@@ -137,6 +148,11 @@ class _Tally:
                     self.cost_sums[key] += value
         if self.kept is not None:
             self.kept.append(calls)
+
+    def add_extra_work(self, rows: np.ndarray) -> None:
+        """Agent work outside calls (callback dialling), ``(agent, start, end)`` rows."""
+        self.calls.add_extra_work(rows)
+        self.intervals.add_extra_work(rows)
 
     def log(self) -> Optional[CallLog]:
         """The whole call log, when kept."""
@@ -170,7 +186,7 @@ def simulate(
     random streams of replication ``r``, the same in every scenario (common
     random numbers). With ``keep_calls=False`` the call log is tallied as the
     engine hands it over and then dropped, so memory stays bounded however
-    many calls are simulated (core model without redials; see the README).
+    many calls are simulated (except with departments; see the README).
     """
     scenario = _as_scenario(model)
     if seed is None:
@@ -181,15 +197,16 @@ def simulate(
     periods = [p for agent in scenario.duty_periods() for p in agent]
     duty_starts = np.array([p[0] for p in periods], dtype=np.float64)
     duty_ends = np.array([p[1] for p in periods], dtype=np.float64)
-    # caller and journey metrics need the whole log; their engines never stream it
-    whole = scenario.redial is not None or bool(scenario.groups)
-    tally = _Tally(scenario, _boundaries(scenario, duty_starts), keep=keep_calls or whole)
+    # journey metrics need the whole log; the department engine never streams it
+    tally = _Tally(scenario, _boundaries(scenario, duty_starts), keep=keep_calls or bool(scenario.groups))
 
     started = time.perf_counter()
-    output = simulate_calls(scenario, streams, on_calls=tally.add)
+    output = simulate_calls(scenario, streams, on_calls=tally.add_chunk)
     runtime = time.perf_counter() - started
     tally.add(output.calls)
+    tally.add_extra_work(output.extra_work)
     calls = tally.log()
+    callers = tally.callers.result() if tally.callers is not None else None
 
     overtime = output.overtime
     staffed = float(time_integral(duty_starts, duty_ends, window)[0])
@@ -200,7 +217,7 @@ def simulate(
     busy_time = None
     if work is not None:
         busy_time = float(time_integral(work[:, 1], work[:, 2], window)[0]) if work.size else 0.0
-    summary = tally.calls.result(staffed_time=staffed, extra_work=output.extra_work, busy_time=busy_time)
+    summary = tally.calls.result(staffed_time=staffed, busy_time=busy_time)
     if scenario.groups:
         assert calls is not None
         agent_groups = scenario.agent_groups()
@@ -218,17 +235,19 @@ def simulate(
     summary["overtime"] = float(np.sum(overtime[:, 2] - overtime[:, 1])) if overtime.size else 0.0
     if scenario.costs is not None:
         assert tally.cost_sums is not None
+        if callers is not None:
+            tally.cost_sums["expected_churn"] = callers["expected_churn"]
         summary.update(costs_from_sums(tally.cost_sums, scenario.costs, paid_agent_seconds=staffed))
     if scenario.redial is not None:
-        assert calls is not None
-        summary.update(caller_metrics(calls, window_start=scenario.warmup, window_end=horizon))
+        assert callers is not None
+        summary.update({name: callers[name] for name in CALLER_METRICS})
     for k, type_name in enumerate(scenario.type_names() if tally.types else ()):
         part = tally.types[k].result(staffed_time=0.0)
         for metric in TYPE_METRICS:
             summary[f"{metric}[{type_name}]"] = part[metric]
 
     table = tally.intervals.result(
-        duty_starts=duty_starts, duty_ends=duty_ends, overtime=overtime, extra_work=output.extra_work, work=work,
+        duty_starts=duty_starts, duty_ends=duty_ends, overtime=overtime, work=work,
     )
     intervals = {name: column.tolist() for name, column in table.items()}
     waits = tally.calls.waits

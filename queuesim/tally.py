@@ -18,13 +18,13 @@ Pure bookkeeping: numpy only; no SimPy, no files.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
 from .calllog import ABANDONED, ANSWERED, BALKED, OUTCOMES, UNREACHED, UNSERVED, CallLog
 
-__all__ = ["CallTally", "IntervalTally", "WaitHistogram", "overlap", "time_integral"]
+__all__ = ["CallTally", "CallerTally", "IntervalTally", "WaitHistogram", "overlap", "time_integral"]
 
 
 def overlap(starts: np.ndarray, ends: np.ndarray, window_start: float, window_end: float) -> float:
@@ -198,6 +198,11 @@ class CallTally:
         if calls.callback is not None:
             self._add_policy(calls, counted)
 
+    def add_extra_work(self, rows: np.ndarray) -> None:
+        """Tally agent work outside calls' answer..end, ``(agent, start, end)`` rows (callback dialling)."""
+        if rows.size:
+            self.busy += overlap(rows[:, 1], rows[:, 2], self.window_start, self.window_end)
+
     def _add_policy(self, calls: CallLog, counted: np.ndarray) -> None:
         kind = calls.callback[counted]
         took = kind > 0
@@ -310,6 +315,11 @@ class IntervalTally:
         hold = np.where(np.isfinite(calls.wait), calls.wait, 0.0)
         sums["on_hold"] += time_integral(calls.arrival, calls.arrival + hold, boundaries)
 
+    def add_extra_work(self, rows: np.ndarray) -> None:
+        """Tally agent work outside calls' answer..end, ``(agent, start, end)`` rows (callback dialling)."""
+        if rows.size:
+            self.sums["busy"] += time_integral(rows[:, 1], rows[:, 2], self.boundaries)
+
     def result(
         self,
         *,
@@ -347,3 +357,97 @@ class IntervalTally:
                 "agents": duty / lengths,
                 "mean_queue_length": sums["on_hold"] / lengths,
             }
+
+
+class CallerTally:
+    """Per-caller sums behind the caller metrics and expected churn, one chunk of calls at a time.
+
+    A caller counts when their first call (``attempt == 1``) arrives in
+    ``[window_start, window_end)``; all their calls count then, whenever they
+    come. A caller's calls may be spread over several chunks, so the tally holds
+    the callers still *open* (who may get more calls) as arrays, and *settles*
+    the callers the engine says are complete: :meth:`add` takes
+    ``settled``, the caller id below which every caller (id >= 0) has all their
+    calls in the chunks handed over so far. Negative ids (the opening backlog)
+    settle at :meth:`result`. Memory follows the open callers, not the callers seen.
+
+    ``churn`` is a :class:`~queuesim.costs.ChurnModel` (or None: no churn sums).
+    """
+
+    _FIELDS = ("first", "attempts", "served", "wait", "transfers", "broken")
+
+    def __init__(self, *, window_start: float, window_end: float, churn: Any = None) -> None:
+        self.window_start, self.window_end, self.churn = window_start, window_end, churn
+        self._ids = np.empty(0, dtype=np.int64)
+        self._open = {name: np.empty(0) for name in self._FIELDS}
+        self.callers = 0
+        self.attempts = 0
+        self.served = 0
+        self.expected_churn = 0.0
+
+    def add(
+        self,
+        calls: CallLog,
+        settled: Optional[int] = None,
+        *,
+        transfers: Optional[np.ndarray] = None,
+        broken: Optional[np.ndarray] = None,
+    ) -> None:
+        """Tally a chunk; ``transfers`` (per call) and ``broken`` (per call: a promised contact
+        never came) feed the churn probability; ``settled`` as in the class docstring."""
+        counted = (calls.arrival >= self.window_start) & (calls.arrival < self.window_end)
+        values = {
+            "first": counted & (calls.attempt == 1),
+            "attempts": np.ones(len(calls)),
+            "served": calls.answered,
+            "wait": np.where(np.isfinite(calls.wait), calls.wait, 0.0),
+            "transfers": transfers,
+            "broken": broken,
+        }
+        ids = np.concatenate((self._ids, calls.caller))
+        ids, inverse = np.unique(ids, return_inverse=True)
+        merged = {}
+        for name in self._FIELDS:
+            value = values[name]
+            if value is None:
+                value = np.zeros(len(calls))
+            weights = np.concatenate((self._open[name], np.asarray(value, dtype=np.float64)))
+            merged[name] = np.bincount(inverse, weights=weights, minlength=ids.size)
+        if settled is None:
+            done = np.zeros(ids.size, dtype=bool)
+        else:
+            done = (ids >= 0) & (ids < settled)
+        self._settle({name: column[done] for name, column in merged.items()})
+        keep = ~done
+        self._ids = ids[keep]
+        self._open = {name: column[keep] for name, column in merged.items()}
+
+    def _settle(self, callers: dict[str, np.ndarray]) -> None:
+        mine = callers["first"] > 0
+        if not mine.any():
+            return
+        self.callers += int(np.count_nonzero(mine))
+        self.attempts += int(np.sum(callers["attempts"][mine]))
+        served = callers["served"][mine] > 0
+        self.served += int(np.count_nonzero(served))
+        churn = self.churn
+        if churn is not None and churn.lifetime_value > 0:
+            prob = (churn.base + churn.per_wait_minute * callers["wait"][mine] / 60.0 + churn.abandoned * ~served
+                    + churn.per_transfer * callers["transfers"][mine] + churn.broken_promise * (callers["broken"][mine] > 0))
+            self.expected_churn += float(np.sum(np.minimum(prob, churn.max)))
+
+    def result(self) -> dict[str, float]:
+        """Settle every caller still open; the caller metrics
+        (:data:`queuesim.metrics.CALLER_METRICS`) and ``expected_churn``."""
+        if self._ids.size:
+            self._settle(self._open)
+            self._ids = np.empty(0, dtype=np.int64)
+            self._open = {name: np.empty(0) for name in self._FIELDS}
+        n = self.callers
+        return {
+            "unique_callers": float(n),
+            "attempts_per_caller": self.attempts / n if n else math.nan,
+            "eventually_served_rate": self.served / n if n else math.nan,
+            "caller_abandonment_rate": 1.0 - self.served / n if n else math.nan,
+            "expected_churn": self.expected_churn,
+        }

@@ -80,3 +80,22 @@ def test_invalid_costs_are_named(change: dict, fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
         experiment_from_dict(data)
     assert fragment in str(info.value)
+
+
+def test_churn_per_transfer_counts_every_transfer_of_a_callers_calls() -> None:
+    """With only ``per_transfer`` priced, expected churn is per_transfer x the transfers of the
+    window's callers over all their calls (a replication once left this term out)."""
+    from queuesim import load_config
+
+    scenario = load_config("configs/transfers.yaml").scenarios[0]
+    churn = {"lifetime_value": 100.0, "per_transfer": 0.02, "max": 1.0}
+    scenario = scenario.model_copy(update={"costs": scenario.costs.model_copy(
+        update={"churn": scenario.costs.churn.model_validate(churn)})})
+    res = simulate(scenario, seed=4)
+    calls = res.calls
+    first = (calls.attempt == 1) & (calls.arrival >= scenario.warmup) & (calls.arrival < float(scenario.horizon))
+    mine = np.isin(calls.caller, calls.caller[first])
+    transfers = int(calls.transfers[mine].sum())
+    assert transfers > 100
+    assert res.summary["expected_churn"] == pytest.approx(0.02 * transfers, rel=1e-12)
+    assert res.summary["cost_churn"] == pytest.approx(100.0 * 0.02 * transfers, rel=1e-12)

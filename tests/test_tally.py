@@ -95,7 +95,7 @@ def test_streamed_log_is_the_log_and_memory_follows_the_calls_in_the_system() ->
     scenario = _contract(int(2.5 * CHUNK))
     whole = simulate_calls(scenario, RandomStreams(9, 0)).calls
     chunks: list[CallLog] = []
-    output = simulate_calls(scenario, RandomStreams(9, 0), on_calls=chunks.append)
+    output = simulate_calls(scenario, RandomStreams(9, 0), on_calls=lambda chunk: chunks.append(chunk.calls))
     assert len(chunks) >= 2, "the run was meant to stream"
     assert all(len(c) <= CHUNK for c in chunks) and len(output.calls) <= CHUNK
     streamed = CallLog.concatenate(chunks + [output.calls])

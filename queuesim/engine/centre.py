@@ -26,11 +26,13 @@ Design (why it is fast and still exact):
 * Nothing is sampled while the simulation runs: time averages (occupancy,
   queue length) are computed afterwards from the call log.
 * Memory is bounded when the caller asks for it (``on_calls``): every
-  ``CHUNK`` calls, the calls that have an outcome -- all calls older than the
-  head of the queue -- are handed over as a :class:`CallLog` chunk and
-  dropped, so memory follows the calls in the system, not the calls simulated.
-  (Core model without redials; the policy and department engines and redials
-  keep every call until the end.)
+  ``CHUNK`` calls, the calls that are settled -- older than the head of the
+  queue and than every call a pending event still refers to (a callback, a
+  recorded message) -- are handed over as a :class:`CallChunk` and dropped;
+  the calls held are renumbered. Memory follows the calls in the system, not
+  the calls simulated. Redials and the policy engine stream too (each chunk
+  says which callers are complete, for metrics that follow callers across
+  calls); the department engine keeps every call until the end.
 
 The engine takes a validated :class:`~queuesim.scenario.Scenario` and
 :class:`~queuesim.rng.RandomStreams` and returns an :class:`EngineOutput`.
@@ -53,12 +55,32 @@ from ..calllog import ABANDONED, ANSWERED, UNSERVED, CallLog
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK, arrival_blocks, total_rate
+from .timers import Timer
 
-__all__ = ["CHUNK", "ContactCentre", "EngineOutput"]
+__all__ = ["CHUNK", "CallChunk", "ContactCentre", "EngineOutput"]
 
 #: Calls between two hand-overs of finished calls, when the engine streams its log.
 CHUNK = 1 << 16
 _NEVER = 1 << 62
+
+
+@dataclass(frozen=True)
+class CallChunk:
+    """Calls handed over while the engine runs (see ``on_calls``)."""
+
+    calls: CallLog
+    """The next calls in call order, every one with its final outcome."""
+    settled: int
+    """Every caller with an id in ``[0, settled)`` has all their calls in the chunks handed over so far."""
+    extra_work: np.ndarray
+    """Agent work not in the calls' answer..end since the last chunk, ``(agent, start, end)`` rows (callback dialling)."""
+
+
+def _ignore(_event: object) -> None:
+    """The callback of a pending timer made void (its call was handed over)."""
+
+
+_VOID = [_ignore]
 
 
 @dataclass(frozen=True)
@@ -122,11 +144,15 @@ class ContactCentre:
 
     Use :meth:`run` once; it returns the engine output. With ``on_calls``, the
     engine may hand calls that have their outcome to ``on_calls`` in chunks
-    (in call order) while it runs; the output's log then holds the rest.
+    (:class:`CallChunk`, in call order) while it runs; the output's log then
+    holds the rest.
     """
 
+    #: Whether this engine can hand its calls over while it runs.
+    streams_calls = True
+
     def __init__(
-        self, scenario: Scenario, streams: RandomStreams, on_calls: Optional[Callable[[CallLog], None]] = None
+        self, scenario: Scenario, streams: RandomStreams, on_calls: Optional[Callable[[CallChunk], None]] = None
     ) -> None:
         self.scenario = scenario
         self.streams = streams
@@ -176,6 +202,8 @@ class ContactCentre:
         self._caller_redial_u: list[np.ndarray] = []  # per block: (BLOCK, m-1) uniforms
         self._caller_redial_d: list[np.ndarray] = []
         self._caller_redial_p: list[np.ndarray] = []
+        self._caller_base = 0  # callers below it are settled: their per-caller draws are dropped
+        self._freed_blocks = 0
 
         # call-level columns (Python lists: fastest to append to and index)
         self.arrival: list[float] = []
@@ -206,14 +234,15 @@ class ContactCentre:
         self._eid = self.env._eid
         self._service_due = [_Due() for _ in range(n_agents)]
         self._finish_callbacks = [self._finish_varying if self._varying else self._finish]
+        self._renege_callbacks = [self._renege]
+        self._redial_callbacks = [self._redial_arrive]
         # per-call type/caller/attempt columns are kept only when calls and callers differ
         self._rich = self.redial is not None or scenario.backlog > 0
         self._caller_types: list[int] = []
         # streaming: calls before the queue's head are finished; hand them over every CHUNK calls
         self._on_calls = on_calls
         self._offset = 0  # calls already handed over
-        streams_log = on_calls is not None and type(self) is ContactCentre and self.redial is None
-        self._flush_at = CHUNK if streams_log else _NEVER
+        self._flush_at = CHUNK if (on_calls is not None and self.streams_calls) else _NEVER
         # the commonest model (fixed agents, first calls only) has its own event loop
         self._plain = type(self) is ContactCentre and not (self._rich or self._eager or self._varying)
         self._arrival_k = 0
@@ -413,7 +442,7 @@ class ContactCentre:
         """
         i = len(self.arrival)
         if i >= self._flush_at:
-            self._flush()
+            self._flush(caller)
             i = len(self.arrival)
         self.arrival.append(now)
         self.handle.append(handle)
@@ -444,7 +473,10 @@ class ContactCentre:
             return
         self.queue.append(i)
         if self._eager and patience < math.inf:
-            Timeout(self.env, patience, i).callbacks.append(self._renege)
+            timer = Timer()  # as Timeout(env, patience, i): the same key
+            timer.callbacks = self._renege_callbacks
+            timer.value = i
+            heappush(self._heap, (self.env._now + patience, NORMAL, next(self._eid), timer))
 
     def _start(self, i: int, agent: int, now: float) -> None:
         self.answer[i] = now
@@ -529,7 +561,10 @@ class ContactCentre:
             delay = float(self._caller_redial_d[b][r, attempt - 1])
             patience = float(self._caller_redial_p[b][r, attempt - 1])
             value = (self.handle[i], patience, self.ctype[i], caller, attempt + 1)
-            Timeout(self.env, delay, value).callbacks.append(self._redial_arrive)
+            timer = Timer()  # as Timeout(env, delay, value): the same key
+            timer.callbacks = self._redial_callbacks
+            timer.value = value
+            heappush(self._heap, (self.env._now + delay, NORMAL, next(self._eid), timer))
 
     # -- agents coming and going --------------------------------------------
     def _schedule_duty(self) -> None:
@@ -592,7 +627,7 @@ class ContactCentre:
 
     def _backlog_arrive(self, _event: simpy.Event) -> None:
         for h, p, k in self._backlog:
-            caller = -1 - len(self.arrival)  # backlog callers: negative caller ids, no redials
+            caller = -1 - self._offset - len(self.arrival)  # backlog callers: negative caller ids, no redials
             self._enter(h, p, k, caller, self.redial.max_attempts if self.redial else 1)
 
     def _extra_work(self) -> np.ndarray:
@@ -603,25 +638,79 @@ class ContactCentre:
             return np.empty((0, 3))
         return np.asarray(self.overtime, dtype=np.float64)
 
-    def _flush(self) -> None:
-        """Hand over the calls older than the head of the queue (they all have an outcome)."""
-        done = self.queue[0] if self.queue else len(self.arrival)
+    def _flush(self, caller: int = -1) -> None:
+        """Hand over the settled calls (those before :meth:`_cut`), then renumber the rest;
+        ``caller`` is the caller of the call about to be recorded."""
         self._flush_at = len(self.arrival) + CHUNK
+        done = self._cut()
         if done < CHUNK // 2:
-            return  # a long queue holds most calls: wait for it to move
-        chunk = self._call_log(done)
+            return  # a long queue (or a long-pending event) holds most calls: wait for it to move
+        settled = self._settled(done)
+        if 0 <= caller < settled:
+            settled = caller
+        chunk = CallChunk(self._call_log(done), settled, self._take_extra_work())
+        self._drop(done, settled)
+        self._offset += done
+        self._flush_at -= done
+        assert self._on_calls is not None
+        self._on_calls(chunk)
+
+    def _cut(self) -> int:
+        """Calls before this index are settled: they have their outcome and no pending event refers to them."""
+        return self.queue[0] if self.queue else len(self.arrival)
+
+    def _settled(self, done: int) -> int:
+        """The caller id below which every caller (id >= 0) has no call from ``done`` on, no pending
+        redial and no call to come."""
+        if not self._rich:
+            return self._offset + done  # callers are calls
+        low = self._callers
+        for c in self.caller[done:]:
+            if 0 <= c < low:
+                low = c
+        for entry in self._heap:
+            if entry[3].callbacks is self._redial_callbacks:
+                c = entry[3].value[3]
+                if 0 <= c < low:
+                    low = c
+        return low
+
+    def _drop(self, done: int, settled: int) -> None:
+        """Forget the calls before ``done`` (handed over) and the draws of callers before ``settled``;
+        renumber everything that refers to the calls held."""
         for column in (self.arrival, self.handle, self.patience, self.answer, self.agent_of):
             del column[:done]
         if self._rich:
             del self.ctype[:done], self.caller[:done], self.attempt[:done]
         else:
             del self._caller_types[:done]
+        if self._eager:
+            del self.abandoned_flag[:done]
+            for entry in self._heap:
+                event = entry[3]
+                if event.callbacks is self._renege_callbacks:
+                    if event.value < done:
+                        event.callbacks = _VOID  # its call was answered or gone: the timer does nothing
+                    else:
+                        event.value -= done
         if self.queue:
-            self.queue = deque([j - done for j in self.queue])
-        self._offset += done
-        self._flush_at -= done
-        assert self._on_calls is not None
-        self._on_calls(chunk)
+            held = [j - done for j in self.queue]
+            self.queue.clear()
+            self.queue.extend(held)
+        for b in range(self._freed_blocks, settled // BLOCK):
+            for blocks in self._caller_blocks():
+                if b < len(blocks):
+                    blocks[b] = None
+        self._freed_blocks = max(self._freed_blocks, settled // BLOCK)
+        self._caller_base = max(self._caller_base, settled)
+
+    def _caller_blocks(self) -> list[list]:
+        """Lists of per-caller draws by block of ``BLOCK`` callers (freed once their callers are settled)."""
+        return [self._caller_redial_u, self._caller_redial_d, self._caller_redial_p]
+
+    def _take_extra_work(self) -> np.ndarray:
+        """Agent work outside calls since the last hand-over (and forget it)."""
+        return np.empty((0, 3))
 
     def _call_log(self, n: Optional[int] = None) -> CallLog:
         """The log of the first ``n`` calls held (all by default)."""

@@ -62,6 +62,9 @@ _DEFAULT_ID = Deterministic(distribution="deterministic", value=30.0)
 class DepartmentCentre(ShiftChanges, ContactCentre):
     """A contact centre with several agent groups (departments)."""
 
+    #: Journey metrics follow legs and agent work across calls: this engine keeps every call.
+    streams_calls = False
+
     def __init__(self, scenario: Scenario, streams: RandomStreams) -> None:
         super().__init__(scenario, streams)
         self.__dict__.pop("_start", None)

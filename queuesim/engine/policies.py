@@ -78,18 +78,29 @@ class _Fenwick:
 
 
 def _dense(values: dict, n: int, default: float, dtype) -> np.ndarray:
-    """A column of ``n`` calls from its sparse ``{call: value}`` entries."""
+    """A column of the first ``n`` calls from its sparse ``{call: value}`` entries (others ignored)."""
     out = np.full(n, default, dtype=dtype)
     if values:
-        out[np.fromiter(values.keys(), dtype=np.int64, count=len(values))] = list(values.values())
+        keys = np.fromiter(values.keys(), dtype=np.int64, count=len(values))
+        mine = keys < n
+        out[keys[mine]] = np.asarray(list(values.values()), dtype=dtype)[mine]
     return out
 
 
 def _mask(calls: set, n: int) -> np.ndarray:
+    """Which of the first ``n`` calls are in ``calls`` (others ignored)."""
     out = np.zeros(n, dtype=bool)
     if calls:
-        out[np.fromiter(calls, dtype=np.int64, count=len(calls))] = True
+        keys = np.fromiter(calls, dtype=np.int64, count=len(calls))
+        out[keys[keys < n]] = True
     return out
+
+
+def _shift(values, done: int):
+    """A sparse column (dict or set) of calls renumbered after the first ``done`` were handed over."""
+    if isinstance(values, dict):
+        return {k - done: v for k, v in values.items() if k >= done}
+    return {k - done for k in values if k >= done}
 
 
 #: At most this many repeated messages per call (a caller on hold for 1,000 messages,
@@ -100,8 +111,8 @@ MAX_MESSAGES = 1000
 class PolicyCentre(ShiftChanges, ContactCentre):
     """A contact centre with informative announcements and/or a callback option."""
 
-    def __init__(self, scenario: Scenario, streams: RandomStreams) -> None:
-        super().__init__(scenario, streams)
+    def __init__(self, scenario: Scenario, streams: RandomStreams, on_calls=None) -> None:
+        super().__init__(scenario, streams, on_calls)
         self._eager = True
         self.__dict__.pop("_start", None)  # the base class swaps in its shift-aware _start
         self.announce = scenario.announcements if (
@@ -153,8 +164,10 @@ class PolicyCentre(ShiftChanges, ContactCentre):
         self._repeat_message_timer = Timer()
         self._repeat_message_timer.value = self._repeat_messages
         # callback lists of the one-off timers (shared: Environment.step never changes them)
-        self._renege_callbacks = [self._renege]
         self._message_callbacks = [self._message]
+        self._callback_due_callbacks = [self._callback_due]
+        self._web_due_callbacks = [self._web_due]
+        self._web_deadline_callbacks = [self._web_deadline]
         self.callbacks_due: deque[tuple[int, int]] = deque()  # (call, attempt)
         self.web_due: deque[tuple[int, int]] = deque()
         self.slots: dict[int, int] = {}
@@ -173,12 +186,13 @@ class PolicyCentre(ShiftChanges, ContactCentre):
         if self.cb is not None and self.cb.kind == "web_form":
             self._contact_delay_pool = _Pool(self.cb.contact_delay, streams["web_form_delay"])
 
-    def _later(self, delay: float, value, callback) -> None:
-        """``Timeout(env, delay, value).callbacks.append(callback)``, as a :class:`Timer`: same key on the heap."""
+    def _later(self, delay: float, value, callbacks: list) -> None:
+        """``Timeout(env, delay, value)`` with ``callbacks`` (a shared list), as a :class:`Timer`:
+        same key on the heap."""
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
         timer = Timer()
-        timer.callbacks = [callback]
+        timer.callbacks = callbacks
         timer.value = value
         heappush(self._heap, (self.env._now + delay, NORMAL, next(self._eid), timer))
 
@@ -244,8 +258,11 @@ class PolicyCentre(ShiftChanges, ContactCentre):
     # -- arrival -----------------------------------------------------------------
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
         now = self.env._now
-        # _record_call inlined (this engine never streams its log, and abandonment is an event)
+        # _record_call inlined (abandonment is an event here)
         i = len(self.arrival)
+        if i >= self._flush_at:
+            self._flush(caller)
+            i = len(self.arrival)
         self.arrival.append(now)
         self.handle.append(handle)
         self.patience.append(patience)
@@ -284,7 +301,7 @@ class PolicyCentre(ShiftChanges, ContactCentre):
             self.predicted[i] = predicted
             if predicted > cb.threshold:
                 self.offered_cb.add(i)
-                if caller >= 0 and self._accept[caller] < cb.acceptance and self._take_callback(i, caller, now, True):
+                if caller >= 0 and self._accept[caller - self._caller_base] < cb.acceptance and self._take_callback(i, caller, now, True):
                     return
         if self._announce_at_arrival and self._announce(i, caller, now, joining=True):
             return
@@ -345,7 +362,7 @@ class PolicyCentre(ShiftChanges, ContactCentre):
         if agent_of[i] >= 0 or flags[i] or i in virtual:
             return
         now = self.env._now
-        caller = self.caller[i] if self._rich else i
+        caller = self.caller[i] if self._rich else i + self._offset
         if self._announce(i, caller, now, joining=False):
             return
         if self.n_on_duty == 0 and now >= self._last_duty_start:
@@ -372,7 +389,7 @@ class PolicyCentre(ShiftChanges, ContactCentre):
         told = self.predicted.get(i)
         if told is None or math.isnan(told):
             self.predicted[i] = predicted + (now - self.arrival[i])
-        if caller < 0 or predicted <= self._tolerance[caller]:
+        if caller < 0 or predicted <= self._tolerance[caller - self._caller_base]:
             return False
         cb = self.cb
         if cb is not None and cb.offer == "at_announcement" and predicted > cb.threshold:
@@ -409,15 +426,15 @@ class PolicyCentre(ShiftChanges, ContactCentre):
                 k += 1
             self.slots[k] = self.slots.get(k, 0) + 1
             self.due_at[i] = k * cb.slot_length
-            self._later(k * cb.slot_length - now, (i, 1), self._callback_due)
+            self._later(k * cb.slot_length - now, (i, 1), self._callback_due_callbacks)
             return True
         # web form: kept with probability follow_through, after a delay; else broken
         kept = self._caller_draw(self._blocks_kept, caller)
         delay = self._caller_draw(self._blocks_delay, caller)
         if kept is not None and kept < cb.follow_through and delay is not None and delay < cb.late_after:
             self.due_at[i] = now + delay
-            self._later(delay, (i, 1), self._web_due)
-        self._later(cb.late_after, i, self._web_deadline)
+            self._later(delay, (i, 1), self._web_due_callbacks)
+        self._later(cb.late_after, i, self._web_deadline_callbacks)
         return True
 
     def _callback_due(self, event: simpy.Event) -> None:
@@ -453,7 +470,7 @@ class PolicyCentre(ShiftChanges, ContactCentre):
         return float(pool.take(1)[0]) if pool is not None else math.inf
 
     def _redial_arrive_value(self, value: tuple) -> None:
-        self._later(0.0, value, self._redial_arrive)
+        self._later(0.0, value, self._redial_callbacks)
 
     def _wake(self) -> None:
         """Give newly due work to an idle agent, if any."""
@@ -468,7 +485,7 @@ class PolicyCentre(ShiftChanges, ContactCentre):
         """Agent ``agent`` calls customer ``i`` back (attempt number ``attempt``)."""
         cb = self.cb
         assert cb is not None
-        caller = self.caller[i] if self._rich else i
+        caller = self.caller[i] if self._rich else i + self._offset
         u = self._caller_draw(self._blocks_answer, caller, attempt - 1)
         picked = u is not None and u < cb.answer_probability
         self.busy[agent] = True
@@ -481,7 +498,7 @@ class PolicyCentre(ShiftChanges, ContactCentre):
         else:
             duration = cb.dial_time
             if attempt < cb.attempts:
-                retry = self._web_due if cb.kind == "web_form" else self._callback_due
+                retry = self._web_due_callbacks if cb.kind == "web_form" else self._callback_due_callbacks
                 self._later(cb.dial_time + cb.retry_spacing, (i, attempt + 1), retry)
             elif cb.kind != "web_form":
                 self.unreached.add(i)
@@ -613,11 +630,77 @@ class PolicyCentre(ShiftChanges, ContactCentre):
         self._leave_queue(i)
         super()._renege(event)
 
+    # -- handing calls over while running ------------------------------------------
+    def _cut(self) -> int:
+        """Before the queue's head and every call a callback, a web form or a message still refers to."""
+        cut = super()._cut()
+        for i, _ in self.callbacks_due:
+            cut = min(cut, i)
+        for i, _ in self.web_due:
+            cut = min(cut, i)
+        for fifo in (self._first_messages, self._repeat_messages):
+            if fifo:
+                cut = min(cut, min(entry[2] for entry in fifo))
+        due, web = self._callback_due_callbacks, self._web_due_callbacks
+        for entry in self._heap:
+            event = entry[3]
+            if event.callbacks is due or event.callbacks is web:
+                cut = min(cut, event.value[0])
+            elif event.callbacks is self._web_deadline_callbacks:
+                cut = min(cut, event.value)
+        return cut
+
+    def _drop(self, done: int, settled: int) -> None:
+        trim = settled - self._caller_base
+        if trim > 0:  # per-caller draws, by caller id - _caller_base
+            del self._tolerance[:trim], self._accept[:trim]
+        super()._drop(done, settled)
+        for name in ("cb_kind", "requested", "predicted", "due_at", "_messages",
+                     "balked", "unreached", "virtual", "offered_cb"):
+            setattr(self, name, _shift(getattr(self, name), done))
+        for pending in (self.callbacks_due, self.web_due):
+            held = [(i - done, attempt) for i, attempt in pending]
+            pending.clear()
+            pending.extend(held)
+        for fifo in (self._first_messages, self._repeat_messages):
+            held = [(t, eid, i - done) for t, eid, i in fifo]
+            fifo.clear()
+            fifo.extend(held)
+        due, web = self._callback_due_callbacks, self._web_due_callbacks
+        for entry in self._heap:
+            event = entry[3]
+            if event.callbacks is due or event.callbacks is web:
+                event.value = (event.value[0] - done, event.value[1])
+            elif event.callbacks is self._web_deadline_callbacks:
+                event.value -= done
+        # the inbound queue's entry numbers restart at 0 in queue order: "callers ahead"
+        # (entries ahead that have not left) is unchanged
+        flags = self.abandoned_flag
+        self.qseq = {j: s for s, j in enumerate(self.queue)}
+        self._seq = len(self.queue)
+        self._head_gone = 0
+        self._gone = _Fenwick()
+        if self._track_ahead:
+            for s, j in enumerate(self.queue):
+                if flags[j]:
+                    self._gone.add(s, 1)
+        if self.cb is not None and self.cb.kind == "scheduled":  # slots already past are never booked again
+            first = int(self.env._now // self.cb.slot_length)
+            self.slots = {k: v for k, v in self.slots.items() if k >= first}
+
+    def _caller_blocks(self) -> list[list]:
+        return super()._caller_blocks() + [self._blocks_answer, self._blocks_kept, self._blocks_delay, self._blocks_broken]
+
+    def _take_extra_work(self) -> np.ndarray:
+        rows = self._extra_work()
+        self.extra_work = []
+        return rows
+
     # -- output -------------------------------------------------------------------
-    def _call_log(self):
+    def _call_log(self, n: Optional[int] = None):
         from dataclasses import replace
 
-        log = super()._call_log()
+        log = super()._call_log(n)
         n = len(log.arrival)
         kind = _dense(self.cb_kind, n, 0, np.int8)
         requested = _dense(self.requested, n, math.nan, np.float64)
