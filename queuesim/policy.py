@@ -46,6 +46,8 @@ A caller told a (remaining) wait longer than their tolerance hangs up at once
       contact_delay: {distribution: exponential, mean: 2h}   # when kept: request -> attempt to contact
       late_after: 24h          # the customer gives up on the promise after this long
       redial_if_broken: 0.5    # a customer whose promise broke calls again (else leaves for good)
+      web_hours:               # omit: requests are worked whenever an agent has nothing else to do
+        - {start: "14:00", end: "16:00"}   # every day: due requests first, before inbound callers
 """
 
 from __future__ import annotations
@@ -55,9 +57,10 @@ from typing import Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .distributions import Distribution
-from .fields import NonNegativeSeconds, PositiveSeconds, Probability
+from .fields import ClockTime, NonNegativeSeconds, PositiveSeconds, Probability
+from .units import format_clock
 
-__all__ = ["Announcements", "Callback", "PREDICTORS"]
+__all__ = ["Announcements", "Callback", "PREDICTORS", "WebHours"]
 
 #: Real-time wait predictors for informative announcements and callback offers.
 PREDICTORS = ("queue_length", "last_to_enter_service", "head_of_line", "oracle")
@@ -96,6 +99,22 @@ class Announcements(_Model):
         return self
 
 
+class WebHours(_Model):
+    """A daily block of time in which agents work the web-form backlog first."""
+
+    start: ClockTime = Field(description="start of the block each day, e.g. '14:00'")
+    end: ClockTime = Field(description="end of the block each day, e.g. '16:00' (after start, at most '24:00')")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "WebHours":
+        if not (self.start < self.end <= 86400.0):
+            raise ValueError(
+                f"a web_hours block must end after it starts and by 24:00; got start {format_clock(self.start)}, "
+                f"end {format_clock(self.end)}"
+            )
+        return self
+
+
 class Callback(_Model):
     """Callback options offered to callers facing a long wait (see module docstring)."""
 
@@ -126,11 +145,21 @@ class Callback(_Model):
     contact_delay: Optional[Distribution] = Field(None, description="web_form: time from request to the contact attempt when kept")
     late_after: PositiveSeconds = Field(86400.0, description="web_form: the customer gives up on the promise after this")
     redial_if_broken: Probability = Field(0.5, description="web_form: probability a customer whose promise broke calls again")
+    web_hours: Optional[tuple[WebHours, ...]] = Field(
+        None,
+        description="web_form: daily blocks in which agents take due requests before inbound callers, and the only "
+        "times requests are worked; omit: requests are worked whenever an agent has nothing else to do",
+    )
 
     @model_validator(mode="after")
     def _kind_fields(self) -> "Callback":
         if self.kind == "web_form" and self.contact_delay is None:
             raise ValueError("web_form callbacks need 'contact_delay' (a distribution of the time until contact)")
+        if self.web_hours is not None:
+            if self.kind != "web_form":
+                raise ValueError(f"web_hours applies to kind web_form only (this callback is {self.kind})")
+            if not self.web_hours:
+                raise ValueError("web_hours is empty: give at least one block, e.g. [{start: '14:00', end: '16:00'}], or omit it")
         return self
 
 

@@ -174,6 +174,10 @@ def test_callback_dialling_counts_as_agent_work() -> None:
         ({"announcements": {"kind": "informative"}}, "tolerance"),
         ({"announcements": {"kind": "generic", "hangup_probability": -0.1}}, "announcements.hangup_probability"),
         ({"costs": {"agent_per_hour": -3}}, "costs.agent_per_hour"),
+        ({"callback": {"kind": "virtual_hold", "web_hours": [{"start": "14:00", "end": "16:00"}]}}, "web_hours"),
+        ({"callback": {"kind": "web_form", "contact_delay": {**EXP, "mean": "1h"},
+                       "web_hours": [{"start": "16:00", "end": "14:00"}]}}, "callback.web_hours[0]"),
+        ({"callback": {"kind": "web_form", "contact_delay": {**EXP, "mean": "1h"}, "web_hours": []}}, "web_hours"),
     ],
 )
 def test_invalid_policy_settings(block: dict, fragment: str) -> None:
@@ -207,3 +211,42 @@ def test_runs_end_when_nobody_can_answer(extra: dict) -> None:
     assert time.perf_counter() - started < 20
     assert res.summary["offered"] > 0
     assert int(res.calls.attempt.max()) <= 2
+
+
+
+WEB_HOURS = {"kind": "web_form", "threshold": "1min", "acceptance": 0.7, "follow_through": 0.9,
+             "contact_delay": {**EXP, "mean": "40min"}, "late_after": "20h", "redial_if_broken": 0.0,
+             "answer_probability": 1.0, "dial_time": "20s", "attempts": 1,
+             "web_hours": [{"start": "04:00", "end": "05:00"}, {"start": "07:00", "end": "07:30"}]}
+
+
+def _web_day(agents: int, horizon: str = "8h", hours=WEB_HOURS) -> Scenario:
+    return Scenario(horizon=horizon, arrivals={"rate": "30/min"}, handle_time={**EXP, "mean": "1min"},
+                    patience={**EXP, "mean": "3min"}, agents=agents, callback=hours)
+
+
+def test_web_form_requests_are_worked_only_in_their_hours_and_first() -> None:
+    """With web_hours, every contact attempt starts inside a block (daily: the second day's blocks
+    too); requests already due when a block opens are taken at its opening, before inbound
+    callers, even when every agent is busy."""
+    res = simulate(_web_day(agents=29, horizon="30h"), seed=3)
+    calls = res.calls
+    web = (calls.callback == 3) & calls.answered
+    started = calls.answer[web] - 20.0
+    clock = started % 86400.0
+    inside = ((clock >= 4 * 3600) & (clock < 5 * 3600)) | ((clock >= 7 * 3600) & (clock < 7.5 * 3600))
+    assert web.sum() > 50 and inside.all()
+    assert (started > 86400.0).any(), "the blocks repeat every day"
+    opening = np.isin(started, [4 * 3600.0, 7 * 3600.0, 86400.0 + 4 * 3600.0, 86400.0 + 7 * 3600.0])
+    assert opening.sum() >= 10, "idle agents are woken when a block opens"
+    # in a busy centre, inside a block no inbound caller is answered while a due request waits
+    b = simulate(_web_day(agents=28, horizon="8h"), seed=3).calls
+    web = (b.callback == 3) & b.answered
+    due, contact = b.callback_due[web], b.answer[web] - 20.0
+    inbound = b.answer[(b.callback == 0) & b.answered]
+    clock = inbound % 86400.0
+    in_block = inbound[((clock >= 4 * 3600) & (clock < 5 * 3600)) | ((clock >= 7 * 3600) & (clock < 7.5 * 3600))]
+    assert web.sum() > 30 and in_block.size > 1000
+    waiting = (due[None, :] <= in_block[:, None]) & (in_block[:, None] < contact[None, :])
+    assert not waiting.any(), "an inbound caller was answered in a block while a due request waited"
+    assert (contact > due + 60).sum() > 10, "requests waited for their block"

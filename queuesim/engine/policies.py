@@ -185,6 +185,13 @@ class PolicyCentre(ShiftChanges, ContactCentre):
         self._blocks_broken: list[np.ndarray] = []
         if self.cb is not None and self.cb.kind == "web_form":
             self._contact_delay_pool = _Pool(self.cb.contact_delay, streams["web_form_delay"])
+        # web-form hours: daily blocks (s after midnight) in which due requests come first, and the only
+        # times they are worked; a timer wakes idle agents when a block opens, while requests are open
+        hours = self.cb.web_hours if self.cb is not None else None
+        self._web_hours: Optional[list[tuple[float, float]]] = sorted((w.start, w.end) for w in hours) if hours else None
+        self._web_open = 0  # web-form requests taken whose deadline has not passed
+        self._web_window_pending = False
+        self._web_window_callbacks = [self._web_window_opens]
 
     def _later(self, delay: float, value, callbacks: list) -> None:
         """``Timeout(env, delay, value)`` with ``callbacks`` (a shared list), as a :class:`Timer`:
@@ -435,6 +442,9 @@ class PolicyCentre(ShiftChanges, ContactCentre):
             self.due_at[i] = now + delay
             self._later(delay, (i, 1), self._web_due_callbacks)
         self._later(cb.late_after, i, self._web_deadline_callbacks)
+        self._web_open += 1
+        if self._web_hours is not None and not self._web_window_pending:
+            self._schedule_web_window(now)
         return True
 
     def _callback_due(self, event: simpy.Event) -> None:
@@ -446,10 +456,39 @@ class PolicyCentre(ShiftChanges, ContactCentre):
         if i in self.unreached:
             return
         self.web_due.append(event.value)
-        self._wake()
+        if self._web_hours is None or self._in_web_hours(self.env._now):
+            self._wake()
+
+    def _in_web_hours(self, now: float) -> bool:
+        t = now % 86400.0
+        return any(start <= t < end for start, end in self._web_hours)
+
+    def _schedule_web_window(self, now: float) -> None:
+        """Put the next opening of a web-form block (strictly after ``now``) on the heap."""
+        day = math.floor(now / 86400.0) * 86400.0
+        opening = min(d + start for d in (day, day + 86400.0) for start, _ in self._web_hours if d + start > now)
+        self._web_window_pending = True
+        self._later(opening - now, None, self._web_window_callbacks)
+
+    def _web_window_opens(self, event: Timer) -> None:
+        """A web-form block opens: idle agents take the due requests; the next opening is
+        scheduled while requests are open."""
+        self._web_window_pending = False
+        now = self.env._now
+        while self.web_due:
+            agent = self._pop_idle()
+            if agent < 0:
+                break
+            if not self._dispatch(agent, now):
+                self.is_idle[agent] = True
+                self.idle.append(agent)
+                break
+        if self._web_open > 0:
+            self._schedule_web_window(now)
 
     def _web_deadline(self, event: simpy.Event) -> None:
         i = event.value
+        self._web_open -= 1
         if self.agent_of[i] >= 0:
             return
         self.unreached.add(i)
@@ -545,6 +584,10 @@ class PolicyCentre(ShiftChanges, ContactCentre):
             i, attempt = self.callbacks_due.popleft()
             self._attempt(i, attempt, agent, now)
             return True
+        hours = self._web_hours
+        if hours is not None:  # web-form requests: first inside the blocks, never outside
+            if self.web_due and self._in_web_hours(now) and self._take_web_request(agent, now):
+                return True
         queue, flags = self.queue, self.abandoned_flag
         while queue:
             j = queue.popleft()
@@ -561,6 +604,10 @@ class PolicyCentre(ShiftChanges, ContactCentre):
             i, attempt = self.callbacks_due.popleft()
             self._attempt(i, attempt, agent, now)
             return True
+        return hours is None and self._take_web_request(agent, now)
+
+    def _take_web_request(self, agent: int, now: float) -> bool:
+        """``agent`` works the next due web-form request still open, if any."""
         while self.web_due:
             i, attempt = self.web_due.popleft()
             if i in self.unreached:
@@ -576,7 +623,7 @@ class PolicyCentre(ShiftChanges, ContactCentre):
         if not self.on_duty[agent]:
             self.overtime.append((agent, self.off_since[agent], now))
             return
-        if not self.callbacks_due:
+        if not self.callbacks_due and (self._web_hours is None or not self.web_due):
             # _dispatch with no callback due: the next live inbound caller (_start inlined), else web forms
             queue = self.queue
             if queue:
