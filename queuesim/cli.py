@@ -2,8 +2,10 @@
 
 Exit codes: 0 success; 1 unexpected failure (a bug: please report it), also
 when some replications still failed after their retries; 2 bad input (config,
-option or file), with a one-line message and no traceback; 130 interrupted
-(Ctrl-C; with ``--out`` every finished replication is kept for ``--resume``).
+option or file), with a one-line message and no traceback; 3 a result file could
+not be written (disk full, permissions: the input was fine, ``--resume`` once it
+is fixed); 130 interrupted (Ctrl-C; with ``--out`` every finished replication is
+kept for ``--resume``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from . import __version__
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_CANNOT_WRITE = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -53,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="queuesim",
         description="Simulate telephone contact centres and compare staffing, callback, "
         "transfer and announcement policies.",
-        epilog="Exit codes: 0 ok, 1 unexpected error, 2 bad input, 130 interrupted.",
+        epilog="Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 a result file could not be written, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"queuesim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -69,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
         "finished replication is saved at once, so an interrupted run can be continued with --resume; "
         "--report then also writes the HTML/Markdown report.",
         epilog="Exit codes: 0 ok; 1 some replications still failed after their retries (tracebacks in "
-        "DIR/failures/) or an unexpected error; 2 bad input; 130 interrupted.",
+        "DIR/failures/) or an unexpected error; 2 bad input; 3 a result file could not be written (disk full, "
+        "permissions: --resume once fixed); 130 interrupted.",
     )
     run.add_argument("config", help="YAML experiment config (see README, 'Config reference')")
     run.add_argument("--replications", "-n", type=_positive_int, help="replications per scenario (default: the config's)")
@@ -158,7 +162,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .config import load_config
     from .experiment.executors import DASK_MISSING
     from .experiment.runner import RunInterrupted, run
-    from .experiment.store import StoreError
+    from .experiment.store import StoreError, StoreWriteError
 
     experiment = load_config(args.config, args.overrides)
     for flag, given in (("--save-calls", args.save_calls), ("--resume", args.resume), ("--overwrite", args.overwrite),
@@ -195,6 +199,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             save_calls=bool(args.save_calls),
             retries=args.retries,
         )
+    except StoreWriteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_WRITE
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     except RunInterrupted as exc:
