@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 
 from .calllog import CallLog
-from .tally import CallerTally, CallTally, IntervalTally, overlap, time_integral
+from .tally import CallerTally, CallTally, IntervalTally, JourneyTally, overlap, time_integral
 
 __all__ = [
     "CALLER_METRICS",
@@ -192,8 +192,6 @@ def metric_unit(name: str) -> str:
     return text[text.rfind("(") + 1 : -1] if text.endswith(")") else ""
 
 
-
-
 def journey_metrics(
     calls: CallLog,
     legs: np.ndarray,
@@ -209,50 +207,12 @@ def journey_metrics(
 
     Callers count when their first call arrives in the window; legs when they
     start in it. ``legs`` rows: (call, group, start, end, agent, outcome);
-    ``work`` rows: (agent, start, end, call, kind).
+    ``work`` rows: (agent, start, end, call, kind); ``call`` is the call's
+    ``id`` in ``calls`` (its index in a whole log). ``staffed_by_group`` is the
+    agent-seconds on duty in the window of each group. The same sums as a
+    replication tallies chunk by chunk (:class:`~queuesim.tally.JourneyTally`).
     """
-    first = (calls.attempt == 1) & (calls.arrival >= window_start) & (calls.arrival < window_end)
-    callers = np.unique(calls.caller[first])
-    n = int(callers.size)
-    mine = np.isin(calls.caller, callers)
-    out: dict[str, float] = {}
-    if n:
-        ids, inverse = np.unique(calls.caller[mine], return_inverse=True)
-        resolved_any = np.bincount(inverse, weights=calls.resolved[mine], minlength=ids.size) > 0
-        fcr = first & calls.resolved & (calls.transfers == 0)
-        work_calls = work[:, 3].astype(np.int64) if work.size else np.empty(0, dtype=np.int64)
-        in_mine = mine[work_calls] if work.size else np.empty(0, dtype=bool)
-        agent_time = float(np.sum(work[in_mine, 2] - work[in_mine, 1])) if work.size else 0.0
-        n_resolved = int(resolved_any.sum())
-        out.update(
-            transfer_rate=float(calls.transfers[mine].sum()) / n,
-            first_contact_resolution=int(fcr.sum()) / n,
-            journey_wait=float(np.sum(np.where(np.isfinite(calls.wait[mine]), calls.wait[mine], 0.0))) / n,
-            agent_time_per_resolved=agent_time / n_resolved if n_resolved else math.nan,
-            journey_abandonment_rate=1.0 - n_resolved / n,
-        )
-    else:
-        out.update({k: math.nan for k in JOURNEY_METRICS if k != "transfer_abandonment_rate"})
-    if legs.size:
-        call = legs[:, 0].astype(np.int64)
-        order = np.lexsort((legs[:, 2], call))
-        later = np.zeros(len(legs), dtype=bool)
-        later[order[1:]] = call[order[1:]] == call[order[:-1]]  # not the call's first leg: after a transfer
-        started = (legs[:, 2] >= window_start) & (legs[:, 2] < window_end)
-        moved = later & started
-        out["transfer_abandonment_rate"] = float(np.mean(legs[moved, 5] == 1)) if moved.any() else math.nan
-        wait = legs[:, 3] - legs[:, 2]
-        for g, name in enumerate(group_names):
-            here = started & (legs[:, 1] == g)
-            answered = here & (legs[:, 5] == 0)
-            out[f"asa[group={name}]"] = float(wait[answered].mean()) if answered.any() else math.nan
-            out[f"abandonment_rate[group={name}]"] = float(np.mean(legs[here, 5] == 1)) if here.any() else math.nan
-    else:
-        out["transfer_abandonment_rate"] = math.nan
-    groups_of = np.asarray(agent_groups, dtype=np.int64)
-    for g, name in enumerate(group_names):
-        rows = groups_of[work[:, 0].astype(np.int64)] == g if work.size else np.empty(0, dtype=bool)
-        busy = overlap(work[rows, 1], work[rows, 2], window_start, window_end) if work.size else 0.0
-        staffed = staffed_by_group[g]
-        out[f"occupancy[group={name}]"] = busy / staffed if staffed > 0 else math.nan
-    return out
+    tally = JourneyTally(window_start=window_start, window_end=window_end,
+                         group_names=group_names, agent_groups=agent_groups)
+    tally.add(calls, legs, work)
+    return tally.result(staffed_by_group=staffed_by_group)

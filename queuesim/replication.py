@@ -16,8 +16,8 @@ import numpy as np
 from .calllog import CallLog
 from .costs import cost_sums, costs_from_sums
 from .engine import CallChunk, simulate_calls
-from .metrics import CALLER_METRICS, journey_metrics
-from .tally import CallerTally, CallTally, IntervalTally, time_integral
+from .metrics import CALLER_METRICS
+from .tally import CallerTally, CallTally, IntervalTally, JourneyTally, time_integral
 from .rng import RandomStreams
 from .scenario import Scenario
 
@@ -113,11 +113,17 @@ class _Tally:
         window = dict(window_start=scenario.warmup, window_end=float(scenario.horizon))  # type: ignore[arg-type]
         threshold = scenario.service_level_threshold
         self.window = window
+        self.window_bounds = np.array([scenario.warmup, float(scenario.horizon)])  # type: ignore[arg-type]
         self.calls = CallTally(**window, threshold=threshold)
         names = scenario.type_names()
         self.types = [CallTally(**window, threshold=threshold) for _ in names] if len(names) > 1 else []
         self.intervals = IntervalTally(boundaries=boundaries, threshold=threshold)
         self.departments = bool(scenario.groups)
+        # departments: journeys, and agent busy time from the work table (seconds in the window)
+        self.journeys = JourneyTally(
+            **window, group_names=[g.name for g in scenario.groups or ()], agent_groups=scenario.agent_groups(),
+        ) if self.departments else None
+        self.busy_time = 0.0
         self.costs = scenario.costs
         self.cost_sums: Optional[dict[str, float]] = None
         churn = self.costs.churn if self.costs is not None and self.costs.churn.lifetime_value > 0 else None
@@ -127,11 +133,20 @@ class _Tally:
 
     def add_chunk(self, chunk: CallChunk) -> None:
         """A chunk handed over by the engine while it runs."""
-        self.add(chunk.calls, chunk.settled)
-        self.add_extra_work(chunk.extra_work)
+        self.add(chunk.calls, chunk.settled, legs=chunk.legs, work=chunk.work)
+        if chunk.work is None:  # with a work table, the extra work is part of it
+            self.add_extra_work(chunk.extra_work)
 
-    def add(self, calls: CallLog, settled: Optional[int] = None) -> None:
-        """Calls in call order; callers with ids in ``[0, settled)`` are complete (None: unknown)."""
+    def add(
+        self,
+        calls: CallLog,
+        settled: Optional[int] = None,
+        *,
+        legs: Optional[np.ndarray] = None,
+        work: Optional[np.ndarray] = None,
+    ) -> None:
+        """Calls in call order; callers with ids in ``[0, settled)`` are complete (None: unknown).
+        Departments: ``legs`` and ``work``, the rows of these calls (see :class:`~queuesim.engine.EngineOutput`)."""
         self.calls.add(calls)
         for k, tally in enumerate(self.types):
             tally.add(calls.select(calls.call_type == k))
@@ -146,6 +161,11 @@ class _Tally:
             else:
                 for key, value in sums.items():
                     self.cost_sums[key] += value
+        if self.journeys is not None:
+            self.journeys.add(calls, legs, work, settled)
+            if work is not None and work.size:  # busy time from the work table, not the calls' answer..end
+                self.busy_time += float(time_integral(work[:, 1], work[:, 2], self.window_bounds)[0])
+                self.intervals.add_extra_work(work)
         if self.kept is not None:
             self.kept.append(calls)
 
@@ -186,7 +206,7 @@ def simulate(
     random streams of replication ``r``, the same in every scenario (common
     random numbers). With ``keep_calls=False`` the call log is tallied as the
     engine hands it over and then dropped, so memory stays bounded however
-    many calls are simulated (except with departments; see the README).
+    many calls are simulated.
     """
     scenario = _as_scenario(model)
     if seed is None:
@@ -197,14 +217,14 @@ def simulate(
     periods = [p for agent in scenario.duty_periods() for p in agent]
     duty_starts = np.array([p[0] for p in periods], dtype=np.float64)
     duty_ends = np.array([p[1] for p in periods], dtype=np.float64)
-    # journey metrics need the whole log; the department engine never streams it
-    tally = _Tally(scenario, _boundaries(scenario, duty_starts), keep=keep_calls or bool(scenario.groups))
+    tally = _Tally(scenario, _boundaries(scenario, duty_starts), keep=keep_calls)
 
     started = time.perf_counter()
     output = simulate_calls(scenario, streams, on_calls=tally.add_chunk)
     runtime = time.perf_counter() - started
-    tally.add(output.calls)
-    tally.add_extra_work(output.extra_work)
+    tally.add(output.calls, legs=output.legs, work=output.work)
+    if output.work is None:  # with a work table, the extra work is part of it
+        tally.add_extra_work(output.extra_work)
     calls = tally.log()
     callers = tally.callers.result() if tally.callers is not None else None
 
@@ -213,13 +233,9 @@ def simulate(
     if overtime.size:
         staffed += float(time_integral(overtime[:, 1], overtime[:, 2], window)[0])
 
-    work = output.work
-    busy_time = None
-    if work is not None:
-        busy_time = float(time_integral(work[:, 1], work[:, 2], window)[0]) if work.size else 0.0
-    summary = tally.calls.result(staffed_time=staffed, busy_time=busy_time)
-    if scenario.groups:
-        assert calls is not None
+    # departments: agent busy time from the work table (all work, holding the line included)
+    summary = tally.calls.result(staffed_time=staffed, busy_time=tally.busy_time if tally.departments else None)
+    if tally.journeys is not None:
         agent_groups = scenario.agent_groups()
         staffed_by_group = []
         for g in range(len(scenario.groups)):
@@ -227,11 +243,7 @@ def simulate(
             s0 = np.array([p[0] for p in mine]) if mine else np.empty(0)
             s1 = np.array([p[1] for p in mine]) if mine else np.empty(0)
             staffed_by_group.append(float(time_integral(s0, s1, window)[0]) if mine else 0.0)
-        summary.update(journey_metrics(
-            calls, output.legs, work, window_start=scenario.warmup, window_end=horizon,
-            group_names=[g.name for g in scenario.groups], agent_groups=agent_groups,
-            staffed_by_group=staffed_by_group,
-        ))
+        summary.update(tally.journeys.result(staffed_by_group=staffed_by_group))
     summary["overtime"] = float(np.sum(overtime[:, 2] - overtime[:, 1])) if overtime.size else 0.0
     if scenario.costs is not None:
         assert tally.cost_sums is not None
@@ -246,9 +258,7 @@ def simulate(
         for metric in TYPE_METRICS:
             summary[f"{metric}[{type_name}]"] = part[metric]
 
-    table = tally.intervals.result(
-        duty_starts=duty_starts, duty_ends=duty_ends, overtime=overtime, work=work,
-    )
+    table = tally.intervals.result(duty_starts=duty_starts, duty_ends=duty_ends, overtime=overtime)
     intervals = {name: column.tolist() for name, column in table.items()}
     waits = tally.calls.waits
     quantiles = waits.quantiles(np.linspace(0.0, 1.0, 101)).tolist() if waits.n and not waits.nonfinite else None

@@ -24,7 +24,7 @@ import numpy as np
 
 from .calllog import ABANDONED, ANSWERED, BALKED, OUTCOMES, UNREACHED, UNSERVED, CallLog
 
-__all__ = ["CallTally", "CallerTally", "IntervalTally", "WaitHistogram", "overlap", "time_integral"]
+__all__ = ["CallTally", "CallerTally", "IntervalTally", "JourneyTally", "WaitHistogram", "overlap", "time_integral"]
 
 
 def overlap(starts: np.ndarray, ends: np.ndarray, window_start: float, window_end: float) -> float:
@@ -451,3 +451,137 @@ class CallerTally:
             "caller_abandonment_rate": 1.0 - self.served / n if n else math.nan,
             "expected_churn": self.expected_churn,
         }
+
+
+class JourneyTally:
+    """Sums behind :func:`queuesim.metrics.journey_metrics` (departments), one chunk of calls at a time.
+
+    A caller counts when their first call (``attempt == 1``) arrives in
+    ``[window_start, window_end)``; all their calls count then, whenever they
+    come: transfers, total hold, agent time (the work rows of their calls) and
+    whether some call resolved their issue. As in :class:`CallerTally`, the
+    callers counted that may still call again are held *open* (their ids and
+    whether they were resolved) until the engine says they are complete
+    (``settled``). Legs count when they start in the window; agent work counts
+    where it happens, by the agent's group.
+
+    :meth:`add` takes a chunk of the call log with the legs and work rows of
+    its calls (call column: the calls' ``id``); any split of a replication into
+    chunks gives the same counts, and sums equal up to float rounding.
+    """
+
+    def __init__(
+        self, *, window_start: float, window_end: float, group_names: list[str], agent_groups: list[int]
+    ) -> None:
+        self.window_start, self.window_end = window_start, window_end
+        self.group_names = list(group_names)
+        self._group_of = np.asarray(agent_groups, dtype=np.int64)
+        n_groups = len(self.group_names)
+        # callers
+        self._ids = np.empty(0, dtype=np.int64)  # open counted callers, sorted
+        self._resolved = np.empty(0, dtype=bool)  # ... already counted as resolved
+        self.callers = 0
+        self.resolved = 0
+        self.first_contact = 0  # first calls resolved without a transfer
+        self.transfers = 0
+        self.hold = 0.0  # s, over every call of the callers counted
+        self.agent_time = 0.0  # s, work on the calls of the callers counted
+        # legs
+        self.legs = 0  # legs seen (whether or not they started in the window)
+        self.moved = 0  # legs after a transfer started in the window
+        self.moved_abandoned = 0
+        self.started = np.zeros(n_groups, dtype=np.int64)
+        self.started_abandoned = np.zeros(n_groups, dtype=np.int64)
+        self.started_answered = np.zeros(n_groups, dtype=np.int64)
+        self.answered_wait = [0.0] * n_groups  # s
+        self.busy = [0.0] * n_groups  # agent-seconds in the window
+
+    def add(
+        self, calls: CallLog, legs: Optional[np.ndarray], work: Optional[np.ndarray], settled: Optional[int] = None
+    ) -> None:
+        """Tally a chunk: its calls, their legs ``(call, group, start, end, agent, outcome)`` and their
+        work ``(agent, start, end, call, kind)``; callers with ids in ``[0, settled)`` are complete
+        (None: unknown, they stay open)."""
+        start, end = self.window_start, self.window_end
+        legs = np.empty((0, 6)) if legs is None else legs
+        work = np.empty((0, 5)) if work is None else work
+        first = (calls.attempt == 1) & (calls.arrival >= start) & (calls.arrival < end)
+        new = np.unique(calls.caller[first])  # a caller's first call comes once
+        self.callers += int(new.size)
+        ids = np.concatenate((self._ids, new))
+        flags = np.concatenate((self._resolved, np.zeros(new.size, dtype=bool)))
+        order = np.argsort(ids, kind="stable")
+        ids, flags = ids[order], flags[order]
+        if ids.size:
+            mine = np.isin(calls.caller, ids)
+            resolved = calls.resolved
+            self.first_contact += int((first & resolved & (calls.transfers == 0)).sum())
+            self.transfers += int(calls.transfers[mine].sum())
+            self.hold += float(np.sum(np.where(np.isfinite(calls.wait[mine]), calls.wait[mine], 0.0)))
+            if work.size:
+                index = work[:, 3].astype(np.int64) - (int(calls.id[0]) if len(calls) else 0)
+                in_mine = mine[index]
+                self.agent_time += float(np.sum(work[in_mine, 2] - work[in_mine, 1]))
+            now_resolved = np.unique(calls.caller[mine & resolved])
+            if now_resolved.size:
+                at = np.searchsorted(ids, now_resolved)
+                fresh = ~flags[at]
+                self.resolved += int(np.count_nonzero(fresh))
+                flags[at] = True
+        if settled is not None:
+            keep = (ids < 0) | (ids >= settled)
+            ids, flags = ids[keep], flags[keep]
+        self._ids, self._resolved = ids, flags
+        if legs.size:
+            self.legs += legs.shape[0]
+            call = legs[:, 0].astype(np.int64)  # every leg of a call is in the same chunk
+            order = np.lexsort((legs[:, 2], call))
+            later = np.zeros(len(legs), dtype=bool)
+            later[order[1:]] = call[order[1:]] == call[order[:-1]]  # not the call's first leg: after a transfer
+            started = (legs[:, 2] >= start) & (legs[:, 2] < end)
+            moved = later & started
+            self.moved += int(np.count_nonzero(moved))
+            self.moved_abandoned += int(np.count_nonzero(legs[moved, 5] == 1))
+            wait = legs[:, 3] - legs[:, 2]
+            for g in range(len(self.group_names)):
+                here = started & (legs[:, 1] == g)
+                answered = here & (legs[:, 5] == 0)
+                self.started[g] += int(np.count_nonzero(here))
+                self.started_abandoned[g] += int(np.count_nonzero(legs[here, 5] == 1))
+                self.started_answered[g] += int(np.count_nonzero(answered))
+                self.answered_wait[g] += float(np.sum(wait[answered]))
+        if work.size:
+            groups = self._group_of[work[:, 0].astype(np.int64)]
+            for g in range(len(self.group_names)):
+                rows = groups == g
+                self.busy[g] += overlap(work[rows, 1], work[rows, 2], start, end)
+
+    def result(self, *, staffed_by_group: list[float]) -> dict[str, float]:
+        """The metrics of :data:`queuesim.metrics.JOURNEY_METRICS` and per group ``asa[group=g]``,
+        ``abandonment_rate[group=g]`` (legs that started in the window; absent when there was no leg)
+        and ``occupancy[group=g]`` (``staffed_by_group``: agent-seconds on duty in the window, per group)."""
+        out: dict[str, float] = {}
+        n, n_resolved = self.callers, self.resolved
+        if n:
+            out.update(
+                transfer_rate=float(self.transfers) / n,
+                first_contact_resolution=self.first_contact / n,
+                journey_wait=self.hold / n,
+                agent_time_per_resolved=self.agent_time / n_resolved if n_resolved else math.nan,
+                journey_abandonment_rate=1.0 - n_resolved / n,
+            )
+        else:
+            out.update(dict.fromkeys(("transfer_rate", "first_contact_resolution", "journey_wait",
+                                      "agent_time_per_resolved", "journey_abandonment_rate"), math.nan))
+        if self.legs:
+            out["transfer_abandonment_rate"] = self.moved_abandoned / self.moved if self.moved else math.nan
+            for g, name in enumerate(self.group_names):
+                answered, here = int(self.started_answered[g]), int(self.started[g])
+                out[f"asa[group={name}]"] = self.answered_wait[g] / answered if answered else math.nan
+                out[f"abandonment_rate[group={name}]"] = int(self.started_abandoned[g]) / here if here else math.nan
+        else:
+            out["transfer_abandonment_rate"] = math.nan
+        for g, name in enumerate(self.group_names):
+            staffed = staffed_by_group[g]
+            out[f"occupancy[group={name}]"] = self.busy[g] / staffed if staffed > 0 else math.nan
+        return out

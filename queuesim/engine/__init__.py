@@ -21,14 +21,17 @@ def simulate_calls(
 
     With ``on_calls``, the engine may hand settled calls over in chunks
     (:class:`CallChunk`) while it runs (bounded memory: see
-    :mod:`queuesim.engine.centre`; the department engine never does); the
-    returned log then holds only the calls not handed over. Without it, the log
-    is complete.
+    :mod:`queuesim.engine.centre`); the returned log then holds only the calls
+    not handed over. With departments, each chunk also carries the queue legs
+    and agent work rows of its calls, and the output's ``legs`` and ``work``
+    hold those of the calls not handed over; their ``call`` column is the
+    call's ``id`` in the log. Without ``on_calls``, the log and tables are
+    complete (and ``id`` is the row index).
     """
     if scenario.groups:
         from .departments import DepartmentCentre
 
-        return DepartmentCentre(scenario, streams).run()
+        return DepartmentCentre(scenario, streams, on_calls).run()
     informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
     if informative or scenario.callback is not None:
         from .policies import PolicyCentre

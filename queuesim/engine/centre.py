@@ -30,9 +30,10 @@ Design (why it is fast and still exact):
   queue and than every call a pending event still refers to (a callback, a
   recorded message) -- are handed over as a :class:`CallChunk` and dropped;
   the calls held are renumbered. Memory follows the calls in the system, not
-  the calls simulated. Redials and the policy engine stream too (each chunk
-  says which callers are complete, for metrics that follow callers across
-  calls); the department engine keeps every call until the end.
+  the calls simulated. Redials, the policy engine and the department engine
+  stream too (each chunk says which callers are complete, for metrics that
+  follow callers across calls; the department engine adds the queue legs and
+  the agent work of the calls handed over).
 
 The engine takes a validated :class:`~queuesim.scenario.Scenario` and
 :class:`~queuesim.rng.RandomStreams` and returns an :class:`EngineOutput`.
@@ -73,7 +74,13 @@ class CallChunk:
     settled: int
     """Every caller with an id in ``[0, settled)`` has all their calls in the chunks handed over so far."""
     extra_work: np.ndarray
-    """Agent work not in the calls' answer..end since the last chunk, ``(agent, start, end)`` rows (callback dialling)."""
+    """Agent work not in the calls' answer..end since the last chunk, ``(agent, start, end)`` rows (callback dialling;
+    with departments, the work of the chunk's calls other than talk)."""
+    legs: Optional[np.ndarray] = None
+    """Departments: every queue leg of the chunk's calls, rows as :attr:`EngineOutput.legs` (call: the log's ``id``)."""
+    work: Optional[np.ndarray] = None
+    """Departments: every stretch of agent work on the chunk's calls, rows as :attr:`EngineOutput.work`
+    (call: the log's ``id``)."""
 
 
 def _ignore(_event: object) -> None:
@@ -99,10 +106,12 @@ class EngineOutput:
     extra_work: np.ndarray = field(default_factory=lambda: np.empty((0, 3)))
     """Agent work not in the call log's answer..end: ``(agent, start, end)`` rows (callback dialling)."""
     legs: Optional[np.ndarray] = None
-    """Departments: ``(call, group, start, end, agent, outcome)`` per queue leg (outcome 0 answered, 1 abandoned)."""
+    """Departments: ``(call, group, start, end, agent, outcome)`` per queue leg (times in s; outcome 0 answered,
+    1 abandoned) of the calls in ``calls``; ``call`` is the call's ``id`` in the log (its index when nothing
+    was streamed). Legs of calls handed over came with their :class:`CallChunk`."""
     work: Optional[np.ndarray] = None
-    """Departments: every stretch of agent work, ``(agent, start, end, call, kind)``
-    (kind 0 talk, 1 identify, 2 warm hold, 3 conference)."""
+    """Departments: every stretch of agent work on the calls in ``calls``, ``(agent, start, end, call, kind)``
+    (times in s; ``call`` as in ``legs``; kind 0 talk, 1 identify, 2 warm hold, 3 conference)."""
 
 
 class _Due:
@@ -648,12 +657,16 @@ class ContactCentre:
         settled = self._settled(done)
         if 0 <= caller < settled:
             settled = caller
-        chunk = CallChunk(self._call_log(done), settled, self._take_extra_work())
+        chunk = self._chunk(done, settled)
         self._drop(done, settled)
         self._offset += done
         self._flush_at -= done
         assert self._on_calls is not None
         self._on_calls(chunk)
+
+    def _chunk(self, done: int, settled: int) -> CallChunk:
+        """The hand-over of the first ``done`` calls held (called before :meth:`_drop`)."""
+        return CallChunk(self._call_log(done), settled, self._take_extra_work())
 
     def _cut(self) -> int:
         """Calls before this index are settled: they have their outcome and no pending event refers to them."""
@@ -686,13 +699,7 @@ class ContactCentre:
             del self._caller_types[:done]
         if self._eager:
             del self.abandoned_flag[:done]
-            for entry in self._heap:
-                event = entry[3]
-                if event.callbacks is self._renege_callbacks:
-                    if event.value < done:
-                        event.callbacks = _VOID  # its call was answered or gone: the timer does nothing
-                    else:
-                        event.value -= done
+            self._renumber_timers(done)
         if self.queue:
             held = [j - done for j in self.queue]
             self.queue.clear()
@@ -703,6 +710,17 @@ class ContactCentre:
                     blocks[b] = None
         self._freed_blocks = max(self._freed_blocks, settled // BLOCK)
         self._caller_base = max(self._caller_base, settled)
+
+    def _renumber_timers(self, done: int) -> None:
+        """Pending patience timers after the first ``done`` calls were handed over: void those of calls
+        handed over (answered or gone: they would do nothing), renumber the others."""
+        for entry in self._heap:
+            event = entry[3]
+            if event.callbacks is self._renege_callbacks:
+                if event.value < done:
+                    event.callbacks = _VOID  # its call was answered or gone: the timer does nothing
+                else:
+                    event.value -= done
 
     def _caller_blocks(self) -> list[list]:
         """Lists of per-caller draws by block of ``BLOCK`` callers (freed once their callers are settled)."""

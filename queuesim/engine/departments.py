@@ -27,13 +27,22 @@ abandoned, or (for a misrouted call) transferred onward.
 Every stretch of agent work is recorded as ``(agent, start, end, call, kind)``
 (kind: talk, identify, warm_hold, conference), so occupancy and agent time
 per resolved issue include holding the line.
+
+**Streaming.** Like the core engine, this one hands settled calls over in
+chunks while it runs (see :mod:`queuesim.engine.centre`), each with the queue
+legs and agent work of its calls. A call is settled once it waits in no queue
+and no pending handling (``_done``) or transfer refers to it: its legs have
+ended, its work is recorded and its outcome and resolution are final. Stale
+entries (queue entries of legs that ended, patience, overflow and warm-limit
+timers of calls handed over) are dropped or made void; everything else that
+refers to a held call is renumbered.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Optional
+from typing import Callable, Optional
 
 from heapq import heappush
 
@@ -41,12 +50,13 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
+from ..calllog import CallLog
 from ..distributions import Deterministic
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK
-from .centre import ContactCentre, _Pool
-from .policies import _dense, _mask
+from .centre import CallChunk, ContactCentre, _Pool, _VOID
+from .policies import _dense, _mask, _shift
 from .timers import ShiftChanges, Timer
 
 __all__ = ["DepartmentCentre", "LEG_OUTCOMES", "WORK_KINDS"]
@@ -62,11 +72,10 @@ _DEFAULT_ID = Deterministic(distribution="deterministic", value=30.0)
 class DepartmentCentre(ShiftChanges, ContactCentre):
     """A contact centre with several agent groups (departments)."""
 
-    #: Journey metrics follow legs and agent work across calls: this engine keeps every call.
-    streams_calls = False
-
-    def __init__(self, scenario: Scenario, streams: RandomStreams) -> None:
-        super().__init__(scenario, streams)
+    def __init__(
+        self, scenario: Scenario, streams: RandomStreams, on_calls: Optional[Callable[[CallChunk], None]] = None
+    ) -> None:
+        super().__init__(scenario, streams, on_calls)
         self.__dict__.pop("_start", None)
         self._eager = True
         self._rich = True
@@ -170,8 +179,11 @@ class DepartmentCentre(ShiftChanges, ContactCentre):
     # -- arrivals and legs ---------------------------------------------------------
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
         now = self.env._now
-        # _record_call inlined (this engine never streams its log, and abandonment is an event)
+        # _record_call inlined (abandonment is an event here)
         i = len(self.arrival)
+        if i >= self._flush_at:
+            self._flush(caller)
+            i = len(self.arrival)
         self.arrival.append(now)
         self.handle.append(handle)
         self.patience.append(patience)
@@ -453,18 +465,98 @@ class DepartmentCentre(ShiftChanges, ContactCentre):
             self.is_idle[agent] = True
             self.idle_by_group[self.group_of_agent[agent]].append(agent)
 
+    # -- handing calls over while running ----------------------------------------------------
+    def _cut(self) -> int:
+        """Calls before this index are settled: before the first call still waiting in a queue and
+        every call a pending handling (``_done``) or transfer refers to."""
+        try:
+            cut = self.waiting.index(True)
+        except ValueError:
+            cut = len(self.arrival)
+        done, transfer = self._done_callbacks, self._transfer_callbacks
+        for entry in self._heap:
+            callbacks = entry[3].callbacks
+            if callbacks is done or callbacks is transfer:
+                i = entry[3].value[0]
+                if i < cut:
+                    cut = i
+        return cut
+
+    def _chunk(self, done: int, settled: int) -> CallChunk:
+        """The first ``done`` calls with their legs and work (call column: the log's ``id``)."""
+        work = self._work_array()
+        log = self._call_log(done)
+        legs = np.asarray(self.legs, dtype=np.float64) if self.legs else np.empty((0, 6))
+        mine_legs = legs[:, 0] < done
+        mine_work = work[:, 3] < done
+        handed_legs, handed_work = legs[mine_legs], work[mine_work]
+        if self._offset:
+            handed_legs[:, 0] += self._offset
+            handed_work[:, 3] += self._offset
+        extra = handed_work[handed_work[:, 4] != TALK, :3]
+        # the rows of the calls held, renumbered (whole numbers as floats: np.asarray gives the same array)
+        held_legs, held_work = legs[~mine_legs], work[~mine_work]
+        held_legs[:, 0] -= done
+        held_work[:, 3] -= done
+        self.legs = [tuple(row) for row in held_legs.tolist()]
+        self.work = [tuple(row) for row in held_work.tolist()]
+        self._work_rows = None
+        return CallChunk(log, settled, extra if extra.shape[0] else np.empty((0, 3)), handed_legs, handed_work)
+
+    def _drop(self, done: int, settled: int) -> None:
+        """As the base class, plus the per-call leg columns, the sparse per-call state and the queues."""
+        super()._drop(done, settled)
+        for column in (self.leg, self.leg_start, self.leg_group, self.waiting, self.hold_total):
+            del column[:done]
+        for name in ("holder", "extra", "transfers", "resolved", "final_group", "_hold_since", "_timer_from"):
+            setattr(self, name, _shift(getattr(self, name), done))
+        # queue entries of calls handed over are stale (a waiting call is never handed over)
+        for by_type in self.queues:
+            for queue in by_type:
+                if queue:
+                    held = [(i - done, token) for i, token in queue if i >= done]
+                    queue.clear()
+                    queue.extend(held)
+
+    def _renumber_timers(self, done: int) -> None:
+        """Pending timers that refer to calls: void the patience, overflow and warm-limit timers of calls
+        handed over (their leg has ended: they would do nothing), renumber every other."""
+        renege, overflow, warm = self._renege_callbacks, self._overflow_callbacks, self._warm_callbacks
+        done_, transfer = self._done_callbacks, self._transfer_callbacks
+        for entry in self._heap:
+            event = entry[3]
+            callbacks = event.callbacks
+            if callbacks is renege or callbacks is overflow or callbacks is warm:  # value (call, leg token)
+                i, token = event.value
+                if i < done:
+                    event.callbacks = _VOID
+                else:
+                    event.value = (i - done, token)
+            elif callbacks is done_ or callbacks is transfer:  # value (call, agent, resolved or policy)
+                i, agent, what = event.value
+                assert i >= done, "a call being handled was handed over"
+                event.value = (i - done, agent, what)
+
+    def _caller_blocks(self) -> list[list]:
+        """The base class's per-caller draws, plus routing uniforms and transfer times."""
+        return super()._caller_blocks() + [self._blocks_u, *self._blocks_t.values()]
+
     # -- output ----------------------------------------------------------------------------
-    def _call_log(self):
+    def _call_log(self, n: Optional[int] = None) -> CallLog:
+        """The log of the first ``n`` calls held (all by default), with the department columns; a call's
+        ``wait`` is its total hold over all legs (s), its ``end`` the end of its last talk (or of its hold)."""
         from dataclasses import replace
 
-        log = super()._call_log()
+        log = super()._call_log(n)
         n = len(log.arrival)
-        hold = np.asarray(self.hold_total, dtype=np.float64)
+        hold = np.asarray(self.hold_total[:n], dtype=np.float64)
         answered = log.agent >= 0
         end = log.end.copy()
         # a call's end: when its last handling ended (talk end), or when it was abandoned
         work = self._work_array()
         talk = work[work[:, 4] == TALK]
+        if n < len(self.arrival):
+            talk = talk[talk[:, 3] < n]
         if talk.shape[0]:
             calls = talk[::-1, 3].astype(np.int64)  # last talk of each call first
             calls, first = np.unique(calls, return_index=True)
@@ -484,7 +576,8 @@ class DepartmentCentre(ShiftChanges, ContactCentre):
         return rows if rows.shape[0] else np.empty((0, 3))
 
     def _work_array(self) -> np.ndarray:
-        """The work records as an array ``(agent, start, end, call, kind)`` (built once)."""
+        """The work records held as an array ``(agent, start, end, call, kind)`` (built once; the list
+        only grows between hand-overs, which reset the cache)."""
         if getattr(self, "_work_rows", None) is None or self._work_rows.shape[0] != len(self.work):
             self._work_rows = np.asarray(self.work, dtype=np.float64) if self.work else np.empty((0, 5))
         return self._work_rows
@@ -496,4 +589,9 @@ class DepartmentCentre(ShiftChanges, ContactCentre):
         self._timer_from: dict[int, float] = {}
         output = super().run()
         legs = np.asarray(self.legs, dtype=np.float64) if self.legs else np.empty((0, 6))
-        return replace(output, legs=legs, work=self._work_array())
+        work = self._work_array()
+        if self._offset:  # the log's ids, as in the chunks handed over
+            legs[:, 0] += self._offset
+            work = work.copy()
+            work[:, 3] += self._offset
+        return replace(output, legs=legs, work=work)
