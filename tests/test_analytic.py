@@ -21,7 +21,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import scipy.linalg
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import special, stats
 
@@ -568,6 +568,7 @@ def test_erlang_b_c_are_probabilities_decreasing_in_agents(load: float, n: int) 
     n=st.integers(min_value=1, max_value=250),
     threshold=st.floats(min_value=0.0, max_value=120.0),
 )
+@example(load=102.0, handle=12.0, patience=101.0, n=6, threshold=4.0)  # service level ~1e-279 (found once)
 def test_erlang_a_probabilities_and_monotone(load: float, handle: float, patience: float, n: int, threshold: float) -> None:
     """Erlang A probabilities lie in [0, 1]; abandonment falls and service level rises with agents."""
     rate = load / handle
@@ -578,4 +579,6 @@ def test_erlang_a_probabilities_and_monotone(load: float, handle: float, patienc
             assert 0.0 <= getattr(r, name) <= 1.0
         assert r.service_level <= 1 - r.p_abandon + 1e-12
     assert m_next.p_abandon <= m.p_abandon * (1 + 1e-10) + 1e-300
-    assert m_next.service_level >= m.service_level * (1 - 1e-10)
+    # service level is accurate to ~1e-12 absolute, not relative: the queue's tail is cut where it is
+    # negligible against the total probability (hypothesis found 2.6e-279 then 7.5e-282 at 17x overload)
+    assert m_next.service_level >= m.service_level * (1 - 1e-10) - 1e-12
