@@ -364,12 +364,21 @@ class ContactCentre:
                 if not event._ok and not hasattr(event, "_defused"):  # pragma: no cover - as step()
                     raise event._value
             else:
-                env._now = key[0]
+                now = env._now = key[0]
                 k = self._arrival_k
                 caller = self._callers
                 self._callers += 1
                 self._enter(self._pending_h[k], self._pending_p[k], self._pending_type[k], caller, 1)
-                key = self._first_arrival_key()
+                # the next arrival's key (_first_arrival_key inlined; _enter leaves the clock at now)
+                k = self._next
+                if k >= len(self._pending_t):
+                    if not self._draw_block():
+                        break
+                    k = 0
+                self._arrival_k = k
+                self._next = k + 1
+                t = self._pending_t[k]
+                key = (now + (t - now), NORMAL, next(self._eid))
         env.run()  # after the last arrival
 
     def _first_arrival_key(self) -> Optional[tuple[float, int, int]]:

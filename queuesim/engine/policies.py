@@ -145,6 +145,7 @@ class PolicyCentre(ShiftChanges, ContactCentre):
         self._seq = 0
         self._head_gone = 0
         self._track_ahead = self.announce is not None and self.announce.predictor == "queue_length"
+        self._offer_by_queue = self.cb is not None and self.cb.predictor == "queue_length"
         self._gone = _Fenwick()
         self.n_waiting = 0
         self.last_les_wait = 0.0
@@ -300,7 +301,7 @@ class PolicyCentre(ShiftChanges, ContactCentre):
         # nobody is free: offer a callback at once, and/or play the first message now
         if self._offer_at_arrival:
             cb = self.cb
-            if cb.predictor == "queue_length":  # _predict's commonest case, inlined
+            if self._offer_by_queue:  # _predict's commonest case, inlined
                 n = self.n_on_duty
                 predicted = (self.n_waiting + 1) * self.mean_handle / (n if n > 1 else 1)
             else:
@@ -387,8 +388,7 @@ class PolicyCentre(ShiftChanges, ContactCentre):
     def _announce(self, i: int, caller: int, now: float, joining: bool) -> bool:
         """Tell call ``i`` its predicted wait; True if it left the queue (balked or took a callback)."""
         announce = self.announce
-        assert announce is not None
-        if joining and announce.predictor == "queue_length":  # _predict's commonest case, inlined
+        if joining and self._track_ahead:  # queue_length: _predict's commonest case, inlined
             n = self.n_on_duty
             predicted = (self.n_waiting + 1) * self.mean_handle / (n if n > 1 else 1)
         else:
