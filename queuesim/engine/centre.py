@@ -56,7 +56,7 @@ from ..calllog import ABANDONED, ANSWERED, UNSERVED, CallLog
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK, arrival_blocks, total_rate
-from .timers import Timer
+from .timers import ShiftChanges, Timer
 
 __all__ = ["CHUNK", "CallChunk", "ContactCentre", "EngineOutput"]
 
@@ -148,7 +148,7 @@ class _Pool:
         return out
 
 
-class ContactCentre:
+class ContactCentre(ShiftChanges):
     """One replication of a scenario, simulated on a SimPy environment.
 
     Use :meth:`run` once; it returns the engine output. With ``on_calls``, the
@@ -585,12 +585,7 @@ class ContactCentre:
             heappush(self._heap, (self.env._now + delay, NORMAL, next(self._eid), timer))
 
     # -- agents coming and going --------------------------------------------
-    def _schedule_duty(self) -> None:
-        for agent, periods in enumerate(self.duty):
-            for start, end in periods:
-                Timeout(self.env, start, agent).callbacks.append(self._on)
-                if end < math.inf:
-                    Timeout(self.env, end, agent).callbacks.append(self._off)
+    # _schedule_duty and _shift_change: ShiftChanges (engine/timers.py), only the next change on the heap
 
     def _on(self, event: simpy.Event) -> None:
         agent: int = event.value

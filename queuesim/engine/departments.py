@@ -57,7 +57,7 @@ from ..scenario import Scenario
 from .arrivals import BLOCK
 from .centre import CallChunk, ContactCentre, _Pool, _VOID
 from .policies import _dense, _mask, _shift
-from .timers import ShiftChanges, Timer
+from .timers import Timer
 
 __all__ = ["DepartmentCentre", "LEG_OUTCOMES", "WORK_KINDS"]
 
@@ -69,7 +69,7 @@ TALK, IDENTIFY, WARM_HOLD, CONFERENCE = 0, 1, 2, 3
 _DEFAULT_ID = Deterministic(distribution="deterministic", value=30.0)
 
 
-class DepartmentCentre(ShiftChanges, ContactCentre):
+class DepartmentCentre(ContactCentre):
     """A contact centre with several agent groups (departments)."""
 
     def __init__(

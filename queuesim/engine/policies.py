@@ -37,7 +37,7 @@ from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK
 from .centre import ContactCentre, _Pool
-from .timers import ShiftChanges, Timer
+from .timers import Timer
 
 __all__ = ["PolicyCentre", "CALLBACK_KINDS"]
 
@@ -108,7 +108,7 @@ def _shift(values, done: int):
 MAX_MESSAGES = 1000
 
 
-class PolicyCentre(ShiftChanges, ContactCentre):
+class PolicyCentre(ContactCentre):
     """A contact centre with informative announcements and/or a callback option."""
 
     def __init__(self, scenario: Scenario, streams: RandomStreams, on_calls=None) -> None:

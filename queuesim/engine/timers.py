@@ -1,4 +1,4 @@
-"""One-off timers and shift changes for the policy and department engines.
+"""One-off timers and shift changes for the engines.
 
 Like the core engine's reusable ``_Due`` records (see :mod:`queuesim.engine.centre`),
 a :class:`Timer` goes straight onto the environment's event heap with exactly the
@@ -32,13 +32,13 @@ class Timer:
 
 
 class ShiftChanges:
-    """Mixin for engines derived from ``ContactCentre``: shift changes one at a time on the heap.
+    """Base of ``ContactCentre``: shift changes one at a time on the heap.
 
-    ``ContactCentre._schedule_duty`` puts one ``Timeout`` per start and end of duty on
-    the heap at time 0 (two or more per agent, most of them hours ahead), which makes
-    every push and pop of the day dearer. Here the keys those Timeouts would have
-    (event ids drawn in the same order) are sorted once and only the next change is on
-    the heap, with its key: the same order of events.
+    One ``Timeout`` per start and end of duty put on the heap at time 0 (two or more
+    per agent, most of them hours ahead) would make every push and pop of the day
+    dearer. Here the keys those Timeouts would have (event ids drawn in the same
+    order) are sorted once and only the next change is on the heap, with its key:
+    the same order of events.
     """
 
     def _schedule_duty(self) -> None:
