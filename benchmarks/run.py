@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         sections["core"] = core_vs_references(20_000 if small else 500_000, 1 if small else 3,
                                               5_000 if small else 100_000)
     if "configs" in chosen:
-        sections["configs"] = configs(1 if small else 5, 1 if small else 5)
+        sections["configs"] = configs(1 if small else 5, 2 if small else 5)  # round 1 also warms up
     if "scaling" in chosen:
         sections["scaling"] = scaling([10_000, 50_000] if small else [100_000, 1_000_000, 10_000_000],
                                       [10, 100] if small else [10, 100, 1000, 5000], 20_000 if small else 1_000_000)
