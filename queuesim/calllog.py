@@ -37,7 +37,9 @@ of the last handling. For callback calls ``wait`` is the time on hold
 before accepting and ``answer`` the time the agent reached the customer.
 
 ``unserved`` calls were never answered by callers who never abandon, because
-no agent was left on duty; their ``wait`` runs to the end of the simulation.
+no agent was left on duty; their ``wait`` runs until the centre closed (the last
+agent stopped working: the end of the last duty period, or of the overtime
+after it), and is 0 for callers who arrived after that.
 
 ``CallLog.to_dataframe()`` gives a pandas DataFrame with ``outcome`` as text.
 """

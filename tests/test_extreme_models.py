@@ -392,7 +392,8 @@ def test_ten_hour_calls_past_a_shift_end_are_overtime() -> None:
 
 
 def test_ten_hour_calls_with_nobody_left_are_unserved() -> None:
-    """Staffing that drops to 0 agents: calls waiting when the last agent leaves are unserved, waiting to the end."""
+    """Staffing that drops to 0 agents: calls waiting when the last agent leaves are unserved, waiting until
+    the centre closed (here the end of the last ten-hour call)."""
     scenario = _scenario(horizon="8h", arrivals={"rate": "1/h"}, handle_time=TEN_HOURS,
                          staffing={"interval": "4h", "agents": [3, 0]})
     assert any("no agent is on duty" in w for w in scenario.warnings())
@@ -404,12 +405,28 @@ def test_ten_hour_calls_with_nobody_left_are_unserved() -> None:
         assert np.all(calls.answer[calls.answered] < 4 * HOUR)
         # nobody who arrived after 4 h can be answered
         assert np.all(unserved[calls.arrival >= 4 * HOUR])
-        # their wait runs to the end of the simulation: the last ten-hour call of the first shift
+        # their wait runs until the centre closed: the end of the last ten-hour call of the first shift
         end = max(float(np.max(calls.end[calls.answered], initial=0.0)), float(np.max(calls.arrival)))
         assert np.allclose(calls.arrival[unserved] + calls.wait[unserved], end)
         assert s["overtime"] > 0 or not np.any(calls.answered)
         unserved_total += int(s["unserved"])
     assert unserved_total > 0
+
+
+def test_unserved_callers_wait_until_the_centre_closed() -> None:
+    """Callers nobody can answer wait until the last agent stopped working (the end of the duty
+    period, or of the overtime finishing a call after it), and 0 when they called after that:
+    never until some unrelated later event, such as another caller's arrival."""
+    scenario = _scenario(horizon="8h", arrivals={"rate": "1/min"}, handle_time={"distribution": "exponential", "mean": "1min"},
+                         staffing={"interval": "4h", "agents": [3, 0]})
+    for r in _replications(scenario, 3, keep_calls=True):
+        calls = r.calls
+        unserved = calls.outcome == UNSERVED
+        closed = max(4 * HOUR, float(np.max(calls.end[calls.answered])))
+        assert unserved.sum() > 100 and (calls.arrival[unserved] > closed).sum() > 100
+        np.testing.assert_allclose(calls.arrival[unserved] + calls.wait[unserved],
+                                   np.maximum(calls.arrival[unserved], closed))
+        assert np.all(calls.wait[unserved & (calls.arrival > closed)] == 0.0)
 
 
 # -- a horizon of a minute ------------------------------------------------------------------------

@@ -734,6 +734,16 @@ class ContactCentre(ShiftChanges):
         """Agent work outside calls since the last hand-over (and forget it)."""
         return np.empty((0, 3))
 
+    def _closing_time(self) -> float:
+        """When the last agent stopped working (s): the latest end of a duty period or of overtime after
+        one; the clock's time when some agent never leaves (then no caller goes unserved)."""
+        closed = max((end for periods in self.duty for _, end in periods), default=math.inf)
+        if not math.isfinite(closed):
+            return float(self.env.now)
+        for _, _, finished in self.overtime:
+            closed = max(closed, finished)
+        return float(closed)
+
     def _call_log(self, n: Optional[int] = None) -> CallLog:
         """The log of the first ``n`` calls held (all by default)."""
         if n is None:
@@ -748,8 +758,10 @@ class ContactCentre(ShiftChanges):
         # never answered and never out of patience: the centre closed on them
         unserved = ~answered & np.isinf(patience)
         outcome = np.where(answered, ANSWERED, np.where(unserved, UNSERVED, ABANDONED)).astype(np.int8)
-        last = float(self.env.now)
-        wait = np.where(answered, answer - arrival, np.where(unserved, last - arrival, patience))
+        # an unserved caller waits until the centre closed: the last agent stopped working (the end of
+        # the last duty period, or of the overtime after it); a caller arriving after that waits 0
+        closed = self._closing_time()
+        wait = np.where(answered, answer - arrival, np.where(unserved, np.maximum(closed - arrival, 0.0), patience))
         handle_time = np.where(answered, handle, np.nan)
         end = np.where(answered, answer + handle, arrival + wait)
         ids = np.arange(first, first + n, dtype=np.int64)
