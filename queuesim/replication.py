@@ -133,9 +133,7 @@ class _Tally:
 
     def add_chunk(self, chunk: CallChunk) -> None:
         """A chunk handed over by the engine while it runs."""
-        self.add(chunk.calls, chunk.settled, legs=chunk.legs, work=chunk.work)
-        if chunk.work is None:  # with a work table, the extra work is part of it
-            self.add_extra_work(chunk.extra_work)
+        self.add(chunk.calls, chunk.settled, legs=chunk.legs, work=chunk.work, extra_work=chunk.extra_work)
 
     def add(
         self,
@@ -144,9 +142,11 @@ class _Tally:
         *,
         legs: Optional[np.ndarray] = None,
         work: Optional[np.ndarray] = None,
+        extra_work: Optional[np.ndarray] = None,
     ) -> None:
         """Calls in call order; callers with ids in ``[0, settled)`` are complete (None: unknown).
-        Departments: ``legs`` and ``work``, the rows of these calls (see :class:`~queuesim.engine.EngineOutput`)."""
+        Departments: ``legs`` and ``work``, the rows of these calls (see :class:`~queuesim.engine.EngineOutput`);
+        ``extra_work``: agent work outside the calls (callback dialling), counted unless a work table has it."""
         self.calls.add(calls)
         for k, tally in enumerate(self.types):
             tally.add(calls.select(calls.call_type == k))
@@ -166,13 +166,11 @@ class _Tally:
             if work is not None and work.size:  # busy time from the work table, not the calls' answer..end
                 self.busy_time += float(time_integral(work[:, 1], work[:, 2], self.window_bounds)[0])
                 self.intervals.add_extra_work(work)
+        elif extra_work is not None and extra_work.size:  # with a work table, the extra work is part of it
+            self.calls.add_extra_work(extra_work)
+            self.intervals.add_extra_work(extra_work)
         if self.kept is not None:
             self.kept.append(calls)
-
-    def add_extra_work(self, rows: np.ndarray) -> None:
-        """Agent work outside calls (callback dialling), ``(agent, start, end)`` rows."""
-        self.calls.add_extra_work(rows)
-        self.intervals.add_extra_work(rows)
 
     def log(self) -> Optional[CallLog]:
         """The whole call log, when kept."""
@@ -222,9 +220,7 @@ def simulate(
     started = time.perf_counter()
     output = simulate_calls(scenario, streams, on_calls=tally.add_chunk)
     runtime = time.perf_counter() - started
-    tally.add(output.calls, legs=output.legs, work=output.work)
-    if output.work is None:  # with a work table, the extra work is part of it
-        tally.add_extra_work(output.extra_work)
+    tally.add(output.calls, legs=output.legs, work=output.work, extra_work=output.extra_work)
     calls = tally.log()
     callers = tally.callers.result() if tally.callers is not None else None
 

@@ -157,9 +157,6 @@ class ContactCentre(ShiftChanges):
     holds the rest.
     """
 
-    #: Whether this engine can hand its calls over while it runs.
-    streams_calls = True
-
     def __init__(
         self, scenario: Scenario, streams: RandomStreams, on_calls: Optional[Callable[[CallChunk], None]] = None
     ) -> None:
@@ -251,7 +248,7 @@ class ContactCentre(ShiftChanges):
         # streaming: calls before the queue's head are finished; hand them over every CHUNK calls
         self._on_calls = on_calls
         self._offset = 0  # calls already handed over
-        self._flush_at = CHUNK if (on_calls is not None and self.streams_calls) else _NEVER
+        self._flush_at = CHUNK if on_calls is not None else _NEVER
         # the commonest model (fixed agents, first calls only) has its own event loop
         self._plain = type(self) is ContactCentre and not (self._rich or self._eager or self._varying)
         self._arrival_k = 0
