@@ -63,6 +63,12 @@ MODELS = {
     "scheduled+shifts": {"callback": SCHEDULED, "shifts": SHIFTS, "agents": None, "backlog": 30},
     "web form": {"callback": WEB, "agents": 28},
     "web form+redials": {"callback": WEB, "redial": REDIAL, "agents": 28, "costs": COSTS},
+    "priorities on one pool": {"agents": 27, "call_types": [
+        {"name": "vip", "share": 0.2, "priority": 2}, {"name": "std", "share": 0.5},
+        {"name": "low", "share": 0.3, "priority": -1, "patience": {**EXP, "mean": "6min"}}]},
+    "priorities+redials+backlog+shifts": {
+        "redial": REDIAL, "backlog": 40, "agents": None, "shifts": SHIFTS, "call_types": [
+            {"name": "vip", "share": 0.3, "priority": 1}, {"name": "std", "share": 0.7}]},
     "web form in hours": {"callback": {**WEB, "web_hours": [{"start": "01:00", "end": "01:30"},
                                                           {"start": "03:00", "end": "03:20"}]}, "agents": 28},
 }

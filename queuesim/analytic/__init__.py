@@ -1,4 +1,4 @@
-"""Exact queueing theory for contact centres: Erlang B, C and A, M/M/n/K, Little's law.
+"""Exact queueing theory for contact centres: Erlang B, C and A, M/M/n/K, priority M/M/n, Little's law.
 
 Pure functions of numbers (numpy/scipy only). Times are seconds, rates are per
 second, offered loads are Erlangs (rate * handle time). Everything stays exact
@@ -21,6 +21,7 @@ from .erlang import (
 )
 from .little import littles_law_L, littles_law_W
 from .mmnk import MMNKResult, mmnk_metrics
+from .priority import priority_mmn_waits
 
 __all__ = [
     "ErlangAResult",
@@ -38,5 +39,6 @@ __all__ = [
     "littles_law_W",
     "mmnk_metrics",
     "offered_load",
+    "priority_mmn_waits",
     "square_root_staffing",
 ]

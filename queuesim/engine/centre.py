@@ -56,6 +56,7 @@ from ..calllog import ABANDONED, ANSWERED, UNSERVED, CallLog
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK, arrival_blocks, total_rate
+from .priority import PriorityQueue, priority_ranks
 from .timers import ShiftChanges, Timer
 
 __all__ = ["CHUNK", "CallChunk", "ContactCentre", "EngineOutput"]
@@ -245,6 +246,13 @@ class ContactCentre(ShiftChanges):
         # per-call type/caller/attempt columns are kept only when calls and callers differ
         self._rich = self.redial is not None or scenario.backlog > 0
         self._caller_types: list[int] = []
+        # call types of different priorities on one pool: one FCFS line per priority class (departments
+        # rank types within each group instead)
+        priorities = [t.priority for t in scenario.call_types or ()]
+        self.prioritised = not scenario.groups and len(set(priorities)) > 1
+        if self.prioritised:
+            self._rich = True  # the per-call type column is kept: the queue reads it
+            self.queue = PriorityQueue(priority_ranks(priorities), self.ctype)  # type: ignore[assignment]
         # streaming: calls before the queue's head are finished; hand them over every CHUNK calls
         self._on_calls = on_calls
         self._offset = 0  # calls already handed over
