@@ -10,12 +10,32 @@ from typing import Callable, Optional
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .centre import CHUNK, CallChunk, ContactCentre, EngineOutput
+from .departments import DepartmentCentre
+from .policies import PolicyCentre
 
-__all__ = ["CHUNK", "CallChunk", "ContactCentre", "EngineOutput", "simulate_calls"]
+__all__ = ["CHUNK", "CallChunk", "ContactCentre", "DepartmentCentre", "EngineOutput", "PolicyCentre",
+           "build_centre", "simulate_calls"]
+
+
+def build_centre(
+    scenario: Scenario, streams: RandomStreams, on_calls: Optional[Callable[[CallChunk], None]] = None
+) -> ContactCentre:
+    """The centre that simulates ``scenario`` (not yet run): with departments, with policies (callbacks,
+    informative announcements) or the core centre."""
+    if scenario.groups:
+        return DepartmentCentre(scenario, streams, on_calls)
+    informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
+    if informative or scenario.callback is not None:
+        return PolicyCentre(scenario, streams, on_calls)
+    return ContactCentre(scenario, streams, on_calls)
 
 
 def simulate_calls(
-    scenario: Scenario, streams: RandomStreams, on_calls: Optional[Callable[[CallChunk], None]] = None
+    scenario: Scenario,
+    streams: RandomStreams,
+    on_calls: Optional[Callable[[CallChunk], None]] = None,
+    *,
+    loop: str = "fast",
 ) -> EngineOutput:
     """Simulate one replication of ``scenario``; return its call log and agent records.
 
@@ -26,15 +46,7 @@ def simulate_calls(
     and agent work rows of its calls, and the output's ``legs`` and ``work``
     hold those of the calls not handed over; their ``call`` column is the
     call's ``id`` in the log. Without ``on_calls``, the log and tables are
-    complete (and ``id`` is the row index).
+    complete (and ``id`` is the row index). ``loop="reference"`` runs the
+    same model by ``env.run()`` (slower; the same numbers, bit for bit).
     """
-    if scenario.groups:
-        from .departments import DepartmentCentre
-
-        return DepartmentCentre(scenario, streams, on_calls).run()
-    informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
-    if informative or scenario.callback is not None:
-        from .policies import PolicyCentre
-
-        return PolicyCentre(scenario, streams, on_calls).run()
-    return ContactCentre(scenario, streams, on_calls).run()
+    return build_centre(scenario, streams, on_calls).run(loop)

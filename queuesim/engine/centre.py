@@ -10,7 +10,7 @@ Design (why it is fast and still exact):
   for redials).
 * The two events every call has -- its arrival and the end of its service --
   are pushed straight onto the environment's event heap as reusable
-  :class:`_Due` records (one per agent, one for arrivals), with exactly the
+  :class:`~queuesim.engine.kernel.Due` records (one per agent; the next arrival is held apart), with exactly the
   key ``(time, NORMAL, eid)`` that ``Timeout`` would use: same order of events,
   no allocation and three fewer Python calls per event. ``Environment.step``
   needs only ``callbacks`` and ``_ok`` of what it pops.
@@ -44,20 +44,19 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from heapq import heappop, heappush
+from heapq import heappush
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
 
 import numpy as np
-import simpy
-from simpy.events import NORMAL, Timeout
 
 from ..calllog import ABANDONED, ANSWERED, UNSERVED, CallLog
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK, arrival_blocks, total_rate
+from .kernel import NORMAL, VOID, Due, EventKey, Kernel, Timer
 from .priority import PriorityQueue, priority_ranks
-from .timers import ShiftChanges, Timer
+from .timers import ShiftChanges
 
 __all__ = ["CHUNK", "CallChunk", "ContactCentre", "EngineOutput"]
 
@@ -84,13 +83,6 @@ class CallChunk:
     (call: the log's ``id``)."""
 
 
-def _ignore(_event: object) -> None:
-    """The callback of a pending timer made void (its call was handed over)."""
-
-
-_VOID = [_ignore]
-
-
 @dataclass(frozen=True)
 class EngineOutput:
     """What one replication produced.
@@ -113,18 +105,6 @@ class EngineOutput:
     work: Optional[np.ndarray] = None
     """Departments: every stretch of agent work on the calls in ``calls``, ``(agent, start, end, call, kind)``
     (times in s; ``call`` as in ``legs``; kind 0 talk, 1 identify, 2 warm hold, 3 conference)."""
-
-
-class _Due:
-    """A reusable scheduled event: what ``simpy.Environment.step`` reads (``callbacks``,
-    ``_ok``) and what the engine's callbacks read (``value``)."""
-
-    __slots__ = ("callbacks", "_ok", "value")
-
-    def __init__(self) -> None:
-        self.callbacks: Optional[list] = None
-        self._ok = True
-        self.value = None
 
 
 class _Pool:
@@ -163,7 +143,8 @@ class ContactCentre(ShiftChanges):
     ) -> None:
         self.scenario = scenario
         self.streams = streams
-        self.env = simpy.Environment()
+        self.kernel = Kernel()
+        self.env = self.kernel.env
         self.horizon: float = float(scenario.horizon)  # type: ignore[arg-type]
         n_types = len(scenario.type_names())
         self.n_types = n_types
@@ -237,9 +218,9 @@ class ContactCentre(ShiftChanges):
         if self._varying:
             self._start = self._start_varying  # type: ignore[method-assign]
         # reusable heap records: one per agent (end of service), one for the next arrival
-        self._heap = self.env._queue
-        self._eid = self.env._eid
-        self._service_due = [_Due() for _ in range(n_agents)]
+        self._heap = self.kernel.heap
+        self._eid = self.kernel.eid
+        self._service_due = [Due() for _ in range(n_agents)]
         self._finish_callbacks = [self._finish_varying if self._varying else self._finish]
         self._renege_callbacks = [self._renege]
         self._redial_callbacks = [self._redial_arrive]
@@ -330,77 +311,55 @@ class ContactCentre(ShiftChanges):
 
     # -- events --------------------------------------------------------------
     def _run_plain(self) -> None:
-        """The event loop of the plain model: ``env.run()`` with the next arrival held
-        apart from the heap (only service ends are on it) and callbacks called directly.
+        """The event loop of the plain model (:meth:`Kernel.run_direct`): only service ends are on the
+        heap, the next arrival is held apart, and both are handled without going through callbacks.
 
         Every event keeps the key ``(time, NORMAL, eid)`` it would have as a
         ``Timeout``, eids drawn in the same order, so events are processed in the
         same order as by ``env.run()``: the same numbers, bit for bit.
         """
-        env = self.env
-        heap = env._queue
-        finish, arrive = self._finish_plain, self._arrive_plain
-        key = self._first_arrival_key()
-        while key is not None:
-            if heap and heap[0] < key:
-                env._now, _, _, event = heappop(heap)
-                finish(event)
-            else:
-                env._now = key[0]
-                key = arrive()
-        while heap:
-            env._now, _, _, event = heappop(heap)
-            finish(event)
+        self.kernel.run_direct(self._first_arrival_key(), self._arrive_plain, self._finish_plain)
 
     def _run_merged(self) -> None:
-        """The event loop of every other model (shifts, redials, a backlog; the policy and
-        department engines): as
-        ``env.run()``, with the next arrival held apart from the heap (same keys, same
-        order of events); every other event is processed as ``Environment.step`` does."""
-        env = self.env
-        heap = env._queue
-        key = self._first_arrival_key()
-        while key is not None:
-            if heap and heap[0] < key:
-                env._now, _, _, event = heappop(heap)
-                callbacks, event.callbacks = event.callbacks, None
-                for callback in callbacks:
-                    callback(event)
-                if not event._ok and not hasattr(event, "_defused"):  # pragma: no cover - as step()
-                    raise event._value
-            else:
-                now = env._now = key[0]
-                k = self._arrival_k
-                caller = self._callers
-                self._callers += 1
-                self._enter(self._pending_h[k], self._pending_p[k], self._pending_type[k], caller, 1)
-                # the next arrival's key (_first_arrival_key inlined; _enter leaves the clock at now)
-                k = self._next
-                if k >= len(self._pending_t):
-                    if not self._draw_block():
-                        break
-                    k = 0
-                self._arrival_k = k
-                self._next = k + 1
-                t = self._pending_t[k]
-                key = (now + (t - now), NORMAL, next(self._eid))
-        env.run()  # after the last arrival
+        """The event loop of every other model (shifts, redials, a backlog; the policy and department
+        engines): :meth:`Kernel.run_merged`, as ``env.run()`` with the next arrival held apart from the heap."""
+        self.kernel.run_merged(self._first_arrival_key(), self._arrive)
+
+    def _run_reference(self) -> None:
+        """``env.run()`` with arrivals on SimPy's heap (:meth:`Kernel.run_reference`): the yardstick."""
+        self.kernel.run_reference(self._first_arrival_key(), self._arrive)
+
+    def _arrive(self, now: float) -> Optional[EventKey]:
+        """The next first-attempt call arrives at ``now``; returns the heap key of the one after (None: no more)."""
+        k = self._arrival_k
+        caller = self._callers
+        self._callers += 1
+        self._enter(self._pending_h[k], self._pending_p[k], self._pending_type[k], caller, 1)
+        # the next arrival's key (_first_arrival_key inlined; _enter leaves the clock at now)
+        k = self._next
+        if k >= len(self._pending_t):
+            if not self._draw_block():
+                return None
+            k = 0
+        self._arrival_k = k
+        self._next = k + 1
+        t = self._pending_t[k]
+        return (now + (t - now), NORMAL, next(self._eid))
 
     def _first_arrival_key(self) -> Optional[tuple[float, int, int]]:
         """Heap key of the next first-attempt arrival, as ``Timeout`` would make it (None: no more)."""
         if self._next >= len(self._pending_t) and not self._draw_block():
             return None
         t = self._pending_t[self._next]
-        now = self.env._now
+        now = self.kernel.now
         self._arrival_k = self._next
         self._next += 1
         return (now + (t - now), NORMAL, next(self._eid))
 
-    def _arrive_plain(self) -> Optional[tuple[float, int, int]]:
-        """A first call arrives (plain model): :meth:`_enter` with its callees inlined (the
+    def _arrive_plain(self, now: float) -> Optional[EventKey]:
+        """A first call arrives at ``now`` (plain model): :meth:`_enter` with its callees inlined (the
         same operations in the same order); returns the heap key of the next arrival (None: no more)."""
         k = self._arrival_k
-        now = self.env._now
         i = len(self.arrival)
         if i >= self._flush_at:
             self._flush()
@@ -429,11 +388,10 @@ class ContactCentre(ShiftChanges):
         self._next += 1
         return (now + (t - now), NORMAL, next(eid))
 
-    def _finish_plain(self, event: _Due) -> None:
+    def _finish_plain(self, event: Due, now: float) -> None:
         """:meth:`_finish` for the plain model, :meth:`_next_caller` and :meth:`_start` inlined."""
         queue = self.queue
         if queue:
-            now = self.env._now
             j = -1
             if self._impatient:
                 arrival, patience = self.arrival, self.patience
@@ -451,7 +409,7 @@ class ContactCentre(ShiftChanges):
                 return
         self.idle.append(event.value)
 
-    def _redial_arrive(self, event: simpy.Event) -> None:
+    def _redial_arrive(self, event: Timer) -> None:
         handle, patience, ctype, caller, attempt = event.value
         self._enter(handle, patience, ctype, caller, attempt)
 
@@ -496,10 +454,10 @@ class ContactCentre(ShiftChanges):
             return
         self.queue.append(i)
         if self._eager and patience < math.inf:
-            timer = Timer()  # as Timeout(env, patience, i): the same key
+            timer = Timer()  # as Timeout(env, patience, i): the same key (Kernel.later inlined)
             timer.callbacks = self._renege_callbacks
             timer.value = i
-            heappush(self._heap, (self.env._now + patience, NORMAL, next(self._eid), timer))
+            heappush(self._heap, (now + patience, NORMAL, next(self._eid), timer))
 
     def _start(self, i: int, agent: int, now: float) -> None:
         self.answer[i] = now
@@ -537,7 +495,7 @@ class ContactCentre(ShiftChanges):
             return queue.popleft()
         return -1
 
-    def _finish(self, event: simpy.Event) -> None:
+    def _finish(self, event: Timer) -> None:
         agent: int = event.value
         if self.queue:
             j = self._next_caller(self.env.now)
@@ -554,7 +512,7 @@ class ContactCentre(ShiftChanges):
         self.overtime.append((agent, self.off_since[agent], now))
         return True
 
-    def _finish_varying(self, event: simpy.Event) -> None:
+    def _finish_varying(self, event: Timer) -> None:
         agent: int = event.value
         now = self.env.now
         if self._clocked_off(agent, now):
@@ -567,7 +525,7 @@ class ContactCentre(ShiftChanges):
         self.is_idle[agent] = True
         self.idle.append(agent)
 
-    def _renege(self, event: simpy.Event) -> None:
+    def _renege(self, event: Timer) -> None:
         i = event.value
         if self.agent_of[i] >= 0 or self.abandoned_flag[i]:
             return
@@ -584,15 +542,12 @@ class ContactCentre(ShiftChanges):
             delay = float(self._caller_redial_d[b][r, attempt - 1])
             patience = float(self._caller_redial_p[b][r, attempt - 1])
             value = (self.handle[i], patience, self.ctype[i], caller, attempt + 1)
-            timer = Timer()  # as Timeout(env, delay, value): the same key
-            timer.callbacks = self._redial_callbacks
-            timer.value = value
-            heappush(self._heap, (self.env._now + delay, NORMAL, next(self._eid), timer))
+            self.kernel.later(delay, value, self._redial_callbacks)
 
     # -- agents coming and going --------------------------------------------
     # _schedule_duty and _shift_change: ShiftChanges (engine/timers.py), only the next change on the heap
 
-    def _on(self, event: simpy.Event) -> None:
+    def _on(self, event: Timer) -> None:
         agent: int = event.value
         self.on_duty[agent] = True
         if self.busy[agent]:
@@ -605,7 +560,7 @@ class ContactCentre(ShiftChanges):
             self.is_idle[agent] = True
             self.idle.append(agent)
 
-    def _off(self, event: simpy.Event) -> None:
+    def _off(self, event: Timer) -> None:
         agent: int = event.value
         self.on_duty[agent] = False
         self.off_since[agent] = self.env.now
@@ -613,15 +568,23 @@ class ContactCentre(ShiftChanges):
             self.is_idle[agent] = False  # its entry in the idle deque is now stale
 
     # -- run -----------------------------------------------------------------
-    def run(self) -> EngineOutput:
-        """Simulate until every call has an outcome; return the output."""
+    def run(self, loop: str = "fast") -> EngineOutput:
+        """Simulate until every call has an outcome; return the output.
+
+        ``loop``: ``"fast"`` (the engine's own event loops) or ``"reference"``
+        (``env.run()`` with every arrival an event on SimPy's heap, and the
+        plain model through the general code path): slower, the same call log
+        bit for bit (see :mod:`queuesim.engine.kernel`).
+        """
+        if loop not in ("fast", "reference"):
+            raise ValueError(f"loop: {loop!r} is not one of 'fast', 'reference'")
         if self._varying:
             self._schedule_duty()
-        if self._plain:
+        if self._plain and loop == "fast":
             self._run_plain()
         else:
             self._schedule_backlog()
-            self._run_merged()
+            self._run_reference() if loop == "reference" else self._run_merged()
         return EngineOutput(self._call_log(), self._overtime(), self.daily_level, self._extra_work())
 
     def _schedule_backlog(self) -> None:
@@ -641,9 +604,9 @@ class ContactCentre(ShiftChanges):
             p = float(pool.take(1)[0]) if pool is not None else math.inf
             pending.append((h, p, k))
         self._backlog = pending
-        Timeout(self.env, start).callbacks.append(self._backlog_arrive)
+        self.env.timeout(start).callbacks.append(self._backlog_arrive)
 
-    def _backlog_arrive(self, _event: simpy.Event) -> None:
+    def _backlog_arrive(self, _event: Timer) -> None:
         for h, p, k in self._backlog:
             caller = -1 - self._offset - len(self.arrival)  # backlog callers: negative caller ids, no redials
             self._enter(h, p, k, caller, self.redial.max_attempts if self.redial else 1)
@@ -727,7 +690,7 @@ class ContactCentre(ShiftChanges):
             event = entry[3]
             if event.callbacks is self._renege_callbacks:
                 if event.value < done:
-                    event.callbacks = _VOID  # its call was answered or gone: the timer does nothing
+                    event.callbacks = VOID  # its call was answered or gone: the timer does nothing
                 else:
                     event.value -= done
 

@@ -42,22 +42,21 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from dataclasses import replace
 from typing import Callable, Optional
 
 from heapq import heappush
 
 import numpy as np
-import simpy
-from simpy.events import NORMAL
 
 from ..calllog import CallLog
 from ..distributions import Deterministic
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK
-from .centre import CallChunk, ContactCentre, _Pool, _VOID
+from .centre import CallChunk, ContactCentre, EngineOutput, _Pool
+from .kernel import NORMAL, VOID, Timer
 from .policies import _dense, _mask, _shift
-from .timers import Timer
 
 __all__ = ["DepartmentCentre", "LEG_OUTCOMES", "WORK_KINDS"]
 
@@ -168,17 +167,12 @@ class DepartmentCentre(ContactCentre):
         return blocks[b].item(r)
 
     def _after(self, delay: float, value, callbacks: list) -> None:
-        """``Timeout(env, delay, value)`` with ``callbacks``, as a :class:`Timer`: the same key on the heap."""
-        if delay < 0:
-            raise ValueError(f"Negative delay {delay}")
-        timer = Timer()
-        timer.callbacks = callbacks
-        timer.value = value
-        heappush(self._heap, (self.env._now + delay, NORMAL, next(self._eid), timer))
+        """``Timeout(env, delay, value)`` with ``callbacks``: :meth:`Kernel.later`."""
+        self.kernel.later(delay, value, callbacks)
 
     # -- arrivals and legs ---------------------------------------------------------
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
-        now = self.env._now
+        now = self.env.now
         # _record_call inlined (abandonment is an event here)
         i = len(self.arrival)
         if i >= self._flush_at:
@@ -237,11 +231,11 @@ class DepartmentCentre(ContactCentre):
             timer.value = (i, token)
             heappush(heap, (now + patience, NORMAL, next(eid), timer))
 
-    def _overflow(self, event: simpy.Event) -> None:
+    def _overflow(self, event: Timer) -> None:
         i, token = event.value
         if not self.waiting[i] or self.leg[i] != token:
             return
-        now = self.env._now
+        now = self.env.now
         ctype = self.ctype[i]
         for g in self.type_groups[ctype][1:]:
             agent = self._pop_idle(g)
@@ -257,11 +251,11 @@ class DepartmentCentre(ContactCentre):
         self.hold_total[i] += waited
         self.legs.append((i, self.leg_group[i], self.leg_start[i], self.leg_start[i] + waited, agent, outcome))
 
-    def _renege_leg(self, event: simpy.Event) -> None:
+    def _renege_leg(self, event: Timer) -> None:
         i, token = event.value
         if not self.waiting[i] or self.leg[i] != token:
             return
-        now = self.env._now
+        now = self.env.now
         # the leg lasted exactly (patience timer start - leg start) + patience
         waited = (self._timer_from.get(i, self.leg_start[i]) - self.leg_start[i]) + self.patience[i]
         self._end_leg(i, now, -1, 1, waited)
@@ -380,9 +374,9 @@ class DepartmentCentre(ContactCentre):
         value = self._t(key, self.caller[i])
         return default if math.isnan(value) else value
 
-    def _transfer(self, event: simpy.Event) -> None:
+    def _transfer(self, event: Timer) -> None:
         i, agent, policy = event.value
-        now = self.env._now
+        now = self.env.now
         self.transfers[i] = self.transfers.get(i, 0) + 1
         home = self.type_groups[self.ctype[i]][0]
         if policy == "warm":
@@ -401,13 +395,13 @@ class DepartmentCentre(ContactCentre):
             patience = self._fresh_patience(i)
         self._new_leg(i, home, now, patience)
 
-    def _warm_timeout(self, event: simpy.Event) -> None:
+    def _warm_timeout(self, event: Timer) -> None:
         """The holding agent gives up and leaves the caller in the queue (cold fallback)."""
         i, token = event.value
         holder = self.holder.get(i, -1)
         if not self.waiting[i] or self.leg[i] != token or holder < 0:
             return
-        now = self.env._now
+        now = self.env.now
         self.holder[i] = -1
         self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
         self._release(holder, now)
@@ -425,17 +419,17 @@ class DepartmentCentre(ContactCentre):
         pool = self._patience_pools[self.ctype[i]]
         return float(pool.take(1)[0]) if pool is not None else math.inf
 
-    def _done(self, event: simpy.Event) -> None:
+    def _done(self, event: Timer) -> None:
         i, agent, resolved = event.value
         if resolved:
             self.resolved.add(i)
         else:
             self.resolved.discard(i)
             self._maybe_redial(i, abandoned=False)
-        self._release(agent, self.env._now)
+        self._release(agent, self.env.now)
 
-    def _release_event(self, event: simpy.Event) -> None:
-        self._release(event.value, self.env._now)
+    def _release_event(self, event: Timer) -> None:
+        self._release(event.value, self.env.now)
 
     def _maybe_redial(self, i: int, *, abandoned: bool) -> None:
         redial = self.scenario.redial
@@ -452,12 +446,12 @@ class DepartmentCentre(ContactCentre):
             self._after(delay, value, self._redial_callbacks)
 
     # -- shift changes -------------------------------------------------------------------
-    def _on(self, event: simpy.Event) -> None:
+    def _on(self, event: Timer) -> None:
         agent: int = event.value
         self.on_duty[agent] = True
         if self.busy[agent]:
             return
-        now = self.env._now
+        now = self.env.now
         i = self._pick(self.group_of_agent[agent])
         if i >= 0:
             self._answer(i, agent, now)
@@ -529,7 +523,7 @@ class DepartmentCentre(ContactCentre):
             if callbacks is renege or callbacks is overflow or callbacks is warm:  # value (call, leg token)
                 i, token = event.value
                 if i < done:
-                    event.callbacks = _VOID
+                    event.callbacks = VOID
                 else:
                     event.value = (i - done, token)
             elif callbacks is done_ or callbacks is transfer:  # value (call, agent, resolved or policy)
@@ -545,8 +539,6 @@ class DepartmentCentre(ContactCentre):
     def _call_log(self, n: Optional[int] = None) -> CallLog:
         """The log of the first ``n`` calls held (all by default), with the department columns; a call's
         ``wait`` is its total hold over all legs (s), its ``end`` the end of its last talk (or of its hold)."""
-        from dataclasses import replace
-
         log = super()._call_log(n)
         n = len(log.arrival)
         hold = np.asarray(self.hold_total[:n], dtype=np.float64)
@@ -582,12 +574,10 @@ class DepartmentCentre(ContactCentre):
             self._work_rows = np.asarray(self.work, dtype=np.float64) if self.work else np.empty((0, 5))
         return self._work_rows
 
-    def run(self):  # type: ignore[override]
-        from dataclasses import replace
-
+    def run(self, loop: str = "fast") -> EngineOutput:
         self._hold_since: dict[int, float] = {}
         self._timer_from: dict[int, float] = {}
-        output = super().run()
+        output = super().run(loop)
         legs = np.asarray(self.legs, dtype=np.float64) if self.legs else np.empty((0, 6))
         work = self._work_array()
         if self._offset:  # the log's ids, as in the chunks handed over

@@ -25,19 +25,18 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from dataclasses import replace
 from heapq import heappush
 from typing import Optional
 
 import numpy as np
-import simpy
-from simpy.events import NORMAL
 
 from ..calllog import ANSWERED, BALKED, UNREACHED
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK
 from .centre import ContactCentre, _Pool
-from .timers import Timer
+from .kernel import NORMAL, Timer
 
 __all__ = ["PolicyCentre", "CALLBACK_KINDS"]
 
@@ -195,14 +194,8 @@ class PolicyCentre(ContactCentre):
         self._web_window_callbacks = [self._web_window_opens]
 
     def _later(self, delay: float, value, callbacks: list) -> None:
-        """``Timeout(env, delay, value)`` with ``callbacks`` (a shared list), as a :class:`Timer`:
-        same key on the heap."""
-        if delay < 0:
-            raise ValueError(f"Negative delay {delay}")
-        timer = Timer()
-        timer.callbacks = callbacks
-        timer.value = value
-        heappush(self._heap, (self.env._now + delay, NORMAL, next(self._eid), timer))
+        """``Timeout(env, delay, value)`` with ``callbacks`` (a shared list): :meth:`Kernel.later`."""
+        self.kernel.later(delay, value, callbacks)
 
     # -- per-caller draws ------------------------------------------------------
     def _draw_block(self) -> bool:
@@ -265,7 +258,7 @@ class PolicyCentre(ContactCentre):
 
     # -- arrival -----------------------------------------------------------------
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
-        now = self.env._now
+        now = self.env.now
         # _record_call inlined (abandonment is an event here)
         i = len(self.arrival)
         if i >= self._flush_at:
@@ -369,7 +362,7 @@ class PolicyCentre(ContactCentre):
             break
         if agent_of[i] >= 0 or flags[i] or i in virtual:
             return
-        now = self.env._now
+        now = self.env.now
         caller = self.caller[i] if self._rich else i + self._offset
         if self._announce(i, caller, now, joining=False):
             return
@@ -447,16 +440,16 @@ class PolicyCentre(ContactCentre):
             self._schedule_web_window(now)
         return True
 
-    def _callback_due(self, event: simpy.Event) -> None:
+    def _callback_due(self, event: Timer) -> None:
         self.callbacks_due.append(event.value)
         self._wake()
 
-    def _web_due(self, event: simpy.Event) -> None:
+    def _web_due(self, event: Timer) -> None:
         i, _ = event.value
         if i in self.unreached:
             return
         self.web_due.append(event.value)
-        if self._web_hours is None or self._in_web_hours(self.env._now):
+        if self._web_hours is None or self._in_web_hours(self.env.now):
             self._wake()
 
     def _in_web_hours(self, now: float) -> bool:
@@ -474,7 +467,7 @@ class PolicyCentre(ContactCentre):
         """A web-form block opens: idle agents take the due requests; the next opening is
         scheduled while requests are open."""
         self._web_window_pending = False
-        now = self.env._now
+        now = self.env.now
         while self.web_due:
             agent = self._pop_idle()
             if agent < 0:
@@ -486,7 +479,7 @@ class PolicyCentre(ContactCentre):
         if self._web_open > 0:
             self._schedule_web_window(now)
 
-    def _web_deadline(self, event: simpy.Event) -> None:
+    def _web_deadline(self, event: Timer) -> None:
         i = event.value
         self._web_open -= 1
         if self.agent_of[i] >= 0:
@@ -616,9 +609,9 @@ class PolicyCentre(ContactCentre):
             return True
         return False
 
-    def _finish(self, event: simpy.Event) -> None:
+    def _finish(self, event: Timer) -> None:
         agent: int = event.value
-        now = self.env._now
+        now = self.env.now
         self.busy[agent] = False  # _clocked_off inlined
         if not self.on_duty[agent]:
             self.overtime.append((agent, self.off_since[agent], now))
@@ -656,7 +649,7 @@ class PolicyCentre(ContactCentre):
 
     _finish_varying = _finish
 
-    def _on(self, event: simpy.Event) -> None:
+    def _on(self, event: Timer) -> None:
         self.n_on_duty += 1
         agent: int = event.value
         self.on_duty[agent] = True
@@ -666,7 +659,7 @@ class PolicyCentre(ContactCentre):
             self.is_idle[agent] = True
             self.idle.append(agent)
 
-    def _off(self, event: simpy.Event) -> None:
+    def _off(self, event: Timer) -> None:
         self.n_on_duty -= 1
         super()._off(event)
 
@@ -732,7 +725,7 @@ class PolicyCentre(ContactCentre):
                 if flags[j]:
                     self._gone.add(s, 1)
         if self.cb is not None and self.cb.kind == "scheduled":  # slots already past are never booked again
-            first = int(self.env._now // self.cb.slot_length)
+            first = int(self.env.now // self.cb.slot_length)
             self.slots = {k: v for k, v in self.slots.items() if k >= first}
 
     def _caller_blocks(self) -> list[list]:
@@ -745,8 +738,6 @@ class PolicyCentre(ContactCentre):
 
     # -- output -------------------------------------------------------------------
     def _call_log(self, n: Optional[int] = None):
-        from dataclasses import replace
-
         log = super()._call_log(n)
         n = len(log.arrival)
         kind = _dense(self.cb_kind, n, 0, np.int8)

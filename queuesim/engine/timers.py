@@ -1,13 +1,6 @@
-"""One-off timers and shift changes for the engines.
+"""Shift changes for the engines: agents coming on and going off duty, one change at a time on the heap.
 
-Like the core engine's reusable ``_Due`` records (see :mod:`queuesim.engine.centre`),
-a :class:`Timer` goes straight onto the environment's event heap with exactly the
-key ``(now + delay, NORMAL, next eid)`` that ``Timeout(env, delay, value)`` would
-get, so the order of events, and every result, is the same as with ``Timeout``.
-It is for events that may be pending several at a time (a caller's patience, the
-next recorded message, a callback attempt, a transfer): a slotted object with no
-``__init__``, no ``__dict__`` and no call into ``Environment.schedule``.
-``Environment.step`` reads ``callbacks`` and ``_ok``; the engine's callbacks read ``value``.
+Timers themselves (:class:`~queuesim.engine.kernel.Timer`) live in :mod:`queuesim.engine.kernel`.
 """
 
 from __future__ import annotations
@@ -17,18 +10,9 @@ from collections import deque
 from heapq import heappush
 from typing import Any, Optional
 
-from simpy.events import NORMAL
+from .kernel import NORMAL, Timer
 
 __all__ = ["ShiftChanges", "Timer"]
-
-
-class Timer:
-    """A scheduled event that fires once: ``callbacks`` (a shared list) get it, with its ``value``."""
-
-    __slots__ = ("callbacks", "value")
-    _ok = True  # a timer never fails
-    callbacks: Optional[list]
-    value: Any
 
 
 class ShiftChanges:
@@ -42,7 +26,7 @@ class ShiftChanges:
     """
 
     def _schedule_duty(self) -> None:
-        now, eid = self.env._now, self._eid
+        now, eid = self.env.now, self._eid
         changes = []
         for agent, periods in enumerate(self.duty):
             for start, end in periods:
