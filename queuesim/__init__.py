@@ -6,6 +6,7 @@ Public API::
     exp = qs.load_config("configs/erlang-a.yaml")    # validated Experiment
     one = qs.simulate(exp, seed=1)                   # one replication: .summary, .calls
     res = qs.run(exp, replications=20)               # all replications: .summary(), .table()
+    qs.simulate(exp, seed=1, processes=[my_process]) # your own SimPy process inside the centre
 
 Times are seconds and rates are per second inside the package; configs and
 constructors accept units ("4min", "95/min").
@@ -18,6 +19,7 @@ __version__ = "0.1.0"
 from . import analytic
 from .calllog import CallLog
 from .config import ConfigError, load_config
+from .engine import AgentState, CentreControl
 from .distributions import (
     Deterministic,
     Empirical,
@@ -33,8 +35,10 @@ from .rng import RandomStreams
 from .scenario import Arrivals, Scenario
 
 __all__ = [
+    "AgentState",
     "Arrivals",
     "CallLog",
+    "CentreControl",
     "ConfigError",
     "Deterministic",
     "Empirical",

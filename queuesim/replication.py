@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
 from .calllog import CallLog
 from .costs import cost_sums, costs_from_sums
-from .engine import CallChunk, simulate_calls
+from .engine import CallChunk, Process, simulate_calls
 from .metrics import CALLER_METRICS
 from .tally import CallerTally, CallTally, IntervalTally, JourneyTally, time_integral
 from .rng import RandomStreams
@@ -195,6 +195,7 @@ def simulate(
     *,
     replication: int = 0,
     keep_calls: bool = True,
+    processes: Sequence[Process] = (),
 ) -> ReplicationResult:
     """Simulate one replication and return its metrics (and call log).
 
@@ -204,7 +205,9 @@ def simulate(
     random streams of replication ``r``, the same in every scenario (common
     random numbers). With ``keep_calls=False`` the call log is tallied as the
     engine hands it over and then dropped, so memory stays bounded however
-    many calls are simulated.
+    many calls are simulated. ``processes``: your own SimPy processes, run
+    inside the centre (a function of a :class:`~queuesim.engine.CentreControl`
+    returning a generator; see :mod:`queuesim.engine.control`).
     """
     scenario = _as_scenario(model)
     if seed is None:
@@ -218,7 +221,7 @@ def simulate(
     tally = _Tally(scenario, _boundaries(scenario, duty_starts), keep=keep_calls)
 
     started = time.perf_counter()
-    output = simulate_calls(scenario, streams, on_calls=tally.add_chunk)
+    output = simulate_calls(scenario, streams, on_calls=tally.add_chunk, processes=processes)
     runtime = time.perf_counter() - started
     tally.add(output.calls, legs=output.legs, work=output.work, extra_work=output.extra_work)
     calls = tally.log()

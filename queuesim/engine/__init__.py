@@ -5,15 +5,17 @@ The engine knows nothing about YAML, files, printing or plotting.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .centre import CHUNK, CallChunk, ContactCentre, EngineOutput
+from .control import AgentState, CentreControl, Process
 from .departments import DepartmentCentre
 from .policies import PolicyCentre
 
-__all__ = ["CHUNK", "CallChunk", "ContactCentre", "DepartmentCentre", "EngineOutput", "PolicyCentre",
+__all__ = ["AgentState", "CHUNK", "CallChunk", "CentreControl", "ContactCentre", "DepartmentCentre", "EngineOutput",
+           "PolicyCentre", "Process",
            "build_centre", "simulate_calls"]
 
 
@@ -36,6 +38,7 @@ def simulate_calls(
     on_calls: Optional[Callable[[CallChunk], None]] = None,
     *,
     loop: str = "fast",
+    processes: Sequence[Process] = (),
 ) -> EngineOutput:
     """Simulate one replication of ``scenario``; return its call log and agent records.
 
@@ -48,5 +51,7 @@ def simulate_calls(
     call's ``id`` in the log. Without ``on_calls``, the log and tables are
     complete (and ``id`` is the row index). ``loop="reference"`` runs the
     same model by ``env.run()`` (slower; the same numbers, bit for bit).
+    ``processes``: researchers' SimPy processes run inside the centre (see
+    :mod:`queuesim.engine.control`).
     """
-    return build_centre(scenario, streams, on_calls).run(loop)
+    return build_centre(scenario, streams, on_calls).run(loop, processes)

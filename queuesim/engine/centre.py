@@ -46,7 +46,7 @@ import math
 from collections import deque
 from heapq import heappush
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -54,6 +54,7 @@ from ..calllog import ABANDONED, ANSWERED, UNSERVED, CallLog
 from ..rng import RandomStreams
 from ..scenario import Scenario
 from .arrivals import BLOCK, arrival_blocks, total_rate
+from .control import CentreControl, Process
 from .kernel import NORMAL, VOID, Due, EventKey, Kernel, Timer
 from .priority import PriorityQueue, priority_ranks
 from .timers import ShiftChanges
@@ -567,24 +568,82 @@ class ContactCentre(ShiftChanges):
         if self.is_idle[agent]:
             self.is_idle[agent] = False  # its entry in the idle deque is now stale
 
+    # -- what researchers' processes read and change (through engine.control.CentreControl) --
+    def waiting_calls(self, call_type: Optional[int], group: Optional[int]) -> int:
+        """Callers on hold now (of call type index ``call_type`` if given); ``group`` must be None here."""
+        if group is not None:
+            raise ValueError("the scenario has no groups")
+        now = self.env.now
+        types = self.ctype if self._rich else self._caller_types
+        count = 0
+        for j in self.queue:
+            if self._eager:
+                if self.abandoned_flag[j] or not self._on_hold(j):
+                    continue
+            elif self.arrival[j] + self.patience[j] < now:
+                continue  # patience ran out: gone (the lazy engine removes it when an agent reaches it)
+            if call_type is None or types[j] == call_type:
+                count += 1
+        return count
+
+    def _on_hold(self, j: int) -> bool:
+        """Call ``j``, in the queue and not abandoned, is on hold (not on virtual hold)."""
+        return True
+
+    def agent_counts(self, group: Optional[int]) -> tuple[int, int]:
+        """Agents on duty and, of them, busy now; ``group`` must be None here."""
+        if group is not None:
+            raise ValueError("the scenario has no groups")
+        on_duty = sum(self.on_duty)
+        if self._varying:
+            idle = sum(1 for a, on in enumerate(self.on_duty) if on and self.is_idle[a])
+        else:
+            idle = len(self.idle)
+        return on_duty, on_duty - idle
+
+    def mean_handle_time(self) -> float:
+        """The centre's mean handle time (s): the call types' means weighted by their expected arrivals."""
+        weights = [rf.total() for rf in self.scenario.rate_functions()]
+        means = [d.expectation() for d in self.scenario.type_handle_times()]
+        return float(np.average(means, weights=weights)) if sum(weights) > 0 else float(means[0])
+
+    def move_agents(self, count: int, source: int, target: int) -> int:
+        raise ValueError("move_agents needs departments (groups)")
+
+    def set_callback_offer(self, on: bool) -> None:
+        raise ValueError("the scenario has no callback option: give 'callback' (and switch it off at the start if wanted)")
+
     # -- run -----------------------------------------------------------------
-    def run(self, loop: str = "fast") -> EngineOutput:
+    def run(self, loop: str = "fast", processes: Sequence[Process] = ()) -> EngineOutput:
         """Simulate until every call has an outcome; return the output.
 
         ``loop``: ``"fast"`` (the engine's own event loops) or ``"reference"``
         (``env.run()`` with every arrival an event on SimPy's heap, and the
         plain model through the general code path): slower, the same call log
-        bit for bit (see :mod:`queuesim.engine.kernel`).
+        bit for bit (see :mod:`queuesim.engine.kernel`). ``processes``:
+        researchers' SimPy processes run in the centre's environment (see
+        :mod:`queuesim.engine.control`); the run ends when every call has its
+        outcome, whatever the processes still wait for.
         """
         if loop not in ("fast", "reference"):
             raise ValueError(f"loop: {loop!r} is not one of 'fast', 'reference'")
+        if processes and loop != "fast":
+            raise ValueError("processes run with the fast loop only")
         if self._varying:
             self._schedule_duty()
-        if self._plain and loop == "fast":
+        if self._plain and loop == "fast" and not processes:
             self._run_plain()
         else:
             self._schedule_backlog()
-            self._run_reference() if loop == "reference" else self._run_merged()
+            if loop == "reference":
+                self._run_reference()
+            elif processes:
+                control = CentreControl(self)
+                for process in processes:
+                    self.env.process(process(control))
+                self.kernel.run_merged(self._first_arrival_key(), self._arrive, centre_only=True)
+            else:
+                self._run_merged()
         return EngineOutput(self._call_log(), self._overtime(), self.daily_level, self._extra_work())
 
     def _schedule_backlog(self) -> None:
@@ -604,7 +663,7 @@ class ContactCentre(ShiftChanges):
             p = float(pool.take(1)[0]) if pool is not None else math.inf
             pending.append((h, p, k))
         self._backlog = pending
-        self.env.timeout(start).callbacks.append(self._backlog_arrive)
+        self.kernel.later(start, None, [self._backlog_arrive])
 
     def _backlog_arrive(self, _event: Timer) -> None:
         for h, p, k in self._backlog:

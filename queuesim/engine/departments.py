@@ -459,6 +459,49 @@ class DepartmentCentre(ContactCentre):
             self.is_idle[agent] = True
             self.idle_by_group[self.group_of_agent[agent]].append(agent)
 
+    # -- what researchers' processes read and change ------------------------------------------
+    def waiting_calls(self, call_type: Optional[int], group: Optional[int]) -> int:
+        """Callers on hold now (of call type ``call_type``; waiting for ``group``: in its queue, overflow included)."""
+        waiting, leg, ctype = self.waiting, self.leg, self.ctype
+        if group is None:
+            return sum(1 for i, w in enumerate(waiting) if w and (call_type is None or ctype[i] == call_type))
+        types = range(len(self.type_groups)) if call_type is None else (call_type,)
+        return sum(1 for k in types for i, token in self.queues[group][k] if waiting[i] and leg[i] == token)
+
+    def agent_counts(self, group: Optional[int]) -> tuple[int, int]:
+        agents = [a for a, g in enumerate(self.group_of_agent) if group is None or g == group]
+        on_duty = sum(1 for a in agents if self.on_duty[a])
+        idle = sum(1 for a in agents if self.on_duty[a] and self.is_idle[a])
+        return on_duty, on_duty - idle
+
+    def move_agents(self, count: int, source: int, target: int) -> int:
+        """Move up to ``count`` agents on duty from group ``source`` to ``target``: idle ones first (they take
+        the target's next call at once), then busy ones (they join when their current task ends)."""
+        if source == target or count <= 0:
+            return 0
+        now = self.env.now
+        members = [a for a, g in enumerate(self.group_of_agent) if g == source and self.on_duty[a]]
+        idle = [a for a in members if self.is_idle[a]]
+        busy = [a for a in members if not self.is_idle[a]]
+        moving = (idle + busy)[:count]
+        stale = set(a for a in moving if self.is_idle[a])
+        if stale:  # take the idle ones out of the source's idle line
+            line = self.idle_by_group[source]
+            kept = [a for a in line if a not in stale]
+            line.clear()
+            line.extend(kept)
+        for agent in moving:
+            self.group_of_agent[agent] = target
+            if agent in stale:
+                self.is_idle[agent] = False
+                i = self._pick(target)
+                if i >= 0:
+                    self._answer(i, agent, now)
+                else:
+                    self.is_idle[agent] = True
+                    self.idle_by_group[target].append(agent)
+        return len(moving)
+
     # -- handing calls over while running ----------------------------------------------------
     def _cut(self) -> int:
         """Calls before this index are settled: before the first call still waiting in a queue and
@@ -574,10 +617,10 @@ class DepartmentCentre(ContactCentre):
             self._work_rows = np.asarray(self.work, dtype=np.float64) if self.work else np.empty((0, 5))
         return self._work_rows
 
-    def run(self, loop: str = "fast") -> EngineOutput:
+    def run(self, loop: str = "fast", processes=()) -> EngineOutput:
         self._hold_since: dict[int, float] = {}
         self._timer_from: dict[int, float] = {}
-        output = super().run(loop)
+        output = super().run(loop, processes)
         legs = np.asarray(self.legs, dtype=np.float64) if self.legs else np.empty((0, 6))
         work = self._work_array()
         if self._offset:  # the log's ids, as in the chunks handed over

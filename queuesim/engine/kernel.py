@@ -68,6 +68,10 @@ class Due:
         self.value: Any = None
 
 
+#: The kinds of event the centres schedule (anything else on the heap belongs to other processes).
+_CENTRE_EVENTS = (Timer, Due)
+
+
 def _ignore(_event: object) -> None:
     """The callback of a pending timer made void."""
 
@@ -148,10 +152,14 @@ class Kernel:
             env._now = now
             finish(event, now)
 
-    def run_merged(self, key: Optional[EventKey], arrive: Callable[[float], Optional[EventKey]]) -> None:
+    def run_merged(
+        self, key: Optional[EventKey], arrive: Callable[[float], Optional[EventKey]], centre_only: bool = False
+    ) -> None:
         """Every other model's loop: as ``env.run()``, with the next arrival held apart from the heap
         (``arrive(now)`` handles it and returns the next one's key); every other event is processed as
-        :meth:`simpy.Environment.step` does. Runs until the heap is empty."""
+        :meth:`simpy.Environment.step` does. Runs until the heap is empty or, with ``centre_only``, until
+        no event of the centre's own (a :class:`Timer` or :class:`Due`) is left: other processes in the
+        environment (researchers' extensions) may wait for ever without keeping the run going."""
         env = self.env
         heap = self.heap
         while key is not None:
@@ -165,7 +173,11 @@ class Kernel:
             else:
                 now = env._now = key[0]
                 key = arrive(now)
-        env.run()  # after the last arrival
+        if not centre_only:
+            env.run()  # after the last arrival
+            return
+        while heap and any(type(entry[3]) in _CENTRE_EVENTS for entry in heap):
+            env.step()
 
     def run_reference(self, key: Optional[EventKey], arrive: Callable[[float], Optional[EventKey]]) -> None:
         """``env.run()`` with every arrival an event on SimPy's heap, at the key it has in the fast loops.

@@ -122,6 +122,7 @@ class PolicyCentre(ContactCentre):
         self._rich = self._rich or (self.cb is not None and self.cb.kind == "web_form")
         # what happens to a caller who finds nobody free, decided once
         self._offer_at_arrival = self.cb is not None and self.cb.offer == "at_arrival"
+        self._offer_on = True  # a researcher's process may switch the offer off and on (set_callback_offer)
         announce = self.announce
         self._announce_at_arrival = announce is not None and announce.first == 0
         first = None if announce is None else (announce.first if announce.first > 0 else announce.every)
@@ -392,7 +393,7 @@ class PolicyCentre(ContactCentre):
         if caller < 0 or predicted <= self._tolerance[caller - self._caller_base]:
             return False
         cb = self.cb
-        if cb is not None and cb.offer == "at_announcement" and predicted > cb.threshold:
+        if cb is not None and cb.offer == "at_announcement" and self._offer_on and predicted > cb.threshold:
             self.offered_cb.add(i)
             if self._take_callback(i, caller, now, joining):
                 return True
@@ -669,6 +670,26 @@ class PolicyCentre(ContactCentre):
             return
         self._leave_queue(i)
         super()._renege(event)
+
+    # -- what researchers' processes read and change ------------------------------------
+    def _on_hold(self, j: int) -> bool:
+        return j not in self.virtual
+
+    def agent_counts(self, group: Optional[int]) -> tuple[int, int]:
+        if group is not None:
+            raise ValueError("the scenario has no groups")
+        on_duty = sum(self.on_duty)
+        idle = sum(1 for a, on in enumerate(self.on_duty) if on and self.is_idle[a])
+        return on_duty, on_duty - idle
+
+    def mean_handle_time(self) -> float:
+        return self.mean_handle
+
+    def set_callback_offer(self, on: bool) -> None:
+        if self.cb is None:
+            super().set_callback_offer(on)
+        self._offer_on = on
+        self._offer_at_arrival = on and self.cb.offer == "at_arrival"
 
     # -- handing calls over while running ------------------------------------------
     def _cut(self) -> int:

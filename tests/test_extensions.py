@@ -1,0 +1,165 @@
+"""Researchers' own SimPy processes inside a running centre (queuesim.engine.control).
+
+A process that changes nothing changes no number (bit for bit, on every
+engine) and never keeps the run going; the control's readings agree with the
+call log; moving agents and switching the callback offer do what they say
+(and the tests fail when the mechanism is disabled); both worked examples in
+``experiments/`` run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import queuesim as qs
+from queuesim.engine import build_centre, simulate_calls
+from queuesim.rng import RandomStreams
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "experiments"))
+sys.path.insert(0, str(Path(__file__).parent))
+import callback_switch  # noqa: E402
+import supervisor  # noqa: E402
+from test_streaming import _departments, _scenario  # noqa: E402
+
+
+GUARD = 30 * 86400.0  # a process that "runs for ever" stops here, so a run that waits for it fails, not hangs
+
+
+def watcher(readings: list):
+    """A process that only reads, every 5 minutes, for ever (up to GUARD)."""
+
+    def process(centre: qs.CentreControl):
+        while centre.now < GUARD:
+            readings.append((centre.now, centre.waiting(), centre.agents()))
+            yield centre.env.timeout(300)
+
+    return process
+
+
+@pytest.mark.parametrize("name", ["plain", "redials+backlog+shifts+hangups", "virtual hold+redials",
+                                  "informative/queue_length", "web form", "departments"])
+def test_a_reading_process_changes_nothing(name: str) -> None:
+    """Same call log, bit for bit, with a process that reads for ever; and the run still ends."""
+    scenario = _departments() if name == "departments" else _scenario(name)
+    alone = simulate_calls(scenario, RandomStreams(2, 0))
+    readings: list = []
+    watched = simulate_calls(scenario, RandomStreams(2, 0), processes=[watcher(readings)])
+    for column in alone.calls.columns:
+        assert np.array_equal(getattr(alone.calls, column), getattr(watched.calls, column), equal_nan=True), column
+    assert len(readings) >= 40
+    assert readings[-1][0] < 2 * 86400, "the run waited for the process instead of ending with the last call"
+    assert any(waiting > 0 for _, waiting, _ in readings), "the model should queue at some point"
+
+
+def test_readings_agree_with_the_call_log() -> None:
+    """waiting() counts the callers on hold by the log (arrived, not yet answered or gone); agents() adds up."""
+    scenario = _scenario("redials+backlog+shifts+hangups")
+    readings: list = []
+    out = simulate_calls(scenario, RandomStreams(2, 0), processes=[watcher(readings)])
+    calls = out.calls
+    leave = np.where(calls.agent >= 0, calls.answer, calls.arrival + calls.wait)
+    for t, waiting, agents in readings[1:]:
+        expected = int(np.sum((calls.arrival <= t) & (leave > t)))
+        assert waiting == expected, t
+        assert agents.on_duty == agents.busy + agents.idle and agents.idle >= 0
+        if waiting > 0:
+            assert agents.idle == 0, "no agent idle while a caller waits"
+
+
+def _tech_surge() -> qs.Scenario:
+    return supervisor.centre(3.0)
+
+
+def test_moving_agents_helps_the_group_they_join() -> None:
+    """The supervisor lends billing agents to tech during the surge: tech's abandonment falls and billing's
+    rises, on the same callers (paired over replications)."""
+    rule = supervisor.supervisor(threshold=6, max_lent=4)
+    diffs = []
+    for r in range(4):
+        a = qs.simulate(_tech_surge(), seed=7, replication=r, keep_calls=False).summary
+        b = qs.simulate(_tech_surge(), seed=7, replication=r, keep_calls=False, processes=[rule]).summary
+        diffs.append((b["abandonment_rate[tech]"] - a["abandonment_rate[tech]"],
+                      b["abandonment_rate[billing]"] - a["abandonment_rate[billing]"]))
+    tech, billing = np.array(diffs).T
+    assert np.all(tech < -0.02) and np.all(billing > 0)
+
+
+def test_moved_agents_answer_for_their_new_group() -> None:
+    """After a move the agents counted in each group change, and the moved agent's next calls are tech's."""
+    moves: list = []
+
+    def move_at_3h(centre: qs.CentreControl):
+        yield centre.env.timeout(3 * 3600)
+        before = (centre.agents("billing").on_duty, centre.agents("tech").on_duty)
+        moved = centre.move_agents(3, "billing", "tech")
+        moves.append((before, moved, (centre.agents("billing").on_duty, centre.agents("tech").on_duty)))
+
+    centre = build_centre(_tech_surge(), RandomStreams(7, 0))
+    out = centre.run(processes=[move_at_3h])
+    (before, moved, after) = moves[0]
+    assert before == (15, 12) and moved == 3 and after == (12, 15)
+    calls = out.calls
+    billing_agents = set(range(15))
+    late_tech = (calls.call_type == 1) & (calls.answer > 3 * 3600 + 600)
+    served_by_lent = np.isin(calls.agent[late_tech], list(billing_agents))
+    assert served_by_lent.sum() > 20, "lent billing agents must take tech calls"
+    early_tech = (calls.call_type == 1) & (calls.answer < 3 * 3600)
+    assert not np.any(np.isin(calls.agent[early_tech], list(billing_agents)))
+
+
+def test_callback_offer_follows_the_switch() -> None:
+    """Callbacks are offered only while the switch is on; with it off all day none is offered."""
+    scenario = callback_switch.centre(230, 2)
+    log: list = []
+    out = simulate_calls(scenario, RandomStreams(3, 0), processes=[callback_switch.switch(120.0, 60.0, log=log)])
+    offered = out.calls.arrival[out.calls.callback_offered]
+    assert offered.size > 20 and log, "the switch should go on during the peak"
+    changes = [(0.0, False)] + log
+    state_at = lambda t: [on for when, on in changes if when <= t][-1]  # noqa: E731
+    assert all(state_at(t) for t in offered)
+    assert not np.any(out.calls.arrival[out.calls.callback_offered] < log[0][0])
+    off = simulate_calls(scenario, RandomStreams(3, 0), processes=[callback_switch.never])
+    assert not off.calls.callback_offered.any()
+    always = simulate_calls(scenario, RandomStreams(3, 0))
+    assert always.calls.callback_offered.sum() > offered.size
+
+
+def test_control_errors_are_one_line() -> None:
+    def bad_group(centre: qs.CentreControl):
+        centre.waiting(group="sales")
+        yield centre.env.timeout(1)
+
+    with pytest.raises(ValueError, match="unknown group 'sales'"):
+        simulate_calls(_tech_surge(), RandomStreams(1, 0), processes=[bad_group])
+
+    def no_callback(centre: qs.CentreControl):
+        centre.set_callback_offer(True)
+        yield centre.env.timeout(1)
+
+    with pytest.raises(ValueError, match="no callback option"):
+        simulate_calls(_scenario("plain"), RandomStreams(1, 0), processes=[no_callback])
+
+
+def test_process_randomness_leaves_the_callers_alone() -> None:
+    """A process drawing from its own stream (centre.rng) does not shift the callers' random numbers."""
+    def noisy(centre: qs.CentreControl):
+        rng = centre.rng("noise")
+        while True:
+            yield centre.env.timeout(float(rng.exponential(60.0)))
+
+    scenario = _scenario("plain")
+    a = simulate_calls(scenario, RandomStreams(5, 0)).calls
+    b = simulate_calls(scenario, RandomStreams(5, 0), processes=[noisy]).calls
+    assert np.array_equal(a.answer, b.answer, equal_nan=True)
+
+
+@pytest.mark.parametrize("module", [supervisor, callback_switch])
+def test_worked_examples_run(module, capsys: pytest.CaptureFixture[str]) -> None:
+    assert module.main(["--replications", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "paired" in out or "difference" in out
