@@ -204,7 +204,8 @@ class CallType(_Model):
     priority: int = Field(
         0, ge=-1000, le=1000,
         description="strict priority: a free agent (of any group serving the type) answers waiting calls of higher "
-        "priority first, first come first served within a priority; calls in service are never interrupted",
+        "priority first, first come first served within a priority; calls in service are never interrupted; "
+        "predicted waits look at the caller's own priority",
     )
     misroute: Optional[Misroute] = Field(None, description="a share of this type first reaches the wrong group")
     resolution: Probability = Field(1.0, description="chance that a handling by the right group resolves the issue")
@@ -315,12 +316,6 @@ class Scenario(_Model):
         if self.callback is not None and self.callback.offer == "at_announcement":
             if self.announcements is None or self.announcements.kind != "informative":
                 raise ValueError("callback.offer: 'at_announcement' needs informative announcements (announcements.kind: informative)")
-        informative = self.announcements is not None and self.announcements.kind == "informative"
-        if not self.groups and len({t.priority for t in types}) > 1 and (self.callback is not None or informative):
-            raise ValueError(
-                "call_types: priorities on one pool of agents cannot yet be combined with a callback option or "
-                "informative announcements; give every type the same priority"
-            )
         # staffing: exactly one way (per group with departments)
         ways = [k for k in ("agents", "staffing", "shifts") if getattr(self, k) is not None]
         if self.groups is not None:

@@ -121,11 +121,66 @@ def test_priority_queue_operations() -> None:
         q.popleft()
 
 
-def test_priorities_with_callbacks_are_refused_in_one_line() -> None:
-    spec = {"horizon": "1h", "arrivals": {"rate": "1/min"}, "agents": 2, "handle_time": {**EXP, "mean": "1min"},
-            "call_types": [{"name": "a", "share": 0.5, "priority": 1}, {"name": "b", "share": 0.5}],
-            "callback": {"kind": "virtual_hold", "threshold": "1min"}}
-    with pytest.raises(ConfigError) as err:
-        experiment_from_dict(spec)
-    message = str(err.value)
-    assert "\n" not in message and "priorit" in message and "callback" in message
+INFORMATIVE = {"kind": "informative", "first": "0s", "every": "1min", "length": "10s",
+               "tolerance": {"distribution": "lognormal", "mean": "4min", "sd": "3min"}}
+VIRTUAL = {"kind": "virtual_hold", "threshold": "30s", "acceptance": 0.3, "answer_probability": 0.8,
+           "dial_time": "20s", "attempts": 3, "retry_spacing": "5min"}
+
+
+def policy_model(predictor: str, vip: int = 1) -> Scenario:
+    return Scenario.model_validate({
+        "horizon": "6h", "arrivals": {"rate": "13/min"}, "agents": 13, "handle_time": {**EXP, "mean": "1min"},
+        "patience": {**EXP, "mean": "4min"},
+        "announcements": {**INFORMATIVE, "predictor": predictor}, "callback": {**VIRTUAL, "predictor": predictor},
+        "call_types": [{"name": "vip", "share": 0.3, "priority": vip}, {"name": "std", "share": 0.7}],
+    })
+
+
+@pytest.mark.parametrize("predictor", ["queue_length", "last_to_enter_service", "head_of_line", "oracle"])
+def test_priorities_with_announcements_and_callbacks(predictor: str) -> None:
+    """Informative announcements and virtual hold with two classes: no live caller is answered while a live
+    caller of the higher class, or an earlier one of its own class, is on hold; the higher class is told
+    shorter waits, waits less and balks less."""
+    calls = simulate_calls(policy_model(predictor), RandomStreams(5, 0)).calls
+    live = calls.callback == 0
+    on_hold_until = np.where(calls.agent >= 0, calls.answer, calls.arrival + calls.wait)
+    on_hold_until = np.where(live, on_hold_until, calls.requested)  # callback takers leave the line on accepting
+    rank = calls.call_type.astype(int)  # vip (type 0) is class 0
+    waited = np.flatnonzero(live & (calls.agent >= 0) & (calls.answer > calls.arrival))
+    assert waited.size > 300 and (~live).sum() > 20 and calls.outcome.max() > 0
+    for i in waited:
+        t = calls.answer[i]
+        holding = live & (calls.arrival < t) & (on_hold_until > t)
+        assert not np.any(holding & (rank < rank[i])), f"call {i} answered while a higher class waited"
+        assert not np.any(holding & (rank == rank[i]) & (calls.arrival < calls.arrival[i])), f"call {i} overtook"
+    vip, std = calls.call_type == 0, calls.call_type == 1
+    told = np.isfinite(calls.predicted_wait)
+    assert np.mean(calls.predicted_wait[told & vip]) < 0.8 * np.mean(calls.predicted_wait[told & std])
+    assert np.mean(calls.wait[vip & live]) < 0.5 * np.mean(calls.wait[std & live])
+
+
+def test_priorities_with_policies_change_nothing_when_equal() -> None:
+    """Equal priorities with announcements and callbacks: the FCFS policy engine's log, bit for bit."""
+    plain = simulate_calls(policy_model("queue_length", vip=0), RandomStreams(3, 0)).calls
+    same = simulate_calls(policy_model("queue_length", vip=0).model_copy(), RandomStreams(3, 0)).calls
+    ranked = simulate_calls(policy_model("queue_length", vip=1), RandomStreams(3, 0)).calls
+    for column in plain.columns:
+        assert np.array_equal(getattr(plain, column), getattr(same, column), equal_nan=True), column
+    assert not np.array_equal(plain.answer, ranked.answer, equal_nan=True)
+
+
+def test_last_to_enter_service_is_told_per_class() -> None:
+    """With priorities, a caller told the wait by the last-to-enter-service predictor hears the wait of the
+    last caller of their own class answered from the queue before they called (from the log, exactly)."""
+    calls = simulate_calls(policy_model("last_to_enter_service"), RandomStreams(5, 0)).calls
+    queued = (calls.callback == 0) & (calls.agent >= 0) & (calls.answer > calls.arrival)
+    told = np.flatnonzero(np.isfinite(calls.predicted_wait))
+    assert told.size > 500
+    for k in (0, 1):
+        mine = np.flatnonzero(queued & (calls.call_type == k))
+        order = np.argsort(calls.answer[mine], kind="stable")
+        answers, waits = calls.answer[mine][order], (calls.answer - calls.arrival)[mine][order]
+        for i in told[calls.call_type[told] == k]:
+            last = np.searchsorted(answers, calls.arrival[i], side="left") - 1
+            expected = waits[last] if last >= 0 else 0.0
+            assert calls.predicted_wait[i] == pytest.approx(expected, abs=1e-9), i

@@ -69,6 +69,15 @@ MODELS = {
     "priorities+redials+backlog+shifts": {
         "redial": REDIAL, "backlog": 40, "agents": None, "shifts": SHIFTS, "call_types": [
             {"name": "vip", "share": 0.3, "priority": 1}, {"name": "std", "share": 0.7}]},
+    "priorities+informative+virtual hold": {
+        "announcements": INFORMATIVE, "agents": 27, "callback": {**VIRTUAL, "offer": "at_announcement", "threshold": "3min"},
+        "call_types": [{"name": "vip", "share": 0.25, "priority": 1}, {"name": "std", "share": 0.75}]},
+    "priorities+oracle+scheduled+redials": {
+        "announcements": {**INFORMATIVE, "predictor": "oracle"}, "callback": SCHEDULED, "redial": REDIAL,
+        "call_types": [{"name": "vip", "share": 0.25, "priority": 1}, {"name": "std", "share": 0.75}]},
+    "priorities+head_of_line+web form": {
+        "announcements": {**INFORMATIVE, "predictor": "head_of_line"}, "callback": WEB, "agents": 28,
+        "call_types": [{"name": "vip", "share": 0.3, "priority": 2}, {"name": "std", "share": 0.7}]},
     "web form in hours": {"callback": {**WEB, "web_hours": [{"start": "01:00", "end": "01:30"},
                                                           {"start": "03:00", "end": "03:20"}]}, "agents": 28},
 }

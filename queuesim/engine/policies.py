@@ -144,8 +144,13 @@ class PolicyCentre(ContactCentre):
         # the queue is served in entry order) - those gone from the middle before it (hang-ups, balks, callbacks)
         self._seq = 0
         self._head_gone = 0
-        self._track_ahead = self.announce is not None and self.announce.predictor == "queue_length"
-        self._offer_by_queue = self.cb is not None and self.cb.predictor == "queue_length"
+        # the queue-length predictor's fast forms (one FCFS line: a Fenwick tree of those gone); with
+        # priority classes the callers ahead are counted in the lines (see _ahead_in_lines)
+        self._track_ahead = (self.announce is not None and self.announce.predictor == "queue_length"
+                             and not self.prioritised)
+        self._offer_by_queue = self.cb is not None and self.cb.predictor == "queue_length" and not self.prioritised
+        # with priority classes, the last wait answered live in each class (last-to-enter-service predictor)
+        self.last_les_by_rank = [0.0] * (len(self.queue.lines) if self.prioritised else 1)
         self._gone = _Fenwick()
         self.n_waiting = 0
         self.last_les_wait = 0.0
@@ -224,6 +229,8 @@ class PolicyCentre(ContactCentre):
     # -- prediction ------------------------------------------------------------
     def _ahead(self, i: int) -> int:
         """Callers (live or virtual) ahead of call ``i`` (waiting in the inbound queue)."""
+        if self.prioritised:
+            return self._ahead_in_lines(i, joining=i not in self.qseq)
         s = self.qseq.get(i, -1)
         if s < 0:
             return self.n_waiting
@@ -233,21 +240,36 @@ class PolicyCentre(ContactCentre):
         return sum(1 for j in self.queue if qseq[j] < s and not flags[j])
 
     def _predict(self, i: int, now: float, predictor: str, joining: bool) -> float:
-        """Predicted remaining wait (s) of call ``i`` (``joining``: not yet in the queue)."""
+        """Predicted remaining wait (s) of call ``i`` (``joining``: not yet in the queue).
+
+        With priority classes every predictor looks at the caller's own class: the callers ahead are
+        those of higher classes and the earlier ones of the caller's class; the last wait answered and
+        the head of the line are those of the caller's class.
+        """
         elapsed = 0.0 if joining else now - self.arrival[i]
         if predictor == "queue_length":
-            ahead = self.n_waiting if joining else self._ahead(i)
+            if self.prioritised:
+                ahead = self._ahead_in_lines(i, joining)
+            else:
+                ahead = self.n_waiting if joining else self._ahead(i)
             return (ahead + 1) * self.mean_handle / max(self.n_on_duty, 1)
         if predictor == "last_to_enter_service":
-            return max(self.last_les_wait - elapsed, 0.0)
+            last = self.last_les_by_rank[self._rank(i)] if self.prioritised else self.last_les_wait
+            return max(last - elapsed, 0.0)
         if predictor == "head_of_line":
-            head = self._head()
+            head = self._head_of_line(self._rank(i)) if self.prioritised else self._head()
             hol = now - self.arrival[head] if head >= 0 else 0.0
             return max(hol - elapsed, 0.0)
         # oracle: remaining work of the busy agents and of the callers ahead, shared by the agents on
         # duty: exact for one agent when nobody ahead abandons (a yardstick, not realisable)
         flags, handle = self.abandoned_flag, self.handle
-        ahead = sum(handle[j] for j in self.queue if not flags[j] and (joining or j < i))
+        if self.prioritised:
+            rank = self._rank(i)
+            lines = self.queue.lines
+            ahead = sum(handle[j] for r in range(rank + 1) for j in lines[r]
+                        if not flags[j] and (joining or r < rank or j < i))
+        else:
+            ahead = sum(handle[j] for j in self.queue if not flags[j] and (joining or j < i))
         residual = sum(max(t - now, 0.0) for a, t in enumerate(self.busy_until) if self.busy[a])
         return (residual + ahead) / max(self.n_on_duty, 1)
 
@@ -256,6 +278,31 @@ class PolicyCentre(ContactCentre):
         while queue and flags[queue[0]]:
             queue.popleft()
         return queue[0] if queue else -1
+
+    # -- priority classes (call types of different priorities: one FCFS line per class) --------
+    def _rank(self, i: int) -> int:
+        """The priority class of call ``i`` (0: served first)."""
+        return self.queue.rank_of_type[self.ctype[i]]
+
+    def _ahead_in_lines(self, i: int, joining: bool) -> int:
+        """Callers (live or virtual) ahead of call ``i``: every one in a higher class, and those of its own
+        class before it (all of them if ``i`` is joining)."""
+        flags, rank = self.abandoned_flag, self._rank(i)
+        lines = self.queue.lines
+        ahead = sum(1 for r in range(rank) for j in lines[r] if not flags[j])
+        for j in lines[rank]:
+            if not joining and j == i:
+                break
+            if not flags[j]:
+                ahead += 1
+        return ahead
+
+    def _head_of_line(self, rank: int) -> int:
+        """The first live (or virtual) call in class ``rank``'s line, or -1."""
+        line, flags = self.queue.lines[rank], self.abandoned_flag
+        while line and flags[line[0]]:
+            line.popleft()
+        return line[0] if line else -1
 
     # -- arrival -----------------------------------------------------------------
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
@@ -559,6 +606,8 @@ class PolicyCentre(ContactCentre):
         self.busy_until[agent] = now + handle
         if i in self.qseq:
             self.last_les_wait = now - self.arrival[i]
+            if self.prioritised:
+                self.last_les_by_rank[self._rank(i)] = self.last_les_wait
         due = self._service_due[agent]
         due.callbacks = self._finish_callbacks
         due.value = agent
@@ -637,6 +686,8 @@ class PolicyCentre(ContactCentre):
                     self.busy[agent] = True
                     self.busy_until[agent] = now + handle
                     self.last_les_wait = now - self.arrival[j]
+                    if self.prioritised:
+                        self.last_les_by_rank[self._rank(j)] = self.last_les_wait
                     event.callbacks = self._finish_callbacks  # this agent's record, again
                     heappush(self._heap, (now + handle, NORMAL, next(self._eid), event))
                     return
