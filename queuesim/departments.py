@@ -101,6 +101,11 @@ class Transfers(_Model):
     own_it_resolution: Probability = Field(0.5, description="own it: chance the first agent resolves the issue")
     own_it_handle_factor: float = Field(1.5, ge=1.0, le=100.0, description="own it: handle time multiplier when they do")
     own_it_fallback: Literal["cold", "warm"] = Field("warm", description="own it: how the call is transferred otherwise")
+    priority: Optional[int] = Field(
+        None, ge=-1000, le=1000,
+        description="priority of a transferred caller's next wait, against the call types' priorities (strict, "
+        "first come first served within a priority); default: the caller's call type's",
+    )
 
     @field_validator("warm_patience", mode="before")
     @classmethod

@@ -79,6 +79,56 @@ def test_warm_limit_falls_back_to_cold() -> None:
     assert holds.size and np.all(holds[:, 2] - holds[:, 1] <= 30.0 + 1e-9)
 
 
+def test_warm_limit_replaces_the_warm_patience(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a warm limit the caller waits alone with a fresh patience: the patience they had while held
+    no longer applies, and every abandoned leg ends exactly when the caller hung up."""
+    from queuesim.engine.departments import DepartmentCentre
+
+    hung_up: list[tuple[int, float]] = []
+    original = DepartmentCentre._renege_leg
+
+    def renege(self: DepartmentCentre, event) -> None:
+        i, token = event.value
+        live = self.waiting[i] and self.leg[i] == token
+        original(self, event)
+        if live:
+            hung_up.append((i, self.env.now))
+
+    monkeypatch.setattr(DepartmentCentre, "_renege_leg", renege)
+    sc = two_departments("warm", misroute=0.4, warm_limit="30s", warm_patience={**EXP, "mean": "1min"},
+                         cold_patience={**EXP, "mean": "3min"})
+    out = simulate_calls(sc, RandomStreams(7, 0))
+    abandoned = out.legs[out.legs[:, 5] == 1]
+    assert len(hung_up) == len(abandoned) > 50
+    ends = {int(row[0]): row[3] for row in abandoned}
+    for i, when in hung_up:
+        assert ends[i] == pytest.approx(when, abs=1e-9), f"call {i}: leg ends at {ends[i]}, hung up at {when}"
+
+
+def test_transferred_callers_can_be_given_priority() -> None:
+    """transfers.priority: a cold-transferred caller's second wait is served before first-time callers of
+    lower priority: it waits far less and the first-time callers a little more (same callers). A transfer
+    priority equal to the types' keeps first come, first served."""
+    def legs_by_order(out) -> tuple[np.ndarray, np.ndarray]:
+        legs = out.legs[np.lexsort((out.legs[:, 2], out.legs[:, 0]))]
+        later = np.r_[False, legs[1:, 0] == legs[:-1, 0]]
+        return legs[~later], legs[later]
+
+    def busy(**transfers) -> Scenario:
+        spec = two_departments("cold", misroute=0.3, **transfers).model_dump(exclude_unset=True)
+        return Scenario.model_validate({**spec, "arrivals": {"rate": "4.7/min"}})
+
+    wait = lambda legs: float(np.mean(legs[:, 3] - legs[:, 2]))  # noqa: E731
+    base_first, base_second = legs_by_order(simulate_calls(busy(), RandomStreams(9, 0)))
+    first, second = legs_by_order(simulate_calls(busy(priority=5), RandomStreams(9, 0)))
+    assert base_second.shape[0] > 200 and wait(base_second) > 20.0
+    assert wait(second) < 0.7 * wait(base_second)
+    assert wait(first) > wait(base_first)
+    same = simulate_calls(busy(priority=0), RandomStreams(9, 0)).calls
+    base = simulate_calls(busy(), RandomStreams(9, 0)).calls
+    assert np.array_equal(same.answer, base.answer, equal_nan=True)
+
+
 def test_journeys_are_conserved() -> None:
     """Every call ends answered or abandoned; every caller ends resolved, abandoned or out of attempts."""
     sc = two_departments("own_it", misroute=0.3, own_it_resolution=0.5).model_copy(update={

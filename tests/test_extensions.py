@@ -20,6 +20,7 @@ from queuesim.engine import build_centre, simulate_calls
 from queuesim.rng import RandomStreams
 
 ROOT = Path(__file__).resolve().parent.parent
+EXP = {"distribution": "exponential"}
 sys.path.insert(0, str(ROOT / "experiments"))
 sys.path.insert(0, str(Path(__file__).parent))
 import callback_switch  # noqa: E402
@@ -56,19 +57,30 @@ def test_a_reading_process_changes_nothing(name: str) -> None:
     assert any(waiting > 0 for _, waiting, _ in readings), "the model should queue at some point"
 
 
-def test_readings_agree_with_the_call_log() -> None:
-    """waiting() counts the callers on hold by the log (arrived, not yet answered or gone); agents() adds up."""
-    scenario = _scenario("redials+backlog+shifts+hangups")
+@pytest.mark.parametrize("name", ["plain", "redials+backlog+shifts+hangups", "virtual hold+redials", "departments"])
+def test_readings_agree_with_the_call_log(name: str) -> None:
+    """waiting() counts the callers on hold by the log (arrived, not yet answered, gone or called back; with
+    departments, inside a queue leg); agents() adds up, no agent is idle while a caller waits, and with a fixed
+    pool the busy agents are the calls in service."""
+    scenario = _departments() if name == "departments" else _scenario(name)
     readings: list = []
     out = simulate_calls(scenario, RandomStreams(2, 0), processes=[watcher(readings)])
     calls = out.calls
     leave = np.where(calls.agent >= 0, calls.answer, calls.arrival + calls.wait)
+    if calls.callback is not None:
+        leave = np.where(calls.callback > 0, calls.requested, leave)  # callback takers leave the line on accepting
+    assert sum(1 for _, waiting, _ in readings if waiting > 0) >= 5
     for t, waiting, agents in readings[1:]:
-        expected = int(np.sum((calls.arrival <= t) & (leave > t)))
+        if out.legs is not None:
+            expected = int(np.sum((out.legs[:, 2] < t) & (out.legs[:, 3] > t)))
+        else:
+            expected = int(np.sum((calls.arrival <= t) & (leave > t)))
         assert waiting == expected, t
         assert agents.on_duty == agents.busy + agents.idle and agents.idle >= 0
-        if waiting > 0:
+        if waiting > 0 and out.legs is None:  # (with departments, idle agents may be of another group)
             assert agents.idle == 0, "no agent idle while a caller waits"
+        if name == "plain":
+            assert agents.busy == int(np.sum((calls.answer <= t) & (calls.end > t)))
 
 
 def _tech_surge() -> qs.Scenario:
@@ -112,6 +124,35 @@ def test_moved_agents_answer_for_their_new_group() -> None:
     assert not np.any(np.isin(calls.agent[early_tech], list(billing_agents)))
 
 
+def test_agents_moved_away_never_answer_their_old_group() -> None:
+    """Once every billing agent has moved to tech, no billing call is answered, whatever their shifts left in
+    billing's idle line (agents idle across a break come back with an entry of their own)."""
+    scenario = qs.Scenario.model_validate({
+        "horizon": "4h", "arrivals": {"rate": "2/min"},
+        "groups": [{"name": "billing", "shifts": [{"name": "s", "start": "0:00", "length": "4h", "count": 4,
+                                                   "breaks": [{"start": "1h", "length": "20s"}]}]},
+                   {"name": "tech", "agents": 4}],
+        "call_types": [{"name": "bill", "share": 0.05, "groups": ["billing"], "handle_time": {**EXP, "mean": "2min"}},
+                       {"name": "fix", "share": 0.95, "groups": ["tech"], "handle_time": {**EXP, "mean": "2min"}}],
+    })
+    moved_at: list[float] = []
+
+    def move_all(centre: qs.CentreControl):
+        yield centre.env.timeout(3630.0)  # after the break
+        while centre.agents("billing").busy == 0:  # move while one of them is busy
+            yield centre.env.timeout(10.0)
+        centre.move_agents(4, "billing", "tech")
+        moved_at.append(centre.now)
+        assert centre.agents("billing").on_duty == 0 and centre.agents("tech").on_duty == 8
+
+    for seed in range(12):
+        out = simulate_calls(scenario, RandomStreams(seed, 0), processes=[move_all])
+        calls = out.calls
+        late_billing = (calls.call_type == 0) & (calls.answer > moved_at[-1])
+        assert not late_billing.any(), f"seed {seed}: billing calls answered by agents moved to tech"
+        assert not np.any(out.work[:, 4] == 1), f"seed {seed}: a moved agent took a call as the wrong group"
+
+
 def test_callback_offer_follows_the_switch() -> None:
     """Callbacks are offered only while the switch is on; with it off all day none is offered."""
     scenario = callback_switch.centre(230, 2)
@@ -127,6 +168,19 @@ def test_callback_offer_follows_the_switch() -> None:
     assert not off.calls.callback_offered.any()
     always = simulate_calls(scenario, RandomStreams(3, 0))
     assert always.calls.callback_offered.sum() > offered.size
+
+
+def test_offer_at_announcement_follows_the_switch() -> None:
+    """Offers made when a message announces the wait obey the switch too."""
+    scenario = qs.Scenario.model_validate({
+        "horizon": "4h", "arrivals": {"rate": "30/min"}, "agents": 29, "handle_time": {**EXP, "mean": "1min"},
+        "patience": {**EXP, "mean": "3min"},
+        "announcements": {"kind": "informative", "first": "0s", "every": "1min", "length": "10s",
+                          "tolerance": {"distribution": "lognormal", "mean": "40s", "sd": "20s"}},
+        "callback": {"kind": "virtual_hold", "offer": "at_announcement", "threshold": "20s", "acceptance": 0.5}})
+    on = simulate_calls(scenario, RandomStreams(3, 0)).calls
+    off = simulate_calls(scenario, RandomStreams(3, 0), processes=[callback_switch.never]).calls
+    assert on.callback_offered.sum() > 20 and not off.callback_offered.any()
 
 
 def test_control_errors_are_one_line() -> None:

@@ -224,7 +224,9 @@ def test_worker_killed_from_outside(config: Path, reference: Path, tmp_path: Pat
     os.kill(workers[0], signal.SIGKILL)
     code, err = run.finish()
     assert code == 0, err
-    assert 1 <= len(list((out / "failures").iterdir())) <= 8  # the replications in flight, retried
+    # the replications in flight, retried (none when the kill fell between two tasks, as on a loaded machine)
+    failures = out / "failures"
+    assert len(list(failures.iterdir()) if failures.exists() else []) <= 8
     assert len(_rep_files(out)) == TOTAL
     _assert_same_results(out, reference)
 

@@ -215,6 +215,13 @@ def test_transfer_variants_stream_exactly(variant: int, monkeypatch: pytest.Monk
     assert max(len(c.calls) for c in chunks) <= 4 * 256  # calls held: those since the oldest still in the system
 
 
+@pytest.mark.parametrize("variant", range(3))
+def test_transfer_priority_streams_exactly(variant: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Transferred callers in a priority line of their own (transfers.priority): streamed as kept."""
+    scenario = list(load_config("configs/transfers.yaml", ["transfers.priority=3"]).scenarios)[variant]
+    _check(scenario, seed=5, monkeypatch=monkeypatch)
+
+
 @pytest.mark.parametrize("long_timers, seed", [(False, 8), (True, 11)])
 def test_departments_stream_exactly(long_timers: bool, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """Overflow, priorities, warm limits, own-it, redials, shifts, a backlog and hang-up messages; the

@@ -19,7 +19,8 @@ state):
 * read: :attr:`~CentreControl.now`, :meth:`~CentreControl.waiting` (callers on
   hold, by call type or group), :meth:`~CentreControl.agents` (on duty, busy,
   idle, by group), :meth:`~CentreControl.predicted_wait` (the queue-length
-  prediction a new caller would get);
+  prediction a new caller would get, as the centre's announcements and callback
+  offers compute it);
 * change: :meth:`~CentreControl.move_agents` (departments: agents change group;
   an idle one at once, a busy one when their current task ends),
   :meth:`~CentreControl.set_callback_offer` (switch a scenario's callback offer
@@ -30,6 +31,9 @@ state):
 
 A process that ends is fine; one that loops forever is stopped when every
 call has its outcome (the run ends when only processes' own events are left).
+So a process that takes every agent away from callers who never hang up leaves
+them unserved when the centre has nothing else to do, even if it meant to send
+agents back later.
 Per-group occupancy counts each agent in the group the scenario gives them.
 """
 
@@ -114,11 +118,10 @@ class CentreControl:
         return AgentState(on_duty=on, busy=busy, idle=on - busy)
 
     def predicted_wait(self) -> float:
-        """The wait (s) a caller arriving now would be told by the queue-length predictor:
-        (callers on hold + 1) x mean handle time / agents on duty."""
-        centre = self._centre
-        on, _ = centre.agent_counts(None)
-        return (centre.waiting_calls(None, None) + 1) * centre.mean_handle_time() / max(on, 1)
+        """The wait (s) the queue-length predictor gives a caller arriving now: (callers waiting + 1) x the
+        centre's mean handle time / agents on duty. Callers on virtual hold count (they keep their place),
+        as in the predictions callers hear; with priorities, every caller waiting counts."""
+        return self._centre.predicted_wait_now()
 
     # -- changing ---------------------------------------------------------------------
     def move_agents(self, count: int, from_group: str, to_group: str) -> int:

@@ -104,8 +104,15 @@ class DepartmentCentre(ContactCentre):
         self.queues: list[list[deque[tuple[int, int]]]] = [
             [deque() for _ in range(len(self.type_groups))] for _ in range(self.n_groups)
         ]
-        # type order per group: by priority (desc), for picking
-        self.type_order = sorted(range(len(self.type_groups)), key=lambda k: -self.priority[k])
+        # transferred callers wait in a line of their own (per group) when transfers have a priority
+        self._transfer_line = -1
+        if tr is not None and tr.priority is not None:
+            self._transfer_line = len(self.type_groups)
+            self.priority.append(tr.priority)
+            for by_type in self.queues:
+                by_type.append(deque())
+        # line order per group: by priority (desc), for picking
+        self.type_order = sorted(range(len(self.priority)), key=lambda k: -self.priority[k])
         # per-call (attempt) state
         self.leg: list[int] = []  # current leg number of the call (entries with an older leg are stale)
         self.leg_start: list[float] = []
@@ -217,8 +224,9 @@ class DepartmentCentre(ContactCentre):
                 self._answer(i, agent, now)
                 return
         queues = self.queues
+        line = self._transfer_line if token > 0 and self._transfer_line >= 0 else ctype
         for g in eligible:
-            queues[g][ctype].append((i, token))
+            queues[g][line].append((i, token))
         heap, eid = self._heap, self._eid
         if home_leg and self.overflow_after[ctype] > 0 and len(groups) > 1:
             timer = Timer()
@@ -242,8 +250,9 @@ class DepartmentCentre(ContactCentre):
             if agent >= 0:
                 self._answer(i, agent, now)
                 return
+        line = self._transfer_line if token > 0 and self._transfer_line >= 0 else ctype
         for g in self.type_groups[ctype][1:]:
-            self.queues[g][ctype].append((i, token))
+            self.queues[g][line].append((i, token))
 
     def _end_leg(self, i: int, now: float, agent: int, outcome: int, waited: Optional[float] = None) -> None:
         self.waiting[i] = False
@@ -401,6 +410,9 @@ class DepartmentCentre(ContactCentre):
         holder = self.holder.get(i, -1)
         if not self.waiting[i] or self.leg[i] != token or holder < 0:
             return
+        for pending in self.kernel.pending():  # the warm patience no longer applies: its timer is void
+            if pending.callbacks is self._renege_callbacks and pending.value == (i, token):
+                pending.callbacks = VOID
         now = self.env.now
         self.holder[i] = -1
         self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
@@ -465,8 +477,8 @@ class DepartmentCentre(ContactCentre):
         waiting, leg, ctype = self.waiting, self.leg, self.ctype
         if group is None:
             return sum(1 for i, w in enumerate(waiting) if w and (call_type is None or ctype[i] == call_type))
-        types = range(len(self.type_groups)) if call_type is None else (call_type,)
-        return sum(1 for k in types for i, token in self.queues[group][k] if waiting[i] and leg[i] == token)
+        return sum(1 for line in self.queues[group] for i, token in line
+                   if waiting[i] and leg[i] == token and (call_type is None or ctype[i] == call_type))
 
     def agent_counts(self, group: Optional[int]) -> tuple[int, int]:
         agents = [a for a, g in enumerate(self.group_of_agent) if group is None or g == group]
@@ -484,15 +496,15 @@ class DepartmentCentre(ContactCentre):
         idle = [a for a in members if self.is_idle[a]]
         busy = [a for a in members if not self.is_idle[a]]
         moving = (idle + busy)[:count]
-        stale = set(a for a in moving if self.is_idle[a])
-        if stale:  # take the idle ones out of the source's idle line
+        if moving:  # out of the source's idle line: the idle ones, and stale entries of busy ones (from shifts)
+            gone = set(moving)
             line = self.idle_by_group[source]
-            kept = [a for a in line if a not in stale]
+            kept = [a for a in line if a not in gone]
             line.clear()
             line.extend(kept)
         for agent in moving:
             self.group_of_agent[agent] = target
-            if agent in stale:
+            if self.is_idle[agent]:
                 self.is_idle[agent] = False
                 i = self._pick(target)
                 if i >= 0:

@@ -736,6 +736,10 @@ class PolicyCentre(ContactCentre):
     def mean_handle_time(self) -> float:
         return self.mean_handle
 
+    def predicted_wait_now(self) -> float:
+        n = self.n_on_duty
+        return (self.n_waiting + 1) * self.mean_handle / (n if n > 1 else 1)
+
     def set_callback_offer(self, on: bool) -> None:
         if self.cb is None:
             super().set_callback_offer(on)
