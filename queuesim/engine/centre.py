@@ -216,13 +216,11 @@ class ContactCentre(ShiftChanges):
         self.off_since = [math.nan] * n_agents
         self.busy = [False] * n_agents
         self.overtime: list[tuple[int, float, float]] = []
-        if self._varying:
-            self._start = self._start_varying  # type: ignore[method-assign]
         # reusable heap records: one per agent (end of service), one for the next arrival
         self._heap = self.kernel.heap
         self._eid = self.kernel.eid
         self._service_due = [Due() for _ in range(n_agents)]
-        self._finish_callbacks = [self._finish_varying if self._varying else self._finish]
+        self._finish_callbacks = [self._service_end_callback()]
         self._renege_callbacks = [self._renege]
         self._redial_callbacks = [self._redial_arrive]
         # per-call type/caller/attempt columns are kept only when calls and callers differ
@@ -463,15 +461,8 @@ class ContactCentre(ShiftChanges):
     def _start(self, i: int, agent: int, now: float) -> None:
         self.answer[i] = now
         self.agent_of[i] = agent
-        due = self._service_due[agent]
-        due.callbacks = self._finish_callbacks
-        due.value = agent
-        heappush(self._heap, (now + self.handle[i], NORMAL, next(self._eid), due))
-
-    def _start_varying(self, i: int, agent: int, now: float) -> None:
-        self.answer[i] = now
-        self.agent_of[i] = agent
-        self.busy[agent] = True
+        if self._varying:
+            self.busy[agent] = True  # shift changes need to know who is busy
         due = self._service_due[agent]
         due.callbacks = self._finish_callbacks
         due.value = agent
@@ -495,6 +486,10 @@ class ContactCentre(ShiftChanges):
         elif queue:
             return queue.popleft()
         return -1
+
+    def _service_end_callback(self) -> Callable[[Timer], None]:
+        """What handles the end of a service: with shift changes, one that checks the agent is still on duty."""
+        return self._finish_varying if self._varying else self._finish
 
     def _finish(self, event: Timer) -> None:
         agent: int = event.value

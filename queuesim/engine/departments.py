@@ -75,7 +75,6 @@ class DepartmentCentre(ContactCentre):
         self, scenario: Scenario, streams: RandomStreams, on_calls: Optional[Callable[[CallChunk], None]] = None
     ) -> None:
         super().__init__(scenario, streams, on_calls)
-        self.__dict__.pop("_start", None)
         self._eager = True
         self._rich = True
         groups = scenario.groups or ()

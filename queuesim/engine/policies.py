@@ -113,7 +113,6 @@ class PolicyCentre(ContactCentre):
     def __init__(self, scenario: Scenario, streams: RandomStreams, on_calls=None) -> None:
         super().__init__(scenario, streams, on_calls)
         self._eager = True
-        self.__dict__.pop("_start", None)  # the base class swaps in its shift-aware _start
         self.announce = scenario.announcements if (
             scenario.announcements is not None and scenario.announcements.kind == "informative") else None
         self.cb = scenario.callback
@@ -699,7 +698,8 @@ class PolicyCentre(ContactCentre):
             self.is_idle[agent] = True
             self.idle.append(agent)
 
-    _finish_varying = _finish
+    def _service_end_callback(self):
+        return self._finish  # handles agents going off duty itself
 
     def _on(self, event: Timer) -> None:
         self.n_on_duty += 1
