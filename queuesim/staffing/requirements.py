@@ -211,6 +211,7 @@ def staffed(scenario: Scenario, d: Demand, agents: Sequence[int], threshold: Opt
         "staffing": Staffing(interval=d.length, start=d.start, agents=tuple(int(a) for a in agents)),
         "agents": None,
         "shifts": None,
+        "shift_adjust": None,
         "shrinkage": 0.0,
     }
     if threshold is not None:

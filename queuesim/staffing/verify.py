@@ -119,7 +119,7 @@ def verify(
     if not shift_list or all(s.count == 0 for s in shift_list):
         raise StaffingError("verify: the schedule has no agent on any shift")
     d = demand(sc)
-    update: dict[str, Any] = {"shifts": tuple(shift_list), "agents": None, "staffing": None}
+    update: dict[str, Any] = {"shifts": tuple(shift_list), "agents": None, "staffing": None, "shift_adjust": None}
     sl = next((t.threshold for t in targets if t.metric == "service_level"), None)
     if sl is not None:
         update["service_level_threshold"] = sl
