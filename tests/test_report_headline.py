@@ -88,7 +88,7 @@ def test_full_flag_adds_every_metric_and_skips_all_nan(flagship_like, capsys) ->
     assert "callback_accepts" in vh
     for line in hold.splitlines()[2:]:
         if line.strip():
-            assert line.split()[-1] in {"count", "fraction", "s", "callers", "CHF", "customers", "call"}, line
+            assert line.split()[-1] in {"count", "%", "s", "callers", "CHF", "customers", "call"}, line
     assert "cost_total" in hold and re.search(r"cost_total .* CHF$", hold, re.M)
     assert printed.index("scenario: hold") < printed.index("  metric  ")  # headline after the full tables
 

@@ -214,7 +214,7 @@ def metric_figure(result: "ExperimentResult", metric: str = "abandonment_rate") 
     k = _scale(metric)
     est = [result.estimate(n, metric) for n in names]
     means = np.array([e.mean for e in est]) * k
-    errs = np.array([0.0 if math.isnan(e.half_width) else e.half_width for e in est]) * k
+    errs = np.array([e.errors for e in est]).T * k  # asymmetric for rates: the CI stays inside 0-100%
     fig, ax = _new(7.5, max(2.5, 0.38 * len(names) + 1.6))
     y = np.arange(len(names))
     ax.barh(y, np.nan_to_num(means), xerr=errs, color=[colors[n] for n in names], alpha=0.85,
@@ -551,11 +551,12 @@ def sweep_figure(result: "ExperimentResult", metrics: tuple[str, ...] = ("abando
             x = np.array([xs[n] for n in members])
             est = [result.estimate(n, metric) for n in members]
             mean = np.array([e.mean for e in est]) * k
-            hw = np.array([0.0 if math.isnan(e.half_width) else e.half_width for e in est]) * k
+            low = np.array([e.mean - e.errors[0] for e in est]) * k
+            high = np.array([e.mean + e.errors[1] for e in est]) * k
             label = variant + (f" ({', '.join(rest)})" if rest else "")
             ax.plot(x, mean, marker=_MARKERS[j % len(_MARKERS)], color=colors[members[0]],
                     ls=["-", "--", ":", "-."][len(rest) and j % 4], label=_short(label, 40))
-            ax.fill_between(x, mean - hw, mean + hw, color=colors[members[0]], alpha=0.18, lw=0)
+            ax.fill_between(x, low, high, color=colors[members[0]], alpha=0.18, lw=0)
             if j == 0 and len(members) >= 2 and metric == metrics[0]:
                 summary_bits.append(f"{metric.replace('_', ' ')} goes from {_fmt(metric, mean[0] / k)} to "
                                     f"{_fmt(metric, mean[-1] / k)} as {key} goes from "
