@@ -209,6 +209,8 @@ def resolved_config(experiment: Experiment) -> dict[str, Any]:
     values are kept sorted either way).
     """
     dumped = experiment.model_dump(mode="json")
+    if dumped.get("description") is None:
+        dumped.pop("description", None)  # a config's description is text when given
     return _resolve(experiment, dumped)
 
 
@@ -217,9 +219,12 @@ def _canonical(document: Any) -> str:
 
 
 def fingerprint(experiment: Experiment) -> str:
-    """SHA-256 (hex) of the resolved config without ``replications``."""
+    """SHA-256 (hex) of the resolved config without ``replications`` and the words (description, changes)."""
     config = resolved_config(experiment)
     config.pop("replications", None)
+    config.pop("description", None)  # words, not the model: editing them keeps a run resumable
+    for point in config.get("points", ()):
+        point.pop("changes", None)  # how the variants were written; the scenarios say what they are
     return hashlib.sha256(_canonical(config).encode("utf-8")).hexdigest()
 
 
