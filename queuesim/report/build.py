@@ -201,10 +201,11 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _html_table(header: list[str], rows: list[list[str]]) -> str:
+def _html_table(header: list[str], rows: list[list[str]], css_class: str = "") -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    attr = f' class="{css_class}"' if css_class else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 _CSS = """
@@ -213,7 +214,7 @@ h1{font-size:1.6em}h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bott
 table{border-collapse:collapse;font-size:.85em;margin:.8em 0;display:block;overflow-x:auto}
 th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;white-space:nowrap}th{background:#f2f2f2}
 figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.85em;color:#555}
-.facts td:first-child{font-weight:600}.summary{font-size:1.08em;line-height:1.5;max-width:60em}.description{font-style:italic;color:#444}
+.facts td:first-child{font-weight:600}.summary{font-size:1.08em;line-height:1.5;max-width:60em}.changes td{white-space:normal}.changes td:last-child{font-family:ui-monospace,monospace;font-size:.92em}.description{font-style:italic;color:#444}
 .headline td:nth-child(n+3){text-align:right;font-variant-numeric:tabular-nums}.headline .diff{font-size:.9em;color:#444}.headline strong{color:#000}.headline tr.group td{background:#f7f7f7;font-weight:600;font-style:italic}.warn{background:#fff3e0;border-left:4px solid #D55E00;padding:.5em 1em}
 """
 
@@ -370,7 +371,7 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
     body.append(f'<p class="summary">{html.escape(summary)}</p>')
     if warn:
         body.append(f'<p class="warn">{html.escape(warn)}</p>')
-    body += ["<h2>What was compared</h2>", _html_table(what_header, [list(r) for r in changes]),
+    body += ["<h2>What was compared</h2>", _html_table(what_header, [list(r) for r in changes], "changes"),
              '<table class="facts">' + "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>"
                                                 for k, v in facts) + "</table>"]
     if headline and headline[1]:

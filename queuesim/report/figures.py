@@ -491,7 +491,8 @@ def compare_figure(result: "ExperimentResult", metric: str = "abandonment_rate",
     unit = "percentage points" if k == 100.0 else (_unit(metric) or "")
     if unit.startswith("currency"):
         unit = (result.currency() or "currency") + unit[len("currency"):]
-    what_label = _label_with_threshold(result, metric).rsplit(" (", 1)[0]
+    what_label = _label_with_threshold(result, metric)
+    what_label = what_label[what_label.index("(% ") + 3:-1] if metric == "service_level" else what_label.rsplit(" (", 1)[0]
     ax.set_xlabel(f"{what_label}: difference vs {_short(baseline, 30)}" + (f" ({unit})" if unit else ""))
     diffs = [(result.comparison(n, baseline, metric).difference, n) for n in others]
     diffs = [d for d in diffs if math.isfinite(d[0])]
