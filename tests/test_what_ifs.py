@@ -186,3 +186,15 @@ def test_flagship_more_agents_is_the_baseline_with_one_more_agent_per_shift() ->
     assert len(a.duty_periods()) == len(new.baseline.duty_periods()) + 16
     assert a.duty_periods() == b.duty_periods()
     assert _same_call_log(a, b, seed=new.seed)
+
+
+def test_the_new_keys_at_their_defaults_keep_a_result_folders_fingerprint() -> None:
+    """A folder written before arrivals.volume and shift_adjust existed can still be resumed:
+    configs/erlang-a.yaml has the fingerprint queuesim 0.1 wrote into meta.json."""
+    from queuesim import load_config
+    from queuesim.experiment.store import fingerprint
+
+    plain = load_config(CONFIGS / "erlang-a.yaml")
+    assert fingerprint(plain) == "59ebe9b34ea6443cbe83330af93e8ca7a591d01a16e0f309f0fe68773ad3cd2d"
+    assert fingerprint(load_config(CONFIGS / "erlang-a.yaml", ["arrivals.volume=1.0"])) == fingerprint(plain)
+    assert fingerprint(load_config(CONFIGS / "erlang-a.yaml", ["arrivals.volume=1.1"])) != fingerprint(plain)

@@ -214,6 +214,24 @@ def resolved_config(experiment: Experiment) -> dict[str, Any]:
     return _resolve(experiment, dumped)
 
 
+#: Scenario keys whose value changes nothing, left out of fingerprints: a folder written before the key
+#: existed keeps its fingerprint and can still be resumed.
+_NEUTRAL_KEYS: dict[str, Any] = {"shift_adjust": None}
+_NEUTRAL_ARRIVAL_KEYS: dict[str, Any] = {"volume": 1.0}
+
+
+def _drop_neutral_keys(scenario: dict[str, Any]) -> None:
+    for key, neutral in _NEUTRAL_KEYS.items():
+        if key in scenario and scenario[key] == neutral:
+            del scenario[key]
+    blocks = [scenario.get("arrivals")] + [t.get("arrivals") for t in scenario.get("call_types") or () if isinstance(t, dict)]
+    for block in blocks:
+        if isinstance(block, dict):
+            for key, neutral in _NEUTRAL_ARRIVAL_KEYS.items():
+                if key in block and block[key] == neutral:
+                    del block[key]
+
+
 def _canonical(document: Any) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), allow_nan=True, default=str)
 
@@ -225,6 +243,8 @@ def fingerprint(experiment: Experiment) -> str:
     config.pop("description", None)  # words, not the model: editing them keeps a run resumable
     for point in config.get("points", ()):
         point.pop("changes", None)  # how the variants were written; the scenarios say what they are
+    for scenario in config.get("scenarios", ()):
+        _drop_neutral_keys(scenario)
     return hashlib.sha256(_canonical(config).encode("utf-8")).hexdigest()
 
 
