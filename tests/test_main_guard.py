@@ -68,11 +68,23 @@ def test_guarded_script_with_a_spawning_pool_runs(tmp_path: Path) -> None:
 
 
 def test_the_readme_python_example_runs_as_pasted(tmp_path: Path) -> None:
-    """The block under 'Python API', saved as a script and run (a local Dask cluster included)."""
-    pytest.importorskip("distributed")
+    """The README's researcher example, saved as a script and run on worker processes."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Python API"):]
+    section = readme[readme.index("## For researchers: Python"):]
     code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert 'if __name__ == "__main__":' in code and 'executor="processes"' in code
+    path = tmp_path / "example.py"
+    path.write_text(code.replace('horizon="8h"', 'horizon="1h"').replace("replications=20", "replications=3"))
+    proc = subprocess.run([sys.executable, str(path)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "abandonment rate:" in proc.stdout and "95% CI" in proc.stdout
+
+
+def test_the_python_api_page_example_runs_as_pasted(tmp_path: Path) -> None:
+    """The block of docs/python.md, saved as a script and run (a local Dask cluster included)."""
+    pytest.importorskip("distributed")
+    page = (ROOT / "docs" / "python.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)
     assert 'if __name__ == "__main__":' in code and 'executor="dask"' in code
     shutil.copytree(ROOT / "configs", tmp_path / "configs")
     path = tmp_path / "example.py"
