@@ -27,10 +27,11 @@ hold = qs.Scenario(
 callback = {"kind": "virtual_hold", "threshold": "1min", "acceptance": 0.6, "answer_probability": 0.9}
 virtual = qs.Scenario(**{**hold.model_dump(exclude_unset=True), "name": "virtual-hold", "callback": callback})
 experiment = qs.Experiment(name="crn-demo", scenarios=(hold, virtual), replications=reps)
-result = qs.run(experiment, executor="processes")  # all cores; the numbers equal executor="serial"
-c = result.comparison("virtual-hold", metric="abandonment_rate")  # paired by replication (CRN)
-print(f"abandonment rate, virtual hold - hold loop: {c.difference:+.4f}, paired 95% CI [{c.paired_low:+.4f}, "
-      f"{c.paired_high:+.4f}]; unpaired [{c.unpaired_low:+.4f}, {c.unpaired_high:+.4f}]")
-out = os.getenv("QS_OUT", "experiments/results")
-os.makedirs(out, exist_ok=True)
-result.plot("compare", metric="abandonment_rate").savefig(f"{out}/researcher_example.png", dpi=150)
+
+if __name__ == "__main__":  # worker processes import this file again: the run stays here
+    result = qs.run(experiment, executor="processes")  # all cores; the numbers equal executor="serial"
+    c = result.comparison("virtual-hold", metric="abandonment_rate")  # paired by replication (CRN)
+    print(f"abandonment rate, virtual hold - hold loop: {c.difference:+.4f}, paired 95% CI [{c.paired_low:+.4f}, "
+          f"{c.paired_high:+.4f}]; unpaired [{c.unpaired_low:+.4f}, {c.unpaired_high:+.4f}]")
+    os.makedirs(out := os.getenv("QS_OUT", "experiments/results"), exist_ok=True)
+    result.plot("compare", metric="abandonment_rate").savefig(f"{out}/researcher_example.png", dpi=150)

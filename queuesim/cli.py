@@ -66,9 +66,9 @@ def _parser() -> argparse.ArgumentParser:
         help="simulate an experiment config and print a table of metrics with 95%% CIs",
         description="Simulate every scenario of CONFIG (the base, each variant, at every sweep point) "
         "for N replications with common random numbers. With one scenario, print each metric's mean "
-        "and 95%% confidence interval; with several, print the headline comparison: one column per "
+        "and 95% confidence interval; with several, print the headline comparison: one column per "
         "scenario, the mean of each headline metric and the paired difference against the first "
-        "scenario with its 95%% CI (--full adds every metric of every scenario). With --out, every "
+        "scenario with its 95% CI (--full adds every metric of every scenario). With --out, every "
         "finished replication is saved at once, so an interrupted run can be continued with --resume; "
         "--report then also writes the HTML/Markdown report.",
         epilog="Exit codes: 0 ok; 1 some replications still failed after their retries (tracebacks in "
@@ -134,13 +134,14 @@ def _parser() -> argparse.ArgumentParser:
         "erlang",
         help="exact Erlang C / Erlang A answers for one interval",
         description="Print the analytic results of Erlang C (no abandonment) and, with "
-        "--patience, Erlang A (exponential patience).",
+        "--patience, Erlang A (exponential patience). Rates and durations need their unit "
+        "(--rate 100/h, --handle-time 3min): a bare number is refused. Shares are printed in percent.",
     )
-    erlang.add_argument("--rate", required=True, help="arrival rate, e.g. 95/min or 5700/h")
-    erlang.add_argument("--handle-time", required=True, help="mean handle time, e.g. 1min or 240s")
-    erlang.add_argument("--patience", help="mean patience (exponential), e.g. 2min; omit for Erlang C only")
+    erlang.add_argument("--rate", required=True, help="arrival rate with its unit, e.g. 95/min or 5700/h")
+    erlang.add_argument("--handle-time", required=True, help="mean handle time with its unit, e.g. 1min or 240s")
+    erlang.add_argument("--patience", help="mean patience (exponential) with its unit, e.g. 2min; omit for Erlang C only")
     erlang.add_argument("--agents", required=True, type=_positive_int, help="number of agents")
-    erlang.add_argument("--threshold", default="20s", help="service-level threshold (default 20s)")
+    erlang.add_argument("--threshold", default="20s", help="service-level threshold with its unit (default 20s)")
     for module in _plugin_modules():
         name, handler = module.register(sub)
         _COMMANDS[name] = handler
@@ -282,10 +283,28 @@ def _print_warnings(experiment) -> None:
                 print(f"warning: {text}", file=sys.stderr)
 
 
+def _bare_number(text: str) -> bool:
+    """True if ``text`` is a number without a unit (``"100"``, ``"3.5"``)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip().lower() not in {"inf", "infinity", "nan", "-inf", "+inf"}
+
+
 def _cmd_erlang(args: argparse.Namespace) -> int:
     from .analytic import erlang_a_metrics, erlang_c_metrics
     from .units import UnitError, parse_duration, parse_rate
 
+    for option, value in (("--rate", args.rate), ("--handle-time", args.handle_time),
+                          ("--patience", args.patience), ("--threshold", args.threshold)):
+        if value is not None and _bare_number(value):
+            v = value.strip()
+            if option == "--rate":
+                hint = f"calls per hour, minute or second, e.g. --rate {v}/h or --rate {v}/min"
+            else:
+                hint = f"a time unit, e.g. {option} {v}min or {option} {v}s"
+            raise UsageError(f"{option} {v}: a bare number is ambiguous; give the unit: {hint}")
     try:
         rate = parse_rate(args.rate)
         handle = parse_duration(args.handle_time)
@@ -302,21 +321,21 @@ def _cmd_erlang(args: argparse.Namespace) -> int:
     if not c.stable:
         print("  unstable: offered load >= agents, the queue grows without bound")
     else:
-        print(f"  probability of waiting   {c.p_wait:.4f}")
+        print(f"  probability of waiting   {100 * c.p_wait:.2f} %")
         print(f"  ASA                      {c.asa:.2f} s")
-        print(f"  service level ({threshold:g} s)   {c.service_level:.4f}")
-        print(f"  occupancy                {c.occupancy:.4f}")
-        print(f"  mean queue length        {c.mean_queue_length:.3f}")
+        print(f"  {f'service level ({threshold:g} s)':<25}{100 * c.service_level:.2f} %")
+        print(f"  occupancy                {100 * c.occupancy:.2f} %")
+        print(f"  mean queue length        {c.mean_queue_length:.3f} callers")
     if math.isfinite(patience):
         a = erlang_a_metrics(rate, handle, patience, args.agents, threshold=threshold)
         print(f"Erlang A (exponential patience, mean {patience:.1f} s):")
-        print(f"  probability of waiting   {a.p_wait:.4f}")
-        print(f"  abandonment rate         {a.p_abandon:.4f}")
+        print(f"  probability of waiting   {100 * a.p_wait:.2f} %")
+        print(f"  abandonment rate         {100 * a.p_abandon:.2f} %")
         print(f"  ASA (answered calls)     {a.asa:.2f} s")
         print(f"  mean wait (all calls)    {a.mean_wait:.2f} s")
-        print(f"  service level ({threshold:g} s)   {a.service_level:.4f}  (abandoned calls count as misses)")
-        print(f"  occupancy                {a.occupancy:.4f}")
-        print(f"  mean queue length        {a.mean_queue_length:.3f}")
+        print(f"  {f'service level ({threshold:g} s)':<25}{100 * a.service_level:.2f} %  (abandoned calls count as misses)")
+        print(f"  occupancy                {100 * a.occupancy:.2f} %")
+        print(f"  mean queue length        {a.mean_queue_length:.3f} callers")
     return EXIT_OK
 
 

@@ -315,7 +315,9 @@ def experiment_from_dict(
     experiment_part = {k: data.pop(k) for k in EXPERIMENT_KEYS if k in data}
     variants = experiment_part.pop("variants", None) or {}
     sweep = experiment_part.pop("sweep", None)
-    experiment_part.pop("description", None)
+    description = experiment_part.get("description")
+    if description is not None and not isinstance(description, str):
+        raise ConfigError(f"{source}: description = {_short_repr(description)}: must be text")
     try:
         grid = expand_sweep(sweep, forbidden=EXPERIMENT_KEYS)
     except ValueError as exc:
@@ -328,6 +330,7 @@ def experiment_from_dict(
         raise ConfigError(f"{source}: name = {_short_repr(name)}: must be a non-empty text")
 
     raw_scenarios: list[tuple[str, dict[str, Any], tuple[Any, ...]]] = [(name, data, ())]
+    changes: dict[str, dict[str, Any]] = {}
     for variant_name, overrides in variants.items():
         if not isinstance(variant_name, str) or not variant_name.strip():
             raise ConfigError(f"{source}: variants: variant names must be non-empty text, got {_short_repr(variant_name)}")
@@ -338,6 +341,7 @@ def experiment_from_dict(
                 f"{source}: variants.{variant_name} = {_short_repr(overrides)}: expected a mapping of keys to override"
             )
         merged = _merge(data, overrides, f"{source}: variants.{variant_name}")
+        changes[variant_name] = copy.deepcopy(overrides)
         raw_scenarios.append((variant_name, merged, ("variants", variant_name)))
 
     scenarios = []
@@ -352,7 +356,8 @@ def experiment_from_dict(
                 scenarios.append(Scenario.model_validate(raw_point, context=context))
             except ValidationError as exc:
                 raise ConfigError(f"{where}: {format_validation_error(exc, model=Scenario, prefix=prefix)}") from None
-            points.append({"scenario": full_name, "variant": scenario_name, "sweep": dict(point)})
+            points.append({"scenario": full_name, "variant": scenario_name, "sweep": dict(point),
+                           "changes": changes.get(scenario_name, {}) if prefix else {}})
     try:
         return Experiment.model_validate(
             {**experiment_part, "scenarios": scenarios, "sweep_keys": sweep_keys, "points": points}
@@ -381,7 +386,7 @@ def _resolved_experiment(data: dict[str, Any], *, context: dict[str, Any], sourc
             raise ConfigError(
                 f"{source}: {format_validation_error(exc, model=Scenario, prefix=('scenarios', k))}"
             ) from None
-    body = {k: v for k, v in data.items() if k != "description"}
+    body = dict(data)
     body["scenarios"] = scenarios
     try:
         return Experiment.model_validate(body)

@@ -483,7 +483,7 @@ def config_reference() -> str:
         "cannot drift from the code. A config is one YAML mapping: the experiment keys and the",
         "keys of the base scenario side by side. `queuesim new` writes a commented starter,",
         "`queuesim validate` checks a config without running it, and `queuesim schema` prints",
-        "a JSON Schema for editors (README, \"Editor support\"). Unknown keys are errors, with",
+        "a JSON Schema for editors ([Editor support](cli.md#editor-support-json-schema)). Unknown keys are errors, with",
         "a \"did you mean\" suggestion.",
         "",
         "**Units.** Durations are seconds as a number, or text with a unit: "

@@ -28,9 +28,9 @@ from .distributions import Distribution
 from .fields import ClockTime, NonNegativeSeconds, PositiveRate, PositiveSeconds, Probability, input_path
 from .policy import Announcements, Callback
 from .profile import RateFunction, read_profile_csv
-from .schedule import Shift, ShiftBreak, Staffing, check_interval, duty_periods
+from .schedule import Shift, ShiftAdjust, ShiftBreak, Staffing, check_interval, duty_periods
 
-__all__ = ["Arrivals", "CallType", "Redial", "Scenario", "Shift", "ShiftBreak", "Staffing"]
+__all__ = ["Arrivals", "CallType", "Redial", "Scenario", "Shift", "ShiftAdjust", "ShiftBreak", "Staffing"]
 
 DAY = 86400.0
 #: Most intervals the per-interval table of one run may have (horizon / report interval).
@@ -89,6 +89,11 @@ class Arrivals(_Model):
     dispersion: float = Field(
         0.0, ge=0.0, le=10.0, allow_inf_nan=False,
         description="coefficient of variation of a random daily level (gamma multiplier, mean 1); 0 = plain Poisson",
+    )
+    volume: float = Field(
+        1.0, gt=0.0, le=1000.0, allow_inf_nan=False,
+        description="multiplier of the expected calls (rate or profile), e.g. 1.1 for 10% more calls (also in variants, "
+        "sweeps and --set arrivals.volume=1.1); 1 = as given",
     )
 
     @model_validator(mode="before")
@@ -158,7 +163,14 @@ class Arrivals(_Model):
         return self
 
     def rate_function(self, horizon: float) -> RateFunction:
-        """The arrival rate over ``[0, horizon)`` as a piecewise-constant function."""
+        """The arrival rate (per second) over ``[0, horizon)`` as a piecewise-constant function.
+
+        ``volume`` multiplies every rate; at 1 the function is exactly the one given.
+        """
+        rf = self._given_rate_function(horizon)
+        return rf if self.volume == 1.0 else rf.scaled(self.volume)
+
+    def _given_rate_function(self, horizon: float) -> RateFunction:
         if self.rate is not None:
             return RateFunction.constant(self.rate, 0.0, horizon)
         assert self.calls is not None and self.interval is not None
@@ -271,6 +283,9 @@ class Scenario(_Model):
     agents: Optional[int] = Field(None, ge=1, le=1_000_000, description="agents on duty all day (constant)")
     staffing: Optional[Staffing] = Field(None, description="agents on duty per interval")
     shifts: Optional[tuple[Shift, ...]] = Field(None, description="shifts with start, length, count and breaks")
+    shift_adjust: Optional[ShiftAdjust] = Field(
+        None, description="one change to every shift's count (top-level and groups' shifts), e.g. {add: 1}"
+    )
     shrinkage: float = Field(
         0.0, ge=0.0, lt=1.0, allow_inf_nan=False,
         description="share of scheduled agents unavailable (meetings, absence): on duty = round(scheduled x (1 - shrinkage))",
@@ -330,6 +345,13 @@ class Scenario(_Model):
             )
         if self.shifts is not None and not self.shifts:
             raise ValueError("shifts: give at least one shift")
+        if self.shift_adjust is not None:
+            all_shifts = [self.shifts] + [g.shifts for g in self.groups or ()]
+            if all(s is None for s in all_shifts):
+                raise ValueError("shift_adjust: applies to shifts, and this scenario has none; change 'agents' or "
+                                 "'staffing' directly (or use --set / a sweep on them)")
+            for shifts in all_shifts:
+                self.shift_adjust.apply(shifts or ())
         # horizon
         if self.horizon is None:
             ends = [a.end() for a in self._arrival_blocks()]
@@ -444,8 +466,15 @@ class Scenario(_Model):
         """
         assert self.horizon is not None
         if self.groups:
-            return [p for g in self.groups for p in duty_periods(g.agents, g.staffing, g.shifts, self.shrinkage, self.horizon)]
-        return duty_periods(self.agents, self.staffing, self.shifts, self.shrinkage, self.horizon)
+            return [p for g in self.groups for p in duty_periods(g.agents, g.staffing, self.adjusted(g.shifts),
+                                                                 self.shrinkage, self.horizon)]
+        return duty_periods(self.agents, self.staffing, self.adjusted(self.shifts), self.shrinkage, self.horizon)
+
+    def adjusted(self, shifts: Optional[tuple[Shift, ...]]) -> Optional[tuple[Shift, ...]]:
+        """``shifts`` with ``shift_adjust`` applied to their counts (the same tuple without it)."""
+        if shifts is None or self.shift_adjust is None or self.shift_adjust.is_identity():
+            return shifts
+        return self.shift_adjust.apply(shifts)
 
     def agent_groups(self) -> list[int]:
         """Group index of each agent (all 0 without ``groups``)."""
@@ -454,7 +483,7 @@ class Scenario(_Model):
         assert self.horizon is not None
         out: list[int] = []
         for k, g in enumerate(self.groups):
-            out.extend([k] * len(duty_periods(g.agents, g.staffing, g.shifts, self.shrinkage, self.horizon)))
+            out.extend([k] * len(duty_periods(g.agents, g.staffing, self.adjusted(g.shifts), self.shrinkage, self.horizon)))
         return out
 
     # -- summaries ------------------------------------------------------------

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .fields import ClockTime, NonNegativeSeconds, PositiveSeconds
 
-__all__ = ["Shift", "ShiftBreak", "Staffing", "check_interval", "duty_periods"]
+__all__ = ["Shift", "ShiftAdjust", "ShiftBreak", "Staffing", "check_interval", "duty_periods"]
 
 DAY = 86400.0
 
@@ -97,6 +97,47 @@ class Shift(_Model):
             periods.append((t, self.start + self.length))
         return periods
 
+
+class ShiftAdjust(_Model):
+    """One change applied to every shift's ``count``: a what-if without copying the shifts.
+
+    Each shift's count becomes ``round(count x scale) + add`` (halves round
+    up), e.g. ``{add: 1}`` puts one more agent on every shift and
+    ``{scale: 1.1}`` 10% more on each. The shifts as written stay in the
+    config; the adjusted counts are what is simulated (before shrinkage).
+    """
+
+    add: int = Field(
+        0, ge=-1_000_000, le=1_000_000,
+        description="agents added to every shift (negative removes; no shift may drop below 0)",
+    )
+    scale: float = Field(
+        1.0, gt=0.0, le=1000.0, allow_inf_nan=False,
+        description="multiplier of every shift's count, applied before 'add' and rounded to whole agents (halves up)",
+    )
+
+    def is_identity(self) -> bool:
+        """True if no count changes (``add: 0``, ``scale: 1``)."""
+        return self.add == 0 and self.scale == 1.0
+
+    def count(self, n: int) -> int:
+        """The adjusted count of a shift of ``n`` agents (may be negative: see :meth:`apply`)."""
+        scaled = n if self.scale == 1.0 else int(math.floor(n * self.scale + 0.5))
+        return scaled + self.add
+
+    def apply(self, shifts: Sequence[Shift]) -> tuple[Shift, ...]:
+        """The shifts with adjusted counts; ValueError naming the first shift left below 0 or above 1,000,000."""
+        out = []
+        for k, shift in enumerate(shifts):
+            n = self.count(shift.count)
+            if not 0 <= n <= 1_000_000:
+                label = f"shift {shift.name!r}" if shift.name else f"shifts[{k}]"
+                raise ValueError(
+                    f"shift_adjust (add {self.add}, scale {self.scale:g}) gives {label} {n} agents "
+                    f"(count {shift.count}); the result must be between 0 and 1,000,000"
+                )
+            out.append(shift if n == shift.count else shift.model_copy(update={"count": n}))
+        return tuple(out)
 
 
 def duty_periods(

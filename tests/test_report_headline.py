@@ -88,7 +88,7 @@ def test_full_flag_adds_every_metric_and_skips_all_nan(flagship_like, capsys) ->
     assert "callback_accepts" in vh
     for line in hold.splitlines()[2:]:
         if line.strip():
-            assert line.split()[-1] in {"count", "fraction", "s", "callers", "CHF", "customers", "call"}, line
+            assert line.split()[-1] in {"count", "%", "s", "callers", "CHF", "customers", "call"}, line
     assert "cost_total" in hold and re.search(r"cost_total .* CHF$", hold, re.M)
     assert printed.index("scenario: hold") < printed.index("  metric  ")  # headline after the full tables
 
@@ -114,14 +114,16 @@ def test_report_flag_writes_report_with_headline_and_cost_figure(flagship_like) 
     assert (out / "report.html").exists() and (out / "report.md").exists()
     assert (out / "figures" / "costs.png").exists() and (out / "figures" / "wait-cdf.png").exists()
     md = (out / "report.md").read_text()
-    assert "## Headline" in md and "| metric | unit | hold | more-agents | virtual-hold |" in md
-    assert "| cost_total | CHF |" in md and "Vincent" in md and "(figures/costs.png)" in md
+    assert "## Headline" in md and "| measure | unit | hold | more-agents | virtual-hold |" in md
+    assert "| Total cost of the day | CHF |" in md and "(figures/costs.png)" in md
+    assert "each percentile averaged over the simulated days" in md
     page = (out / "report.html").read_text()
     assert '<table class="headline">' in page and 'id="costs"' in page and "<strong>" in page
 
 
 def test_cost_figure_stacks_components_to_the_total(flagship_like) -> None:
-    """The five stacked segments of a bar add up to the mean total; the whisker is the total's 95% CI."""
+    """The five stacked segments of a bar add up to the mean total; the baseline has no whisker (its
+    total is the dashed reference line; the others' whiskers are their paired differences)."""
     _, out, _ = flagship_like
     result = ExperimentResult.load(out)
     fig = cost_figure(result)
@@ -135,7 +137,7 @@ def test_cost_figure_stacks_components_to_the_total(flagship_like) -> None:
     (segments,) = [c for c in ax.collections if c.get_segments()]
     first = segments.get_segments()[0]
     est = result.estimate(names[0], "cost_total")
-    assert first[0][0] == pytest.approx(est.low) and first[1][0] == pytest.approx(est.high)
+    assert first[0][0] == pytest.approx(est.mean) and first[1][0] == pytest.approx(est.mean)
     assert "CHF" in ax.get_xlabel() and ax.get_title()
 
 
@@ -150,7 +152,7 @@ def test_cdf_is_the_vincent_average_of_replication_quantiles(flagship_like) -> N
     expected = np.mean([r.wait_quantiles for r in result.replications if r.scenario == "hold"], axis=0)
     np.testing.assert_allclose(lines[0].get_xdata(), expected)
     np.testing.assert_allclose(lines[0].get_ydata(), np.linspace(0, 100, 101))
-    assert "Vincent" in fig.axes[0].get_xlabel()
+    assert "each percentile averaged over the simulated days" in fig.axes[0].get_xlabel()
 
 
 def test_cdf_falls_back_to_quantile_points_without_quantiles(flagship_like) -> None:

@@ -280,7 +280,7 @@ def test_verify_simulates_the_schedule():
     ver = verify(sc, plan, ["service_level>=0.8@20s"], replications=8, seed=2)
     frame = ver.to_frame()
     assert frame["agents"].tolist() == [7.0, 7.0, 7.0, 7.0]
-    for col in ("service_level", "service_level_ci_low", "service_level_ci_high", "meets"):
+    for col in ("service_level", "service_level_ci_low", "service_level_ci_high", "meets_targets", "missed_targets"):
         assert col in frame
     assert ver.all_met
 
@@ -328,7 +328,10 @@ def test_cli_staff_writes_the_contract_files(tmp_path, capsys):
     assert list(sched.columns[:4]) == ["shift", "start", "length", "agents"]
     ver = pd.read_csv(out / "verification.csv")
     assert {"interval_start", "agents", "service_level", "service_level_ci_low", "service_level_ci_high",
-            "abandonment_rate", "meets"} <= set(ver.columns)
+            "abandonment_rate", "meets_targets", "missed_targets", "required_scheduled"} <= set(ver.columns)
+    assert "required_scheduled" in req.columns and "scheduled" not in req.columns
+    coverage = pd.read_csv(out / "coverage.csv")
+    assert {"required_scheduled", "shift_coverage", "shortage"} <= set(coverage.columns)
     for name in ("requirements.png", "verification.png", "tradeoff.png"):
         assert (out / "figures" / name).stat().st_size > 10_000
 

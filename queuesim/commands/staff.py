@@ -79,25 +79,96 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
     return NAME, _handle
 
 
-def _table(req, plan=None, ver=None) -> str:
+class SearchProgress:
+    """Progress of the staffing search on stderr: staffings simulated, intervals still missing a target.
+
+    A tqdm bar on a terminal (``CI`` unset); otherwise one line at most every
+    ``interval`` seconds and one when the phase changes. Silent with ``quiet``.
+    """
+
+    def __init__(self, quiet: bool = False, interval: float = 10.0, stream=None, interactive=None) -> None:
+        import os
+        import time
+
+        self._stream = stream if stream is not None else sys.stderr
+        self._quiet = quiet
+        self._interval = interval
+        self._clock = time.monotonic
+        self._last = self._clock()
+        self._phase = ""
+        self._bar = None
+        if interactive is None:
+            interactive = bool(getattr(self._stream, "isatty", lambda: False)()) and not os.environ.get("CI")
+        if not quiet and interactive:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=None, unit=" staffings", desc="search: staffings simulated", file=self._stream,
+                             leave=False, dynamic_ncols=True)
+
+    @staticmethod
+    def _state(missing: int, phase: str) -> str:
+        if phase == "adding":
+            return f"{missing} interval(s) still miss a target: adding agents"
+        return "every interval meets the targets: removing agents where there is slack"
+
+    def step(self, evaluations: int, missing: int, phase: str) -> None:
+        """After a step of the search (``requirements(on_step=...)``)."""
+        if self._quiet:
+            return
+        if self._bar is not None:
+            self._bar.update(evaluations - self._bar.n)
+            self._bar.set_postfix_str(self._state(missing, phase))
+            return
+        now = self._clock()
+        if phase != self._phase or now - self._last >= self._interval:
+            self._phase, self._last = phase, now
+            print(f"[queuesim] search: {evaluations} staffings simulated; {self._state(missing, phase)}",
+                  file=self._stream, flush=True)
+
+    def say(self, message: str) -> None:
+        """A stage of the command (``progress=`` of the staffing functions)."""
+        if self._quiet:
+            return
+        if self._bar is not None:
+            self._bar.write(f"  ... {message}", file=self._stream)
+        else:
+            print(f"  ... {message}", file=self._stream, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _requirement_table(req) -> str:
+    """Agents required per interval, by method (the search's final result)."""
     from ..units import format_clock
 
-    head = f"{'interval':>8} {'calls':>7} {'load':>6} {'Erlang C':>8} {'Erlang A':>8} {'simulated':>9}"
-    if plan is not None:
-        head += f" {'scheduled':>9}"
-    if ver is not None:
-        head += f" {'meets':>5}"
-    lines = [head]
+    lines = [f"{'interval':>8} {'calls':>7} {'load':>6} {'erlang_c':>8} {'erlang_a':>8} {'simulated':>9} "
+             f"{'required_scheduled':>18}"]
     for k, start in enumerate(req.interval_start):
         flag = "" if req.erlang_a_check.met[k] else "*"
-        row = (f"{format_clock(start):>8} {req.demand.calls[k]:7.1f} {req.demand.offered_load[k]:6.2f} "
-               f"{req.erlang_c[k]:8d} {str(req.erlang_a[k]) + flag:>8} {req.simulated[k]:9d}")
-        if plan is not None:
-            row += f" {plan.coverage[k]:9.4g}"
-        if ver is not None:
-            row += f" {'yes' if ver.check.met[k] else 'NO':>5}"
-        lines.append(row)
-    lines.append("(* Erlang A staffing misses a target in this interval when the day is simulated)")
+        lines.append(f"{format_clock(start):>8} {req.demand.calls[k]:7.1f} {req.demand.offered_load[k]:6.2f} "
+                     f"{req.erlang_c[k]:8d} {str(req.erlang_a[k]) + flag:>8} {req.simulated[k]:9d} "
+                     f"{req.scheduled[k]:18d}")
+    lines.append("(erlang_c, erlang_a, simulated: agents on duty each method requires; required_scheduled: the "
+                 "simulated requirement in scheduled agents, before shrinkage; * Erlang A staffing misses a "
+                 "target in this interval when the day is simulated)")
+    return "\n".join(lines)
+
+
+def _schedule_table(req, plan, ver) -> str:
+    """Per interval: what the shifts must cover, what they cover, and whether the simulated schedule meets the targets."""
+    from ..units import format_clock
+
+    missed = ver.missed_targets()
+    lines = [f"{'interval':>8} {'required_scheduled':>18} {'shift_coverage':>14} {'meets_targets':<13}"]
+    for k, start in enumerate(req.interval_start):
+        meets = "yes" if ver.check.met[k] else f"NO: {missed[k]}"
+        lines.append(f"{format_clock(start):>8} {plan.required[k]:18d} {plan.coverage[k]:14.4g} {meets}")
+    targets = ", ".join(str(t) for t in req.targets)
+    lines.append(f"(shift_coverage: scheduled agents the chosen shifts put on duty; meets_targets: the schedule, "
+                 f"simulated, meets {targets} at {ver.confidence:.0%} confidence, else the metrics it misses)")
     return "\n".join(lines)
 
 
@@ -112,7 +183,8 @@ def _handle(args: argparse.Namespace) -> int:
     if args.shortage_penalty is not None and args.shifts is None:
         raise UsageError("--shortage-penalty needs --shifts FILE")
     experiment = load_config(args.config, args.overrides)
-    say = (lambda msg: None) if args.quiet else (lambda msg: print(f"  ... {msg}", file=sys.stderr))
+    progress = SearchProgress(quiet=args.quiet)
+    say = progress.say
     try:
         templates = None
         if args.shifts is not None:
@@ -124,15 +196,37 @@ def _handle(args: argparse.Namespace) -> int:
         except KeyError as exc:
             raise UsageError(str(exc).strip("'\"")) from None
         cache: dict = {}  # simulated staffings, shared with the trade-off curve
-        req = requirements(experiment, args.target, confidence=args.confidence, replications=args.replications,
-                           seed=args.seed, scenario=sc.name, executor=args.executor, workers=args.workers,
-                           max_evaluations=args.max_evaluations, progress=say, cache=cache)
+        try:
+            req = requirements(experiment, args.target, confidence=args.confidence, replications=args.replications,
+                               seed=args.seed, scenario=sc.name, executor=args.executor, workers=args.workers,
+                               max_evaluations=args.max_evaluations, progress=say, cache=cache,
+                               on_step=progress.step)
+        finally:
+            progress.close()
+        # each result is printed as soon as it is final
+        targets = ", ".join(str(t) for t in req.targets)
+        print(f"scenario: {sc.name}  targets: {targets}  ({req.replications} replications, "
+              f"{req.confidence:.0%} one-sided confidence, seed {req.seed})")
+        print("agents required per interval:")
+        print(_requirement_table(req))
+        print("agents required (agent-hours on duty):")
+        print(req.summary(), flush=True)
         plan = ver = None
         if templates is not None:
+            say("least-cost shifts (HiGHS)")
             plan = schedule(req, templates, shortage_penalty=args.shortage_penalty)
+            print("shifts (least cost, HiGHS):")
+            for row in plan.to_frame().itertuples():
+                if row.agents:
+                    print(f"  {row.shift:<16} {row.start:>5} {row.length:>7} x {row.agents}")
+            print(plan.summary(), flush=True)
+            say("simulating the schedule on replications independent of the search")
             ver = verify(experiment, plan, req.targets, confidence=args.confidence, replications=req.replications,
                          seed=req.seed, scenario=sc.name, executor=args.executor, workers=args.workers,
                          first_replication=req.replications)  # independent of the search's replications
+            print("schedule simulated on replications independent of the search:")
+            print(_schedule_table(req, plan, ver))
+            print(ver.summary(), flush=True)
         curve = None
         levels = args.tradeoff
         if args.out is not None and any(t.metric == "service_level" for t in req.targets):
@@ -147,21 +241,6 @@ def _handle(args: argparse.Namespace) -> int:
     except StaffingError as exc:
         raise UsageError(str(exc)) from None
 
-    targets = ", ".join(str(t) for t in req.targets)
-    print(f"scenario: {sc.name}  targets: {targets}  ({req.replications} replications, "
-          f"{req.confidence:.0%} one-sided confidence, seed {req.seed})")
-    print(_table(req, plan, ver))
-    print("agents required (agent-hours on duty):")
-    print(req.summary())
-    if plan is not None:
-        print("shifts (least cost, HiGHS):")
-        for row in plan.to_frame().itertuples():
-            if row.agents:
-                print(f"  {row.shift:<16} {row.start:>5} {row.length:>7} x {row.agents}")
-        print(plan.summary())
-    if ver is not None:
-        print("schedule simulated on replications independent of the search:")
-        print(ver.summary())
     if curve is not None:
         print(f"trade-off (agent-hours on duty by service-level target; {curve.attrs['runtime']:.1f} s):")
         for row in curve.to_dict("records"):

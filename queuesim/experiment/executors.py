@@ -179,6 +179,12 @@ def _processes(tasks: Sequence[Task], n_workers: int) -> Iterator[tuple[int, Out
     reported, as :data:`WORKER_DIED`; every other task runs on a fresh pool.
     Ctrl-C is taken at safe points (see :class:`_DeferredInterrupt`).
     """
+    import multiprocessing
+
+    if multiprocessing.get_start_method() != "fork":  # spawned workers import the main script again
+        from .guard import check_main_guard
+
+        check_main_guard(f"a pool of processes started by {multiprocessing.get_start_method()!r}")
     with _DeferredInterrupt() as interrupt:
         yield from _pool_loop(tasks, n_workers, interrupt)
 
@@ -251,6 +257,9 @@ def _dask(tasks: Sequence[Task], *, workers: Optional[int], scheduler: Optional[
 
     cluster = None
     if scheduler is None:
+        from .guard import check_main_guard
+
+        check_main_guard("a local Dask cluster")
         cluster = LocalCluster(
             n_workers=workers or default_workers(),
             threads_per_worker=1,

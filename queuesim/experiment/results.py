@@ -27,7 +27,7 @@ import numpy as np
 
 from ..metrics import METRICS, metric_unit
 from ..replication import ReplicationResult
-from ..stats import Estimate, mean_ci
+from ..stats import Estimate, mean_ci, proportion_ci
 from .compare import Comparison, paired_comparison
 from .spec import Experiment
 
@@ -179,10 +179,15 @@ class ExperimentResult:
         return np.array([r.summary.get(metric, math.nan) for r in self._of(scenario)], dtype=np.float64)
 
     def estimate(self, scenario: str, metric: str) -> Estimate:
-        """Mean and 95% Student-t confidence interval over replications."""
+        """Mean and 95% confidence interval over replications.
+
+        Student-t; for rates and shares (unit ``fraction``) on the logit scale,
+        so the interval stays inside [0, 1] (:func:`~queuesim.stats.proportion_ci`).
+        """
         key = (scenario, metric)
         if key not in self._estimates:
-            self._estimates[key] = mean_ci(self.values(scenario, metric))
+            ci = proportion_ci if metric_unit(metric) == "fraction" else mean_ci
+            self._estimates[key] = ci(self.values(scenario, metric))
         return self._estimates[key]
 
     def _of(self, scenario: str) -> list[ReplicationResult]:
@@ -530,6 +535,9 @@ class ExperimentResult:
     def table(self, scenario: str | None = None) -> str:
         """A plain-text table (metric, mean, 95% CI, unit) for one or every scenario.
 
+        Rates and shares are shown in percent (unit ``%``), as in the headline;
+        their CIs stay inside 0-100% (see :meth:`estimate`).
+
         Metrics that are NaN in every replication of a scenario (e.g. callback
         metrics of a scenario without callbacks) are left out of its table.
         """
@@ -543,9 +551,11 @@ class ExperimentResult:
                 if self._all_nan(name, metric):
                     continue
                 est = self.estimate(name, metric)
-                unit = self.unit(metric, name)
-                ci = "" if math.isnan(est.half_width) else f"[{_fmt(est.low)}, {_fmt(est.high)}]"
-                lines.append(f"  {metric:<20} {_fmt(est.mean):>12}   {ci:<27} {unit}".rstrip())
+                unit, k = self.unit(metric, name), 1.0
+                if unit == "fraction":
+                    unit, k = "%", 100.0
+                ci = "" if math.isnan(est.half_width) else f"[{_fmt(k * est.low)}, {_fmt(k * est.high)}]"
+                lines.append(f"  {metric:<20} {_fmt(k * est.mean):>12}   {ci:<27} {unit}".rstrip())
             lines.append("")
         return "\n".join(lines).rstrip() + "\n"
 

@@ -28,6 +28,9 @@ class ScenarioPoint(BaseModel):
     scenario: str = Field(min_length=1, description="scenario name")
     variant: str = Field(min_length=1, description="variant name (the base scenario's name for the base)")
     sweep: dict[str, Any] = Field(default_factory=dict, description="swept key -> value as written")
+    changes: dict[str, Any] = Field(
+        default_factory=dict, description="the variant's overrides of the base scenario, as written in the config"
+    )
 
 
 class Experiment(BaseModel):
@@ -39,6 +42,7 @@ class Experiment(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field("experiment", min_length=1, description="experiment name")
+    description: Optional[str] = Field(None, max_length=10_000, description="what the experiment compares, in words")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="root seed; same seed, same numbers")
     replications: int = Field(
         10, ge=1, le=1_000_000, description="independent replications per scenario"

@@ -209,7 +209,27 @@ def resolved_config(experiment: Experiment) -> dict[str, Any]:
     values are kept sorted either way).
     """
     dumped = experiment.model_dump(mode="json")
+    if dumped.get("description") is None:
+        dumped.pop("description", None)  # a config's description is text when given
     return _resolve(experiment, dumped)
+
+
+#: Scenario keys whose value changes nothing, left out of fingerprints: a folder written before the key
+#: existed keeps its fingerprint and can still be resumed.
+_NEUTRAL_KEYS: dict[str, Any] = {"shift_adjust": None}
+_NEUTRAL_ARRIVAL_KEYS: dict[str, Any] = {"volume": 1.0}
+
+
+def _drop_neutral_keys(scenario: dict[str, Any]) -> None:
+    for key, neutral in _NEUTRAL_KEYS.items():
+        if key in scenario and scenario[key] == neutral:
+            del scenario[key]
+    blocks = [scenario.get("arrivals")] + [t.get("arrivals") for t in scenario.get("call_types") or () if isinstance(t, dict)]
+    for block in blocks:
+        if isinstance(block, dict):
+            for key, neutral in _NEUTRAL_ARRIVAL_KEYS.items():
+                if key in block and block[key] == neutral:
+                    del block[key]
 
 
 def _canonical(document: Any) -> str:
@@ -217,9 +237,14 @@ def _canonical(document: Any) -> str:
 
 
 def fingerprint(experiment: Experiment) -> str:
-    """SHA-256 (hex) of the resolved config without ``replications``."""
+    """SHA-256 (hex) of the resolved config without ``replications`` and the words (description, changes)."""
     config = resolved_config(experiment)
     config.pop("replications", None)
+    config.pop("description", None)  # words, not the model: editing them keeps a run resumable
+    for point in config.get("points", ()):
+        point.pop("changes", None)  # how the variants were written; the scenarios say what they are
+    for scenario in config.get("scenarios", ()):
+        _drop_neutral_keys(scenario)
     return hashlib.sha256(_canonical(config).encode("utf-8")).hexdigest()
 
 

@@ -115,6 +115,13 @@ def _unit(metric: str) -> str:
     return metric_unit(metric)
 
 
+def _label_with_threshold(result: "ExperimentResult", metric: str) -> str:
+    """:func:`metric_label`, naming the service-level threshold of the baseline."""
+    if metric == "service_level":
+        return f"service level (% answered within {result.experiment.baseline.service_level_threshold:g} s)"
+    return metric_label(metric)
+
+
 def metric_label(metric: str) -> str:
     """Axis label with unit, e.g. ``abandonment rate (% of offered calls)``."""
     if metric in _LABELS:
@@ -214,14 +221,14 @@ def metric_figure(result: "ExperimentResult", metric: str = "abandonment_rate") 
     k = _scale(metric)
     est = [result.estimate(n, metric) for n in names]
     means = np.array([e.mean for e in est]) * k
-    errs = np.array([0.0 if math.isnan(e.half_width) else e.half_width for e in est]) * k
+    errs = np.array([e.errors for e in est]).T * k  # asymmetric for rates: the CI stays inside 0-100%
     fig, ax = _new(7.5, max(2.5, 0.38 * len(names) + 1.6))
     y = np.arange(len(names))
     ax.barh(y, np.nan_to_num(means), xerr=errs, color=[colors[n] for n in names], alpha=0.85,
             error_kw={"ecolor": "black", "capsize": 3, "lw": 1})
     ax.set_yticks(y, [_short(n) for n in names])
     ax.invert_yaxis()
-    ax.set_xlabel(metric_label(metric) + "\nbars: mean over replications, whiskers: 95% CI")
+    ax.set_xlabel(_label_with_threshold(result, metric) + "\nbars: mean over the simulated days, whiskers: 95% CI")
     finite = [(m, n) for m, n in zip(means, names) if math.isfinite(m)]
     if len(finite) >= 2:
         lo, hi = min(finite), max(finite)
@@ -289,7 +296,7 @@ def wait_cdf_figure(result: "ExperimentResult", waits: Optional[Mapping[str, np.
             q = result.hold_time_quantiles(n)
             if q is not None:
                 curves[n] = q
-        source = "mean of each replication's quantiles (Vincent average)" if curves else ""
+        source = "each percentile averaged over the simulated days" if curves else ""
         if not curves:
             waits = _waits_in_memory(result)
     fig, ax = _new(8.0, 5.0)
@@ -380,7 +387,11 @@ def has_costs(result: "ExperimentResult") -> bool:
 
 @_styled
 def cost_figure(result: "ExperimentResult", max_scenarios: int = 24) -> Figure:
-    """Cost of a day per scenario: stacked bars of the five components, whiskers = 95% CI of the total.
+    """Cost of a day per scenario: stacked bars of the five components, whiskers = paired 95% CI vs the baseline.
+
+    Each variant's whisker is the 95% CI of its paired difference against the
+    baseline, drawn around its total: it crosses the baseline's dashed line
+    exactly when the difference is not significant.
 
     Component colours (Paul Tol's muted palette) differ from the scenario
     colours of the other figures; the title names the cheapest scenario and
@@ -402,9 +413,19 @@ def cost_figure(result: "ExperimentResult", max_scenarios: int = 24) -> Figure:
                 label=COST_LABELS[component] if np.any(means > 0) else None)  # zero everywhere: no legend entry
         left += means
     totals = [result.estimate(n, "cost_total") for n in names]
-    xerr = [0.0 if math.isnan(t.half_width) else t.half_width for t in totals]
-    ax.errorbar([t.mean for t in totals], y, xerr=xerr, fmt="none", ecolor="black", capsize=4, lw=1.3)
     baseline = result.scenario_names[0]
+    # Whiskers: the 95% CI of each scenario's paired difference against the baseline, drawn around its
+    # total; a whisker that crosses the baseline's dashed line is a difference within the noise.
+    xerr = []
+    for n, t in zip(names, totals):
+        if n == baseline or baseline not in names:
+            xerr.append(0.0)
+            continue
+        c = result.comparison(n, baseline, "cost_total")
+        xerr.append(c.paired_half_width if math.isfinite(c.paired_half_width) else 0.0)
+    if baseline in names:
+        ax.axvline(totals[names.index(baseline)].mean, color="black", lw=1, ls="--", zorder=3)
+    ax.errorbar([t.mean for t in totals], y, xerr=xerr, fmt="none", ecolor="black", capsize=4, lw=1.3, zorder=4)
     for yi, n, t, e in zip(y, names, totals, xerr):
         label = f" {t.mean:,.0f}"
         if n != baseline and baseline in names:
@@ -416,8 +437,9 @@ def cost_figure(result: "ExperimentResult", max_scenarios: int = 24) -> Figure:
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
     ax.set_xlim(0, max(t.mean + e for t, e in zip(totals, xerr)) * 1.25)
-    ax.set_xlabel(f"cost of the day ({currency}); bars: mean of each component; whiskers: 95% CI of the total;\n"
-                  f"in parentheses: paired difference vs {_short(baseline, 24)} (95% CI)", fontsize=10.5)
+    ax.set_xlabel(f"cost of the day ({currency}); bars: mean of each component; dashed line: {_short(baseline, 24)};\n"
+                  f"whiskers and parentheses: difference vs {_short(baseline, 24)}, 95% CI (same days compared)",
+                  fontsize=10.5)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=5, frameon=False,
                handlelength=1.2, columnspacing=1.2)
     finite = [(t.mean, n) for t, n in zip(totals, names) if math.isfinite(t.mean)]
@@ -469,7 +491,9 @@ def compare_figure(result: "ExperimentResult", metric: str = "abandonment_rate",
     unit = "percentage points" if k == 100.0 else (_unit(metric) or "")
     if unit.startswith("currency"):
         unit = (result.currency() or "currency") + unit[len("currency"):]
-    ax.set_xlabel(f"{metric.replace('_', ' ')}: difference vs {_short(baseline, 30)}" + (f" ({unit})" if unit else ""))
+    what_label = _label_with_threshold(result, metric)
+    what_label = what_label[what_label.index("(% ") + 3:-1] if metric == "service_level" else what_label.rsplit(" (", 1)[0]
+    ax.set_xlabel(f"{what_label}: difference vs {_short(baseline, 30)}" + (f" ({unit})" if unit else ""))
     diffs = [(result.comparison(n, baseline, metric).difference, n) for n in others]
     diffs = [d for d in diffs if math.isfinite(d[0])]
     finite = [r for r in ratios if math.isfinite(r)]
@@ -479,7 +503,7 @@ def compare_figure(result: "ExperimentResult", metric: str = "abandonment_rate",
         span = (f"{_pretty(metric)} vs {_short(baseline, 24)}: {_fmt_diff(metric, lo[0])} ({_short(lo[1], 22)})"
                 + (f" to {_fmt_diff(metric, hi[0])} ({_short(hi[1], 22)})" if hi[1] != lo[1] else ""))
         if finite:
-            span += f"; pairing narrows the CIs {np.median(finite):.1f}x"
+            span += f"; comparing the same days makes the intervals {np.median(finite):.1f}x narrower"
         _title(ax, span)
     else:
         _title(ax, f"Differences in {what} against {_short(baseline, 30)}")
@@ -487,8 +511,8 @@ def compare_figure(result: "ExperimentResult", metric: str = "abandonment_rate",
         from matplotlib.lines import Line2D
 
         handles = [Line2D([], [], marker="o", color="0.55", mfc="white", mec="0.3", lw=1.2,
-                          label="unpaired (Welch) 95% CI"),
-                   Line2D([], [], marker="o", color="black", lw=2, label="paired (common random numbers) 95% CI")]
+                          label="95% CI if run independently"),
+                   Line2D([], [], marker="o", color="black", lw=2, label="95% CI, the same days compared")]
         fig.legend(handles=handles, loc="outside lower center", ncol=2, frameon=False)
     return fig
 
@@ -551,17 +575,19 @@ def sweep_figure(result: "ExperimentResult", metrics: tuple[str, ...] = ("abando
             x = np.array([xs[n] for n in members])
             est = [result.estimate(n, metric) for n in members]
             mean = np.array([e.mean for e in est]) * k
-            hw = np.array([0.0 if math.isnan(e.half_width) else e.half_width for e in est]) * k
+            low = np.array([e.mean - e.errors[0] for e in est]) * k
+            high = np.array([e.mean + e.errors[1] for e in est]) * k
             label = variant + (f" ({', '.join(rest)})" if rest else "")
             ax.plot(x, mean, marker=_MARKERS[j % len(_MARKERS)], color=colors[members[0]],
                     ls=["-", "--", ":", "-."][len(rest) and j % 4], label=_short(label, 40))
-            ax.fill_between(x, mean - hw, mean + hw, color=colors[members[0]], alpha=0.18, lw=0)
+            ax.fill_between(x, low, high, color=colors[members[0]], alpha=0.18, lw=0)
             if j == 0 and len(members) >= 2 and metric == metrics[0]:
                 summary_bits.append(f"{metric.replace('_', ' ')} goes from {_fmt(metric, mean[0] / k)} to "
                                     f"{_fmt(metric, mean[-1] / k)} as {key} goes from "
                                     f"{labels[int(x[0])] if labels else f'{x[0]:g}'} to "
                                     f"{labels[int(x[-1])] if labels else f'{x[-1]:g}'} ({variant})")
-        ax.set_ylabel(_INTRADAY_LABELS.get(metric, metric_label(metric)))
+        ax.set_ylabel(_label_with_threshold(result, metric) if metric == "service_level"
+                      else _INTRADAY_LABELS.get(metric, metric_label(metric)))
         if metric == "service_level":
             ax.set_ylim(-2, 102)
     axes[-1].set_xlabel(f"{key} (as in the config) — lines: mean, bands: 95% CI")
@@ -578,55 +604,171 @@ def sweep_figure(result: "ExperimentResult", metrics: tuple[str, ...] = ("abando
 
 
 # -- intraday ----------------------------------------------------------------------
+#: Interval columns drawn once for all scenarios (counts: their axes start at 0).
+_SHARED_COLUMNS = ("offered", "answered", "abandoned", "agents", "mean_queue_length")
+#: Service-level target drawn in the intraday panels (the common "80% within the threshold").
+SERVICE_LEVEL_TARGET = 0.8
+
+
+def _profiles(values: dict[str, np.ndarray]) -> list[tuple[list[str], np.ndarray]]:
+    """Scenarios grouped by (nearly) the same profile: within 0.5% of the largest value everywhere."""
+    groups: list[tuple[list[str], np.ndarray]] = []
+    scale = max((float(np.nanmax(np.abs(v))) for v in values.values() if v.size and np.isfinite(v).any()),
+                default=1.0) or 1.0
+    for name, v in values.items():
+        for members, ref in groups:
+            if ref.shape == v.shape and np.allclose(ref, v, rtol=0, atol=0.005 * scale, equal_nan=True):
+                members.append(name)
+                break
+        else:
+            groups.append(([name], v))
+    return groups
+
+
 @_styled
 def intraday_figure(result: "ExperimentResult", columns: Optional[tuple[str, ...]] = None,
-                    frame: Any = None, max_scenarios: int = 6) -> Figure:
-    """Per-interval means over the day (``intervals.csv``): one panel per column, one line per scenario."""
+                    frame: Any = None, max_scenarios: int = 12) -> Figure:
+    """Per-interval means over the day (``intervals.csv``), readable with many scenarios.
+
+    Counts (calls offered, agents on duty) share one panel each: scenarios with
+    the same profile (the same callers, the same staffing) are one line, and
+    the axis starts at 0. Rates and times (service level, ASA, ...) are small
+    multiples: one panel per scenario, the baseline in grey behind it. The
+    service-level panels carry the :data:`SERVICE_LEVEL_TARGET` line; a
+    warm-up (calls not counted) is shaded.
+    """
     frame = result.intervals_frame() if frame is None else frame
     if frame is None or frame.empty:
         raise ValueError("no per-interval table: the replications carry no intervals")
     key = "interval_start" if "interval_start" in frame.columns else "interval"
-    available = [c for c in frame.columns if c not in ("scenario", key) and np.issubdtype(frame[c].dtype, np.number)]
+    available = [c for c in frame.columns if c not in ("scenario", key) and not c.endswith("_ci95")
+                 and np.issubdtype(frame[c].dtype, np.number)]
     if columns is None:
-        preferred = ["offered", "agents", "service_level", "abandonment_rate", "asa"]
-        columns = tuple(c for c in preferred if c in available)[:3] or tuple(available[:3])
+        preferred = ["offered", "agents", "service_level"]
+        columns = tuple(c for c in preferred if c in available) or tuple(available[:3])
     columns = tuple(c for c in columns if c in available)
     if not columns:
         raise KeyError(f"none of the columns asked for are in the interval table; it has: {', '.join(available)}")
     colors = scenario_colors(result)
-    fig = Figure(figsize=(7.5, 2.8 * len(columns) + 0.6), dpi=110, layout="constrained")
-    axes = fig.subplots(len(columns), 1, sharex=True, squeeze=False)[:, 0]
     scenarios = [n for n in result.scenario_names if n in set(frame["scenario"])][:max_scenarios]
-    styles = _styles(result, scenarios)
+    baseline = scenarios[0]
+    shared = [c for c in columns if c in _SHARED_COLUMNS]
+    multiples = [c for c in columns if c not in _SHARED_COLUMNS]
+    ncols = 1 if len(scenarios) == 1 else (2 if len(scenarios) <= 4 else 3)
+    mrows = math.ceil(len(scenarios) / ncols)
+    heights = [2.3] * len(shared) + [1.9] * (mrows * len(multiples))
+    fig = Figure(figsize=(8.5, sum(heights) + 1.0), dpi=110, layout="constrained")
+    grid = fig.add_gridspec(len(heights), ncols, height_ratios=heights)
     hours = key == "interval_start"
-    for ax, column in zip(axes, columns):
+    scale_x = 3600.0 if hours else 1.0
+
+    def series(name: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+        part = frame[frame["scenario"] == name]
+        x = part[key].to_numpy(dtype=float) / scale_x
+        v = part[column].to_numpy(dtype=float) * _scale(column)
+        if x.size:  # draw the last interval to its end
+            step = float(np.min(np.diff(x))) if x.size > 1 else 1.0
+            x, v = np.append(x, x[-1] + step), np.append(v, v[-1])
+        return x, v
+
+    first_ax = None
+    warmup = result.experiment.baseline.warmup / scale_x
+    all_axes: list[Any] = []
+    multiple_axes: list[Any] = []
+
+    first_multiple = None
+
+    def new_ax(spec: Any, multiple: bool = False) -> Any:
+        nonlocal first_ax, first_multiple
+        ax = fig.add_subplot(spec, sharex=first_multiple if multiple else first_ax)
+        if multiple:
+            first_multiple = first_multiple or ax
+        else:
+            first_ax = first_ax or ax
         ax.grid(True, alpha=0.3)
+        all_axes.append(ax)
+        return ax
+
+    for row, column in enumerate(shared):
+        ax = new_ax(grid[row, :])
+        curves = {n: series(n, column) for n in scenarios}
+        for members, _ in _profiles({n: v for n, (_, v) in curves.items()}):
+            x, v = curves[members[0]]
+            if len(members) == len(scenarios) and len(members) > 1:
+                label, color, style = f"all {len(members)} scenarios", "0.25", "-"
+            else:
+                shown = ", ".join(_short(m, 22) for m in members[:3]) + (f" +{len(members) - 3}" if len(members) > 3 else "")
+                label, color, style = shown, colors.get(members[0], "black"), _styles(result, scenarios)[members[0]]
+            ax.step(x, v, where="post", color=color, ls=style, lw=1.8, label=label)
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(_INTRADAY_LABELS.get(column, column.replace("_", " ")))
+        ax.legend(loc="upper right", fontsize=9)
+    row0 = len(shared)
+    threshold = result.experiment.baseline.service_level_threshold
+    for m, column in enumerate(multiples):
         k = _scale(column)
+        base_x, base_v = series(baseline, column)
+        top = np.nanmax([np.nanmax(series(n, column)[1]) for n in scenarios]) if scenarios else 1.0
         for j, name in enumerate(scenarios):
-            part = frame[frame["scenario"] == name]
-            x = part[key].to_numpy(dtype=float) / (3600.0 if hours else 1.0)
-            values = part[column].to_numpy(dtype=float) * k
-            if x.size:  # draw the last interval to its end
-                step = float(np.min(np.diff(x))) if x.size > 1 else 1.0
-                x, values = np.append(x, x[-1] + step), np.append(values, values[-1])
-            ax.step(x, values, where="post", color=colors.get(name, "black"), ls=styles[name], lw=1.8,
-                    label=_short(name))
-        ax.set_ylabel(_INTRADAY_LABELS.get(column, metric_label(column) if column in METRIC_DESCRIPTIONS
-                                           or column in _LABELS else column))
-    if hours:
-        axes[-1].xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(2 if frame[key].max() > 12 * 3600 else 1))
-        axes[-1].xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: _clock(x * 3600)))
-    axes[-1].set_xlabel("time of day (start of the interval)" if hours else "interval number")
-    axes[0].legend(loc="best")
+            ax = new_ax(grid[row0 + m * mrows + j // ncols, j % ncols], multiple=True)
+            if name != baseline:
+                ax.step(base_x, base_v, where="post", color="0.6", lw=1.4, label=f"{_short(baseline, 20)} (baseline)")
+            x, v = series(name, column)
+            ax.step(x, v, where="post", color=colors.get(name, "black"), lw=2, label=_short(name, 30))
+            if column == "service_level":
+                ax.axhline(100 * SERVICE_LEVEL_TARGET, color="black", ls="--", lw=1,
+                           label=f"target {100 * SERVICE_LEVEL_TARGET:.0f}%")
+                ax.set_ylim(0, 103)
+            else:
+                ax.set_ylim(0, (top if math.isfinite(top) and top > 0 else 1.0) * 1.08)
+            ax.set_title(_short(name, 34), fontsize=10.5, loc="left")
+            if j % ncols == 0:
+                label = (f"answered within\n{threshold:g} s (%)" if column == "service_level"
+                         else _INTRADAY_LABELS.get(column, metric_label(column) if column in METRIC_DESCRIPTIONS
+                                                   or column in _LABELS else column))
+                ax.set_ylabel(label, fontsize=10)
+            if j < len(scenarios) - ncols:  # tick labels on the bottom row only
+                ax.tick_params(labelbottom=False)
+            else:
+                ax.tick_params(axis="x", labelsize=9)
+                ax.set_xlabel("time of day" if hours else "interval", fontsize=10)
+            multiple_axes.append(ax)
+    for ax in all_axes:
+        if warmup > 0:
+            left = float(frame[key].min()) / scale_x
+            if warmup > left:
+                ax.axvspan(left, warmup, color="0.85", zorder=0, label="warm-up (not counted)")
+        if hours:
+            long_day = frame[key].max() - frame[key].min() > 12 * 3600
+            step = (6 if long_day else 3) if ax in multiple_axes and ncols > 1 else (2 if long_day else 1)
+            ax.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(step))
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: _clock(x * 3600)))
+    if multiple_axes:
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        handles = [Line2D([], [], color="0.6", lw=1.4, label=f"{_short(baseline, 24)} (baseline), behind each variant")]
+        if "service_level" in multiples:
+            handles.append(Line2D([], [], color="black", ls="--", lw=1,
+                                  label=f"target: {100 * SERVICE_LEVEL_TARGET:.0f}% within {threshold:g} s"))
+        if warmup > 0:
+            handles.append(Patch(color="0.85", label="warm-up (not counted)"))
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False, fontsize=9.5)
+    elif warmup > 0 and all_axes:
+        all_axes[0].legend(loc="upper right", fontsize=9)
+    shared_axes = [a for a in all_axes if a not in multiple_axes]
+    if shared_axes:
+        shared_axes[-1].set_xlabel("time of day (start of the interval)" if hours else "interval number")
     title = "Over the day"
     if "service_level" in columns and scenarios:
-        part = frame[frame["scenario"] == scenarios[0]]
+        part = frame[frame["scenario"] == baseline]
         worst = part.loc[part["service_level"].idxmin()] if part["service_level"].notna().any() else None
         if worst is not None:
             when = f"{_clock(worst[key])}" if hours else f"interval {int(worst[key])}"
-            title = (f"Service level is lowest at {when} ({100 * worst['service_level']:.0f}%, "
-                     f"{_short(scenarios[0], 24)})")
-    _title(axes[0], title)
+            title = (f"Service level is lowest at {when} ({100 * worst['service_level']:.0f}% answered within "
+                     f"{threshold:g} s, {_short(baseline, 24)})")
+    if all_axes:
+        _title(all_axes[0], title)
     return fig
 
 

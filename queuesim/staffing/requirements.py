@@ -211,6 +211,7 @@ def staffed(scenario: Scenario, d: Demand, agents: Sequence[int], threshold: Opt
         "staffing": Staffing(interval=d.length, start=d.start, agents=tuple(int(a) for a in agents)),
         "agents": None,
         "shifts": None,
+        "shift_adjust": None,
         "shrinkage": 0.0,
     }
     if threshold is not None:
@@ -424,9 +425,15 @@ class Requirements:
         hours = self.agent_hours("scheduled" if method == "simulated" else method)
         return hours * price
 
+    @property
+    def required_scheduled(self) -> list[int]:
+        """The simulated requirement in scheduled agents (before shrinkage): the same as :attr:`scheduled`."""
+        return self.scheduled
+
     def to_frame(self) -> "pd.DataFrame":
-        """One row per interval: ``interval_start`` (s), ``erlang_c``, ``erlang_a``, ``simulated``, then
-        ``clock``, ``calls``, ``offered_load``, ``scheduled`` and whether the Erlang A staffing met the targets."""
+        """One row per interval: ``interval_start`` (s), ``erlang_c``, ``erlang_a``, ``simulated`` (agents on
+        duty), then ``clock``, ``calls``, ``offered_load``, ``required_scheduled`` (the simulated requirement
+        in scheduled agents, before shrinkage) and whether the Erlang A staffing met the targets."""
         import pandas as pd
 
         return pd.DataFrame({
@@ -437,7 +444,7 @@ class Requirements:
             "clock": [format_clock(s) for s in self.interval_start],
             "calls": np.round(self.demand.calls, 3),
             "offered_load": np.round(self.demand.offered_load, 4),
-            "scheduled": self.scheduled,
+            "required_scheduled": self.scheduled,
             "erlang_a_meets": self.erlang_a_check.met,
         })
 
@@ -488,6 +495,7 @@ def requirements(
     simulator: Optional[Simulator] = None,
     cache: Optional[dict] = None,
     progress: Optional[Callable[[str], None]] = None,
+    on_step: Optional[Callable[[int, int, str], None]] = None,
 ) -> Requirements:
     """Fewest agents per interval meeting every target: Erlang C, Erlang A, and simulation-refined.
 
@@ -498,6 +506,11 @@ def requirements(
     over replications must meet the target). ``replications``/``seed``: default
     the experiment's (10 and 0 for a bare scenario). ``start``: initial staffing
     for the search (default Erlang A). ``executor``: ``serial`` or ``processes``.
+    ``progress`` receives a line of text at each stage; ``on_step(evaluations,
+    missing, phase)`` is called after every step of the search with the
+    staffings simulated so far, the intervals the current staffing still
+    misses a target in, and the phase (``"adding"`` agents where targets are
+    missed, ``"trimming"`` agents where there is slack).
 
     Raises :class:`StaffingError` for unreachable targets (before any
     simulation when theory already says so) or when the search exceeds its
@@ -523,6 +536,7 @@ def requirements(
     cap = np.maximum(3 * np.asarray(erlang_a) + 20, lower)
     threshold = _threshold(targets)
     say = progress or (lambda _msg: None)
+    step_done = on_step or (lambda _n, _missing, _phase: None)
 
     own = simulator is None
     sim = simulator or Simulator(seed, replications, d.starts, executor=executor, workers=workers)
@@ -549,6 +563,7 @@ def requirements(
         a_check = evaluate(np.maximum(np.asarray(erlang_a), lower))
         agents = first.copy()
         current = evaluate(agents)
+        step_done(evaluations, len(current.failing()), "adding")
         # 1. add agents where an interval misses a target
         step = np.ones(d.n, dtype=int)
         misses = np.zeros(d.n, dtype=int)
@@ -568,6 +583,7 @@ def requirements(
                         "(e.g. below what any number of agents gives), so the search stops here"
                     )
             current = evaluate(agents)
+            step_done(evaluations, len(current.failing()), "adding")
             # an interval that keeps missing takes bigger steps (1, 1, 2, 4, 8): large deficits converge fast
             misses = np.where(current.met, 0, misses + 1)
             step = np.minimum(2 ** np.maximum(misses - 1, 0), 8)
@@ -579,6 +595,7 @@ def requirements(
             trial = agents.copy()
             trial[k] -= 1
             result = evaluate(trial)
+            step_done(evaluations, 0, "trimming")
             history.append(("remove", k, int(trial[k]), result.all_met))
             if result.all_met:
                 agents, current = trial, result

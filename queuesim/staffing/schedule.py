@@ -232,8 +232,8 @@ class Schedule:
         return pd.DataFrame({
             "interval_start": self.interval_start,
             "clock": [format_clock(s) for s in self.interval_start],
-            "required": self.required,
-            "scheduled": np.round(self.coverage, 6),
+            "required_scheduled": self.required,
+            "shift_coverage": np.round(self.coverage, 6),
             "shortage": np.round(self.shortage, 6),
         })
 

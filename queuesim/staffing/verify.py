@@ -53,8 +53,10 @@ class Verification:
         return [self.interval_start[k] for k in self.check.failing()]
 
     def to_frame(self) -> "pd.DataFrame":
-        """One row per interval: ``interval_start`` (s), ``clock``, ``agents`` on duty (mean), ``required``,
-        then each metric with ``_ci_low``/``_ci_high``, ``meets_<metric>`` per target and ``meets``."""
+        """One row per interval: ``interval_start`` (s), ``clock``, ``agents`` on duty (mean),
+        ``required_scheduled`` (the requirement the shifts were chosen for), then each metric with
+        ``_ci_low``/``_ci_high``, ``meets_<metric>`` per target, ``meets_targets`` (all of them) and
+        ``missed_targets`` (the metrics missed, e.g. ``service_level``; empty when all are met)."""
         import pandas as pd
 
         data: dict[str, Any] = {
@@ -63,14 +65,20 @@ class Verification:
             "agents": np.round(self.agents, 4),
         }
         if self.required is not None:
-            data["required"] = self.required
+            data["required_scheduled"] = self.required
         for m in SIM_METRICS:
             data[m] = self.metrics[m]
             data[f"{m}_ci_low"], data[f"{m}_ci_high"] = self.ci[m]
         for t in self.targets:
             data[f"meets_{t.metric}"] = self.check.met_by_target[t.metric]
-        data["meets"] = self.check.met
+        data["meets_targets"] = self.check.met
+        data["missed_targets"] = self.missed_targets()
         return pd.DataFrame(data)
+
+    def missed_targets(self) -> list[str]:
+        """Per interval, the metrics whose target is missed (comma-separated; empty when all are met)."""
+        return [", ".join(t.metric for t in self.targets if not self.check.met_by_target[t.metric][k])
+                for k in range(len(self.interval_start))]
 
     def summary(self) -> str:
         n = len(self.interval_start)
@@ -119,7 +127,7 @@ def verify(
     if not shift_list or all(s.count == 0 for s in shift_list):
         raise StaffingError("verify: the schedule has no agent on any shift")
     d = demand(sc)
-    update: dict[str, Any] = {"shifts": tuple(shift_list), "agents": None, "staffing": None}
+    update: dict[str, Any] = {"shifts": tuple(shift_list), "agents": None, "staffing": None, "shift_adjust": None}
     sl = next((t.threshold for t in targets if t.metric == "service_level"), None)
     if sl is not None:
         update["service_level_threshold"] = sl
