@@ -217,7 +217,8 @@ class CallType(_Model):
         0, ge=-1000, le=1000,
         description="strict priority: a free agent (of any group serving the type) answers waiting calls of higher "
         "priority first, first come first served within a priority; calls in service are never interrupted; "
-        "predicted waits look at the caller's own priority",
+        "due callbacks and web-form requests are worked by priority too; predicted waits look at the caller's own "
+        "priority",
     )
     misroute: Optional[Misroute] = Field(None, description="a share of this type first reaches the wrong group")
     resolution: Probability = Field(1.0, description="chance that a handling by the right group resolves the issue")

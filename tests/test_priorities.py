@@ -183,3 +183,62 @@ def test_last_to_enter_service_is_told_per_class() -> None:
             last = np.searchsorted(answers, calls.arrival[i], side="left") - 1
             expected = waits[last] if last >= 0 else 0.0
             assert calls.predicted_wait[i] == pytest.approx(expected, abs=1e-9), i
+
+
+def test_due_callbacks_are_worked_by_priority() -> None:
+    """Scheduled callbacks falling due together (15-minute slots, all agents busy) are worked highest class
+    first: a VIP customer is reached sooner after the slot opens than a standard one."""
+    def scheduled(vip: int) -> Scenario:
+        return Scenario.model_validate({
+            "horizon": "6h", "arrivals": {"rate": "13/min"}, "agents": 13, "handle_time": {**EXP, "mean": "1min"},
+            "patience": {**EXP, "mean": "4min"},
+            "callback": {"kind": "scheduled", "threshold": "20s", "acceptance": 0.5, "slot_length": "15min",
+                         "slot_capacity": 60, "lead_time": "15min", "answer_probability": 1.0, "dial_time": "10s",
+                         "attempts": 1},
+            "call_types": [{"name": "vip", "share": 0.3, "priority": vip}, {"name": "std", "share": 0.7}],
+        })
+
+    def delays(calls) -> tuple[float, float]:
+        reached = (calls.callback == 2) & (calls.agent >= 0)
+        late = calls.answer - calls.callback_due
+        return (float(np.mean(late[reached & (calls.call_type == 0)])),
+                float(np.mean(late[reached & (calls.call_type == 1)])))
+
+    ranked = simulate_calls(scheduled(1), RandomStreams(2, 0)).calls
+    vip, std = delays(ranked)
+    assert vip < 0.5 * std and std > 30.0
+    assert _no_task_overtaken(ranked, 2) == 0
+    fifo_vip, fifo_std = delays(simulate_calls(scheduled(0), RandomStreams(2, 0)).calls)
+    assert fifo_vip > 0.6 * fifo_std  # without priorities the two wait alike
+
+
+def _no_task_overtaken(calls, kind: int) -> int:
+    """How many times a standard customer's callback attempt started while a VIP customer's was already due
+    and waiting (callback kind ``kind``, one attempt, always answered: the attempt starts dial_time (10 s) before
+    the answer)."""
+    mine = (calls.callback == kind) & (calls.agent >= 0)
+    start, due = calls.answer - 10.0, calls.callback_due
+    vip = np.flatnonzero(mine & (calls.call_type == 0))
+    overtaken = 0
+    for s in np.flatnonzero(mine & (calls.call_type == 1)):
+        overtaken += int(np.sum((due[vip] < start[s] - 1e-9) & (start[vip] > start[s] + 1e-9)))
+    return overtaken
+
+
+def test_due_web_requests_are_worked_by_priority() -> None:
+    """Web-form requests that pile up outside the hours they are worked in are worked highest class first:
+    no standard request is worked while a VIP request is due (and, without priorities, that happens)."""
+    def web(vip: int) -> Scenario:
+        return Scenario.model_validate({
+            "horizon": "6h", "arrivals": {"rate": "13/min"}, "agents": 13, "handle_time": {**EXP, "mean": "1min"},
+            "patience": {**EXP, "mean": "4min"},
+            "callback": {"kind": "web_form", "threshold": "20s", "acceptance": 0.5, "follow_through": 1.0,
+                         "contact_delay": {**EXP, "mean": "10min"}, "late_after": "12h", "answer_probability": 1.0,
+                         "dial_time": "10s", "attempts": 1, "web_hours": [{"start": "04:00", "end": "05:00"}]},
+            "call_types": [{"name": "vip", "share": 0.3, "priority": vip}, {"name": "std", "share": 0.7}],
+        })
+
+    ranked = simulate_calls(web(1), RandomStreams(2, 0)).calls
+    assert ((ranked.callback == 3) & (ranked.agent >= 0) & (ranked.call_type == 0)).sum() > 10
+    assert _no_task_overtaken(ranked, 3) == 0
+    assert _no_task_overtaken(simulate_calls(web(0), RandomStreams(2, 0)).calls, 3) > 10

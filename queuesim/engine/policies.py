@@ -37,6 +37,7 @@ from ..scenario import Scenario
 from .arrivals import BLOCK
 from .centre import ContactCentre, _Pool
 from .kernel import NORMAL, Timer
+from .priority import PriorityTasks
 
 __all__ = ["PolicyCentre", "CALLBACK_KINDS"]
 
@@ -173,8 +174,13 @@ class PolicyCentre(ContactCentre):
         self._callback_due_callbacks = [self._callback_due]
         self._web_due_callbacks = [self._web_due]
         self._web_deadline_callbacks = [self._web_deadline]
-        self.callbacks_due: deque[tuple[int, int]] = deque()  # (call, attempt)
+        # due callback attempts and web-form requests, (call, attempt), in the order they fell due (by priority
+        # class first when call types have different priorities)
+        self.callbacks_due: deque[tuple[int, int]] = deque()
         self.web_due: deque[tuple[int, int]] = deque()
+        if self.prioritised:
+            self.callbacks_due = PriorityTasks(self.queue.rank_of_type, self.ctype)  # type: ignore[assignment]
+            self.web_due = PriorityTasks(self.queue.rank_of_type, self.ctype)  # type: ignore[assignment]
         self.slots: dict[int, int] = {}
         # the centre's mean handle time, over types weighted by expected arrivals
         weights = [rf.total() for rf in scenario.rate_functions()]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Iterable, Iterator, Sequence
 
-__all__ = ["PriorityQueue", "priority_ranks"]
+__all__ = ["PriorityQueue", "PriorityTasks", "priority_ranks"]
 
 
 def priority_ranks(priorities: Sequence[int]) -> list[int]:
@@ -87,3 +87,13 @@ class PriorityQueue:
     def extend(self, calls: Iterable[int]) -> None:
         for i in calls:
             self.append(i)
+
+
+class PriorityTasks(PriorityQueue):
+    """Pending tasks ``(call, ...)`` (a due callback attempt, a due web-form request) in priority classes of
+    their call's type: the highest class first, in order of becoming due within a class."""
+
+    __slots__ = ()
+
+    def append(self, task: tuple) -> None:  # type: ignore[override]
+        self.lines[self.rank_of_type[self.call_type[task[0]]]].append(task)
