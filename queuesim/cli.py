@@ -16,7 +16,7 @@ import math
 import shutil
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import NoReturn, Optional, Sequence
 
 from . import __version__
 
@@ -46,13 +46,30 @@ def _whole_number(minimum: int):
     return parse
 
 
+def nonempty_path(text: str) -> Path:
+    """An argparse type: a file or folder path; an empty one (which would mean the current folder) is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty one (use . for the current folder)")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("a path cannot contain a NUL character")
+    return Path(text)
+
+
 _positive_int = _whole_number(1)
 _seed = _whole_number(0)
 _non_negative_int = _whole_number(0)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``error: queuesim run: argument --out: ... (see queuesim run --help)``."""
+
+    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+        text = " ".join(message.split())
+        self.exit(EXIT_USAGE, f"error: {self.prog}: {text} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="queuesim",
         description="Simulate telephone contact centres and compare staffing, callback, "
         "transfer and announcement policies.",
@@ -78,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="YAML experiment config (see README, 'Config reference')")
     run.add_argument("--replications", "-n", type=_positive_int, help="replications per scenario (default: the config's)")
     run.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
-    run.add_argument("--out", type=Path, metavar="DIR",
+    run.add_argument("--out", type=nonempty_path, metavar="DIR",
                      help="result folder: config.yaml, meta.json, replications/ (one JSON file per scenario and "
                      "replication), replications.csv/.parquet, summary.json, intervals.csv, failures/")
     run.add_argument("--resume", action="store_true",
@@ -126,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
         "DIR/report.html (self-contained: figures embedded), DIR/report.md and the figures as PNG "
         "in DIR/figures/.",
     )
-    report.add_argument("dir", type=Path, metavar="DIR", help="result folder of `queuesim run --out DIR`")
+    report.add_argument("dir", type=nonempty_path, metavar="DIR", help="result folder of `queuesim run --out DIR`")
     report.add_argument("--metric", action="append", default=[], metavar="NAME",
                         help="metric to chart (repeatable; default: abandonment_rate, service_level, asa)")
 
@@ -160,7 +177,7 @@ def _plugin_modules() -> list:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .experiment.executors import DASK_MISSING
+    from .experiment.executors import DASK_MISSING, SchedulerUnreachable
     from .experiment.runner import RunInterrupted, run
     from .experiment.store import StoreError, StoreWriteError
 
@@ -202,7 +219,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except StoreWriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CANNOT_WRITE
-    except StoreError as exc:
+    except (StoreError, SchedulerUnreachable) as exc:
         raise UsageError(str(exc)) from None
     except RunInterrupted as exc:
         print(str(exc), file=sys.stderr)

@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .fields import NoBooleanNumbers
 from .fields import ClockTime, NonNegativeSeconds, PositiveSeconds
 
 __all__ = ["Shift", "ShiftBreak", "Staffing", "check_interval", "duty_periods"]
@@ -20,7 +21,7 @@ __all__ = ["Shift", "ShiftBreak", "Staffing", "check_interval", "duty_periods"]
 DAY = 86400.0
 
 
-class _Model(BaseModel):
+class _Model(NoBooleanNumbers):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

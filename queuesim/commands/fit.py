@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..cli import nonempty_path
+
 __all__ = ["register"]
 
 NAME = "fit"
@@ -50,9 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
     p.add_argument("--min-type-share", type=float, default=0.05,
                    help="call types below this share are merged into 'other' (default 0.05)")
     p.add_argument("--name", default=None, help="scenario name (default: the output file's stem)")
-    p.add_argument("--out", required=True, type=Path, metavar="CONFIG.yaml", help="config to write")
-    p.add_argument("--report", type=Path, metavar="REPORT.md", help="also write the fit report (Markdown)")
-    p.add_argument("--figures", type=Path, metavar="DIR",
+    p.add_argument("--out", required=True, type=nonempty_path, metavar="CONFIG.yaml", help="config to write")
+    p.add_argument("--report", type=nonempty_path, metavar="REPORT.md", help="also write the fit report (Markdown)")
+    p.add_argument("--figures", type=nonempty_path, metavar="DIR",
                    help="also write figures of fitted vs empirical distributions into DIR")
     return NAME, _cmd_fit
 

@@ -7,6 +7,8 @@ import math
 import sys
 from pathlib import Path
 
+from ..cli import nonempty_path
+
 __all__ = ["register"]
 
 NAME = "staff"
@@ -58,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
     p.add_argument("--scenario", help="scenario of CONFIG to staff (default: the first)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, as for run (repeatable)")
-    p.add_argument("--shifts", type=Path, metavar="FILE",
+    p.add_argument("--shifts", type=nonempty_path, metavar="FILE",
                    help="YAML shift templates: a list (or shift_templates: list) of {name, start (one time or a list), "
                    "length, breaks: [{start, length}], cost_per_hour, max_agents}")
     p.add_argument("--shortage-penalty", type=float, metavar="COST",
@@ -67,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
     p.add_argument("--tradeoff", type=_levels, metavar="LEVELS",
                    help="with --out: service-level targets for the cost trade-off curve, e.g. 0.7,0.8,0.9 "
                    "(default 0.6,0.7,0.8,0.9,0.95 when a service-level target is given; 'none' to skip)")
-    p.add_argument("--out", type=Path, metavar="DIR",
+    p.add_argument("--out", type=nonempty_path, metavar="DIR",
                    help="write requirements.csv, schedule.csv, verification.csv, tradeoff.csv and figures/*.png")
     p.add_argument("--executor", choices=["serial", "processes"], default="serial",
                    help="simulate replications in this process or on worker processes (default serial: one "

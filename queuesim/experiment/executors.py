@@ -31,7 +31,7 @@ from typing import Iterator, Optional, Sequence, Union
 from ..replication import ReplicationResult, simulate
 from ..scenario import Scenario
 
-__all__ = ["EXECUTORS", "Task", "TaskError", "execute", "run_task"]
+__all__ = ["EXECUTORS", "SchedulerUnreachable", "Task", "TaskError", "execute", "run_task"]
 
 #: Executors known to :func:`execute` and :func:`queuesim.run`.
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
@@ -40,6 +40,44 @@ DASK_MISSING = (
     "the dask executor needs the optional Dask extra: pip install 'queuesim[dask]' "
     "(or use --executor processes)"
 )
+
+
+class SchedulerUnreachable(ConnectionError):
+    """``--scheduler ADDRESS`` names no Dask scheduler that answers; ``str(error)`` is one line."""
+
+
+#: Seconds to wait for a Dask scheduler named with ``--scheduler`` to accept a connection.
+SCHEDULER_TIMEOUT = 10.0
+
+
+def _probe_scheduler(address: str) -> None:
+    """Fail fast (SchedulerUnreachable) when a ``tcp://host:port`` scheduler refuses connections.
+
+    Dask itself retries a refused connection until its timeout (30 s by
+    default) and then raises a traceback-worthy error; one TCP connect tells
+    a wrong address or port at once. Other protocols are left to Dask.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    text = address if "://" in address else f"tcp://{address}"
+    parts = urlsplit(text)
+    if parts.scheme not in ("tcp", "tls"):
+        return
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise SchedulerUnreachable(f"--scheduler {address!r}: not an address such as tcp://10.0.0.5:8786") from None
+    if not host or port is None:
+        raise SchedulerUnreachable(f"--scheduler {address!r}: not an address such as tcp://10.0.0.5:8786")
+    try:
+        with socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT):
+            pass
+    except OSError as exc:
+        raise SchedulerUnreachable(
+            f"--scheduler {address}: no Dask scheduler answers there ({exc.strerror or type(exc).__name__}); "
+            "start one (dask scheduler) or check the address"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -260,7 +298,12 @@ def _dask(tasks: Sequence[Task], *, workers: Optional[int], scheduler: Optional[
         )
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        _probe_scheduler(scheduler)
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SchedulerUnreachable(f"--scheduler {scheduler}: cannot connect ({type(exc).__name__}: "
+                                       f"{' '.join(str(exc).split())[:200]})") from None
     try:
         futures = client.map(run_task, list(tasks), pure=False)
         index = {future.key: k for k, future in enumerate(futures)}

@@ -177,13 +177,27 @@ class _FolderLock:
         os.close(fd)
 
 
+#: Longest file-name stem made from a scenario name, in bytes of UTF-8 (file systems count bytes, not characters).
+STEM_BYTES = 80
+
+
+def _cut_bytes(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose UTF-8 encoding has at most ``limit`` bytes (whole characters only)."""
+    return text.encode("utf-8", "surrogatepass")[:limit].decode("utf-8", "ignore")
+
+
 def file_stem(scenario: str) -> str:
-    """A file-name-safe stem for a scenario name (the name itself when already safe)."""
+    """A file-name-safe stem for a scenario name (the name itself when already safe and short).
+
+    Unsafe characters become ``_``; a name longer than :data:`STEM_BYTES` bytes
+    is cut (at a character boundary) and gets an 8-digit hash, so stems stay
+    distinct and well inside the 255-byte file-name limit.
+    """
     safe = _UNSAFE.sub("_", scenario).strip(" .")
-    if safe == scenario and len(scenario) <= 80:
+    if safe == scenario and len(scenario.encode("utf-8", "surrogatepass")) <= STEM_BYTES:
         return scenario
-    digest = hashlib.sha1(scenario.encode("utf-8")).hexdigest()[:8]
-    return f"{safe[:80]}-{digest}"
+    digest = hashlib.sha1(scenario.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{_cut_bytes(safe, STEM_BYTES)}-{digest}"
 
 
 def _resolve(model: Any, dumped: Any) -> Any:

@@ -178,8 +178,16 @@ def _headline_cell_html(text: str, significant: bool) -> str:
     return f'<td>{html.escape(mean)}<br><span class="diff">{diff}</span></td>'
 
 
+def _md(text: str) -> str:
+    """Text from the user (names, errors) made inert in Markdown: no raw HTML, no table or link breaks."""
+    text = html.escape(text, quote=False)
+    for char in ("\\", "`", "*", "_", "[", "]", "|"):
+        text = text.replace(char, "\\" + char)
+    return " ".join(text.split())
+
+
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+    esc = lambda s: html.escape(s, quote=False).replace("|", "\\|")  # noqa: E731
     lines = ["| " + " | ".join(map(esc, header)) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(map(esc, row)) + " |" for row in rows]
     return "\n".join(lines)
@@ -301,19 +309,19 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
                       "of agent time); their differences are in percentage points.")
 
     # Markdown
-    md = [f"# {title}", "", _md_table(["", ""], [list(f) for f in facts]), ""]
+    md = [f"# {_md(title)}", "", _md_table(["", ""], [list(f) for f in facts]), ""]
     if warn:
         md += [f"> **Warning:** {warn}", ""]
     headline = _headline(result) if len(exp.scenarios) > 1 else None
     if headline and headline[1]:
-        md += ["## Headline", "", intro_headline, "", _headline_md(*headline), ""]
+        md += ["## Headline", "", _md(intro_headline), "", _headline_md(*headline), ""]
     md += ["## Scenarios", "", "Means over replications with 95% Student-t confidence intervals; "
            "times in seconds.", "", _md_table(*tables["scenarios"]), ""]
     if "comparisons" in tables:
         md += ["## Paired comparisons", "", intro_cmp, "", _md_table(*tables["comparisons"]), ""]
     md += ["## Figures", ""]
     for stem, caption, _ in images:
-        md += [f"![{caption}](figures/{stem}.png)", "", f"*{caption}*", ""]
+        md += [f"![{_md(caption)}](figures/{stem}.png)", "", f"*{_md(caption)}*", ""]
     if result.failures:
         md += ["## Failures", "", _md_table(["scenario", "replication", "attempts", "error", "traceback"],
                [[f.scenario, str(f.replication), str(f.attempts), f.error, f.file or ""] for f in result.failures]), ""]
