@@ -242,7 +242,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if args.report:
             from .report import write_report
 
-            paths = write_report(args.out)
+            try:
+                paths = write_report(args.out)
+            except StoreWriteError as exc:
+                print(f"error: {exc} (the results are saved; `queuesim report {args.out}` once fixed)",
+                      file=sys.stderr)
+                return EXIT_CANNOT_WRITE
             print(f"results and report written to {args.out}/ (open {paths[-1]})")
         else:
             print(f"results written to {args.out}/ (queuesim report {args.out} makes a report)")
@@ -257,11 +262,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .experiment.store import StoreError
+    from .experiment.store import StoreError, StoreWriteError
     from .report import write_report
 
     try:
         paths = write_report(args.dir, metrics=args.metric or None)
+    except StoreWriteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_WRITE
     except (StoreError, KeyError) as exc:
         raise UsageError(str(exc).strip("'\"")) from None
     for path in paths:

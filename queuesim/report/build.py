@@ -211,8 +211,14 @@ figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #eee}figcaption
 
 
 def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = None) -> list[Path]:
-    """Write ``report.html``, ``report.md`` and ``figures/*.png`` for the result folder ``directory``."""
+    """Write ``report.html``, ``report.md`` and ``figures/*.png`` for the result folder ``directory``.
+
+    Raises :class:`~queuesim.experiment.store.StoreError` for a folder that cannot be reported on (no
+    results, a damaged replication file) and its subclass ``StoreWriteError`` when a file cannot be written
+    (``figures`` is a file, a read-only folder, a full disk).
+    """
     from .. import __version__
+    from ..experiment.store import _writing
     from ..experiment.results import ExperimentResult
 
     directory = Path(directory)
@@ -267,13 +273,15 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
                       lambda: F.intraday_figure(result, frame=intervals)))
 
     figures_dir = directory / "figures"
-    figures_dir.mkdir(exist_ok=True)
+    with _writing(figures_dir):
+        figures_dir.mkdir(exist_ok=True)
     written: list[Path] = []
     images: list[tuple[str, str, bytes]] = []
     for stem, caption, factory in specs:
         data = _png(factory())  # type: ignore[operator]
         path = figures_dir / f"{stem}.png"
-        write_bytes_atomic(path, data)
+        with _writing(path):
+            write_bytes_atomic(path, data)
         written.append(path)
         images.append((stem, caption, data))
 
@@ -325,7 +333,8 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
     if result.failures:
         md += ["## Failures", "", _md_table(["scenario", "replication", "attempts", "error", "traceback"],
                [[f.scenario, str(f.replication), str(f.attempts), f.error, f.file or ""] for f in result.failures]), ""]
-    write_text_atomic(directory / "report.md", "\n".join(md))
+    with _writing(directory / "report.md"):
+        write_text_atomic(directory / "report.md", "\n".join(md))
     written.append(directory / "report.md")
 
     # HTML
@@ -350,6 +359,7 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
             [[f.scenario, str(f.replication), str(f.attempts), f.error, f.file or ""] for f in result.failures])]
     document = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
                 f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
-    write_text_atomic(directory / "report.html", document)
+    with _writing(directory / "report.html"):
+        write_text_atomic(directory / "report.html", document)
     written.append(directory / "report.html")
     return written
