@@ -31,19 +31,24 @@ class UsageError(Exception):
     """Bad input from the user: reported in one line, exit code 2."""
 
 
-def _whole_number(minimum: int):
-    """An argparse type: a whole number >= ``minimum``, with a one-line error otherwise."""
+def _whole_number(minimum: int, maximum: Optional[int] = None):
+    """An argparse type: a whole number >= ``minimum`` (and <= ``maximum``), with a one-line error otherwise."""
 
     def parse(text: str) -> int:
+        allowed = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum:,}"
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value}")
+            raise argparse.ArgumentTypeError(f"expected a whole number {allowed}, got {text[:40]!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"expected a whole number {allowed}, got {value}")
         return value
 
     return parse
+
+
+#: Most agents ``queuesim erlang`` computes for (as many as a config may have); answers take well under a second.
+MAX_ERLANG_AGENTS = 1_000_000
 
 
 def nonempty_path(text: str) -> Path:
@@ -156,7 +161,8 @@ def _parser() -> argparse.ArgumentParser:
     erlang.add_argument("--rate", required=True, help="arrival rate, e.g. 95/min or 5700/h")
     erlang.add_argument("--handle-time", required=True, help="mean handle time, e.g. 1min or 240s")
     erlang.add_argument("--patience", help="mean patience (exponential), e.g. 2min; omit for Erlang C only")
-    erlang.add_argument("--agents", required=True, type=_positive_int, help="number of agents")
+    erlang.add_argument("--agents", required=True, type=_whole_number(1, MAX_ERLANG_AGENTS),
+                        help=f"number of agents (1 to {MAX_ERLANG_AGENTS:,})")
     erlang.add_argument("--threshold", default="20s", help="service-level threshold (default 20s)")
     for module in _plugin_modules():
         name, handler = module.register(sub)

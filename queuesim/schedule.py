@@ -42,7 +42,8 @@ class Staffing(_Model):
 
     interval: PositiveSeconds = Field(description="length of each staffing interval, e.g. '30min'")
     start: ClockTime = Field(0.0, description="start of the first interval, e.g. '07:00'")
-    agents: tuple[int, ...] = Field(min_length=1, description="agents scheduled in each interval")
+    agents: tuple[int, ...] = Field(min_length=1, max_length=105_120,
+                                    description="agents scheduled in each interval (at most 105,120 intervals)")
 
     @field_validator("agents")
     @classmethod

@@ -245,3 +245,44 @@ def test_inline_profiles_with_too_many_intervals_are_refused(tmp_path: Path) -> 
     config = {**BASE, "arrivals": {"interval": "5min", "calls": [0] * (MAX_PROFILE_INTERVALS + 1)}}
     with pytest.raises(ConfigError, match="arrivals.calls.*at most 105,120"):
         experiment_from_dict(config)
+
+
+def test_a_config_file_above_5_mb_is_refused_unread(tmp_path: Path) -> None:
+    """A sparse 6 MB file: refused by its size, so nothing is parsed (a 50 MB config once took 7.8 GB)."""
+    path = tmp_path / "huge.yaml"
+    with path.open("wb") as fh:
+        fh.truncate(6_000_000)
+    _refused(path, "6,000,000 bytes", "at most 5,000,000")
+
+
+def test_a_records_file_above_the_limit_is_refused_unread(tmp_path: Path) -> None:
+    from queuesim.fit.records import MAX_RECORDS_FILE_BYTES
+
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as fh:
+        fh.truncate(MAX_RECORDS_FILE_BYTES + 1)
+    code, _, err = _cli("fit", "--records", str(path), "--out", str(tmp_path / "x.yaml"))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "at most" in err, err
+
+
+def test_empirical_files_that_are_devices_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    (tmp_path / "aht.csv").symlink_to("/dev/zero")
+    config = {**BASE, "handle_time": {"distribution": "empirical", "file": "aht.csv", "column": "seconds"}}
+    monkeypatch.setenv("QUEUESIM_ALLOW_ANY_PATH", "1")
+    _refused(_write(tmp_path, config), "not a regular file")
+
+
+def test_staffing_lists_are_bounded(tmp_path: Path) -> None:
+    config = {**BASE, "agents": None, "staffing": {"interval": "5min", "agents": [1] * 105_121}}
+    config.pop("agents")
+    with pytest.raises(ConfigError, match="staffing.agents"):
+        experiment_from_dict(config)
+
+
+def test_erlang_refuses_absurd_agent_counts_in_one_line() -> None:
+    code, _, err = _cli("erlang", "--rate", "95/min", "--handle-time", "1min", "--agents", "999999999")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "1,000,000" in err, err
+    code, out, err = _cli("erlang", "--rate", "95/min", "--handle-time", "1min", "--agents", "1000000")
+    assert code == 0 and "Erlang C" in out, err
