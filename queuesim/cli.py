@@ -201,6 +201,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(DASK_MISSING) from None
     if not args.quiet:  # after the usage checks: a refused command prints its one line only
         _print_warnings(experiment)
+        _announce_long_run(experiment, args)
     if args.verbose:
         reps = args.replications or experiment.replications
         seed = experiment.seed if args.seed is None else args.seed
@@ -265,6 +266,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"  {failure.scenario} replication {failure.replication}: {failure.error}{where}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _announce_long_run(experiment, args: argparse.Namespace) -> None:
+    """Print the estimated duration (expected calls / measured calls per second) of a run of over a minute."""
+    from .experiment import estimate
+    from .experiment.executors import default_workers
+
+    reps = args.replications or experiment.replications
+    tasks = len(experiment.scenarios) * reps
+    parallel = 1 if args.executor == "serial" else min(args.workers or default_workers(), tasks)
+    guess = estimate.estimate_run(experiment, reps, parallel)
+    if guess is not None and guess.seconds > estimate.ANNOUNCE_ABOVE:
+        print(f"[queuesim] {guess.describe()}", file=sys.stderr)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
