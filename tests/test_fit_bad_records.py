@@ -107,8 +107,10 @@ def test_equal_handle_times_are_clamped_with_a_note(tmp_path: Path) -> None:
 
 
 def test_type_names_from_the_records_are_made_usable(tmp_path: Path) -> None:
-    rows = [row.replace(",x", ",t\x1b[31m" if k % 2 else ",é" + "x" * 80) for k, row in enumerate(_rows())]
-    _fit_ok(tmp_path, _write(tmp_path, rows))
+    names = [",t\x1b[31m", ",é" + "x" * 80, ",a $x^{ $b"]
+    rows = [row.replace(",x", names[k % 3]) for k, row in enumerate(_rows())]
+    _fit_ok(tmp_path, _write(tmp_path, rows), "--figures", str(tmp_path / "figures"))
+    assert list((tmp_path / "figures").glob("*.png"))
 
 
 def test_bad_dates_option_is_one_line(tmp_path: Path) -> None:

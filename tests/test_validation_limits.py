@@ -171,9 +171,9 @@ def test_a_66_emoji_name_is_fine_and_its_file_stem_counts_bytes() -> None:
     assert file_stem("😀" * 49) != file_stem("😀" * 50)
 
 
-def test_report_md_escapes_user_text(tmp_path: Path) -> None:
+def test_report_escapes_user_text_in_markdown_html_and_figures(tmp_path: Path) -> None:
     config = {**BASE, "horizon": "20min", "name": "<script>alert(1)</script>", "replications": 2,
-              "variants": {"<b>more*</b>": {"agents": 4}}}
+              "variants": {"<b>more*</b>": {"agents": 4}, "cost $x^{ $ _c": {"agents": 5}}}
     out = tmp_path / "out"
     code, _, err = _cli("run", str(_write(tmp_path, config)), "--out", str(out), "--executor", "serial", "-q",
                         "--report")
