@@ -286,3 +286,13 @@ def test_erlang_refuses_absurd_agent_counts_in_one_line() -> None:
     assert code == 2 and len(err.strip().splitlines()) == 1 and "1,000,000" in err, err
     code, out, err = _cli("erlang", "--rate", "95/min", "--handle-time", "1min", "--agents", "1000000")
     assert code == 0 and "Erlang C" in out, err
+
+
+def test_staff_with_an_unwritable_out_exits_3_before_any_search(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    config = _write(tmp_path, BASE)
+    code, out, err = _cli("staff", str(config), "--target", "service_level>=0.8@20s", "--out", str(blocker / "out"),
+                          "--quiet")
+    assert code == 3, err
+    assert len(err.strip().splitlines()) == 1 and "a-file" in err and "Traceback" not in err

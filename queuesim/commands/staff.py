@@ -114,6 +114,11 @@ def _handle(args: argparse.Namespace) -> int:
     if args.shortage_penalty is not None and args.shifts is None:
         raise UsageError("--shortage-penalty needs --shifts FILE")
     experiment = load_config(args.config, args.overrides)
+    if args.out is not None:  # before any simulation: an unwritable folder should not cost the search
+        try:
+            (args.out / "figures").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return _cannot_write(args.out, exc)
     say = (lambda msg: None) if args.quiet else (lambda msg: print(f"  ... {msg}", file=sys.stderr))
     try:
         templates = None
@@ -172,9 +177,21 @@ def _handle(args: argparse.Namespace) -> int:
             print(f"  {row['service_level']:.2f}: Erlang A {row['erlang_a_hours']:.1f}, "
                   f"simulated {row['simulated_hours']:.1f}{cost}{plan_text}")
     if args.out is not None:
-        for path in _write(args.out, req, plan, ver, curve):
+        try:
+            written = _write(args.out, req, plan, ver, curve)
+        except OSError as exc:
+            return _cannot_write(args.out, exc)
+        for path in written:
             print(f"wrote {path}")
     return 0
+
+
+def _cannot_write(path: Path, exc: OSError) -> int:
+    """One line on stderr for an output that cannot be written; exit code 3."""
+    from ..cli import EXIT_CANNOT_WRITE
+
+    print(f"error: cannot write {getattr(exc, 'filename', None) or path}: {exc.strerror or exc}", file=sys.stderr)
+    return EXIT_CANNOT_WRITE
 
 
 def _write(out: Path, req, plan, ver, curve) -> list[Path]:
