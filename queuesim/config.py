@@ -45,6 +45,7 @@ __all__ = [
     "experiment_from_dict",
     "format_validation_error",
     "load_config",
+    "parse_yaml",
     "read_yaml",
 ]
 
@@ -98,6 +99,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _UniqueKeyLoader.construct_mapping)
 
 
+def parse_yaml(text: str) -> Any:
+    """YAML text -> plain data with a SafeLoader (nothing is evaluated) that refuses duplicate keys.
+
+    Raises ConfigError for a key given twice in one mapping (naming it and both
+    lines) and ``yaml.YAMLError`` for invalid YAML.
+    """
+    loader = _UniqueKeyLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def read_yaml(path: str | Path, *, limit: Optional[int] = None) -> dict[str, Any]:
     """Read a YAML mapping safely; ConfigError if unreadable, too large, not a mapping or with a duplicate key.
 
@@ -116,11 +130,7 @@ def read_yaml(path: str | Path, *, limit: Optional[int] = None) -> dict[str, Any
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc})") from None
     try:
-        loader = _UniqueKeyLoader(text)  # a SafeLoader: plain data only, nothing is evaluated
-        try:
-            data = loader.get_single_data()
-        finally:
-            loader.dispose()
+        data = parse_yaml(text)
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply (more than {MAX_DEPTH} levels of lists and mappings)") from None
     except ConfigError as exc:

@@ -296,3 +296,17 @@ def test_staff_with_an_unwritable_out_exits_3_before_any_search(tmp_path: Path) 
                           "--quiet")
     assert code == 3, err
     assert len(err.strip().splitlines()) == 1 and "a-file" in err and "Traceback" not in err
+
+
+def test_shift_template_files_refuse_duplicate_keys_and_devices(tmp_path: Path) -> None:
+    shifts = tmp_path / "shifts.yaml"
+    shifts.write_text("- {name: early, start: '08:00', length: 8h, length: 9h}\n", encoding="utf-8")
+    config = _write(tmp_path, BASE)
+    for path, words in ((shifts, ("duplicate key 'length'", "line 1")), (Path("/dev/zero"), ("not a regular file",))):
+        if not path.exists():
+            continue
+        code, _, err = _cli("staff", str(config), "--target", "service_level>=0.8@20s", "--shifts", str(path),
+                            "--quiet")
+        assert code == 2 and len(err.strip().splitlines()) == 1, err
+        for word in words:
+            assert word in err, err
