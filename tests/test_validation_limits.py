@@ -310,3 +310,11 @@ def test_shift_template_files_refuse_duplicate_keys_and_devices(tmp_path: Path) 
         assert code == 2 and len(err.strip().splitlines()) == 1, err
         for word in words:
             assert word in err, err
+
+
+def test_staff_figures_draw_names_as_plain_text(tmp_path: Path) -> None:
+    config = _write(tmp_path, {**BASE, "name": "a $x^{ $b", "costs": {"currency": "$$", "agent_per_hour": 20}})
+    out = tmp_path / "out"
+    code, _, err = _cli("staff", str(config), "--target", "service_level>=0.8@20s", "--out", str(out), "--quiet")
+    assert code == 0, err
+    assert (out / "figures" / "requirements.png").exists()
