@@ -60,3 +60,22 @@ def test_run_prints_the_estimate_only_for_long_runs(tmp_path: Path, monkeypatch:
         assert "calls/s" in announced[0] and "should take about" in announced[0]
     code, _, err = _cli("run", str(config), "--executor", "serial", "--quiet")
     assert "calls to simulate" not in err
+
+
+def test_long_replications_report_the_simulated_time_reached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the interval set to 0 every chunk of calls is reported; by default only after 30 s of a replication."""
+    from queuesim.experiment import executors
+
+    spec = {**tiny_experiment(seed=1, replications=1), "horizon": "8h", "arrivals": {"rate": "5/s"}, "agents": 1600,
+            "variants": {}}
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    code, _, err = _cli("run", str(config), "--executor", "serial")
+    assert code == 0 and "simulated time" not in err, err  # a replication of seconds says nothing
+    monkeypatch.setattr(executors, "INNER_PROGRESS_SECONDS", 0.0)
+    code, _, err = _cli("run", str(config), "--executor", "serial")
+    notes = [line for line in err.splitlines() if "simulated time" in line]
+    assert code == 0 and notes, err
+    assert notes[0].startswith("[queuesim] base replication 0: simulated time ") and notes[-1].endswith(" of 08:00")
+    code, _, err = _cli("run", str(config), "--executor", "serial", "--quiet")
+    assert "simulated time" not in err

@@ -26,7 +26,7 @@ import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Iterator, Optional, Sequence, Union
+from typing import Callable, Iterator, Optional, Sequence, Union
 
 from ..replication import ReplicationResult, simulate
 from ..scenario import Scenario
@@ -88,6 +88,32 @@ class Task:
     seed: int
     replication: int
     keep_calls: bool = False
+    progress: bool = False
+    """print the simulated time reached on stderr while a long replication runs (see :data:`INNER_PROGRESS_SECONDS`)"""
+
+
+#: Wall-clock seconds between notes on the simulated time a long replication has reached (the first after as long).
+INNER_PROGRESS_SECONDS = 30.0
+
+
+def _progress_printer(task: Task) -> Callable[[float], None]:
+    """A callback printing ``[queuesim] <scenario> replication r: simulated time 10:30 of 24:00`` now and then."""
+    import sys
+
+    from ..units import format_clock
+
+    horizon = float(task.scenario.horizon)  # type: ignore[arg-type]
+    last = [time.monotonic()]
+
+    def note(reached: float) -> None:
+        now = time.monotonic()
+        if now - last[0] < INNER_PROGRESS_SECONDS:
+            return
+        last[0] = now
+        print(f"[queuesim] {task.scenario.name} replication {task.replication}: simulated time "
+              f"{format_clock(min(reached, horizon))} of {format_clock(horizon)}", file=sys.stderr, flush=True)
+
+    return note
 
 
 @dataclass(frozen=True)
@@ -105,7 +131,8 @@ Outcome = Union[ReplicationResult, TaskError]
 def run_task(task: Task) -> Outcome:
     """Run one replication; its exception, if any, is returned as a :class:`TaskError`."""
     try:
-        return simulate(task.scenario, task.seed, replication=task.replication, keep_calls=task.keep_calls)
+        extra = {"on_progress": _progress_printer(task)} if task.progress else {}
+        return simulate(task.scenario, task.seed, replication=task.replication, keep_calls=task.keep_calls, **extra)
     except Exception as exc:  # noqa: BLE001 - reported, recorded and retried by the runner
         return TaskError(f"{type(exc).__name__}: {exc}", traceback.format_exc())
 

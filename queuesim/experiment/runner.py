@@ -42,9 +42,13 @@ class RunInterrupted(KeyboardInterrupt):
         super().__init__(f"interrupted after {done} of {total} replications{where}")
 
 
-def tasks_of(experiment: Experiment, replications: int, seed: int, keep_calls: bool) -> list[Task]:
-    """All tasks, scenario-major: every replication of the first scenario, then the next..."""
-    return [Task(sc, seed, r, keep_calls) for sc in experiment.scenarios for r in range(replications)]
+def tasks_of(experiment: Experiment, replications: int, seed: int, keep_calls: bool,
+             progress: bool = False) -> list[Task]:
+    """All tasks, scenario-major: every replication of the first scenario, then the next...
+
+    ``progress``: long replications print the simulated time they have reached now and then.
+    """
+    return [Task(sc, seed, r, keep_calls, progress) for sc in experiment.scenarios for r in range(replications)]
 
 
 def run(
@@ -129,7 +133,7 @@ def _run(
     save_calls: bool,
     retries: int,
 ) -> ExperimentResult:
-    tasks = tasks_of(experiment, reps, root_seed, keep_calls or save_calls)
+    tasks = tasks_of(experiment, reps, root_seed, keep_calls or save_calls, progress=not quiet)
     results: list[Optional[ReplicationResult]] = [None] * len(tasks)
     damaged: list[str] = []
     if store is not None and resume:
