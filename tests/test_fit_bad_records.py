@@ -106,6 +106,7 @@ def test_equal_handle_times_are_clamped_with_a_note(tmp_path: Path) -> None:
     assert "clamped" in report.read_text(encoding="utf-8")
 
 
+@pytest.mark.filterwarnings("ignore:Tight layout not applied")  # a 64-character type name in a small panel
 def test_type_names_from_the_records_are_made_usable(tmp_path: Path) -> None:
     names = [",t\x1b[31m", ",é" + "x" * 80, ",a $x^{ $b"]
     rows = [row.replace(",x", names[k % 3]) for k, row in enumerate(_rows())]
