@@ -16,7 +16,7 @@ import math
 import shutil
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import NoReturn, Optional, Sequence
 
 from . import __version__
 
@@ -31,19 +31,33 @@ class UsageError(Exception):
     """Bad input from the user: reported in one line, exit code 2."""
 
 
-def _whole_number(minimum: int):
-    """An argparse type: a whole number >= ``minimum``, with a one-line error otherwise."""
+def _whole_number(minimum: int, maximum: Optional[int] = None):
+    """An argparse type: a whole number >= ``minimum`` (and <= ``maximum``), with a one-line error otherwise."""
 
     def parse(text: str) -> int:
+        allowed = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum:,}"
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {value}")
+            raise argparse.ArgumentTypeError(f"expected a whole number {allowed}, got {text[:40]!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"expected a whole number {allowed}, got {value}")
         return value
 
     return parse
+
+
+#: Most agents ``queuesim erlang`` computes for (as many as a config may have); answers take well under a second.
+MAX_ERLANG_AGENTS = 1_000_000
+
+
+def nonempty_path(text: str) -> Path:
+    """An argparse type: a file or folder path; an empty one (which would mean the current folder) is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty one (use . for the current folder)")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("a path cannot contain a NUL character")
+    return Path(text)
 
 
 _positive_int = _whole_number(1)
@@ -51,8 +65,16 @@ _seed = _whole_number(0)
 _non_negative_int = _whole_number(0)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``error: queuesim run: argument --out: ... (see queuesim run --help)``."""
+
+    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+        text = " ".join(message.split())
+        self.exit(EXIT_USAGE, f"error: {self.prog}: {text} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="queuesim",
         description="Simulate telephone contact centres and compare staffing, callback, "
         "transfer and announcement policies.",
@@ -78,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("config", help="YAML experiment config (see README, 'Config reference')")
     run.add_argument("--replications", "-n", type=_positive_int, help="replications per scenario (default: the config's)")
     run.add_argument("--seed", type=_seed, help="root seed (default: the config's)")
-    run.add_argument("--out", type=Path, metavar="DIR",
+    run.add_argument("--out", type=nonempty_path, metavar="DIR",
                      help="result folder: config.yaml, meta.json, replications/ (one JSON file per scenario and "
                      "replication), replications.csv/.parquet, summary.json, intervals.csv, failures/")
     run.add_argument("--resume", action="store_true",
@@ -126,7 +148,7 @@ def _parser() -> argparse.ArgumentParser:
         "DIR/report.html (self-contained: figures embedded), DIR/report.md and the figures as PNG "
         "in DIR/figures/.",
     )
-    report.add_argument("dir", type=Path, metavar="DIR", help="result folder of `queuesim run --out DIR`")
+    report.add_argument("dir", type=nonempty_path, metavar="DIR", help="result folder of `queuesim run --out DIR`")
     report.add_argument("--metric", action="append", default=[], metavar="NAME",
                         help="metric to chart (repeatable; default: abandonment_rate, service_level, asa)")
 
@@ -140,7 +162,8 @@ def _parser() -> argparse.ArgumentParser:
     erlang.add_argument("--rate", required=True, help="arrival rate with its unit, e.g. 95/min or 5700/h")
     erlang.add_argument("--handle-time", required=True, help="mean handle time with its unit, e.g. 1min or 240s")
     erlang.add_argument("--patience", help="mean patience (exponential) with its unit, e.g. 2min; omit for Erlang C only")
-    erlang.add_argument("--agents", required=True, type=_positive_int, help="number of agents")
+    erlang.add_argument("--agents", required=True, type=_whole_number(1, MAX_ERLANG_AGENTS),
+                        help=f"number of agents (1 to {MAX_ERLANG_AGENTS:,})")
     erlang.add_argument("--threshold", default="20s", help="service-level threshold with its unit (default 20s)")
     for module in _plugin_modules():
         name, handler = module.register(sub)
@@ -161,7 +184,7 @@ def _plugin_modules() -> list:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .experiment.executors import DASK_MISSING
+    from .experiment.executors import DASK_MISSING, SchedulerUnreachable
     from .experiment.runner import RunInterrupted, run
     from .experiment.store import StoreError, StoreWriteError
 
@@ -179,6 +202,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(DASK_MISSING) from None
     if not args.quiet:  # after the usage checks: a refused command prints its one line only
         _print_warnings(experiment)
+        _announce_long_run(experiment, args)
     if args.verbose:
         reps = args.replications or experiment.replications
         seed = experiment.seed if args.seed is None else args.seed
@@ -203,7 +227,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except StoreWriteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CANNOT_WRITE
-    except StoreError as exc:
+    except (StoreError, SchedulerUnreachable) as exc:
         raise UsageError(str(exc)) from None
     except RunInterrupted as exc:
         print(str(exc), file=sys.stderr)
@@ -226,7 +250,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if args.report:
             from .report import write_report
 
-            paths = write_report(args.out)
+            try:
+                paths = write_report(args.out)
+            except StoreWriteError as exc:
+                print(f"error: {exc} (the results are saved; `queuesim report {args.out}` once fixed)",
+                      file=sys.stderr)
+                return EXIT_CANNOT_WRITE
             print(f"results and report written to {args.out}/ (open {paths[-1]})")
         else:
             print(f"results written to {args.out}/ (queuesim report {args.out} makes a report)")
@@ -240,12 +269,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _announce_long_run(experiment, args: argparse.Namespace) -> None:
+    """Print the estimated duration (expected calls / measured calls per second) of a run of over a minute."""
+    from .experiment import estimate
+    from .experiment.executors import default_workers
+
+    reps = args.replications or experiment.replications
+    tasks = len(experiment.scenarios) * reps
+    parallel = 1 if args.executor == "serial" else min(args.workers or default_workers(), tasks)
+    guess = estimate.estimate_run(experiment, reps, parallel)
+    if guess is not None and guess.seconds > estimate.ANNOUNCE_ABOVE:
+        print(f"[queuesim] {guess.describe()}", file=sys.stderr)
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .experiment.store import StoreError
+    from .experiment.store import StoreError, StoreWriteError
     from .report import write_report
 
     try:
         paths = write_report(args.dir, metrics=args.metric or None)
+    except StoreWriteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_WRITE
     except (StoreError, KeyError) as exc:
         raise UsageError(str(exc).strip("'\"")) from None
     for path in paths:

@@ -15,8 +15,9 @@ scenario mappings (and ``sweep_keys``/``points`` recording where each
 scenario came from), with no scenario keys at the top level.
 
 Errors are :class:`ConfigError`: one line naming the field, the value and
-what is allowed. YAML is read with ``yaml.safe_load`` only; nothing is
-evaluated.
+what is allowed. YAML is read with a ``yaml.SafeLoader`` only (nothing is
+evaluated) that refuses a key given twice in one mapping; files larger than
+:data:`MAX_CONFIG_BYTES` or not regular files are refused before reading.
 """
 
 from __future__ import annotations
@@ -30,17 +31,21 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .experiment.spec import Experiment
+from .fields import check_input_file
 from .experiment.sweep import expand_sweep, point_name
 from .scenario import Scenario
 
 __all__ = [
     "EXPERIMENT_KEYS",
+    "MAX_CONFIG_BYTES",
     "RESOLVED_KEYS",
     "ConfigError",
     "apply_overrides",
+    "check_input_file",
     "experiment_from_dict",
     "format_validation_error",
     "load_config",
+    "parse_yaml",
     "read_yaml",
 ]
 
@@ -64,9 +69,60 @@ class ConfigError(ValueError):
         super().__init__(text)
 
 
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping safely; ConfigError if unreadable or not a mapping."""
+#: Largest config file read, in bytes (a real config is a few kB; profiles belong in CSV files).
+MAX_CONFIG_BYTES = 5_000_000
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: reported by the mapping construction
+                continue
+            if first is not None:
+                raise ConfigError(
+                    f"duplicate key {_short_repr(key)} at line {line} (first given at line {first}); "
+                    "each key may appear once per mapping"
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _UniqueKeyLoader.construct_mapping)
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML text -> plain data with a SafeLoader (nothing is evaluated) that refuses duplicate keys.
+
+    Raises ConfigError for a key given twice in one mapping (naming it and both
+    lines) and ``yaml.YAMLError`` for invalid YAML.
+    """
+    loader = _UniqueKeyLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: str | Path, *, limit: Optional[int] = None) -> dict[str, Any]:
+    """Read a YAML mapping safely; ConfigError if unreadable, too large, not a mapping or with a duplicate key.
+
+    Files above ``limit`` bytes (default :data:`MAX_CONFIG_BYTES`) and
+    anything but a regular file are refused before they are read.
+    """
     path = Path(path)
+    try:
+        check_input_file(path, limit=MAX_CONFIG_BYTES if limit is None else limit, what="config file")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -74,9 +130,11 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc})") from None
     try:
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except RecursionError:
         raise ConfigError(f"{path}: nested too deeply (more than {MAX_DEPTH} levels of lists and mappings)") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -196,7 +254,8 @@ def _loc_text(loc: tuple[Any, ...]) -> str:
         if isinstance(item, int):
             parts.append(f"[{item}]")
         else:
-            parts.append(("." if parts else "") + str(item))
+            text = str(item)
+            parts.append(("." if parts else "") + (text if text.isprintable() else repr(text)))
     return "".join(parts) or "(top level)"
 
 
@@ -334,6 +393,9 @@ def experiment_from_dict(
     for variant_name, overrides in variants.items():
         if not isinstance(variant_name, str) or not variant_name.strip():
             raise ConfigError(f"{source}: variants: variant names must be non-empty text, got {_short_repr(variant_name)}")
+        if not variant_name.isprintable():
+            raise ConfigError(f"{source}: variants: variant name {_short_repr(variant_name)}: names must be printable "
+                              "text (no line breaks, tabs, escape or other control characters)")
         if overrides is None:
             overrides = {}
         if not isinstance(overrides, dict):

@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .calllog import CallLog
+from .fields import Name, NoBooleanNumbers
 from .tally import CallerTally
 
 __all__ = ["COST_METRICS", "ChurnModel", "CostModel", "cost_sums", "costs_from_sums", "day_costs"]
@@ -48,13 +49,16 @@ COST_METRICS: dict[str, str] = {
 
 _NonNegMoney = Field(ge=0.0, allow_inf_nan=False)
 
+#: Largest price accepted (currency per unit): products with minutes, calls and hours of a run stay finite.
+MAX_PRICE = 1e12
 
-class ChurnModel(BaseModel):
+
+class ChurnModel(NoBooleanNumbers):
     """Probability that a caller leaves for good, as a function of their experience."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    lifetime_value: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="value of a customer who stays (currency)")
+    lifetime_value: float = Field(0.0, ge=0.0, le=MAX_PRICE, allow_inf_nan=False, description="value of a customer who stays (currency)")
     base: float = Field(0.0, ge=0.0, le=1.0, description="churn probability of a caller with a perfect experience")
     per_wait_minute: float = Field(0.0, ge=0.0, le=1.0, description="added per minute of total hold time across attempts")
     abandoned: float = Field(0.0, ge=0.0, le=1.0, description="added when the caller was never answered")
@@ -63,17 +67,18 @@ class ChurnModel(BaseModel):
     max: float = Field(1.0, ge=0.0, le=1.0, description="cap on the churn probability")
 
 
-class CostModel(BaseModel):
-    """Prices of the cost components; all in ``currency`` per the stated unit, all >= 0."""
+class CostModel(NoBooleanNumbers):
+    """Prices of the cost components; all in ``currency`` per the stated unit, all >= 0 and at most
+    1e12, so that the costs of a run stay finite."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    currency: str = Field("EUR", min_length=1, max_length=8, description="currency label for reports")
-    agent_per_hour: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="cost of one paid agent-hour")
-    trunk_per_minute_hold: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="telephony cost per caller-minute on hold")
-    trunk_per_minute_talk: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="telephony cost per minute talking")
-    customer_minute: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="value of a customer's minute spent on hold")
-    abandoned_call: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="cost of one abandoned call")
+    currency: Name = Field("EUR", max_length=8, description="currency label for reports (printable)")
+    agent_per_hour: float = Field(0.0, ge=0.0, le=MAX_PRICE, allow_inf_nan=False, description="cost of one paid agent-hour")
+    trunk_per_minute_hold: float = Field(0.0, ge=0.0, le=MAX_PRICE, allow_inf_nan=False, description="telephony cost per caller-minute on hold")
+    trunk_per_minute_talk: float = Field(0.0, ge=0.0, le=MAX_PRICE, allow_inf_nan=False, description="telephony cost per minute talking")
+    customer_minute: float = Field(0.0, ge=0.0, le=MAX_PRICE, allow_inf_nan=False, description="value of a customer's minute spent on hold")
+    abandoned_call: float = Field(0.0, ge=0.0, le=MAX_PRICE, allow_inf_nan=False, description="cost of one abandoned call")
     churn: ChurnModel = Field(default_factory=ChurnModel, description="churn probability model")
 
 

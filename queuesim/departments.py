@@ -36,6 +36,7 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .distributions import Distribution
+from .fields import Name, NoBooleanNumbers
 from .fields import PositiveSeconds, Probability
 from .schedule import Shift, Staffing
 
@@ -45,14 +46,14 @@ __all__ = ["AgentGroup", "Misroute", "TRANSFER_POLICIES", "Transfers"]
 TRANSFER_POLICIES = ("cold", "warm", "own_it")
 
 
-class _Model(BaseModel):
+class _Model(NoBooleanNumbers):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class AgentGroup(_Model):
     """A department: agents with the same skills and one staffing schedule."""
 
-    name: str = Field(min_length=1, max_length=64, description="group name, e.g. 'billing'")
+    name: Name = Field(max_length=64, description="group name, e.g. 'billing' (printable)")
     agents: Optional[int] = Field(None, ge=0, le=1_000_000, description="agents on duty all day")
     staffing: Optional[Staffing] = Field(None, description="agents per interval")
     shifts: Optional[tuple[Shift, ...]] = Field(None, description="shifts of this group")

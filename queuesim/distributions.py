@@ -31,10 +31,10 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationInfo, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationInfo, model_validator
 from scipy import special
 
-from .fields import NonNegativeSeconds, PositiveSeconds, input_path
+from .fields import NoBooleanNumbers, NonNegativeSeconds, PositiveSeconds, input_path
 from .units import UnitError, parse_duration
 
 __all__ = [
@@ -76,7 +76,7 @@ def _one_of(name: str, a: tuple[str, ...], b: tuple[str, ...], given: dict[str, 
         raise ValueError(f"{name}: {' and '.join(a if has_a else b)} go together; missing {', '.join(missing)}")
 
 
-class BaseDistribution(BaseModel):
+class BaseDistribution(NoBooleanNumbers):
     """Common interface; every value is in seconds. ``sf`` defaults to the scipy twin ``_rv()``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -324,8 +324,11 @@ class _Data:
 
 def _read_column(path: Path, column: str) -> list[float]:
     """Read one column of seconds from a CSV with a header row (csv module, no eval)."""
-    if not path.is_file():
+    from .fields import MAX_DATA_FILE_BYTES, check_input_file
+
+    if not path.exists():
         raise ValueError(f"empirical: file {str(path)!r} not found (looked for {str(path.resolve())!r})")
+    check_input_file(path, limit=MAX_DATA_FILE_BYTES, what="CSV file of values")
     try:
         return _read_cells(path, column)
     except UnicodeDecodeError as exc:
@@ -405,11 +408,49 @@ class Empirical(BaseDistribution):
         return f"empirical({where}n={self._data.array.size}, mean={_g(self.expectation())}s)"
 
 
+#: Draws taken at validation to check that a distribution's samples are finite (a fixed seed: no randomness).
+CHECK_SAMPLES = 256
+
+
+def check_samples(dist: BaseDistribution) -> BaseDistribution:
+    """ValueError (one line) when ``dist``'s parameters give non-finite or degenerate samples.
+
+    The mean (seconds) must be finite, and :data:`CHECK_SAMPLES` draws from a
+    fixed seed must all be finite and >= 0. Extreme parameters that pass the
+    field limits (a weibull shape of 1e-300, a lognormal sd of 1e300) would
+    otherwise give NaN or infinite durations in the run.
+    """
+    import warnings
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        what = f"{dist.describe()}: these parameters give"
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mean = float(dist.expectation())
+            draws = dist.sample(np.random.default_rng(0), CHECK_SAMPLES)
+    except (ArithmeticError, ValueError) as exc:
+        raise ValueError(f"{what} no usable samples ({type(exc).__name__}); use less extreme values") from None
+    if not math.isfinite(mean) or mean < 0:
+        raise ValueError(f"{what} a mean of {mean:g} s; the mean must be finite: use less extreme values")
+    if not np.all(np.isfinite(draws)) or np.any(draws < 0):
+        raise ValueError(f"{what} non-finite samples (NaN or infinite durations); use less extreme values")
+    if mean > 0 and not np.any(draws > 0):
+        raise ValueError(f"{what} samples that are all 0 s although the mean is {mean:g} s (degenerate); "
+                         "use less extreme values")
+    if isinstance(dist, (Weibull, Gamma)) and not 0 < dist.effective_scale < math.inf:
+        raise ValueError(f"{what} a scale of {dist.effective_scale:g} s (degenerate); use a shape closer to 1")
+    return dist
+
+
 Distribution = Annotated[
     Union[Exponential, Deterministic, Lognormal, Gamma, Weibull, Uniform, Empirical],
     Field(discriminator="distribution"),
+    AfterValidator(check_samples),
 ]
-"""Any duration distribution, chosen by its ``distribution`` key."""
+"""Any duration distribution, chosen by its ``distribution`` key; parameters whose mean or samples are
+not finite are refused (see :func:`check_samples`)."""
 
 DISTRIBUTION_NAMES: tuple[str, ...] = (
     "exponential", "deterministic", "lognormal", "gamma", "weibull", "uniform", "empirical",

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Optional, Union
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from .units import UnitError, parse_clock, parse_duration, parse_rate
 
@@ -26,8 +26,38 @@ __all__ = [
     "Probability",
     "Seconds",
     "ALLOW_ANY_PATH_ENV",
+    "MAX_DATA_FILE_BYTES",
+    "NoBooleanNumbers",
+    "MAX_NAME_BYTES",
+    "Name",
+    "check_input_file",
     "input_path",
 ]
+
+#: Largest CSV data file a config may name (arrival profile, empirical distribution), in bytes.
+MAX_DATA_FILE_BYTES = 100_000_000
+
+
+def check_input_file(path: Union[str, Path], *, limit: int, what: str) -> None:
+    """ValueError (one line) for a file that is not a regular file or holds more than ``limit`` bytes.
+
+    Checked before reading, so ``/dev/zero``, a FIFO or a 10 GB file never
+    fill the memory. A missing file is left to the reader (its own message).
+    """
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read {what} ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ValueError(f"{path}: is a folder, not a {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path}: not a regular file (a device, pipe or socket); give a {what}")
+    if info.st_size > limit:
+        raise ValueError(f"{path}: {info.st_size:,} bytes; a {what} may hold at most {limit:,} bytes")
 
 
 def _duration(value: Any) -> float:
@@ -158,3 +188,62 @@ def input_path(file: str, base_dir: Optional[Union[str, Path]], field: str) -> P
     if not inside:
         raise ValueError(f"{field} {text!r}: the path leads outside the config's folder; {hint}")
     return path
+
+
+def _numeric_only(annotation: Any) -> bool:
+    """True if ``annotation`` accepts numbers (int or float, alone or in a tuple/list) and not booleans."""
+    import typing
+
+    seen: list[Any] = []
+    stack = [annotation]
+    while stack:
+        a = stack.pop()
+        if a is type(None):
+            continue
+        if a is bool:
+            return False
+        seen.append(a)
+        stack.extend(typing.get_args(a))
+    return any(a in (int, float) for a in seen)
+
+
+class NoBooleanNumbers(BaseModel):
+    """Mixin for config models: ``true``/``false`` given for a number is an error, not 1/0.
+
+    YAML reads ``agents: yes`` as a boolean and pydantic would take it as 1;
+    a boolean is almost always a slip. Checked on the raw values, before the
+    fields are validated, also inside lists (``agents: [3, true]``).
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for name, info in cls.model_fields.items():
+            value = data.get(name, data.get(info.alias) if info.alias else None)
+            values = value if isinstance(value, (list, tuple)) else [value]
+            if any(isinstance(v, bool) for v in values) and _numeric_only(info.annotation):
+                shown = str(value).replace("True", "true").replace("False", "false")
+                raise ValueError(f"{name} = {shown}: a boolean (true/false) is not a number; give a number")
+        return data
+
+
+#: Longest name (scenario, experiment, variant, call type, group, currency), in bytes of UTF-8:
+#: a name becomes part of file names, whose limit (255 bytes on most systems) counts bytes.
+MAX_NAME_BYTES = 200
+
+
+def _printable_name(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError(
+            "names must be printable text (no line breaks, tabs, escape or other control characters)"
+        )
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > MAX_NAME_BYTES:
+        raise ValueError(f"name of {size} bytes (UTF-8); at most {MAX_NAME_BYTES} bytes are allowed")
+    return value
+
+
+Name = Annotated[str, Field(min_length=1), AfterValidator(_printable_name)]
+"""A non-empty name of printable characters, at most :data:`MAX_NAME_BYTES` bytes in UTF-8."""

@@ -57,6 +57,7 @@ from typing import Literal, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .distributions import Distribution
+from .fields import NoBooleanNumbers
 from .fields import ClockTime, NonNegativeSeconds, PositiveSeconds, Probability
 from .units import format_clock
 
@@ -66,7 +67,7 @@ __all__ = ["Announcements", "Callback", "PREDICTORS", "WebHours"]
 PREDICTORS = ("queue_length", "last_to_enter_service", "head_of_line", "oracle")
 
 
-class _Model(BaseModel):
+class _Model(NoBooleanNumbers):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

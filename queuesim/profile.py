@@ -130,6 +130,9 @@ def read_profile_csv(
     cannot use (missing columns, negative or non-numeric counts, an
     interval_start not on the interval grid of finer data).
     """
+    from .fields import MAX_DATA_FILE_BYTES, check_input_file
+
+    check_input_file(path, limit=MAX_DATA_FILE_BYTES, what="CSV arrival profile")
     try:
         handle = path.open(newline="", encoding="utf-8")
     except OSError as exc:

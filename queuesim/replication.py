@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from .scenario import Scenario
 if TYPE_CHECKING:  # pragma: no cover
     from .experiment.spec import Experiment
 
-__all__ = ["TYPE_METRICS", "ReplicationResult", "simulate"]
+__all__ = ["TYPE_METRICS", "NonFiniteResult", "ReplicationResult", "simulate"]
 
 #: Metrics also reported per call type, as ``metric[type]``, when a scenario has several types.
 TYPE_METRICS = ("offered", "answered", "abandoned", "abandonment_rate", "asa", "mean_wait", "service_level", "wait_p90")
@@ -88,6 +88,32 @@ class ReplicationResult:
             runtime=float(data.get("runtime", 0.0)),
             intervals=intervals,
             wait_quantiles=data.get("wait_quantiles"),
+        )
+
+
+class NonFiniteResult(ValueError):
+    """A replication whose calls or metrics came out NaN or infinite: a failure, never a silent null."""
+
+
+def _check_finite(scenario: str, replication: int, summary: dict[str, float], nonfinite_waits: int) -> None:
+    """Raise :class:`NonFiniteResult` when waits are NaN/infinite or a metric is infinite.
+
+    A metric may be NaN when it is undefined (no answered call: no ``asa``),
+    but never infinite; and a wait that is not finite means a duration was
+    not finite, which would silently leave ``mean_wait`` and the quantiles
+    empty.
+    """
+    where = f"scenario {scenario!r}, replication {replication}"
+    if nonfinite_waits:
+        raise NonFiniteResult(
+            f"{where}: {nonfinite_waits} call(s) had a NaN or infinite wait (a duration distribution gave "
+            "non-finite samples); check the scenario's distributions"
+        )
+    infinite = [name for name, value in summary.items() if isinstance(value, float) and math.isinf(value)]
+    if infinite:
+        raise NonFiniteResult(
+            f"{where}: metric {infinite[0]} is infinite ({len(infinite)} metric(s) in all); "
+            "check the scenario's prices and durations"
         )
 
 
@@ -196,6 +222,7 @@ def simulate(
     replication: int = 0,
     keep_calls: bool = True,
     processes: Sequence[Process] = (),
+    on_progress: Optional[Callable[[float], None]] = None,
 ) -> ReplicationResult:
     """Simulate one replication and return its metrics (and call log).
 
@@ -208,6 +235,8 @@ def simulate(
     many calls are simulated. ``processes``: your own SimPy processes, run
     inside the centre (a function of a :class:`~queuesim.engine.CentreControl`
     returning a generator; see :mod:`queuesim.engine.control`).
+    ``on_progress(t)`` is called while the engine runs with the simulated time
+    ``t`` (s) reached, about every 65,536 calls (it does not change any result).
     """
     scenario = _as_scenario(model)
     if seed is None:
@@ -221,7 +250,14 @@ def simulate(
     tally = _Tally(scenario, _boundaries(scenario, duty_starts), keep=keep_calls)
 
     started = time.perf_counter()
-    output = simulate_calls(scenario, streams, on_calls=tally.add_chunk, processes=processes)
+    on_calls = tally.add_chunk
+    if on_progress is not None:
+        def on_calls(chunk: CallChunk) -> None:
+            tally.add_chunk(chunk)
+            if len(chunk.calls.arrival):
+                on_progress(float(chunk.calls.arrival.max()))
+
+    output = simulate_calls(scenario, streams, on_calls=on_calls, processes=processes)
     runtime = time.perf_counter() - started
     tally.add(output.calls, legs=output.legs, work=output.work, extra_work=output.extra_work)
     calls = tally.log()
@@ -260,6 +296,7 @@ def simulate(
     table = tally.intervals.result(duty_starts=duty_starts, duty_ends=duty_ends, overtime=overtime)
     intervals = {name: column.tolist() for name, column in table.items()}
     waits = tally.calls.waits
+    _check_finite(scenario.name, replication, summary, waits.nonfinite)
     quantiles = waits.quantiles(np.linspace(0.0, 1.0, 101)).tolist() if waits.n and not waits.nonfinite else None
     return ReplicationResult(
         scenario=scenario.name,

@@ -25,9 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from .costs import CostModel
 from .departments import AgentGroup, Misroute, Transfers
 from .distributions import Distribution
+from .fields import Name, NoBooleanNumbers
 from .fields import ClockTime, NonNegativeSeconds, PositiveRate, PositiveSeconds, Probability, input_path
 from .policy import Announcements, Callback
-from .profile import RateFunction, read_profile_csv
+from .profile import MAX_PROFILE_INTERVALS, RateFunction, read_profile_csv
 from .schedule import Shift, ShiftAdjust, ShiftBreak, Staffing, check_interval, duty_periods
 
 __all__ = ["Arrivals", "CallType", "Redial", "Scenario", "Shift", "ShiftAdjust", "ShiftBreak", "Staffing"]
@@ -40,7 +41,7 @@ MAX_EXPECTED_CALLS = 1e9
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
-class _Model(BaseModel):
+class _Model(NoBooleanNumbers):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -77,7 +78,7 @@ class Arrivals(_Model):
         None, description="start of the first profile interval, e.g. '07:00' (default 00:00, or the CSV's first row)"
     )
     calls: Optional[tuple[float, ...]] = Field(
-        None, description="expected calls in each interval, in order (a profile)"
+        None, description="expected calls in each interval, in order (a profile; at most 105,120 intervals)"
     )
     file: Optional[str] = Field(
         None, description="CSV profile: interval_start,calls or date,interval_start,calls; a path relative to the "
@@ -144,6 +145,8 @@ class Arrivals(_Model):
             return value
         if len(value) == 0:
             raise ValueError("calls: give at least one interval")
+        if len(value) > MAX_PROFILE_INTERVALS:
+            raise ValueError(f"calls: {len(value):,} intervals; at most {MAX_PROFILE_INTERVALS:,} (use a longer interval)")
         for k, c in enumerate(value):
             if not math.isfinite(c) or c < 0:
                 raise ValueError(f"calls[{k}] = {c!r}: expected calls must be finite and >= 0")
@@ -156,6 +159,8 @@ class Arrivals(_Model):
             given.append("file")
         if len(given) != 1:
             raise ValueError("give exactly one of 'rate' (constant) or 'calls' / 'file' (a profile per interval)")
+        if self.file is not None and self.calls is None:
+            raise ValueError("a CSV profile ('file') needs 'interval', e.g. interval: 30min")
         if self.calls is not None:
             if self.interval is None:
                 raise ValueError("a profile ('calls' or 'file') needs 'interval', e.g. interval: 30min")
@@ -201,7 +206,7 @@ class CallType(_Model):
     ``handle_time`` and ``patience`` default to the scenario's top-level ones.
     """
 
-    name: str = Field(min_length=1, max_length=64, description="call type name, e.g. 'billing'")
+    name: Name = Field(max_length=64, description="call type name, e.g. 'billing' (printable)")
     share: Optional[Probability] = Field(None, description="share of the scenario's arrivals (shares sum to 1)")
     arrivals: Optional[Arrivals] = Field(None, description="this type's own arrival process (instead of a share)")
     handle_time: Optional[Distribution] = Field(None, description="handle time of this type")
@@ -260,7 +265,7 @@ class Scenario(_Model):
     and time averages (occupancy, queue length) cover ``[warmup, horizon)``.
     """
 
-    name: str = Field("scenario", min_length=1, description="scenario name used in tables and files")
+    name: Name = Field("scenario", description="scenario name used in tables and files (printable, at most 200 bytes)")
     horizon: Optional[PositiveSeconds] = Field(
         None, description="end of the arrival period, e.g. '8h' (default: end of the arrival profile)"
     )

@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .fields import NoBooleanNumbers
 from .fields import ClockTime, NonNegativeSeconds, PositiveSeconds
 
 __all__ = ["Shift", "ShiftAdjust", "ShiftBreak", "Staffing", "check_interval", "duty_periods"]
@@ -20,7 +21,7 @@ __all__ = ["Shift", "ShiftAdjust", "ShiftBreak", "Staffing", "check_interval", "
 DAY = 86400.0
 
 
-class _Model(BaseModel):
+class _Model(NoBooleanNumbers):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -41,7 +42,8 @@ class Staffing(_Model):
 
     interval: PositiveSeconds = Field(description="length of each staffing interval, e.g. '30min'")
     start: ClockTime = Field(0.0, description="start of the first interval, e.g. '07:00'")
-    agents: tuple[int, ...] = Field(min_length=1, description="agents scheduled in each interval")
+    agents: tuple[int, ...] = Field(min_length=1, max_length=105_120,
+                                    description="agents scheduled in each interval (at most 105,120 intervals)")
 
     @field_validator("agents")
     @classmethod

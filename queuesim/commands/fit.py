@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
+
+from ..cli import nonempty_path
 
 __all__ = ["register"]
 
@@ -24,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
         epilog="Generic CSV: one row per call with a header; fields arrival (joined the queue), answer, end, "
         "outcome (answered/abandoned; phantom rows are skipped), and optionally date, wait, handle, type, priority, "
         "server. Times are seconds from the start of the day, HH:MM:SS clock times or date-times. Map other column "
-        "names with --columns arrival=start_time,type=queue,... Exit codes: 0 ok, 2 bad input.",
+        "names with --columns arrival=start_time,type=queue,... Exit codes: 0 ok, 2 bad input (options, unreadable "
+        "files; bad records are skipped and counted, never an error), 3 an output file could not be written.",
     )
     p.add_argument("--records", nargs="+", required=True, metavar="FILE", help="call record files (one format)")
     p.add_argument("--format", choices=FORMATS, default="csv",
@@ -47,14 +51,33 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
     p.add_argument("--min-handle", metavar="DURATION",
                    help="answered calls shorter than this are left out of handle-time fits "
                    "(default 10s for anonymous-bank, 0 for csv)")
-    p.add_argument("--min-type-share", type=float, default=0.05,
+    p.add_argument("--min-type-share", type=_share, default=0.05,
                    help="call types below this share are merged into 'other' (default 0.05)")
     p.add_argument("--name", default=None, help="scenario name (default: the output file's stem)")
-    p.add_argument("--out", required=True, type=Path, metavar="CONFIG.yaml", help="config to write")
-    p.add_argument("--report", type=Path, metavar="REPORT.md", help="also write the fit report (Markdown)")
-    p.add_argument("--figures", type=Path, metavar="DIR",
+    p.add_argument("--out", required=True, type=nonempty_path, metavar="CONFIG.yaml", help="config to write")
+    p.add_argument("--report", type=nonempty_path, metavar="REPORT.md", help="also write the fit report (Markdown)")
+    p.add_argument("--figures", type=nonempty_path, metavar="DIR",
                    help="also write figures of fitted vs empirical distributions into DIR")
     return NAME, _cmd_fit
+
+
+def _cannot_write(path: Path, exc: OSError) -> int:
+    """One line on stderr for an output that cannot be written; exit code 3."""
+    from ..cli import EXIT_CANNOT_WRITE
+
+    print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+    return EXIT_CANNOT_WRITE
+
+
+def _share(text: str) -> float:
+    """An argparse type: a fraction in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}")
+    return value
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -80,7 +103,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
               + ", ".join(f"{k}={v}" for k, v in report.options.items())
               + ".\n# Staffing is reconstructed from the records (they hold no schedule); priorities are not "
               "modelled. See the fit report.\n")
-    path = write_config(config, args.out, header=header)
+    try:
+        path = write_config(config, args.out, header=header)
+    except OSError as exc:
+        return _cannot_write(args.out, exc)
     print(f"records read {report.records_read}; skipped {report.skipped_total}"
           + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(report.skipped.items()))})" if report.skipped else "")
           + f"; excluded {sum(report.excluded.values())}; calls used {report.calls_used} on {len(report.days_used)} days")
@@ -93,11 +119,18 @@ def _cmd_fit(args: argparse.Namespace) -> int:
               f"exp. mean {pt['exp_mean']:.0f}s +- {pt['exp_se']:.0f}, Weibull k {pt['weib_shape']:.2f}")
     print(f"staffing ({args.staffing}): {config['staffing']['agents']}")
     if args.report:
-        args.report.parent.mkdir(parents=True, exist_ok=True)
-        args.report.write_text(report.to_text(), encoding="utf-8")
+        try:
+            args.report.parent.mkdir(parents=True, exist_ok=True)
+            args.report.write_text(report.to_text(), encoding="utf-8")
+        except OSError as exc:
+            return _cannot_write(args.report, exc)
         print(f"fit report written to {args.report}")
     if args.figures:
-        for f in report.plot(args.figures):
+        try:
+            figures = report.plot(args.figures)
+        except OSError as exc:
+            return _cannot_write(args.figures, exc)
+        for f in figures:
             print(f"figure written to {f}")
     print(f"config written to {path} (queuesim run {path})")
     return 0

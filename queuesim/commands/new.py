@@ -14,6 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..cli import nonempty_path
+
 __all__ = ["KINDS", "TEMPLATES", "register", "starter_config"]
 
 NAME = "new"
@@ -216,7 +218,7 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
         epilog="Example: queuesim new day.yaml --kind day && queuesim run day.yaml. Exit codes: 0 ok, "
         "2 bad input (FILE exists: use --force).",
     )
-    p.add_argument("file", nargs="?", type=Path, metavar="FILE", help="config file to write (default: print)")
+    p.add_argument("file", nargs="?", type=nonempty_path, metavar="FILE", help="config file to write (default: print)")
     p.add_argument("--kind", choices=KINDS, default="basic", help="which starter (default: basic)")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
     return NAME, _cmd_new

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..cli import nonempty_path
+
 __all__ = ["register"]
 
 NAME = "schema"
@@ -24,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
         "'# yaml-language-server: $schema=queuesim.schema.json' on the first line of a config. "
         "Exit codes: 0 ok, 2 bad input.",
     )
-    p.add_argument("--out", type=Path, metavar="FILE", help="write the schema to FILE instead of printing it")
+    p.add_argument("--out", type=nonempty_path, metavar="FILE", help="write the schema to FILE instead of printing it")
     return NAME, _cmd_schema
 
 

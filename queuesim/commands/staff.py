@@ -7,6 +7,8 @@ import math
 import sys
 from pathlib import Path
 
+from ..cli import nonempty_path
+
 __all__ = ["register"]
 
 NAME = "staff"
@@ -58,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
     p.add_argument("--scenario", help="scenario of CONFIG to staff (default: the first)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, as for run (repeatable)")
-    p.add_argument("--shifts", type=Path, metavar="FILE",
+    p.add_argument("--shifts", type=nonempty_path, metavar="FILE",
                    help="YAML shift templates: a list (or shift_templates: list) of {name, start (one time or a list), "
                    "length, breaks: [{start, length}], cost_per_hour, max_agents}")
     p.add_argument("--shortage-penalty", type=float, metavar="COST",
@@ -67,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
     p.add_argument("--tradeoff", type=_levels, metavar="LEVELS",
                    help="with --out: service-level targets for the cost trade-off curve, e.g. 0.7,0.8,0.9 "
                    "(default 0.6,0.7,0.8,0.9,0.95 when a service-level target is given; 'none' to skip)")
-    p.add_argument("--out", type=Path, metavar="DIR",
+    p.add_argument("--out", type=nonempty_path, metavar="DIR",
                    help="write requirements.csv, schedule.csv, verification.csv, tradeoff.csv and figures/*.png")
     p.add_argument("--executor", choices=["serial", "processes"], default="serial",
                    help="simulate replications in this process or on worker processes (default serial: one "
@@ -183,6 +185,11 @@ def _handle(args: argparse.Namespace) -> int:
     if args.shortage_penalty is not None and args.shifts is None:
         raise UsageError("--shortage-penalty needs --shifts FILE")
     experiment = load_config(args.config, args.overrides)
+    if args.out is not None:  # before any simulation: an unwritable folder should not cost the search
+        try:
+            (args.out / "figures").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return _cannot_write(args.out, exc)
     progress = SearchProgress(quiet=args.quiet)
     say = progress.say
     try:
@@ -249,9 +256,21 @@ def _handle(args: argparse.Namespace) -> int:
             print(f"  {row['service_level']:.2f}: Erlang A {row['erlang_a_hours']:.1f}, "
                   f"simulated {row['simulated_hours']:.1f}{cost}{plan_text}")
     if args.out is not None:
-        for path in _write(args.out, req, plan, ver, curve):
+        try:
+            written = _write(args.out, req, plan, ver, curve)
+        except OSError as exc:
+            return _cannot_write(args.out, exc)
+        for path in written:
             print(f"wrote {path}")
     return 0
+
+
+def _cannot_write(path: Path, exc: OSError) -> int:
+    """One line on stderr for an output that cannot be written; exit code 3."""
+    from ..cli import EXIT_CANNOT_WRITE
+
+    print(f"error: cannot write {getattr(exc, 'filename', None) or path}: {exc.strerror or exc}", file=sys.stderr)
+    return EXIT_CANNOT_WRITE
 
 
 def _write(out: Path, req, plan, ver, curve) -> list[Path]:

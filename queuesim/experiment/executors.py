@@ -26,12 +26,12 @@ import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Iterator, Optional, Sequence, Union
+from typing import Callable, Iterator, Optional, Sequence, Union
 
 from ..replication import ReplicationResult, simulate
 from ..scenario import Scenario
 
-__all__ = ["EXECUTORS", "Task", "TaskError", "execute", "run_task"]
+__all__ = ["EXECUTORS", "SchedulerUnreachable", "Task", "TaskError", "execute", "run_task"]
 
 #: Executors known to :func:`execute` and :func:`queuesim.run`.
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
@@ -42,6 +42,44 @@ DASK_MISSING = (
 )
 
 
+class SchedulerUnreachable(ConnectionError):
+    """``--scheduler ADDRESS`` names no Dask scheduler that answers; ``str(error)`` is one line."""
+
+
+#: Seconds to wait for a Dask scheduler named with ``--scheduler`` to accept a connection.
+SCHEDULER_TIMEOUT = 10.0
+
+
+def _probe_scheduler(address: str) -> None:
+    """Fail fast (SchedulerUnreachable) when a ``tcp://host:port`` scheduler refuses connections.
+
+    Dask itself retries a refused connection until its timeout (30 s by
+    default) and then raises a traceback-worthy error; one TCP connect tells
+    a wrong address or port at once. Other protocols are left to Dask.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    text = address if "://" in address else f"tcp://{address}"
+    parts = urlsplit(text)
+    if parts.scheme not in ("tcp", "tls"):
+        return
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise SchedulerUnreachable(f"--scheduler {address!r}: not an address such as tcp://10.0.0.5:8786") from None
+    if not host or port is None:
+        raise SchedulerUnreachable(f"--scheduler {address!r}: not an address such as tcp://10.0.0.5:8786")
+    try:
+        with socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT):
+            pass
+    except OSError as exc:
+        raise SchedulerUnreachable(
+            f"--scheduler {address}: no Dask scheduler answers there ({exc.strerror or type(exc).__name__}); "
+            "start one (dask scheduler) or check the address"
+        ) from None
+
+
 @dataclass(frozen=True)
 class Task:
     """One replication to run: ``simulate(scenario, seed, replication=replication)``."""
@@ -50,6 +88,32 @@ class Task:
     seed: int
     replication: int
     keep_calls: bool = False
+    progress: bool = False
+    """print the simulated time reached on stderr while a long replication runs (see :data:`INNER_PROGRESS_SECONDS`)"""
+
+
+#: Wall-clock seconds between notes on the simulated time a long replication has reached (the first after as long).
+INNER_PROGRESS_SECONDS = 30.0
+
+
+def _progress_printer(task: Task) -> Callable[[float], None]:
+    """A callback printing ``[queuesim] <scenario> replication r: simulated time 10:30 of 24:00`` now and then."""
+    import sys
+
+    from ..units import format_clock
+
+    horizon = float(task.scenario.horizon)  # type: ignore[arg-type]
+    last = [time.monotonic()]
+
+    def note(reached: float) -> None:
+        now = time.monotonic()
+        if now - last[0] < INNER_PROGRESS_SECONDS:
+            return
+        last[0] = now
+        print(f"[queuesim] {task.scenario.name} replication {task.replication}: simulated time "
+              f"{format_clock(min(reached, horizon))} of {format_clock(horizon)}", file=sys.stderr, flush=True)
+
+    return note
 
 
 @dataclass(frozen=True)
@@ -67,7 +131,8 @@ Outcome = Union[ReplicationResult, TaskError]
 def run_task(task: Task) -> Outcome:
     """Run one replication; its exception, if any, is returned as a :class:`TaskError`."""
     try:
-        return simulate(task.scenario, task.seed, replication=task.replication, keep_calls=task.keep_calls)
+        extra = {"on_progress": _progress_printer(task)} if task.progress else {}
+        return simulate(task.scenario, task.seed, replication=task.replication, keep_calls=task.keep_calls, **extra)
     except Exception as exc:  # noqa: BLE001 - reported, recorded and retried by the runner
         return TaskError(f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
@@ -269,7 +334,12 @@ def _dask(tasks: Sequence[Task], *, workers: Optional[int], scheduler: Optional[
         )
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        _probe_scheduler(scheduler)
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SchedulerUnreachable(f"--scheduler {scheduler}: cannot connect ({type(exc).__name__}: "
+                                       f"{' '.join(str(exc).split())[:200]})") from None
     try:
         futures = client.map(run_task, list(tasks), pure=False)
         index = {future.key: k for k, future in enumerate(futures)}

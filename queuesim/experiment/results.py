@@ -164,7 +164,13 @@ class ExperimentResult:
 
     @classmethod
     def load(cls, directory: "str | Path") -> "ExperimentResult":
-        """Rebuild the results of a finished (or interrupted) run from its store folder."""
+        """Rebuild the results of a finished (or interrupted) run from its store folder.
+
+        Every replication file is checked against the schema of
+        :mod:`queuesim.experiment.resultfile`; a damaged one raises
+        :class:`~queuesim.experiment.store.StoreError` naming it (``queuesim run
+        --resume`` moves it aside and simulates it again).
+        """
         from .store import load_result
 
         return load_result(directory)

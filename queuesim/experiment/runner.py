@@ -28,7 +28,7 @@ from .executors import EXECUTORS, Task, TaskError, execute
 from .progress import Progress
 from .results import ExperimentResult, Failure
 from .spec import Experiment
-from .store import ResultStore, StoreWriteError
+from .store import ResultStore, StoreWriteError, is_damaged
 
 __all__ = ["EXECUTORS", "RunInterrupted", "Task", "run", "tasks_of"]
 
@@ -42,9 +42,13 @@ class RunInterrupted(KeyboardInterrupt):
         super().__init__(f"interrupted after {done} of {total} replications{where}")
 
 
-def tasks_of(experiment: Experiment, replications: int, seed: int, keep_calls: bool) -> list[Task]:
-    """All tasks, scenario-major: every replication of the first scenario, then the next..."""
-    return [Task(sc, seed, r, keep_calls) for sc in experiment.scenarios for r in range(replications)]
+def tasks_of(experiment: Experiment, replications: int, seed: int, keep_calls: bool,
+             progress: bool = False) -> list[Task]:
+    """All tasks, scenario-major: every replication of the first scenario, then the next...
+
+    ``progress``: long replications print the simulated time they have reached now and then.
+    """
+    return [Task(sc, seed, r, keep_calls, progress) for sc in experiment.scenarios for r in range(replications)]
 
 
 def run(
@@ -129,21 +133,29 @@ def _run(
     save_calls: bool,
     retries: int,
 ) -> ExperimentResult:
-    tasks = tasks_of(experiment, reps, root_seed, keep_calls or save_calls)
+    tasks = tasks_of(experiment, reps, root_seed, keep_calls or save_calls, progress=not quiet)
     results: list[Optional[ReplicationResult]] = [None] * len(tasks)
-    recomputed = 0
+    damaged: list[str] = []
     if store is not None and resume:
         for k, task in enumerate(tasks):
             found, reason = store.load(task.scenario.name, task.seed, task.replication)
+            if is_damaged(reason):
+                try:
+                    moved = store.move_damaged(task.scenario.name, task.replication)
+                except StoreWriteError as exc:
+                    raise _saved_so_far(exc, results, store) from exc.__cause__
+                damaged.append(f"{store.replication_path(task.scenario.name, task.replication)}: damaged ({reason}); "
+                               f"moved to {moved}")
             if found is not None and save_calls and not store.calls_path(task.scenario.name, task.replication).exists():
                 found = None  # the call log was asked for but is missing: simulate again
             results[k] = found
-            recomputed += found is None and reason not in ("missing", "ok")
 
     todo = [k for k, r in enumerate(results) if r is None]
     progress = Progress(len(tasks), initial=len(tasks) - len(todo), quiet=quiet)
-    if recomputed:
-        progress.note(f"{recomputed} replication file(s) were invalid (partial or corrupted) and are recomputed")
+    for line in damaged:
+        progress.note(line)
+    if damaged:
+        progress.note(f"{len(damaged)} replication file(s) were invalid (partial or corrupted) and are recomputed")
     failures: dict[int, Failure] = {}
     attempts: dict[int, int] = {}
     started = time.perf_counter()

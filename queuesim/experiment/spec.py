@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..fields import Name, NoBooleanNumbers
 from ..scenario import Scenario
 
 __all__ = ["Experiment", "ScenarioPoint"]
@@ -33,7 +34,7 @@ class ScenarioPoint(BaseModel):
     )
 
 
-class Experiment(BaseModel):
+class Experiment(NoBooleanNumbers):
     """Scenarios simulated with common random numbers.
 
     The first scenario is the baseline for paired comparisons.
@@ -41,7 +42,7 @@ class Experiment(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field("experiment", min_length=1, description="experiment name")
+    name: Name = Field("experiment", description="experiment name (printable, at most 200 bytes)")
     description: Optional[str] = Field(None, max_length=10_000, description="what the experiment compares, in words")
     seed: int = Field(0, ge=0, le=2**63 - 1, description="root seed; same seed, same numbers")
     replications: int = Field(

@@ -9,6 +9,8 @@ Layout of ``DIR`` (every file written atomically: complete or absent)::
     DIR/failures/<scenario>-rep000003-attempt1.txt
                                     traceback of each failed attempt
     DIR/calls/<scenario>-rep003.csv call logs (with --save-calls)
+    DIR/damaged/<scenario>-rep000003.json
+                                    damaged replication files moved aside by --resume
     DIR/replications.csv, DIR/replications.parquet (with pyarrow), DIR/summary.json,
     DIR/intervals.csv (when replications carry per-interval tables)
     DIR/.lock                       while a run uses DIR: its PID, host and start time
@@ -24,11 +26,13 @@ A write that fails (disk full, permissions) raises :class:`StoreWriteError`
 (a :class:`StoreError`, one line); every file written before is intact, and
 temporary files left by a killed run are removed when the folder is reopened.
 
-A replication file is *valid* when it parses as JSON, has every key of
-:meth:`ReplicationResult.to_dict` and every metric of
-:data:`queuesim.metrics.METRICS`, and its scenario, seed, replication and
-config fingerprint are the expected ones. Anything else (a truncated file, a
-file from another config) is recomputed on ``--resume``.
+A replication file is *valid* when it matches the schema of
+:mod:`queuesim.experiment.resultfile` (every field, type, length and the
+finiteness of every number) and its scenario, seed, replication and config
+fingerprint are the expected ones. Anything else (a truncated or edited file,
+a file from another config) is *damaged*: ``--resume`` moves it to
+``DIR/damaged/`` and simulates that replication again; ``queuesim report``
+and :func:`load_result` refuse the folder, naming the file.
 
 The *fingerprint* is a SHA-256 of the resolved config without
 ``replications``, so a resumed run may ask for more replications, but a
@@ -66,6 +70,7 @@ __all__ = [
     "StoreWriteError",
     "file_stem",
     "fingerprint",
+    "is_damaged",
     "load_result",
     "resolved_config",
 ]
@@ -177,13 +182,27 @@ class _FolderLock:
         os.close(fd)
 
 
+#: Longest file-name stem made from a scenario name, in bytes of UTF-8 (file systems count bytes, not characters).
+STEM_BYTES = 80
+
+
+def _cut_bytes(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose UTF-8 encoding has at most ``limit`` bytes (whole characters only)."""
+    return text.encode("utf-8", "surrogatepass")[:limit].decode("utf-8", "ignore")
+
+
 def file_stem(scenario: str) -> str:
-    """A file-name-safe stem for a scenario name (the name itself when already safe)."""
+    """A file-name-safe stem for a scenario name (the name itself when already safe and short).
+
+    Unsafe characters become ``_``; a name longer than :data:`STEM_BYTES` bytes
+    is cut (at a character boundary) and gets an 8-digit hash, so stems stay
+    distinct and well inside the 255-byte file-name limit.
+    """
     safe = _UNSAFE.sub("_", scenario).strip(" .")
-    if safe == scenario and len(scenario) <= 80:
+    if safe == scenario and len(scenario.encode("utf-8", "surrogatepass")) <= STEM_BYTES:
         return scenario
-    digest = hashlib.sha1(scenario.encode("utf-8")).hexdigest()[:8]
-    return f"{safe[:80]}-{digest}"
+    digest = hashlib.sha1(scenario.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{_cut_bytes(safe, STEM_BYTES)}-{digest}"
 
 
 def _resolve(model: Any, dumped: Any) -> Any:
@@ -336,7 +355,7 @@ class ResultStore:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             old = str(meta["fingerprint"])
             old_reps = int(meta["replications"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             raise StoreError(
                 f"--resume: {meta_path} is missing or unreadable, so the config of the earlier run is "
                 "unknown; use --overwrite to start again"
@@ -359,8 +378,10 @@ class ResultStore:
         created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         if meta_path.exists():
             try:
-                created = json.loads(meta_path.read_text(encoding="utf-8")).get("created", created)
-            except (OSError, ValueError):
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+                if isinstance(meta, dict) and isinstance(meta.get("created"), str):
+                    created = meta["created"][:40]
+            except (OSError, ValueError, RecursionError):
                 pass
         with _writing(self.path / "config.yaml"):
             write_text_atomic(self.path / "config.yaml", _yaml(resolved_config(experiment)))
@@ -390,32 +411,42 @@ class ResultStore:
         return self.calls_dir / f"{file_stem(scenario)}-rep{replication:03d}.csv"
 
     def load(self, scenario: str, seed: int, replication: int) -> tuple[Optional[ReplicationResult], str]:
-        """The stored replication if its file is valid, else ``(None, reason)``."""
+        """The stored replication if its file is valid, else ``(None, reason)``.
+
+        ``reason`` is ``"missing"`` when there is no file; any other reason
+        means the file is damaged (see :func:`is_damaged`): it fails the
+        schema of :mod:`queuesim.experiment.resultfile`, or belongs to another
+        scenario, replication, seed or config.
+        """
+        from .resultfile import DamagedFile, read_replication_file
+
         path = self.replication_path(scenario, replication)
-        if not path.exists():
+        try:
+            stored = read_replication_file(path)
+        except FileNotFoundError:
             return None, "missing"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            return None, f"unreadable ({type(exc).__name__})"
-        if not isinstance(data, dict):
-            return None, "not a JSON object"
-        missing = [k for k in _REQUIRED if k not in data]
-        if missing:
-            return None, f"missing keys {missing}"
-        if (data["scenario"], data["seed"], data["replication"]) != (scenario, seed, replication):
+        except DamagedFile as exc:
+            return None, exc.reason
+        if (stored.scenario, stored.seed, stored.replication) != (scenario, seed, replication):
             return None, "scenario, seed or replication mismatch"
-        if self.fingerprint is not None and data["fingerprint"] != self.fingerprint:
+        if self.fingerprint is not None and stored.fingerprint != self.fingerprint:
             return None, "from another config"
-        summary = data["summary"]
-        if not isinstance(summary, dict) or any(m not in summary for m in METRICS):
-            return None, "incomplete metrics"
-        if any(v is not None and not isinstance(v, (int, float)) for v in summary.values()):
-            return None, "non-numeric metric"
-        try:
-            return ReplicationResult.from_dict(data), "ok"
-        except (KeyError, TypeError, ValueError) as exc:
-            return None, f"invalid ({exc})"
+        return stored.result(), "ok"
+
+    def move_damaged(self, scenario: str, replication: int) -> Path:
+        """Move a damaged replication file to ``DIR/damaged/`` (never overwriting); returns its new path."""
+        path = self.replication_path(scenario, replication)
+        folder = self.path / "damaged"
+        stem = f"{file_stem(scenario)}-rep{replication:06d}"
+        with _writing(folder):
+            folder.mkdir(exist_ok=True)
+            target = folder / f"{stem}.json"
+            k = 1
+            while target.exists():
+                k += 1
+                target = folder / f"{stem}-{k}.json"
+            os.replace(path, target)
+        return target
 
     def save(self, result: ReplicationResult, *, save_calls: bool = False) -> None:
         """Write one replication (and its call log) atomically."""
@@ -478,6 +509,15 @@ class ResultStore:
         return written
 
 
+def is_damaged(reason: str) -> bool:
+    """True if a :meth:`ResultStore.load` reason means a file exists but cannot be used."""
+    return reason not in ("ok", "missing")
+
+
+#: Largest resolved config (``DIR/config.yaml``) read back, in bytes: empirical values are written out in it.
+MAX_RESOLVED_CONFIG_BYTES = 50_000_000
+
+
 def glob_escape(text: str) -> str:
     """Escape glob wildcards (scenario names may contain ``[`` and ``]``)."""
     import glob
@@ -495,7 +535,8 @@ def load_result(directory: str | Path) -> "ExperimentResult":
     if not config_path.exists():
         raise StoreError(f"{directory}: not a queuesim result folder (no config.yaml); run `queuesim run CONFIG --out {directory}` first")
     try:
-        experiment = experiment_from_dict(read_yaml(config_path), base_dir=directory, source=str(config_path))
+        experiment = experiment_from_dict(read_yaml(config_path, limit=MAX_RESOLVED_CONFIG_BYTES), base_dir=directory,
+                                          source=str(config_path))
     except ConfigError as exc:
         raise StoreError(str(exc)) from None
     store = ResultStore(directory)
@@ -503,9 +544,15 @@ def load_result(directory: str | Path) -> "ExperimentResult":
     replications = []
     for scenario in experiment.scenarios:
         for r in range(experiment.replications):
-            result, _ = store.load(scenario.name, experiment.seed, r)
+            result, reason = store.load(scenario.name, experiment.seed, r)
             if result is not None:
                 replications.append(result)
+            elif is_damaged(reason):
+                raise StoreError(
+                    f"{store.replication_path(scenario.name, r)}: damaged replication file ({reason}); "
+                    f"`queuesim run {config_path} --out {directory} --resume` moves it to {directory / 'damaged'}/ "
+                    "and simulates that replication again"
+                )
     failures = []
     summary_path = directory / "summary.json"
     if summary_path.exists():
@@ -513,6 +560,6 @@ def load_result(directory: str | Path) -> "ExperimentResult":
             for f in json.loads(summary_path.read_text(encoding="utf-8")).get("failures", []):
                 failures.append(Failure(f["scenario"], experiment.seed, int(f["replication"]),
                                         int(f.get("attempts", 0)), str(f.get("error", "")), "", f.get("file")))
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            failures = []  # summary.json is rewritten by every run; a damaged one only loses this list
     return ExperimentResult(experiment=experiment, replications=replications, failures=failures, out=directory)

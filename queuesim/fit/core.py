@@ -404,7 +404,7 @@ def fit_records(
     all_days = sorted(f["day"].unique())
     chosen = list(all_days)
     if dates is not None:
-        lo, hi = (pd.Timestamp(x) for x in dates)
+        lo, hi = (_iso_date(x, "dates") for x in dates)
         chosen = [d for d in chosen if lo <= pd.Timestamp(d) <= hi]
     if weekdays:
         chosen = [d for d in chosen if _WEEKDAYS[pd.Timestamp(d).weekday()] in weekdays]
@@ -439,7 +439,8 @@ def fit_records(
     if len(fw) < 10:
         raise FitError(f"only {len(fw)} calls in the chosen days and hours: too few to fit")
 
-    # ---- call types
+    # ---- call types (names from the records: made printable and short enough for a config)
+    fw["type"] = fw["type"].map(_type_name)
     counts = fw["type"].value_counts()
     share = counts / counts.sum()
     small = [t for t in share.index if share[t] < min_type_share]
@@ -493,7 +494,7 @@ def fit_records(
         km = kaplan_meier(np.where(ev & (tw <= 0), 0.5, tw), ev)
         try:
             wb = fit_weibull_censored(tw, ev)
-        except ValueError:
+        except (ValueError, ArithmeticError):  # too few abandonments, or no maximum: the exponential stays
             wb = None
         samples["km"][t] = km
         samples["waits"][t] = (tw, ev)
@@ -583,7 +584,7 @@ def fit_records(
         notes.append("priorities are reported only: the fitted config serves all calls first come, first served")
 
     config: dict[str, Any] = {
-        "name": name,
+        "name": _type_name(name) if name else "fitted",
         "description": (f"fitted by queuesim fit from {len(recs.files)} file(s), {n_days} days, "
                         f"patience={patience}, handle={handle}, staffing={staffing}"),
         "seed": int(seed),
@@ -594,6 +595,7 @@ def fit_records(
         "call_types": call_types,
         "staffing": {"interval": f"{step / 60:g}min", "start": format_clock(start), "agents": agents},
     }
+    _make_valid(config, notes)
     report = FitReport(
         files=recs.files, format=format, records_read=recs.read, skipped=dict(recs.skipped),
         excluded=dict(recs.excluded), calls_used=len(fw), outside_hours=outside,
@@ -609,6 +611,63 @@ def fit_records(
     report._samples["frame"] = fw
     report._samples["staffing_cells"] = st
     return config, report
+
+
+#: Smallest lognormal sigma written (all handle times equal would give 0, which is not a distribution).
+MIN_SIGMA = 0.001
+#: Smallest mean or scale written for a fitted duration, in seconds.
+MIN_SECONDS = 0.01
+#: Range of a fitted Weibull shape written to a config.
+WEIBULL_SHAPES = (0.05, 20.0)
+
+
+def _iso_date(text: str, option: str) -> pd.Timestamp:
+    """``YYYY-MM-DD`` -> Timestamp; FitError (one line) otherwise."""
+    try:
+        return pd.Timestamp(_dt.date.fromisoformat(str(text).strip()))
+    except (ValueError, OverflowError, TypeError):
+        raise FitError(f"{option}: {str(text)[:40]!r} is not a date YYYY-MM-DD (e.g. 1999-01-31)") from None
+
+
+def _type_name(text: Any) -> str:
+    """A call-type name from the records, usable in a config: printable, at most 64 characters."""
+    name = "".join(ch if ch.isprintable() else "_" for ch in str(text)).strip()
+    return name[:64].strip() or "unknown"
+
+
+def _make_valid(config: dict[str, Any], notes: list[str]) -> None:
+    """Clamp fitted parameters that ``queuesim validate`` would refuse, noting each, then validate.
+
+    All handle times equal gives a lognormal sigma of 0; waits of a few
+    milliseconds give a patience mean that rounds to 0. Those are clamped
+    (:data:`MIN_SIGMA`, :data:`MIN_SECONDS`, :data:`WEIBULL_SHAPES`) with a
+    note in the fit report. Anything else the config check refuses raises
+    :class:`FitError` with its one-line reason, so ``fit`` never writes a
+    config that its own ``validate`` rejects.
+    """
+    from ..config import ConfigError, experiment_from_dict
+
+    for ct in config["call_types"]:
+        h = ct["handle_time"]
+        if h.get("distribution") == "lognormal" and not h["sigma"] >= MIN_SIGMA:
+            notes.append(f"type {ct['name']}: the handle times are (nearly) all equal; lognormal sigma "
+                         f"{h['sigma']:g} clamped to {MIN_SIGMA:g}")
+            h["sigma"] = MIN_SIGMA
+        p = ct["patience"]
+        if isinstance(p, dict) and p.get("distribution") == "exponential" and not p["mean"] >= MIN_SECONDS:
+            notes.append(f"type {ct['name']}: patience mean {p['mean']:g}s clamped to {MIN_SECONDS:g}s")
+            p["mean"] = MIN_SECONDS
+        if isinstance(p, dict) and p.get("distribution") == "weibull":
+            low, high = WEIBULL_SHAPES
+            if not low <= p["shape"] <= high or not p["scale"] >= MIN_SECONDS:
+                notes.append(f"type {ct['name']}: Weibull patience (shape {p['shape']:g}, scale {p['scale']:g}s) "
+                             f"clamped to shape {low:g}..{high:g}, scale >= {MIN_SECONDS:g}s")
+                p["shape"] = min(max(p["shape"], low), high) if math.isfinite(p["shape"]) else 1.0
+                p["scale"] = max(p["scale"], MIN_SECONDS) if math.isfinite(p["scale"]) else MIN_SECONDS
+    try:
+        experiment_from_dict(config, source="fitted config")
+    except ConfigError as exc:
+        raise FitError(f"the fitted config would not pass validate, so none is written: {exc}") from None
 
 
 # --------------------------------------------------------------------------- writing

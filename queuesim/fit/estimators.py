@@ -154,9 +154,12 @@ def fit_weibull_censored(t: np.ndarray, event: np.ndarray) -> WeibullFit:
     lte = np.log(te)
 
     def nll(p: np.ndarray) -> float:
-        k, lam = math.exp(p[0]), math.exp(p[1])
-        ze, zc = (te / lam) ** k, (tc / lam) ** k
-        return -(np.sum(math.log(k) - math.log(lam) + (k - 1) * (lte - math.log(lam)) - ze) - np.sum(zc))
+        try:
+            k, lam = math.exp(p[0]), math.exp(p[1])
+            ze, zc = (te / lam) ** k, (tc / lam) ** k
+            return -(np.sum(math.log(k) - math.log(lam) + (k - 1) * (lte - math.log(lam)) - ze) - np.sum(zc))
+        except (OverflowError, ValueError, ZeroDivisionError):  # the optimiser wandered far out: not a maximum
+            return math.inf
 
     start = np.array([0.0, math.log(max(t.sum() / te.size, 1e-6))])
     with np.errstate(all="ignore"), warnings.catch_warnings():

@@ -25,7 +25,18 @@ def _plt():
 
 
 def fit_figures(report: "FitReport", folder: Path, prefix: str = "fit") -> list[Path]:
-    """Handle-time QQ plots, patience survival (KM vs fits), arrival profile and staffing."""
+    """Handle-time QQ plots, patience survival (KM vs fits), arrival profile and staffing.
+
+    Call-type names come from the records: they are drawn as plain text, never as mathtext
+    (a name such as ``a$x^{$`` would otherwise stop the figures with a parse error).
+    """
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _fit_figures(report, folder, prefix)
+
+
+def _fit_figures(report: "FitReport", folder: Path, prefix: str) -> list[Path]:
     from ..units import format_clock
 
     plt = _plt()

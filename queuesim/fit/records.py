@@ -19,9 +19,12 @@ agents' queue, with
 Records that are not calls to the agents (they ended in the IVR/VRU, or are
 documented artefacts) are *excluded* and counted by reason; records that are
 broken (wrong field count, unparseable or inconsistent times, phantom calls,
-unknown outcomes) are *skipped* and counted by reason. Neither ever raises:
-:func:`read_records` raises only when a file cannot be opened or has no
-usable header.
+unknown outcomes, bytes that are not UTF-8, a cell over the csv module's
+field limit, a date before 1900 or after 2200, a priority or time of day out
+of range, a wait or handle time over a day) are *skipped* and counted by
+reason. Neither ever raises: :func:`read_records` raises only when a file
+cannot be opened, is not a regular file, holds more than
+:data:`MAX_RECORDS_FILE_BYTES` bytes or has no usable header.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ from typing import Iterable, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-__all__ = ["CSV_FIELDS", "FORMATS", "Records", "RecordsError", "parse_columns", "read_records"]
+from ..fields import check_input_file
+
+__all__ = ["CSV_FIELDS", "FORMATS", "MAX_RECORDS_FILE_BYTES", "Records", "RecordsError", "parse_columns", "read_records"]
 
 FORMATS = ("anonymous-bank", "csv")
 
@@ -49,6 +54,25 @@ _REQUIRED = ("arrival", "outcome")
 _ANSWERED = {"answered", "served", "agent", "handled", "completed", "answer"}
 _ABANDONED = {"abandoned", "abandon", "hang", "hangup", "hung_up", "lost"}
 _PHANTOM = {"phantom"}
+
+
+#: Largest records file read, in bytes (a year of a large centre's calls is a few hundred MB).
+MAX_RECORDS_FILE_BYTES = 2_000_000_000
+#: Longest cell of a CSV records file, in characters (the ``csv`` module's field limit).
+MAX_CELL = 131_072
+#: Range of dates accepted (the calendar pandas can hold, and then some margin).
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+#: Largest priority class accepted (absolute value).
+MAX_PRIORITY = 1_000_000
+#: Latest time of day accepted for an arrival, in seconds (clock times may run to 47:59:59).
+MAX_TIME_OF_DAY = 2 * 86400.0
+
+#: Reasons for skipping a record that the files themselves cause (see :func:`read_records`).
+NOT_UTF8 = "not UTF-8 text"
+FIELD_TOO_LONG = f"field too long (over {MAX_CELL:,} characters) or broken quoting"
+DATE_OUT_OF_RANGE = f"date out of range (before {FIRST_YEAR} or after {LAST_YEAR})"
+NUMBER_OUT_OF_RANGE = "number out of range (priority or time of day)"
+ABSURD_DURATION = "absurd duration (wait or handle time over a day)"
 
 
 class RecordsError(ValueError):
@@ -128,6 +152,10 @@ def _time(text: str) -> tuple[Optional[_dt.date], float]:
     return None, _clock(t)
 
 
+class _OutOfRange(ValueError):
+    """A record's value that parses but lies outside what a call record can hold; ``args[0]`` is the reason."""
+
+
 def _date(text: str) -> _dt.date:
     t = text.strip()
     if re.fullmatch(r"\d{6}", t):  # YYMMDD (anonymous bank)
@@ -173,10 +201,15 @@ def _read_bank(path: Path, rows: dict[str, list], skipped: Counter, excluded: Co
                 q_time = float(int(rec["q_time"]))
                 ser_time = float(int(rec["ser_time"]))
                 priority = int(rec["priority"])
+                if abs(priority) > MAX_PRIORITY:
+                    raise _OutOfRange(NUMBER_OUT_OF_RANGE)
                 if queued:
                     _clock(rec["q_start"])
                 if outcome == "AGENT":
                     _clock(rec["ser_start"])
+            except _OutOfRange as exc:
+                skipped[exc.args[0]] += 1
+                continue
             except (ValueError, OverflowError):
                 skipped["bad time or number"] += 1
                 continue
@@ -253,9 +286,14 @@ def _read_csv(path: Path, columns: dict[str, str], rows: dict[str, list], skippe
     ``answer - arrival`` for answered calls and ``end - arrival`` for abandoned ones
     (or the ``wait`` column); the handle time is ``end - answer`` (or ``handle``).
     """
-    with path.open(newline="", encoding="utf-8-sig") as fh:
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as fh:
         reader = csv.reader(fh)
-        header = [h.strip() for h in next(reader, [])]
+        try:
+            header = [h.strip() for h in next(reader, [])]
+        except csv.Error as exc:
+            raise RecordsError(f"{path}: the header row is not readable CSV ({exc})") from None
+        if any(_undecodable(h) for h in header):
+            raise RecordsError(f"{path}: the header row is not UTF-8 text")
         if not header:
             raise RecordsError(f"{path}: empty file (expected a header row)")
         index = {f: header.index(c) for f, c in columns.items() if c in header}
@@ -267,10 +305,16 @@ def _read_csv(path: Path, columns: dict[str, str], rows: dict[str, list], skippe
         if not ({"end", "handle"} & index.keys()):
             raise RecordsError(f"{path}: need an 'end' or a 'handle' column (map it with --columns)")
         n = 0
-        for row in reader:
+        for row in _rows(reader, skipped):
+            if row is None:  # a line the csv module refused (counted by _rows)
+                n += 1
+                continue
             if not row or all(not c.strip() for c in row):
                 continue
             n += 1
+            if any(_undecodable(c) for c in row):
+                skipped[NOT_UTF8] += 1
+                continue
             if len(row) != len(header):
                 skipped["wrong field count"] += 1
                 continue
@@ -289,6 +333,8 @@ def _read_csv(path: Path, columns: dict[str, str], rows: dict[str, list], skippe
             try:
                 day_a, arrival = _time(cell["arrival"])
                 day = _date(cell["date"]) if cell.get("date") else day_a
+                if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+                    raise _OutOfRange(DATE_OUT_OF_RANGE)
                 answered = outcome == "answered"
 
                 def t(name: str) -> Optional[float]:
@@ -306,15 +352,24 @@ def _read_csv(path: Path, columns: dict[str, str], rows: dict[str, list], skippe
                 if answered and handle is None:
                     start = answer if answer is not None else (arrival + wait if wait is not None else None)
                     handle = (end - start) if end is not None and start is not None else None
-                priority = int(float(cell["priority"])) if cell.get("priority") else 0
+                priority_value = float(cell["priority"]) if cell.get("priority") else 0.0
+                if not abs(priority_value) <= MAX_PRIORITY or not arrival <= MAX_TIME_OF_DAY:
+                    raise _OutOfRange(NUMBER_OUT_OF_RANGE)
+                priority = int(priority_value)
+            except _OutOfRange as exc:
+                skipped[exc.args[0]] += 1
+                continue
             except (ValueError, OverflowError, TypeError):
                 skipped["bad time or number"] += 1
                 continue
             if wait is None or (answered and handle is None):
                 skipped["bad time or number"] += 1
                 continue
-            if wait < 0 or (answered and handle < 0) or arrival < 0 or wait > 86400:
+            if wait < 0 or (answered and handle < 0) or arrival < 0:
                 skipped["inconsistent times (negative wait or handle)"] += 1
+                continue
+            if wait > 86400 or (answered and handle > 86400):
+                skipped[ABSURD_DURATION] += 1
                 continue
             rows["day"].append(day)
             rows["arrival"].append(arrival)
@@ -326,6 +381,26 @@ def _read_csv(path: Path, columns: dict[str, str], rows: dict[str, list], skippe
             rows["priority"].append(priority)
             rows["server"].append(cell.get("server", ""))
     return n
+
+
+def _undecodable(text: str) -> bool:
+    """True if ``text`` holds bytes that were not UTF-8 (read with ``errors="surrogateescape"``)."""
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _rows(reader: "csv._reader", skipped: Counter):
+    """The rows of ``reader``; a row the csv module refuses (a cell over the field limit) is
+    counted in ``skipped`` and yielded as None, and reading goes on with the next line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            skipped[FIELD_TOO_LONG] += 1
+            yield None
+            continue
+        yield row
 
 
 def read_records(files: Union[str, Path, Sequence[Union[str, Path]]], format: str = "csv", *,
@@ -340,8 +415,12 @@ def read_records(files: Union[str, Path, Sequence[Union[str, Path]]], format: st
     read = 0
     for f in files:
         path = Path(f)
-        if not path.is_file():
+        if not path.exists():
             raise RecordsError(f"records file {str(path)!r} not found")
+        try:
+            check_input_file(path, limit=MAX_RECORDS_FILE_BYTES, what="records file")
+        except ValueError as exc:
+            raise RecordsError(str(exc)) from None
         if format == "anonymous-bank":
             read += _read_bank(path, rows, skipped, excluded)
         else:

@@ -194,8 +194,16 @@ def _headline_cell_html(text: str, significant: bool) -> str:
     return f'<td>{html.escape(mean)}<br><span class="diff">{diff}</span></td>'
 
 
+def _md(text: str) -> str:
+    """Text from the user (names, errors) made inert in Markdown: no raw HTML, no table or link breaks."""
+    text = html.escape(text, quote=False)
+    for char in ("\\", "`", "*", "_", "[", "]", "|"):
+        text = text.replace(char, "\\" + char)
+    return " ".join(text.split())
+
+
 def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    esc = lambda s: s.replace("|", "\\|")  # noqa: E731
+    esc = lambda s: html.escape(s, quote=False).replace("|", "\\|")  # noqa: E731
     lines = ["| " + " | ".join(map(esc, header)) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(map(esc, row)) + " |" for row in rows]
     return "\n".join(lines)
@@ -220,8 +228,14 @@ figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #eee}figcaption
 
 
 def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = None) -> list[Path]:
-    """Write ``report.html``, ``report.md`` and ``figures/*.png`` for the result folder ``directory``."""
+    """Write ``report.html``, ``report.md`` and ``figures/*.png`` for the result folder ``directory``.
+
+    Raises :class:`~queuesim.experiment.store.StoreError` for a folder that cannot be reported on (no
+    results, a damaged replication file) and its subclass ``StoreWriteError`` when a file cannot be written
+    (``figures`` is a file, a read-only folder, a full disk).
+    """
     from .. import __version__
+    from ..experiment.store import _writing
     from ..experiment.results import ExperimentResult
 
     directory = Path(directory)
@@ -286,13 +300,15 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
                       lambda: F.intraday_figure(result, frame=intervals)))
 
     figures_dir = directory / "figures"
-    figures_dir.mkdir(exist_ok=True)
+    with _writing(figures_dir):
+        figures_dir.mkdir(exist_ok=True)
     written: list[Path] = []
     images: list[tuple[str, str, bytes]] = []
     for stem, caption, factory in specs:
         data = _png(factory())  # type: ignore[operator]
         path = figures_dir / f"{stem}.png"
-        write_bytes_atomic(path, data)
+        with _writing(path):
+            write_bytes_atomic(path, data)
         written.append(path)
         images.append((stem, caption, data))
     for old in figures_dir.glob("*.png"):  # figures of earlier reports (other metrics, an older sweep)
@@ -340,28 +356,29 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
     what_header = ["scenario", "what it changes (as written in the config)"]
 
     # Markdown
-    md = [f"# {title}", ""]
+    md = [f"# {_md(title)}", ""]
     if exp.description and title != exp.description:
-        md += [f"*{exp.description}*", ""]
-    md += [summary, ""]
+        md += [f"*{_md(exp.description)}*", ""]
+    md += [_md(summary), ""]
     if warn:
         md += [f"> **Warning:** {warn}", ""]
     md += ["## What was compared", "", _md_table(what_header, [list(r) for r in changes]), "",
            _md_table(["", ""], [list(f) for f in facts]), ""]
     headline = _headline(result) if len(exp.scenarios) > 1 else None
     if headline and headline[1]:
-        md += ["## Headline", "", intro_headline, "", _headline_md(*headline), ""]
-    md += ["## Scenarios", "", intro_scenarios, "", _md_table(*tables["scenarios"]), ""]
+        md += ["## Headline", "", _md(intro_headline), "", _headline_md(*headline), ""]
+    md += ["## Scenarios", "", _md(intro_scenarios), "", _md_table(*tables["scenarios"]), ""]
     if "comparisons" in tables:
         md += ["## Paired comparisons", "", intro_cmp, "", _md_table(*tables["comparisons"]), ""]
     md += ["## Figures", ""]
     for stem, caption, _ in images:
-        md += [f"![{caption}](figures/{stem}.png)", "", f"*{caption}*", ""]
+        md += [f"![{_md(caption)}](figures/{stem}.png)", "", f"*{_md(caption)}*", ""]
     md += ["## Glossary", "", _md_table(glossary_header, [list(g) for g in glossary]), ""]
     if result.failures:
         md += ["## Failures", "", _md_table(["scenario", "replication", "attempts", "error", "traceback"],
                [[f.scenario, str(f.replication), str(f.attempts), f.error, f.file or ""] for f in result.failures]), ""]
-    write_text_atomic(directory / "report.md", "\n".join(md))
+    with _writing(directory / "report.md"):
+        write_text_atomic(directory / "report.md", "\n".join(md))
     written.append(directory / "report.md")
 
     # HTML
@@ -393,7 +410,8 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
                 f'<meta name="viewport" content="width=device-width, initial-scale=1">'
                 f"<title>{html.escape(title)}</title>"
                 f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
-    write_text_atomic(directory / "report.html", document)
+    with _writing(directory / "report.html"):
+        write_text_atomic(directory / "report.html", document)
     written.append(directory / "report.html")
     return written
 

@@ -79,6 +79,7 @@ STYLE: dict[str, Any] = {
     "legend.framealpha": 0.9,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "text.parse_math": False,  # names are user text: "$x^{$" must be printed, not parsed as mathtext
 }
 
 

@@ -6,8 +6,9 @@ also differ by line style, so the figures read in grey too.
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
@@ -39,6 +40,19 @@ def _figure(*args, **kwargs) -> "Figure":
     return Figure(*args, **kwargs)
 
 
+def _plain_text(function: Callable[..., "Figure"]) -> Callable[..., "Figure"]:
+    """Draw ``function``'s figure with text never parsed as mathtext (names and currencies are user text)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> "Figure":
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
 def _clock_axis(ax, starts: np.ndarray, length: float) -> None:
     lo, hi = starts[0], starts[-1] + length
     step = 3600.0 * max(1, int(math.ceil((hi - lo) / 3600.0 / 12)))
@@ -55,6 +69,7 @@ def _steps(starts: np.ndarray, length: float, values) -> tuple[np.ndarray, np.nd
     return x, y
 
 
+@_plain_text
 def requirement_figure(req: "Requirements", plan: Optional["Schedule"] = None, title: Optional[str] = None) -> "Figure":
     """Calls per interval (top) and agents required by Erlang C, Erlang A, simulation, and scheduled (bottom)."""
     starts = np.asarray(req.interval_start, dtype=float)
@@ -101,6 +116,7 @@ def requirement_figure(req: "Requirements", plan: Optional["Schedule"] = None, t
     return fig
 
 
+@_plain_text
 def verification_figure(ver: "Verification", title: Optional[str] = None) -> "Figure":
     """Each target's metric per interval for the schedule: mean, CI, target line, misses marked."""
     starts = np.asarray(ver.interval_start, dtype=float)
@@ -141,6 +157,7 @@ def verification_figure(ver: "Verification", title: Optional[str] = None) -> "Fi
     return fig
 
 
+@_plain_text
 def tradeoff_figure(frame: "pd.DataFrame", title: Optional[str] = None) -> "Figure":
     """Cost (or agent-hours without prices) of meeting the targets against the service-level target."""
     fig = _figure(figsize=(8.5, 5.2), layout="constrained")

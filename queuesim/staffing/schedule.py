@@ -99,12 +99,20 @@ def load_templates(source: Union[str, Path, Sequence[Any]]) -> list[ShiftTemplat
     if isinstance(source, (str, Path)):
         import yaml
 
+        from ..config import MAX_CONFIG_BYTES, ConfigError, parse_yaml
+        from ..fields import check_input_file
+
         where = str(source)
         try:
-            data: Any = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
+            check_input_file(source, limit=MAX_CONFIG_BYTES, what="shift-template file")
+            data: Any = parse_yaml(Path(source).read_text(encoding="utf-8"))
+        except ConfigError as exc:  # a duplicate key
+            raise StaffingError(f"{where}: {exc}") from None
+        except RecursionError:
+            raise StaffingError(f"{where}: nested too deeply") from None
         except FileNotFoundError:
             raise StaffingError(f"{where}: no such shift-template file") from None
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise StaffingError(f"{where}: cannot read ({exc})") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
