@@ -320,6 +320,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _print_warnings(experiment) -> None:
     """Valid but probably unintended settings (e.g. intervals with arrivals and no agent), once each."""
     seen: set[str] = set()
+    for text in experiment.warnings():
+        print(f"warning: {text}", file=sys.stderr)
     for scenario in experiment.scenarios:
         for text in scenario.warnings():
             message = text.split(": ", 1)[-1]

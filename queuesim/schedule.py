@@ -9,6 +9,7 @@ day; the engine brings agents on and off duty at those times.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -124,7 +125,8 @@ class ShiftAdjust(_Model):
 
     def count(self, n: int) -> int:
         """The adjusted count of a shift of ``n`` agents (may be negative: see :meth:`apply`)."""
-        scaled = n if self.scale == 1.0 else int(math.floor(n * self.scale + 0.5))
+        # exact decimal arithmetic on the scale as written: 50 x 1.15 is 57.5, rounded up to 58 (not 57.4999...)
+        scaled = n if self.scale == 1.0 else int(math.floor(Fraction(repr(self.scale)) * n + Fraction(1, 2)))
         return scaled + self.add
 
     def apply(self, shifts: Sequence[Shift]) -> tuple[Shift, ...]:

@@ -107,4 +107,16 @@ def test_guard_detection_reads_the_script() -> None:
             no()
         """)
     assert _guarded_lines(source) == [(4, 5), (7, 7)]
+    compound = textwrap.dedent("""\
+        import sys
+        if __name__ == "__main__" and len(sys.argv) >= 1:
+            run()
+        try:
+            if __name__ == "__main__":
+                run()
+        except KeyboardInterrupt:
+            pass
+        run()
+        """)
+    assert _guarded_lines(compound) == [(3, 3), (6, 6)]
     assert unguarded_line() is None, "pytest's own __main__ runs its work under the guard"

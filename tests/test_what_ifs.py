@@ -198,3 +198,24 @@ def test_the_new_keys_at_their_defaults_keep_a_result_folders_fingerprint() -> N
     assert fingerprint(plain) == "59ebe9b34ea6443cbe83330af93e8ca7a591d01a16e0f309f0fe68773ad3cd2d"
     assert fingerprint(load_config(CONFIGS / "erlang-a.yaml", ["arrivals.volume=1.0"])) == fingerprint(plain)
     assert fingerprint(load_config(CONFIGS / "erlang-a.yaml", ["arrivals.volume=1.1"])) != fingerprint(plain)
+
+
+def test_shift_adjust_scale_rounds_exact_halves_up() -> None:
+    """Halves are decided on the scale as written, not on its binary float: 50 x 1.15 = 57.5 -> 58."""
+    from queuesim.schedule import ShiftAdjust
+
+    assert ShiftAdjust(scale=1.15).count(50) == 58
+    assert ShiftAdjust(scale=0.7).count(45) == 32
+    assert ShiftAdjust(scale=0.7).count(44) == 31
+    assert ShiftAdjust(scale=1.15, add=-1).count(50) == 57
+
+
+def test_a_variant_overridden_back_to_the_baseline_is_flagged() -> None:
+    """--set of the key a variant changes makes the variant the baseline: validate and run warn."""
+    from queuesim import load_config
+
+    plain = load_config(CONFIGS / "your-call-is-important.yaml")
+    assert plain.warnings() == []
+    overridden = load_config(CONFIGS / "your-call-is-important.yaml", ["shift_adjust.add=1"])
+    (warning,) = overridden.warnings()
+    assert "'more-agents'" in warning and "same model as the baseline" in warning and "\n" not in warning

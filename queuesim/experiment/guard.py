@@ -26,24 +26,33 @@ class MainGuardError(RuntimeError):
 
 
 def _guarded_lines(source: str) -> list[tuple[int, int]]:
-    """Line ranges of the bodies of ``if __name__ == "__main__":`` blocks at the top level."""
+    """Line ranges of the bodies of top-level ``if`` statements whose test compares ``__name__`` with
+    ``"__main__"`` (alone, or combined with other conditions), found also inside top-level ``try``, ``with``
+    and ``else`` blocks: a worker importing the script does not run them."""
     ranges = []
-    for node in ast.parse(source).body:
-        if not isinstance(node, ast.If):
-            continue
-        test = node.test
-        if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
-                and {_text(test.left), _text(test.comparators[0])} == {"__name__", "'__main__'"}):
-            ranges.append((node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno))
+
+    def visit(statements: list) -> None:
+        for node in statements:
+            if isinstance(node, ast.If) and _reads_main_name(node.test):
+                ranges.append((node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno))
+            elif isinstance(node, (ast.Try, ast.With)):
+                visit(node.body)
+                for handler in getattr(node, "handlers", []):
+                    visit(handler.body)
+                visit(getattr(node, "orelse", []))
+                visit(getattr(node, "finalbody", []))
+            elif isinstance(node, ast.If):
+                visit(node.body)
+                visit(node.orelse)
+
+    visit(ast.parse(source).body)
     return ranges
 
 
-def _text(node: ast.AST) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return repr(node.value)
-    return ""
+def _reads_main_name(test: ast.AST) -> bool:
+    nodes = list(ast.walk(test))
+    return (any(isinstance(n, ast.Name) and n.id == "__name__" for n in nodes)
+            and any(isinstance(n, ast.Constant) and n.value == "__main__" for n in nodes))
 
 
 def unguarded_line(frame: Optional[FrameType] = None) -> Optional[tuple[str, int]]:
@@ -58,6 +67,9 @@ def unguarded_line(frame: Optional[FrameType] = None) -> Optional[tuple[str, int
     path = getattr(main, "__file__", None)
     if not path or not Path(path).is_file():
         return None
+    spec = getattr(main, "__spec__", None)
+    if spec is not None and (spec.name or "").endswith("__main__"):
+        return None  # `python -m package`: worker processes never import a package's __main__ again
     frame = frame or sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_name == "<module>" and frame.f_globals.get("__name__") in ("__main__", "__mp_main__") \

@@ -70,6 +70,16 @@ class Experiment(NoBooleanNumbers):
     def baseline(self) -> Scenario:
         return self.scenarios[0]
 
+    def warnings(self) -> list[str]:
+        """Valid but probably unintended: scenarios that are the baseline under another name (a variant whose
+        changes a ``--set`` or the base overrides), whose differences would all be 0."""
+        if len(self.scenarios) < 2:
+            return []
+        base = self.baseline.model_dump(exclude={"name"})
+        return [f"scenario {sc.name!r} is the same model as the baseline {self.baseline.name!r} (what it changes is "
+                "overridden, e.g. by --set of the same key): its differences will all be 0"
+                for sc in self.scenarios[1:] if sc.model_dump(exclude={"name"}) == base]
+
     def point(self, name: str) -> Optional[ScenarioPoint]:
         """The variant and sweep point of scenario ``name`` (None if not recorded)."""
         return next((p for p in self.points if p.scenario == name), None)

@@ -718,7 +718,7 @@ def intraday_figure(result: "ExperimentResult", columns: Optional[tuple[str, ...
             ax.step(x, v, where="post", color=colors.get(name, "black"), lw=2, label=_short(name, 30))
             if column == "service_level":
                 ax.axhline(100 * SERVICE_LEVEL_TARGET, color="black", ls="--", lw=1,
-                           label=f"target {100 * SERVICE_LEVEL_TARGET:.0f}%")
+                           label=f"reference {100 * SERVICE_LEVEL_TARGET:.0f}% (common target)")
                 ax.set_ylim(0, 103)
             else:
                 ax.set_ylim(0, (top if math.isfinite(top) and top > 0 else 1.0) * 1.08)
@@ -751,7 +751,7 @@ def intraday_figure(result: "ExperimentResult", columns: Optional[tuple[str, ...
         handles = [Line2D([], [], color="0.6", lw=1.4, label=f"{_short(baseline, 24)} (baseline), behind each variant")]
         if "service_level" in multiples:
             handles.append(Line2D([], [], color="black", ls="--", lw=1,
-                                  label=f"target: {100 * SERVICE_LEVEL_TARGET:.0f}% within {threshold:g} s"))
+                                  label=f"reference: {100 * SERVICE_LEVEL_TARGET:.0f}% within {threshold:g} s (common target)"))
         if warmup > 0:
             handles.append(Patch(color="0.85", label="warm-up (not counted)"))
         fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False, fontsize=9.5)

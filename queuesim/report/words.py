@@ -162,8 +162,9 @@ def summary_paragraph(result: "ExperimentResult") -> str:
         others = names[1:]
         kind = "alternative" if len(others) == 1 else "alternatives"
         text.append(f"This report compares {baseline} (the baseline) with {len(others)} {kind}: {_listing(others)}. "
-                     f"Each was simulated for the same {days} days with the same callers, so every "
-                     "difference below is measured day by day against the baseline.")
+                     f"Each was simulated for the same {days} days with the same random numbers (the same callers "
+                     "wherever arrivals are the same), so every difference below is measured day by day against "
+                     "the baseline.")
     else:
         text.append(f"This report describes {baseline}, simulated for {days} days.")
     if {"offered", "abandonment_rate", "service_level"} <= known:
@@ -171,8 +172,12 @@ def summary_paragraph(result: "ExperimentResult") -> str:
         ab = result.estimate(baseline, "abandonment_rate")
         sl = result.estimate(baseline, "service_level")
         lost = ab.mean * offered
+        abandoned = result.estimate(baseline, "abandoned").mean if "abandoned" in known else math.nan
+        if math.isfinite(abandoned):  # the mean count, not the product of two means
+            balked = result.estimate(baseline, "balked").mean if "balked" in known else math.nan
+            lost = abandoned + (balked if math.isfinite(balked) else 0.0)
         text.append(f"With {baseline}, about {offered:,.0f} calls arrive a day; {_pct(ab.mean)} of the callers "
-                    f"(about {lost:,.0f} a day; 95% CI {_pct(ab.low)} to {_pct(ab.high)}) hang up before an "
+                    f"(95% CI {_pct(ab.low)} to {_pct(ab.high)}; about {lost:,.0f} a day) hang up before an "
                     f"agent answers, and {_pct(sl.mean)} are answered within {threshold} "
                     f"(95% CI {_pct(sl.low)} to {_pct(sl.high)}).")
     if len(names) > 1 and "cost_total" in known and math.isfinite(result.estimate(baseline, "cost_total").mean):
