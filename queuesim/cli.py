@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NoReturn, Optional, Sequence
 
 from . import __version__
+from .errors import ConfigError
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -391,7 +392,6 @@ _COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "report": _cmd_report, 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the CLI; returns the exit code (also used by the console script)."""
-    from .config import ConfigError
 
     parser = _parser()
     args = parser.parse_args(argv)

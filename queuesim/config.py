@@ -30,6 +30,7 @@ from typing import Any, Iterable, Mapping, Optional
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .errors import ConfigError
 from .experiment.spec import Experiment
 from .fields import check_input_file
 from .experiment.sweep import expand_sweep, point_name
@@ -54,19 +55,6 @@ EXPERIMENT_KEYS: tuple[str, ...] = ("name", "description", "seed", "replications
 
 #: Keys of the resolved form (``DIR/config.yaml``) besides the experiment keys.
 RESOLVED_KEYS: tuple[str, ...] = ("scenarios", "sweep_keys", "points")
-
-
-class ConfigError(ValueError):
-    """A config that cannot be used. ``str(error)`` is one line for the user."""
-
-    #: Longest message kept (values quoted in it are cut first; this is the last guard).
-    MAX_LENGTH = 1000
-
-    def __init__(self, message: str) -> None:
-        text = " ".join(str(message).splitlines())
-        if len(text) > self.MAX_LENGTH:
-            text = text[: self.MAX_LENGTH - 5] + " ..."
-        super().__init__(text)
 
 
 #: Largest config file read, in bytes (a real config is a few kB; profiles belong in CSV files).

@@ -115,3 +115,22 @@ def test_run_verbose_says_what_runs(tiny: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "1 scenario(s) x 2 replication(s), seed 3, executor serial: tiny" in err
     assert "tiny: 2 replication(s)" in err
+
+
+@pytest.mark.parametrize("argv, heavy", [
+    (["--version"], ("simpy", "pandas", "matplotlib", "scipy", "numpy", "pydantic")),
+    (["erlang", "--rate", "100/h", "--handle-time", "3min", "--agents", "10"], ("simpy", "pandas", "matplotlib")),
+])
+def test_quick_commands_do_not_import_the_simulator(argv: list, heavy: tuple) -> None:
+    """`queuesim --version` and `queuesim erlang` start without SimPy, pandas or matplotlib (fast start)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from queuesim.cli import main\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    loaded = proc.stdout.strip().splitlines()[-1]
+    for name in heavy:
+        assert f"'{name}'" not in loaded, f"{argv[0]} imported {name}"

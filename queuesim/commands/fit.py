@@ -15,7 +15,7 @@ NAME = "fit"
 
 
 def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
-    from ..fit import FORMATS, HANDLE_CHOICES, PATIENCE_CHOICES, STAFFING_METHODS
+    from ..fit.choices import FORMATS, HANDLE_CHOICES, PATIENCE_CHOICES, STAFFING_METHODS
 
     p = subparsers.add_parser(
         NAME,

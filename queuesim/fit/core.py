@@ -37,6 +37,7 @@ from .estimators import (
     empirical_quantiles, fit_exponential_censored, fit_lognormal, fit_weibull_censored, kaplan_meier,
     km_quantile_values,
 )
+from .choices import HANDLE_CHOICES, PATIENCE_CHOICES, STAFFING_METHODS
 from .records import Records, RecordsError, read_records
 
 __all__ = [
@@ -44,11 +45,6 @@ __all__ = [
     "fit_records", "observed_intervals", "parse_days", "reconstruct_staffing", "write_config",
 ]
 
-PATIENCE_CHOICES = ("exponential", "weibull", "empirical")
-HANDLE_CHOICES = ("lognormal", "empirical")
-#: How staffing per interval is reconstructed (see :func:`reconstruct_staffing`). The default,
-#: ``work-conserving``, reproduces the Anonymous Bank data best (README, "Fitting from call records").
-STAFFING_METHODS = ("work-conserving", "busy-while-waiting", "distinct")
 _STAFFING_KEYS = {"work-conserving": "work_conserving", "busy-while-waiting": "busy_while_waiting",
                   "distinct": "distinct"}
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -42,10 +42,10 @@ import numpy as np
 import pandas as pd
 
 from ..fields import check_input_file
+from .choices import FORMATS
 
 __all__ = ["CSV_FIELDS", "FORMATS", "MAX_RECORDS_FILE_BYTES", "Records", "RecordsError", "parse_columns", "read_records"]
 
-FORMATS = ("anonymous-bank", "csv")
 
 #: Canonical fields of the generic CSV format, and the column names used when not mapped.
 CSV_FIELDS = ("date", "arrival", "answer", "end", "wait", "handle", "outcome", "type", "priority", "server")
