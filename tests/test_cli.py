@@ -120,9 +120,10 @@ def test_run_verbose_says_what_runs(tiny: Path, capsys) -> None:
 @pytest.mark.parametrize("argv, heavy", [
     (["--version"], ("simpy", "pandas", "matplotlib", "scipy", "numpy", "pydantic")),
     (["erlang", "--rate", "100/h", "--handle-time", "3min", "--agents", "10"], ("simpy", "pandas", "matplotlib")),
+    (["validate", str(CONFIGS / "your-call-is-important.yaml")], ("simpy", "pandas", "matplotlib")),
 ])
 def test_quick_commands_do_not_import_the_simulator(argv: list, heavy: tuple) -> None:
-    """`queuesim --version` and `queuesim erlang` start without SimPy, pandas or matplotlib (fast start)."""
+    """`queuesim --version`, `erlang` and `validate` start without SimPy, pandas or matplotlib (fast start)."""
     import subprocess
     import sys
 

@@ -9,12 +9,27 @@ This layer never imports SimPy: it calls :func:`queuesim.replication.simulate`.
 * :mod:`.results` and :mod:`.compare`: tables, paired comparisons, figures.
 """
 
-from .compare import Comparison, paired_comparison
-from .executors import EXECUTORS
-from .results import ExperimentResult, Failure
-from .runner import RunInterrupted, run
-from .spec import Experiment, ScenarioPoint
-from .store import ResultStore, StoreError
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers; at run time the names below are imported on first use
+    from .compare import Comparison, paired_comparison
+    from .executors import EXECUTORS
+    from .results import ExperimentResult, Failure
+    from .runner import RunInterrupted, run
+    from .spec import Experiment, ScenarioPoint
+    from .store import ResultStore, StoreError
+
+# imported on first use: validating a config (spec, sweep) needs neither the executors nor SimPy
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "Comparison": (".compare", "Comparison"), "paired_comparison": (".compare", "paired_comparison"),
+    "EXECUTORS": (".executors", "EXECUTORS"),
+    "ExperimentResult": (".results", "ExperimentResult"), "Failure": (".results", "Failure"),
+    "RunInterrupted": (".runner", "RunInterrupted"), "run": (".runner", "run"),
+    "Experiment": (".spec", "Experiment"), "ScenarioPoint": (".spec", "ScenarioPoint"),
+    "ResultStore": (".store", "ResultStore"), "StoreError": (".store", "StoreError"),
+}, globals())
 
 __all__ = [
     "EXECUTORS",
