@@ -94,7 +94,8 @@ class Arrivals(_Model):
     volume: float = Field(
         1.0, gt=0.0, le=1000.0, allow_inf_nan=False,
         description="multiplier of the expected calls (rate or profile), e.g. 1.1 for 10% more calls (also in variants, "
-        "sweeps and --set arrivals.volume=1.1); 1 = as given",
+        "sweeps and --set arrivals.volume=1.1; given alone at the top level, it multiplies every call type's own "
+        "arrivals); 1 = as given",
     )
 
     @model_validator(mode="before")
@@ -303,6 +304,28 @@ class Scenario(_Model):
     callback: Optional[Callback] = Field(None, description="callback option offered to callers facing a long wait")
     groups: Optional[tuple[AgentGroup, ...]] = Field(None, description="departments, each with its own staffing")
     transfers: Optional[Transfers] = Field(None, description="what agents do with calls that reached the wrong group")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _volume_of_every_type(cls, data: Any) -> Any:
+        """``arrivals: {volume: v}`` alone, when every call type has its own arrivals (as ``--set
+        arrivals.volume=1.1`` writes it): each type's volume is multiplied by ``v``."""
+        if not isinstance(data, dict):
+            return data
+        top, types = data.get("arrivals"), data.get("call_types")
+        if not (isinstance(top, dict) and set(top) == {"volume"} and isinstance(types, (list, tuple)) and types):
+            return data
+        if not all(isinstance(t, dict) and isinstance(t.get("arrivals"), dict) for t in types):
+            return data
+        volume = top["volume"]
+        if isinstance(volume, bool) or not isinstance(volume, (int, float)):
+            return data  # reported by the field's validation
+        out = dict(data)
+        out.pop("arrivals")
+        out["call_types"] = [
+            {**t, "arrivals": {**t["arrivals"], "volume": volume * t["arrivals"].get("volume", 1.0)}} for t in types
+        ]
+        return out
 
     @field_validator("patience", mode="before")
     @classmethod

@@ -219,3 +219,20 @@ def test_a_variant_overridden_back_to_the_baseline_is_flagged() -> None:
     overridden = load_config(CONFIGS / "your-call-is-important.yaml", ["shift_adjust.add=1"])
     (warning,) = overridden.warnings()
     assert "'more-agents'" in warning and "same model as the baseline" in warning and "\n" not in warning
+
+
+def test_top_level_volume_scales_every_call_type_with_its_own_arrivals(tmp_path) -> None:
+    """`--set arrivals.volume=1.1` on a config whose call types have their own arrivals multiplies each type's."""
+    from queuesim import load_config
+
+    exp_ = {"distribution": "exponential"}
+    config = {"horizon": "1h", "agents": 3,
+              "call_types": [{"name": "a", "arrivals": {"rate": "1/min", "volume": 2}, "handle_time": {**exp_, "mean": "1min"}},
+                             {"name": "b", "arrivals": {"rate": "2/min"}, "handle_time": {**exp_, "mean": "1min"}}]}
+    path = tmp_path / "types.yaml"
+    path.write_text(yaml.safe_dump(config))
+    base = load_config(path).baseline
+    more = load_config(path, ["arrivals.volume=1.1"]).baseline
+    assert base.expected_arrivals() == pytest.approx(240.0)
+    assert more.expected_arrivals() == pytest.approx(264.0)
+    assert [t.arrivals.volume for t in more.call_types] == pytest.approx([2.2, 1.1])
