@@ -111,3 +111,24 @@ def test_run_help_prints_a_single_percent_sign(capsys) -> None:
         main(["run", "--help"])
     out = capsys.readouterr().out
     assert "95% confidence interval" in out and "%%" not in out
+
+
+def test_interval_table_rate_bounds_stay_inside_zero_and_one() -> None:
+    """intervals.csv: rates and shares carry logit-scale bounds inside [0, 1] (the half-width alone would not)."""
+    import queuesim as qs
+
+    scenario = qs.Scenario(horizon="3h", arrivals={"rate": "2/min"}, agents=3, report_interval="30min",
+                           handle_time={"distribution": "exponential", "mean": "1min"},
+                           patience={"distribution": "exponential", "mean": "2min"})
+    result = qs.run(qs.Experiment(name="t", scenarios=(scenario,), replications=4), executor="serial")
+    frame = result.intervals_frame()
+    for column in ("abandonment_rate", "service_level", "occupancy"):
+        low, high = frame[f"{column}_ci95_low"], frame[f"{column}_ci95_high"]
+        mean = frame[column]
+        ok = mean.notna() & low.notna()
+        assert ok.sum() >= 5
+        assert (low[ok] >= 0).all() and (high[ok] <= 1).all() and (low[ok] <= mean[ok] + 1e-12).all()
+        assert (high[ok] >= mean[ok] - 1e-12).all()
+    assert "asa_ci95_low" not in frame.columns
+    small = frame["abandonment_rate"] - frame["abandonment_rate_ci95"]
+    assert (small < 0).any(), "the case the bounds are for: a half-width reaching below 0"

@@ -31,6 +31,9 @@ from ..stats import Estimate, mean_ci, proportion_ci
 from .compare import Comparison, paired_comparison
 from .spec import Experiment
 
+#: Per-interval columns that are rates or shares (fractions): their CIs also come as logit-scale bounds.
+_FRACTION_COLUMNS = ("abandonment_rate", "service_level", "occupancy")
+
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
 
@@ -314,7 +317,10 @@ class ExperimentResult:
 
         Columns: ``scenario``, then the replications' interval columns (means),
         then ``<column>_ci95`` for each numeric column: the half-width of its 95%
-        Student-t confidence interval over replications (NaN with one replication).
+        Student-t confidence interval over replications (NaN with one replication),
+        and for rates and shares ``<column>_ci95_low`` and ``<column>_ci95_high``: the
+        bounds of the logit-scale interval (:func:`queuesim.stats.proportion_ci`),
+        which stay inside [0, 1].
         Rows are keyed by ``interval_start`` (s) when present, else by position.
         None when no replication carries an interval table.
         """
@@ -347,6 +353,13 @@ class ExperimentResult:
             t = special.stdtrit(np.maximum(counts.to_numpy() - 1, 1), 0.975)
             half = np.where(counts.to_numpy() >= 2, t * sd.to_numpy() / np.sqrt(np.maximum(counts.to_numpy(), 1)), np.nan)
             ci = pd.DataFrame(half, index=table.index, columns=[f"{c}_ci95" for c in numeric])
+            # rates and shares: the bounds of the logit-scale interval too, which stay inside [0, 1]
+            # (the half-width alone would put the bounds of a small rate below 0)
+            for c in numeric:
+                if c in _FRACTION_COLUMNS:
+                    bounds = grouped[c].agg(lambda v: (proportion_ci(v).low, proportion_ci(v).high))
+                    ci[f"{c}_ci95_low"] = [b[0] for b in bounds.reindex(table.index)]
+                    ci[f"{c}_ci95_high"] = [b[1] for b in bounds.reindex(table.index)]
             ci_columns = list(ci.columns)
             table = table.join(ci)
         if other:

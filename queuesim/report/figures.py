@@ -642,7 +642,7 @@ def intraday_figure(result: "ExperimentResult", columns: Optional[tuple[str, ...
     if frame is None or frame.empty:
         raise ValueError("no per-interval table: the replications carry no intervals")
     key = "interval_start" if "interval_start" in frame.columns else "interval"
-    available = [c for c in frame.columns if c not in ("scenario", key) and not c.endswith("_ci95")
+    available = [c for c in frame.columns if c not in ("scenario", key) and "_ci95" not in c
                  and np.issubdtype(frame[c].dtype, np.number)]
     if columns is None:
         preferred = ["offered", "agents", "service_level"]
