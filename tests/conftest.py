@@ -55,3 +55,30 @@ def make_scenario(**overrides: Any) -> Scenario:
 @pytest.fixture
 def small_scenario() -> Scenario:
     return make_scenario()
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    """``queuesim ARGV`` in this process: (exit code, stdout, stderr); argparse's exits become codes."""
+    import contextlib
+    import io
+
+    from queuesim.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:  # argparse
+            code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def config_error(data: dict) -> str:
+    """The ConfigError message of an invalid config dict (asserted to be one line)."""
+    from queuesim.config import ConfigError, experiment_from_dict
+
+    with pytest.raises(ConfigError) as info:
+        experiment_from_dict(data, source="cfg.yaml")
+    message = str(info.value)
+    assert "\n" not in message, "errors are one line"
+    return message

@@ -11,7 +11,7 @@ import yaml
 from queuesim import ConfigError, load_config
 from queuesim.config import apply_overrides, experiment_from_dict
 
-from .conftest import CONFIGS
+from .conftest import config_error, CONFIGS
 
 BASE = {
     "name": "t",
@@ -25,12 +25,7 @@ BASE = {
 }
 
 
-def _error(data: dict) -> str:
-    with pytest.raises(ConfigError) as info:
-        experiment_from_dict(data, source="cfg.yaml")
-    message = str(info.value)
-    assert "\n" not in message, "errors are one line"
-    return message
+_error = config_error
 
 
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.name)

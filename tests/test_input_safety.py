@@ -9,8 +9,6 @@ one line naming the field and the path, unless ``QUEUESIM_ALLOW_ANY_PATH=1``.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
 from pathlib import Path
@@ -18,11 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from queuesim.cli import main
 from queuesim.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "queuesim"
+
+from .conftest import run_cli
 
 BASE = {
     "horizon": "1h",
@@ -32,11 +31,7 @@ BASE = {
 }
 
 
-def _cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
+_cli = run_cli
 
 
 def _write(folder: Path, config: dict) -> Path:

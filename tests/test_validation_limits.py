@@ -11,21 +11,18 @@ the value and what is allowed, no traceback.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 from pathlib import Path
 
 import pytest
 import yaml
 
-from queuesim.cli import main
 from queuesim.config import ConfigError, experiment_from_dict
 from queuesim.distributions import Lognormal, Weibull
 from queuesim.experiment.store import STEM_BYTES, file_stem
 from queuesim.replication import NonFiniteResult, simulate
 
-from .conftest import make_scenario
+from .conftest import run_cli, make_scenario
 
 BASE = {
     "horizon": "1h",
@@ -35,14 +32,7 @@ BASE = {
 }
 
 
-def _cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:  # argparse
-            code = int(exc.code or 0)
-    return code, out.getvalue(), err.getvalue()
+_cli = run_cli
 
 
 def _refused(path: Path, *words: str, argv: tuple[str, ...] = ()) -> str:

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import yaml
 
-from queuesim import ConfigError, Scenario, simulate
+from queuesim import Scenario, simulate
 from queuesim.config import apply_overrides, experiment_from_dict
 
-from .conftest import CONFIGS, make_scenario
+from .conftest import config_error, CONFIGS, make_scenario
 
 FLAGSHIP = CONFIGS / "your-call-is-important.yaml"
 
@@ -36,12 +36,7 @@ BASE = {
 }
 
 
-def _error(data: dict) -> str:
-    with pytest.raises(ConfigError) as info:
-        experiment_from_dict(data, source="cfg.yaml")
-    message = str(info.value)
-    assert "\n" not in message, "errors are one line"
-    return message
+_error = config_error
 
 
 def _same_call_log(a: Scenario, b: Scenario, seed: int = 7) -> bool:
