@@ -60,6 +60,9 @@ def test_what_each_variant_changes_is_tabled_from_the_config(flagship_report: Pa
     text = _text((flagship_report / "report.html").read_text())
     assert "What was compared" in text
     assert "shift_adjust: {add: 1}" in text
+    table = re.search(r'<table class="changes">(.*?)</table>', (flagship_report / "report.html").read_text(), re.S)
+    rows = re.findall(r"<tr><td>([\w-]+)</td><td>([\d,]+)</td>", table.group(1))
+    assert dict(rows)["hold-loop"] == "109" and dict(rows)["more-agents"] == "125", "the agents each scenario has"
     assert "callback: {kind: virtual_hold, offer: at_arrival, threshold: 2min" in text
     assert "answered within 20 s; callers who hang up count as misses" in text
 

@@ -353,7 +353,9 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
                       "offered calls (occupancy: of agent time); their differences are in percentage points.")
     intro_scenarios = ("Means over the simulated days with 95% confidence intervals (Student-t; for percentages "
                        "on the logit scale, so they stay within 0-100%).")
-    what_header = ["scenario", "what it changes (as written in the config)"]
+    what_header = ["scenario", "agents scheduled over the day", "what it changes (as written in the config)"]
+    scheduled = {sc.name: len(sc.duty_periods()) for sc in exp.scenarios}  # people with a duty period, all groups
+    what_rows = [[name, f"{scheduled[name]:,}" if name in scheduled else "", what] for name, what in changes]
 
     # Markdown
     md = [f"# {_md(title)}", ""]
@@ -362,7 +364,7 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
     md += [_md(summary), ""]
     if warn:
         md += [f"> **Warning:** {warn}", ""]
-    md += ["## What was compared", "", _md_table(what_header, [list(r) for r in changes]), "",
+    md += ["## What was compared", "", _md_table(what_header, what_rows), "",
            _md_table(["", ""], [list(f) for f in facts]), ""]
     headline = _headline(result) if len(exp.scenarios) > 1 else None
     if headline and headline[1]:
@@ -388,7 +390,7 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
     body.append(f'<p class="summary">{html.escape(summary)}</p>')
     if warn:
         body.append(f'<p class="warn">{html.escape(warn)}</p>')
-    body += ["<h2>What was compared</h2>", _html_table(what_header, [list(r) for r in changes], "changes"),
+    body += ["<h2>What was compared</h2>", _html_table(what_header, what_rows, "changes"),
              '<table class="facts">' + "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>"
                                                 for k, v in facts) + "</table>"]
     if headline and headline[1]:
