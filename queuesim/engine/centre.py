@@ -139,6 +139,9 @@ class ContactCentre(ShiftChanges):
     holds the rest.
     """
 
+    #: Whether ``is_idle`` is exact for a fixed pool too (the core engine keeps it only with shift changes).
+    _idle_flags_exact = False
+
     def __init__(
         self, scenario: Scenario, streams: RandomStreams, on_calls: Optional[Callable[[CallChunk], None]] = None
     ) -> None:
@@ -318,15 +321,6 @@ class ContactCentre(ShiftChanges):
         same order as by ``env.run()``: the same numbers, bit for bit.
         """
         self.kernel.run_direct(self._first_arrival_key(), self._arrive_plain, self._finish_plain)
-
-    def _run_merged(self) -> None:
-        """The event loop of every other model (shifts, redials, a backlog; the policy and department
-        engines): :meth:`Kernel.run_merged`, as ``env.run()`` with the next arrival held apart from the heap."""
-        self.kernel.run_merged(self._first_arrival_key(), self._arrive)
-
-    def _run_reference(self) -> None:
-        """``env.run()`` with arrivals on SimPy's heap (:meth:`Kernel.run_reference`): the yardstick."""
-        self.kernel.run_reference(self._first_arrival_key(), self._arrive)
 
     def _arrive(self, now: float) -> Optional[EventKey]:
         """The next first-attempt call arrives at ``now``; returns the heap key of the one after (None: no more)."""
@@ -590,9 +584,9 @@ class ContactCentre(ShiftChanges):
         if group is not None:
             raise ValueError("the scenario has no groups")
         on_duty = sum(self.on_duty)
-        if self._varying:
+        if self._varying or self._idle_flags_exact:
             idle = sum(1 for a, on in enumerate(self.on_duty) if on and self.is_idle[a])
-        else:
+        else:  # a fixed pool: is_idle is not kept, and the idle line holds exactly the idle agents
             idle = len(self.idle)
         return on_duty, on_duty - idle
 
@@ -633,17 +627,15 @@ class ContactCentre(ShiftChanges):
             self._schedule_duty()
         if self._plain and loop == "fast" and not processes:
             self._run_plain()
+        elif loop == "reference":
+            self._schedule_backlog()
+            self.kernel.run_reference(self._first_arrival_key(), self._arrive)
         else:
             self._schedule_backlog()
-            if loop == "reference":
-                self._run_reference()
-            elif processes:
-                control = CentreControl(self)
-                for process in processes:
-                    self.env.process(process(control))
-                self.kernel.run_merged(self._first_arrival_key(), self._arrive, centre_only=True)
-            else:
-                self._run_merged()
+            control = CentreControl(self)
+            for process in processes:
+                self.env.process(process(control))
+            self.kernel.run_merged(self._first_arrival_key(), self._arrive, centre_only=bool(processes))
         return EngineOutput(self._call_log(), self._overtime(), self.daily_level, self._extra_work())
 
     def _schedule_backlog(self) -> None:

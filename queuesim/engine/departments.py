@@ -223,7 +223,7 @@ class DepartmentCentre(ContactCentre):
                 self._answer(i, agent, now)
                 return
         queues = self.queues
-        line = self._transfer_line if token > 0 and self._transfer_line >= 0 else ctype
+        line = self._line(ctype, token)
         for g in eligible:
             queues[g][line].append((i, token))
         heap, eid = self._heap, self._eid
@@ -238,6 +238,11 @@ class DepartmentCentre(ContactCentre):
             timer.value = (i, token)
             heappush(heap, (now + patience, NORMAL, next(eid), timer))
 
+    def _line(self, ctype: int, token: int) -> int:
+        """The line (per group) a leg waits in: its call type's, or, after a transfer (leg ``token`` > 0)
+        with ``transfers.priority`` set, the transferred callers' line."""
+        return self._transfer_line if token > 0 and self._transfer_line >= 0 else ctype
+
     def _overflow(self, event: Timer) -> None:
         i, token = event.value
         if not self.waiting[i] or self.leg[i] != token:
@@ -249,7 +254,7 @@ class DepartmentCentre(ContactCentre):
             if agent >= 0:
                 self._answer(i, agent, now)
                 return
-        line = self._transfer_line if token > 0 and self._transfer_line >= 0 else ctype
+        line = self._line(ctype, token)
         for g in self.type_groups[ctype][1:]:
             self.queues[g][line].append((i, token))
 

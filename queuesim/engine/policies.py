@@ -111,6 +111,8 @@ MAX_MESSAGES = 1000
 class PolicyCentre(ContactCentre):
     """A contact centre with informative announcements and/or a callback option."""
 
+    _idle_flags_exact = True  # is_idle is kept exact with or without shift changes
+
     def __init__(self, scenario: Scenario, streams: RandomStreams, on_calls=None) -> None:
         super().__init__(scenario, streams, on_calls)
         self._eager = True
@@ -183,9 +185,7 @@ class PolicyCentre(ContactCentre):
             self.web_due = PriorityTasks(self.queue.rank_of_type, self.ctype)  # type: ignore[assignment]
         self.slots: dict[int, int] = {}
         # the centre's mean handle time, over types weighted by expected arrivals
-        weights = [rf.total() for rf in scenario.rate_functions()]
-        means = [d.expectation() for d in scenario.type_handle_times()]
-        self.mean_handle = float(np.average(means, weights=weights)) if sum(weights) > 0 else float(means[0])
+        self.mean_handle = super().mean_handle_time()
         # per-caller draws, by block (caller c -> block c // BLOCK, row c % BLOCK)
         self._tolerance_pool = _Pool(self.announce.tolerance, streams["tolerance"]) if self.announce else None
         self._tolerance: list[float] = []  # by caller (read for every caller told a wait)
@@ -262,7 +262,7 @@ class PolicyCentre(ContactCentre):
             last = self.last_les_by_rank[self._rank(i)] if self.prioritised else self.last_les_wait
             return max(last - elapsed, 0.0)
         if predictor == "head_of_line":
-            head = self._head_of_line(self._rank(i)) if self.prioritised else self._head()
+            head = self._head(self.queue.lines[self._rank(i)] if self.prioritised else self.queue)
             hol = now - self.arrival[head] if head >= 0 else 0.0
             return max(hol - elapsed, 0.0)
         # oracle: remaining work of the busy agents and of the callers ahead, shared by the agents on
@@ -278,11 +278,13 @@ class PolicyCentre(ContactCentre):
         residual = sum(max(t - now, 0.0) for a, t in enumerate(self.busy_until) if self.busy[a])
         return (residual + ahead) / max(self.n_on_duty, 1)
 
-    def _head(self) -> int:
-        queue, flags = self.queue, self.abandoned_flag
-        while queue and flags[queue[0]]:
-            queue.popleft()
-        return queue[0] if queue else -1
+    def _head(self, line) -> int:
+        """The first live (or virtual) call of ``line`` (the queue, or one priority class's line), or -1;
+        calls gone from its head are dropped on the way."""
+        flags = self.abandoned_flag
+        while line and flags[line[0]]:
+            line.popleft()
+        return line[0] if line else -1
 
     # -- priority classes (call types of different priorities: one FCFS line per class) --------
     def _rank(self, i: int) -> int:
@@ -302,12 +304,6 @@ class PolicyCentre(ContactCentre):
                 ahead += 1
         return ahead
 
-    def _head_of_line(self, rank: int) -> int:
-        """The first live (or virtual) call in class ``rank``'s line, or -1."""
-        line, flags = self.queue.lines[rank], self.abandoned_flag
-        while line and flags[line[0]]:
-            line.popleft()
-        return line[0] if line else -1
 
     # -- arrival -----------------------------------------------------------------
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
@@ -731,13 +727,6 @@ class PolicyCentre(ContactCentre):
     # -- what researchers' processes read and change ------------------------------------
     def _on_hold(self, j: int) -> bool:
         return j not in self.virtual
-
-    def agent_counts(self, group: Optional[int]) -> tuple[int, int]:
-        if group is not None:
-            raise ValueError("the scenario has no groups")
-        on_duty = sum(self.on_duty)
-        idle = sum(1 for a, on in enumerate(self.on_duty) if on and self.is_idle[a])
-        return on_duty, on_duty - idle
 
     def mean_handle_time(self) -> float:
         return self.mean_handle
