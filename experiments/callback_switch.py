@@ -28,7 +28,7 @@ from typing import Generator
 import numpy as np
 
 import queuesim as qs
-from queuesim.stats import mean_ci
+from queuesim.measure.stats import mean_ci
 
 EXP = {"distribution": "exponential"}
 VIRTUAL_HOLD = {"kind": "virtual_hold", "threshold": "1min", "acceptance": 0.6, "answer_probability": 0.8,

@@ -29,7 +29,8 @@ import numpy as np
 
 import queuesim as qs
 from queuesim.analytic import erlang_a_agents, erlang_a_metrics
-from queuesim.stats import mean_ci
+from queuesim.measure.stats import mean_ci
+from queuesim.model.units import format_clock
 
 HANDLE = 240.0  # s, mean handle time (exponential, so Erlang A is exact per interval)
 PATIENCE = 180.0  # s, mean patience (exponential)
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'time':>5} {'calls':>6} {'agents':>6} {'aband. sim':>16} {'PSA':>7} {'ASA sim (s)':>16} {'PSA':>6}")
     outside = []
     for row in rows:
-        clock = qs.units.format_clock(row["interval_start"])
+        clock = format_clock(row["interval_start"])
         flag_ab = abs(row["abandonment_sim"] - row["abandonment_psa"]) > row["abandonment_ci95"]
         flag_asa = abs(row["asa_sim"] - row["asa_psa"]) > row["asa_ci95"]
         if flag_ab or flag_asa:

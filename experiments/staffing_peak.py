@@ -39,7 +39,7 @@ import numpy as np
 import queuesim as qs
 from queuesim.staffing import evaluate_staffing, requirements
 from queuesim.staffing.figures import BLUE, GREY, VERMILLION, _clock_axis, _figure, _steps
-from queuesim.units import format_clock
+from queuesim.model.units import format_clock
 
 TARGETS = ["service_level>=0.8@20s"]
 CALLS = [60] * 5 + [300, 300] + [60] * 9  # 16 x 15 min from 08:00

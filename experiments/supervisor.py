@@ -25,7 +25,7 @@ from typing import Generator
 import numpy as np
 
 import queuesim as qs
-from queuesim.stats import mean_ci
+from queuesim.measure.stats import mean_ci
 
 EXP = {"distribution": "exponential"}
 #: tech calls per 30 minutes over an 8-hour day: a surge from 3h to 5h

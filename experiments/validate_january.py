@@ -38,9 +38,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from queuesim import simulate  # noqa: E402
-from queuesim.config import experiment_from_dict  # noqa: E402
+from queuesim.model.config import experiment_from_dict  # noqa: E402
 from queuesim.fit import fit_records, observed_intervals, read_records  # noqa: E402
-from queuesim.units import format_clock  # noqa: E402
+from queuesim.model.units import format_clock  # noqa: E402
 
 DATA = Path(os.environ.get("QUEUESIM_DATA") or REPO.parent / "shared" / "data") / "anonymous_bank_1999"
 JAN, FEB = DATA / "january_1999.txt", DATA / "february_1999.txt"

@@ -22,33 +22,33 @@ from .lazy import lazy_exports
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers; at run time the names below are imported on first use
     from . import analytic
-    from .calllog import CallLog
-    from .config import load_config
+    from .measure.calllog import CallLog
+    from .model.config import load_config
     from .errors import ConfigError
-    from .distributions import Deterministic, Empirical, Exponential, Gamma, Lognormal, Uniform, Weibull
+    from .model.distributions import Deterministic, Empirical, Exponential, Gamma, Lognormal, Uniform, Weibull
     from .engine import AgentState, CentreControl
     from .experiment import Experiment, ExperimentResult, run
-    from .replication import ReplicationResult, simulate
+    from .experiment.replication import ReplicationResult, simulate
     from .rng import RandomStreams
-    from .scenario import Arrivals, Scenario
+    from .model.scenario import Arrivals, Scenario
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     "analytic": (".analytic", ""),
-    "CallLog": (".calllog", "CallLog"),
+    "CallLog": (".measure.calllog", "CallLog"),
     "ConfigError": (".errors", "ConfigError"),
-    "load_config": (".config", "load_config"),
-    **{name: (".distributions", name) for name in ("Deterministic", "Empirical", "Exponential", "Gamma", "Lognormal",
+    "load_config": (".model.config", "load_config"),
+    **{name: (".model.distributions", name) for name in ("Deterministic", "Empirical", "Exponential", "Gamma", "Lognormal",
                                                     "Uniform", "Weibull")},
     "AgentState": (".engine", "AgentState"),
     "CentreControl": (".engine", "CentreControl"),
     "Experiment": (".experiment", "Experiment"),
     "ExperimentResult": (".experiment", "ExperimentResult"),
     "run": (".experiment", "run"),
-    "ReplicationResult": (".replication", "ReplicationResult"),
-    "simulate": (".replication", "simulate"),
+    "ReplicationResult": (".experiment.replication", "ReplicationResult"),
+    "simulate": (".experiment.replication", "simulate"),
     "RandomStreams": (".rng", "RandomStreams"),
-    "Arrivals": (".scenario", "Arrivals"),
-    "Scenario": (".scenario", "Scenario"),
+    "Arrivals": (".model.scenario", "Arrivals"),
+    "Scenario": (".model.scenario", "Scenario"),
 }, globals())
 
 __all__ = [

@@ -184,7 +184,7 @@ def _plugin_modules() -> list:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .config import load_config
+    from .model.config import load_config
     from .experiment.executors import DASK_MISSING, SchedulerUnreachable
     from .experiment.runner import RunInterrupted, run
     from .experiment.store import StoreError, StoreWriteError
@@ -300,7 +300,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .config import ConfigError, load_config
+    from .model.config import ConfigError, load_config
 
     status = EXIT_OK
     for path in args.configs:
@@ -342,7 +342,7 @@ def _bare_number(text: str) -> bool:
 
 def _cmd_erlang(args: argparse.Namespace) -> int:
     from .analytic import erlang_a_metrics, erlang_c_metrics
-    from .units import UnitError, parse_duration, parse_rate
+    from .model.units import UnitError, parse_duration, parse_rate
 
     for option, value in (("--rate", args.rate), ("--handle-time", args.handle_time),
                           ("--patience", args.patience), ("--threshold", args.threshold)):

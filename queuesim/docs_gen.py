@@ -1,9 +1,9 @@
 """The config reference and the JSON Schema, generated from the validation models.
 
 Both are derived from the pydantic models that validate configs (the
-:class:`~queuesim.scenario.Scenario` and every block nested in it, every
+:class:`~queuesim.model.scenario.Scenario` and every block nested in it, every
 distribution of the discriminated union, the experiment's ``seed`` and
-``replications``) plus the experiment keys read by :mod:`queuesim.config`
+``replications``) plus the experiment keys read by :mod:`queuesim.model.config`
 (``name``, ``description``, ``variants``, ``sweep``), so the documentation
 cannot drift from what is accepted: ``tests/test_docs.py`` fails when the
 committed ``docs/config-reference.md`` differs from :func:`config_reference`.
@@ -31,12 +31,12 @@ from pydantic import BaseModel, BeforeValidator
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from . import fields as _fields
-from .config import EXPERIMENT_KEYS, RESOLVED_KEYS
-from .distributions import DISTRIBUTION_NAMES, BaseDistribution, Distribution
-from .experiment.spec import Experiment, ScenarioPoint
-from .scenario import Scenario
-from .units import DURATION_UNITS
+from .model import fields as _fields
+from .model.config import EXPERIMENT_KEYS, RESOLVED_KEYS
+from .model.distributions import DISTRIBUTION_NAMES, BaseDistribution, Distribution
+from .model.spec import Experiment, ScenarioPoint
+from .model.scenario import Scenario
+from .model.units import DURATION_UNITS
 
 __all__ = [
     "DEFAULT_REFERENCE_PATH",
@@ -405,7 +405,7 @@ class _Key:
 
 
 def _experiment_keys() -> list[_Key]:
-    """The experiment keys of a config file (``queuesim.config.EXPERIMENT_KEYS``)."""
+    """The experiment keys of a config file (``queuesim.model.config.EXPERIMENT_KEYS``)."""
     keys = {
         "name": _Key("name", "text", "", "none (the base scenario is then called `baseline`)", "not empty",
                      "experiment name; also the name of the base scenario"),

@@ -75,7 +75,7 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
 
 def config_error(data: dict) -> str:
     """The ConfigError message of an invalid config dict (asserted to be one line)."""
-    from queuesim.config import ConfigError, experiment_from_dict
+    from queuesim.model.config import ConfigError, experiment_from_dict
 
     with pytest.raises(ConfigError) as info:
         experiment_from_dict(data, source="cfg.yaml")

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from queuesim import ConfigError, load_config
-from queuesim.config import apply_overrides, experiment_from_dict
+from queuesim.model.config import apply_overrides, experiment_from_dict
 
 from .conftest import config_error, CONFIGS
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from queuesim import ConfigError, Scenario, simulate
-from queuesim.config import experiment_from_dict
+from queuesim.model.config import experiment_from_dict
 
 EXP = {"distribution": "exponential"}
 PRICES = {

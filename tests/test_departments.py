@@ -7,10 +7,10 @@ import pytest
 
 from queuesim import ConfigError, Scenario, simulate
 from queuesim.analytic import erlang_a_metrics
-from queuesim.config import experiment_from_dict
+from queuesim.model.config import experiment_from_dict
 from queuesim.engine import simulate_calls
 from queuesim.rng import RandomStreams
-from queuesim.stats import mean_ci
+from queuesim.measure.stats import mean_ci
 
 EXP = {"distribution": "exponential"}
 CORE = ["arrival", "answer", "end", "wait", "handle_time", "patience", "agent", "outcome"]

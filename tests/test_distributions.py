@@ -1,4 +1,4 @@
-"""Tests for queuesim.distributions: moments, survival functions, validation, CSV loading.
+"""Tests for queuesim.model.distributions: moments, survival functions, validation, CSV loading.
 
 Statistical checks use a fixed seed (so they are deterministic) and a 5-sigma
 z bound: |estimate - truth| < 5 * standard_error. For a sample mean the
@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from queuesim.distributions import (
+from queuesim.model.distributions import (
     DISTRIBUTION_NAMES,
     BaseDistribution,
     Deterministic,

@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 from queuesim import docs_gen
-from queuesim.config import EXPERIMENT_KEYS, load_config
-from queuesim.distributions import DISTRIBUTION_NAMES
-from queuesim.scenario import Scenario
+from queuesim.model.config import EXPERIMENT_KEYS, load_config
+from queuesim.model.distributions import DISTRIBUTION_NAMES
+from queuesim.model.scenario import Scenario
 
 from .conftest import ROOT
 
@@ -76,8 +76,8 @@ def test_reference_states_types_units_defaults_and_choices() -> None:
 
 def test_infinite_patience_is_detected_from_the_validators() -> None:
     """'inf' is documented (and allowed by the schema) exactly where a validator accepts it."""
-    from queuesim.departments import Transfers
-    from queuesim.scenario import CallType
+    from queuesim.model.groups import Transfers
+    from queuesim.model.scenario import CallType
 
     assert docs_gen._accepts_infinite(Scenario, "patience")
     assert docs_gen._accepts_infinite(CallType, "patience")

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from queuesim import Scenario, simulate
-from queuesim.calllog import ABANDONED, ANSWERED
+from queuesim.measure.calllog import ABANDONED, ANSWERED
 
 CONTINUOUS = ["exponential", "lognormal", "gamma", "uniform"]
 
@@ -174,7 +174,7 @@ def test_time_averages_obey_littles_law_exactly_on_the_log() -> None:
     # Every hold interval ends before the log's last event; over the whole run the
     # time integral of the queue equals the sum of waits.
     whole = calls.end.max()
-    from queuesim.metrics import overlap
+    from queuesim.measure.metrics import overlap
 
     assert math.isclose(overlap(calls.arrival, calls.arrival + calls.wait, 0.0, whole), calls.wait.sum(), rel_tol=1e-12)
     assert 0 < res.summary["occupancy"] <= 1

@@ -9,8 +9,8 @@ import pytest
 from scipy import stats
 
 import queuesim as qs
-from queuesim.config import experiment_from_dict
-from queuesim.metrics import METRICS
+from queuesim.model.config import experiment_from_dict
+from queuesim.measure.metrics import METRICS
 from queuesim.experiment.compare import paired_comparison
 
 from .conftest import tiny_experiment

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import queuesim as qs
-from queuesim.config import experiment_from_dict
+from queuesim.model.config import experiment_from_dict
 from queuesim.experiment.executors import Task, TaskError, execute
 
 from .conftest import tiny_experiment

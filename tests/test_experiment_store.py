@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 import queuesim as qs
+from queuesim.model.config import experiment_from_dict
 from queuesim.cli import main
 from queuesim.experiment.store import ResultStore, StoreError, file_stem
 
@@ -182,7 +183,7 @@ def test_python_api_store_and_load(config: Path, tmp_path: Path) -> None:
 
 def test_store_validity_checks(tmp_path: Path) -> None:
     """load() explains why a file is not usable."""
-    exp = qs.config.experiment_from_dict(CONFIG)
+    exp = experiment_from_dict(CONFIG)
     store = ResultStore(tmp_path / "s")
     store.open(exp)
     rep = qs.simulate(exp.baseline, 4, replication=0, keep_calls=False)
@@ -197,9 +198,9 @@ def test_store_validity_checks(tmp_path: Path) -> None:
 
 def test_intervals_csv_aggregates_interval_tables(tmp_path: Path) -> None:
     """intervals.csv: one row per scenario and interval, averaged over replications, with 95% CI half-widths."""
-    from queuesim.replication import ReplicationResult
+    from queuesim.experiment.replication import ReplicationResult
 
-    exp = qs.config.experiment_from_dict(CONFIG)
+    exp = experiment_from_dict(CONFIG)
     reps = [
         ReplicationResult("base", 4, r, {"offered": 1.0}, intervals={"interval_start": [0.0, 900.0],
                                                                       "offered": [r, 2.0 * r]})

@@ -9,9 +9,9 @@ import pytest
 
 from queuesim import ConfigError, load_config
 from queuesim.cli import main
-from queuesim.config import experiment_from_dict
+from queuesim.model.config import experiment_from_dict
 from queuesim.experiment.store import resolved_config
-from queuesim.experiment.sweep import expand_sweep, format_value, point_name, sweep_values
+from queuesim.model.sweep import expand_sweep, format_value, point_name, sweep_values
 
 BASE = {
     "name": "base",

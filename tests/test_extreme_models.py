@@ -30,9 +30,9 @@ from scipy import stats
 from queuesim import ConfigError, Scenario, load_config, simulate
 from queuesim import run as run_experiment
 from queuesim.analytic import erlang_a_metrics, erlang_c_metrics
-from queuesim.calllog import ANSWERED, UNSERVED
+from queuesim.measure.calllog import ANSWERED, UNSERVED
 from queuesim.cli import main
-from queuesim.stats import mean_ci
+from queuesim.measure.stats import mean_ci
 
 LEVEL = 0.999
 SEED = 20261207

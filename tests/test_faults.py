@@ -273,7 +273,7 @@ def test_killed_run_resumes_to_the_same_results(config: Path, reference: Path, t
 
 # -- 3. the disk fills up ---------------------------------------------------------
 class _FullDisk:
-    """Stands in for ``os`` in :mod:`queuesim.store`: after ``budget`` files, every write fails half-way (ENOSPC)."""
+    """Stands in for ``os`` in :mod:`queuesim.experiment.atomic`: after ``budget`` files, every write fails half-way (ENOSPC)."""
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
@@ -319,10 +319,10 @@ def test_full_disk_stops_cleanly_and_resumes(config: Path, reference: Path, tmp_
 
     budget 0: config.yaml fails; TOTAL + 2: every replication is saved and replications.csv fails.
     """
-    import queuesim.store
+    import queuesim.experiment.atomic
 
     disk = _FullDisk(budget)
-    monkeypatch.setattr(queuesim.store, "os", disk)
+    monkeypatch.setattr(queuesim.experiment.atomic, "os", disk)
     out = tmp_path / "out"
     code = main(["run", str(config), "--out", str(out), "-q", "--executor", executor, "--workers", "2"])
     err = capsys.readouterr().err

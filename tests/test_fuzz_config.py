@@ -427,7 +427,7 @@ def _cli(argv: list[str], limit: float) -> tuple[Optional[int], str, str, Option
 
 def _shrink(path: Path) -> Optional[list[str]]:
     """``--set`` options that keep a run of the config small, or None if it cannot be made small."""
-    from queuesim.config import load_config
+    from queuesim.model.config import load_config
 
     try:
         experiment = load_config(path)

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import queuesim as qs
 from queuesim.cli import main
-from queuesim.config import experiment_from_dict
-from queuesim.stats import mean_ci, proportion_ci
+from queuesim.model.config import experiment_from_dict
+from queuesim.measure.stats import mean_ci, proportion_ci
 
 # Three short days with few agents: abandonment is small and varies a lot, so the plain
 # Student-t interval of its mean reaches below 0.

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from queuesim.config import ConfigError, load_config
+from queuesim.model.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "queuesim"
@@ -182,7 +182,7 @@ def test_result_files_get_ordinary_permissions(tmp_path) -> None:
     import os
     import stat
 
-    from queuesim.store import write_text_atomic
+    from queuesim.experiment.atomic import write_text_atomic
 
     mask = os.umask(0o022)
     os.umask(mask)

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from queuesim import ConfigError, Scenario, simulate
-from queuesim.calllog import BALKED
-from queuesim.config import experiment_from_dict
+from queuesim.measure.calllog import BALKED
+from queuesim.model.config import experiment_from_dict
 
 EXP = {"distribution": "exponential"}
 BASE = dict(horizon="3h", arrivals={"rate": "30/min"}, handle_time={**EXP, "mean": "1min"},
@@ -143,7 +143,7 @@ def test_web_form_follow_through_and_broken_promises() -> None:
 def test_callback_dialling_counts_as_agent_work() -> None:
     """Occupancy includes the agents' dialling time on callback attempts, answered or not:
     busy time = talk time + 30 s per attempt (every attempt here ends well inside the day)."""
-    from queuesim.metrics import overlap
+    from queuesim.measure.metrics import overlap
 
     cb = {"kind": "virtual_hold", "threshold": "10s", "acceptance": 1.0, "answer_probability": 0.5,
           "dial_time": "30s", "attempts": 2, "retry_spacing": "5min"}

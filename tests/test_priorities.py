@@ -15,11 +15,11 @@ import pytest
 
 from queuesim import ConfigError, Scenario, simulate
 from queuesim.analytic import erlang_c_metrics, priority_mmn_waits
-from queuesim.config import experiment_from_dict
+from queuesim.model.config import experiment_from_dict
 from queuesim.engine import simulate_calls
 from queuesim.engine.priority import PriorityQueue, priority_ranks
 from queuesim.rng import RandomStreams
-from queuesim.stats import mean_ci
+from queuesim.measure.stats import mean_ci
 
 EXP = {"distribution": "exponential"}
 

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from queuesim import ConfigError, Scenario, simulate
-from queuesim.config import experiment_from_dict
+from queuesim.model.config import experiment_from_dict
 from queuesim.engine.arrivals import arrival_blocks
-from queuesim.profile import RateFunction
+from queuesim.model.profile import RateFunction
 
 EXP = {"distribution": "exponential"}
 

@@ -12,7 +12,7 @@ import yaml
 
 from queuesim.cli import main
 from queuesim.experiment.results import ExperimentResult, HeadlineCell, format_cell
-from queuesim.report.figures import COST_COLORS, cost_figure, wait_cdf_figure
+from queuesim.report.charts import COST_COLORS, cost_figure, wait_cdf_figure
 
 BASE = {
     "name": "hold",

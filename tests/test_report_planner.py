@@ -20,7 +20,7 @@ import pytest
 import queuesim as qs
 from queuesim.cli import main
 from queuesim.experiment.results import ExperimentResult
-from queuesim.report import figures as F
+from queuesim.report import charts as F
 from queuesim.report.words import human_name, summary_paragraph, variant_changes
 
 from .conftest import CONFIGS
@@ -133,7 +133,7 @@ def test_summary_without_costs_names_the_scenario_losing_fewest_callers(tmp_path
               "handle_time": {"distribution": "exponential", "mean": "3min"},
               "patience": {"distribution": "exponential", "mean": "2min"}, "agents": 9,
               "variants": {"more": {"agents": 12}}}
-    from queuesim.config import experiment_from_dict
+    from queuesim.model.config import experiment_from_dict
 
     result = qs.run(experiment_from_dict(config), executor="serial")
     text = summary_paragraph(result)

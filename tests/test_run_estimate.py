@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from queuesim.cli import main
-from queuesim.config import experiment_from_dict
+from queuesim.model.config import experiment_from_dict
 from queuesim.experiment import estimate
 
 from .conftest import tiny_experiment

@@ -188,7 +188,7 @@ def test_sharp_peak_refined_requirement_meets_targets_when_simulated():
 
 
 def test_requirement_table_and_cost():
-    from queuesim.costs import CostModel
+    from queuesim.model.prices import CostModel
 
     sc = stationary(4, hours=2).model_copy(update={"costs": CostModel(agent_per_hour=25)})
     req = requirements(sc, ["service_level>=0.8@20s"], replications=5, seed=1)

@@ -21,7 +21,7 @@ import pytest
 
 import queuesim.engine.centre as centre
 from queuesim import Scenario, load_config, simulate
-from queuesim.calllog import CallLog
+from queuesim.measure.calllog import CallLog
 from queuesim.engine import CallChunk, simulate_calls
 from queuesim.rng import RandomStreams
 
@@ -286,7 +286,7 @@ def test_journey_metrics_do_not_depend_on_the_chunking(scenario: str, monkeypatc
     streamed = simulate(sc, seed=6, keep_calls=False)
     assert streamed.calls is None and len(kept.calls) > 20 * 200
     # one piece: exactly the metrics of the whole log, legs and work
-    from queuesim.metrics import journey_metrics
+    from queuesim.measure.metrics import journey_metrics
 
     raw = simulate_calls(sc, RandomStreams(6, 0))
     direct = journey_metrics(raw.calls, raw.legs, raw.work, window_start=sc.warmup, window_end=float(sc.horizon),
@@ -327,7 +327,7 @@ def _same(a: float, b: float) -> bool:
 
 def _staffed(sc: Scenario, g: int) -> float:
     """Agent-seconds on duty in the window of group ``g``."""
-    from queuesim.tally import time_integral
+    from queuesim.measure.tally import time_integral
 
     groups = sc.agent_groups()
     mine = [p for a, agent in enumerate(sc.duty_periods()) if groups[a] == g for p in agent]

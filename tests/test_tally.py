@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from queuesim import load_config, simulate
-from queuesim.calllog import CallLog
+from queuesim.measure.calllog import CallLog
 from queuesim.engine import CHUNK, simulate_calls
-from queuesim.metrics import interval_table
+from queuesim.measure.metrics import interval_table
 from queuesim.rng import RandomStreams
-from queuesim.tally import CallTally, IntervalTally, WaitHistogram
+from queuesim.measure.tally import CallTally, IntervalTally, WaitHistogram
 
 
 def _contract(arrivals: int):

@@ -19,7 +19,7 @@ import pytest
 
 from queuesim import Scenario, simulate
 from queuesim.analytic import erlang_a_metrics, erlang_c_metrics
-from queuesim.stats import mean_ci
+from queuesim.measure.stats import mean_ci
 
 LEVEL = 0.999
 

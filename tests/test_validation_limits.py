@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from queuesim.config import ConfigError, experiment_from_dict
-from queuesim.distributions import Lognormal, Weibull
+from queuesim.model.config import ConfigError, experiment_from_dict
+from queuesim.model.distributions import Lognormal, Weibull
 from queuesim.experiment.store import STEM_BYTES, file_stem
-from queuesim.replication import NonFiniteResult, simulate
+from queuesim.experiment.replication import NonFiniteResult, simulate
 
 from .conftest import run_cli, make_scenario
 
@@ -90,7 +90,7 @@ def test_a_replication_with_non_finite_waits_is_a_failure_not_a_null() -> None:
 def test_a_replication_with_an_overflowing_distribution_fails_in_the_run(tmp_path: Path) -> None:
     """Through the runner: a failure listed with its reason (exit 1), never a result with null metrics."""
     from queuesim import run
-    from queuesim.experiment.spec import Experiment
+    from queuesim.model.spec import Experiment
 
     broken = make_scenario().model_copy(update={"handle_time": Lognormal(mean=60.0, sd=1e300)})
     result = run(Experiment(name="x", scenarios=(broken,), replications=1), executor="serial", quiet=True,
@@ -213,7 +213,7 @@ def test_device_files_and_folders_are_not_configs(tmp_path: Path) -> None:
 
 def test_config_files_above_the_size_limit_are_refused_before_parsing(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    import queuesim.config as config_module
+    import queuesim.model.config as config_module
 
     path = _write(tmp_path, {**BASE, "arrivals": {"interval": "1h", "calls": [1] * 2000}})
     assert _cli("validate", str(path))[0] == 0
@@ -230,7 +230,7 @@ def test_profile_files_that_are_devices_are_refused(tmp_path: Path, monkeypatch:
 
 
 def test_inline_profiles_with_too_many_intervals_are_refused(tmp_path: Path) -> None:
-    from queuesim.profile import MAX_PROFILE_INTERVALS
+    from queuesim.model.profile import MAX_PROFILE_INTERVALS
 
     config = {**BASE, "arrivals": {"interval": "5min", "calls": [0] * (MAX_PROFILE_INTERVALS + 1)}}
     with pytest.raises(ConfigError, match="arrivals.calls.*at most 105,120"):

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from queuesim import Scenario, simulate
-from queuesim.config import apply_overrides, experiment_from_dict
+from queuesim.model.config import apply_overrides, experiment_from_dict
 
 from .conftest import config_error, CONFIGS, make_scenario
 
@@ -197,7 +197,7 @@ def test_the_new_keys_at_their_defaults_keep_a_result_folders_fingerprint() -> N
 
 def test_shift_adjust_scale_rounds_exact_halves_up() -> None:
     """Halves are decided on the scale as written, not on its binary float: 50 x 1.15 = 57.5 -> 58."""
-    from queuesim.schedule import ShiftAdjust
+    from queuesim.model.shifts import ShiftAdjust
 
     assert ShiftAdjust(scale=1.15).count(50) == 58
     assert ShiftAdjust(scale=0.7).count(45) == 32

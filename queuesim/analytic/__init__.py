@@ -21,7 +21,7 @@ from .erlang import (
 )
 from .little import littles_law_L, littles_law_W
 from .mmnk import MMNKResult, mmnk_metrics
-from .priority import priority_mmn_waits
+from .cobham import priority_mmn_waits
 
 __all__ = [
     "ErlangAResult",

@@ -11,7 +11,7 @@ thousands of Erlangs: Erlang B uses the bounded recursion
 space over a window around their largest term, with a proven bound on the
 neglected tails; no factorial of a large number is ever formed.
 
-Conventions (shared with :mod:`queuesim.metrics`):
+Conventions (shared with :mod:`queuesim.measure.metrics`):
 
 * ``p_wait``: probability that an arriving call finds every agent busy (PASTA).
 * ``asa``: mean wait of *answered* calls (s). ``mean_wait``: mean wait of *all*

@@ -83,7 +83,7 @@ def _share(text: str) -> float:
 def _cmd_fit(args: argparse.Namespace) -> int:
     from ..cli import UsageError
     from ..fit import FitError, RecordsError, fit_records, write_config
-    from ..units import UnitError
+    from ..model.units import UnitError
 
     dates = None
     if args.dates:

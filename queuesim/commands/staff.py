@@ -144,7 +144,7 @@ class SearchProgress:
 
 def _requirement_table(req) -> str:
     """Agents required per interval, by method (the search's final result)."""
-    from ..units import format_clock
+    from ..model.units import format_clock
 
     lines = [f"{'interval':>8} {'calls':>7} {'load':>6} {'erlang_c':>8} {'erlang_a':>8} {'simulated':>9} "
              f"{'required_scheduled':>18}"]
@@ -161,7 +161,7 @@ def _requirement_table(req) -> str:
 
 def _schedule_table(req, plan, ver) -> str:
     """Per interval: what the shifts must cover, what they cover, and whether the simulated schedule meets the targets."""
-    from ..units import format_clock
+    from ..model.units import format_clock
 
     missed = ver.missed_targets()
     lines = [f"{'interval':>8} {'required_scheduled':>18} {'shift_coverage':>14} {'meets_targets':<13}"]
@@ -176,7 +176,7 @@ def _schedule_table(req, plan, ver) -> str:
 
 def _handle(args: argparse.Namespace) -> int:
     from ..cli import UsageError
-    from ..config import load_config
+    from ..model.config import load_config
     from ..staffing import StaffingError, requirements, schedule, tradeoff, verify
     from ..staffing.tradeoff import DEFAULT_LEVELS
 

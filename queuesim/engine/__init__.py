@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Callable, Optional, Sequence
 
 from ..rng import RandomStreams
-from ..scenario import Scenario
+from ..model.scenario import Scenario
 from .centre import CHUNK, CallChunk, ContactCentre, EngineOutput
 from .control import AgentState, CentreControl, Process
 from .departments import DepartmentCentre

@@ -19,7 +19,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..profile import RateFunction
+from ..model.profile import RateFunction
 
 __all__ = ["BLOCK", "arrival_blocks", "total_rate"]
 

@@ -35,7 +35,7 @@ Design (why it is fast and still exact):
   follow callers across calls; the department engine adds the queue legs and
   the agent work of the calls handed over).
 
-The engine takes a validated :class:`~queuesim.scenario.Scenario` and
+The engine takes a validated :class:`~queuesim.model.scenario.Scenario` and
 :class:`~queuesim.rng.RandomStreams` and returns an :class:`EngineOutput`.
 It reads no files and prints nothing.
 """
@@ -50,9 +50,9 @@ from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from ..calllog import ABANDONED, ANSWERED, UNSERVED, CallLog
+from ..measure.calllog import ABANDONED, ANSWERED, UNSERVED, CallLog
 from ..rng import RandomStreams
-from ..scenario import Scenario
+from ..model.scenario import Scenario
 from .arrivals import BLOCK, arrival_blocks, total_rate
 from .control import CentreControl, Process
 from .kernel import NORMAL, VOID, Due, EventKey, Kernel, Timer

@@ -49,10 +49,10 @@ from heapq import heappush
 
 import numpy as np
 
-from ..calllog import CallLog
-from ..distributions import Deterministic
+from ..measure.calllog import CallLog
+from ..model.distributions import Deterministic
 from ..rng import RandomStreams
-from ..scenario import Scenario
+from ..model.scenario import Scenario
 from .arrivals import BLOCK
 from .centre import CallChunk, ContactCentre, EngineOutput, _Pool
 from .kernel import NORMAL, VOID, Timer

@@ -31,9 +31,9 @@ from typing import Optional
 
 import numpy as np
 
-from ..calllog import ANSWERED, BALKED, UNREACHED
+from ..measure.calllog import ANSWERED, BALKED, CALLBACK_KINDS, UNREACHED
 from ..rng import RandomStreams
-from ..scenario import Scenario
+from ..model.scenario import Scenario
 from .arrivals import BLOCK
 from .centre import ContactCentre, _Pool
 from .kernel import NORMAL, Timer
@@ -41,8 +41,6 @@ from .priority import PriorityTasks
 
 __all__ = ["PolicyCentre", "CALLBACK_KINDS"]
 
-#: Codes of the ``callback`` call-log column.
-CALLBACK_KINDS = {0: "none", 1: "virtual_hold", 2: "scheduled", 3: "web_form"}
 _KIND_CODE = {"virtual_hold": 1, "scheduled": 2, "web_form": 3}
 
 

@@ -1,8 +1,9 @@
 """Experiments: scenarios x replications with common random numbers, and their results.
 
-This layer never imports SimPy: it calls :func:`queuesim.replication.simulate`.
+This layer never imports SimPy: it calls :func:`queuesim.experiment.replication.simulate`.
 
-* :mod:`.spec` and :mod:`.sweep`: what to run (variants crossed with a sweep grid);
+* :mod:`queuesim.model.spec` and :mod:`queuesim.model.sweep`: what to run (variants crossed with a sweep grid);
+* :mod:`.replication`: one replication of one scenario, measured;
 * :mod:`.executors`: where it runs (serial, processes, Dask);
 * :mod:`.runner`: :func:`run`, with retries and progress;
 * :mod:`.store`: the result folder (atomic per-replication files, resume);
@@ -18,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers; at run time the names
     from .executors import EXECUTORS
     from .results import ExperimentResult, Failure
     from .runner import RunInterrupted, run
-    from .spec import Experiment, ScenarioPoint
+    from ..model.spec import Experiment, ScenarioPoint
     from .store import ResultStore, StoreError
 
 # imported on first use: validating a config (spec, sweep) needs neither the executors nor SimPy
@@ -27,7 +28,7 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     "EXECUTORS": (".executors", "EXECUTORS"),
     "ExperimentResult": (".results", "ExperimentResult"), "Failure": (".results", "Failure"),
     "RunInterrupted": (".runner", "RunInterrupted"), "run": (".runner", "run"),
-    "Experiment": (".spec", "Experiment"), "ScenarioPoint": (".spec", "ScenarioPoint"),
+    "Experiment": ("..model.spec", "Experiment"), "ScenarioPoint": ("..model.spec", "ScenarioPoint"),
     "ResultStore": (".store", "ResultStore"), "StoreError": (".store", "StoreError"),
 }, globals())
 

@@ -28,8 +28,8 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessP
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Sequence, Union
 
-from ..replication import ReplicationResult, simulate
-from ..scenario import Scenario
+from .replication import ReplicationResult, simulate
+from ..model.scenario import Scenario
 
 __all__ = ["EXECUTORS", "SchedulerUnreachable", "Task", "TaskError", "execute", "run_task"]
 
@@ -100,7 +100,7 @@ def _progress_printer(task: Task) -> Callable[[float], None]:
     """A callback printing ``[queuesim] <scenario> replication r: simulated time 10:30 of 24:00`` now and then."""
     import sys
 
-    from ..units import format_clock
+    from ..model.units import format_clock
 
     horizon = float(task.scenario.horizon)  # type: ignore[arg-type]
     last = [time.monotonic()]

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..metrics import METRICS, metric_unit
-from ..replication import ReplicationResult
-from ..stats import Estimate, mean_ci, proportion_ci
+from ..measure.metrics import METRICS, metric_unit
+from .replication import ReplicationResult
+from ..measure.stats import Estimate, mean_ci, proportion_ci
 from .compare import Comparison, paired_comparison
-from .spec import Experiment
+from ..model.spec import Experiment
 
 #: Per-interval columns that are rates or shares (fractions): their CIs also come as logit-scale bounds.
 _FRACTION_COLUMNS = ("abandonment_rate", "service_level", "occupancy")
@@ -79,7 +79,7 @@ class HeadlineRow:
     metric: str
     group: str
     unit: str
-    """display unit: ``%`` for fractions, the currency for costs, else :func:`~queuesim.metrics.metric_unit`"""
+    """display unit: ``%`` for fractions, the currency for costs, else :func:`~queuesim.measure.metrics.metric_unit`"""
     scale: float
     """multiplier from the metric's unit to the display unit (100 for fractions)"""
     cells: tuple[HeadlineCell, ...]
@@ -191,7 +191,7 @@ class ExperimentResult:
         """Mean and 95% confidence interval over replications.
 
         Student-t; for rates and shares (unit ``fraction``) on the logit scale,
-        so the interval stays inside [0, 1] (:func:`~queuesim.stats.proportion_ci`).
+        so the interval stays inside [0, 1] (:func:`~queuesim.measure.stats.proportion_ci`).
         """
         key = (scenario, metric)
         if key not in self._estimates:
@@ -242,7 +242,7 @@ class ExperimentResult:
         return {r.replication: float(r.summary.get(metric, math.nan)) for r in self._of(scenario)}
 
     def metric_names(self) -> list[str]:
-        """:data:`~queuesim.metrics.METRICS` first, then any other key found in the summaries."""
+        """:data:`~queuesim.measure.metrics.METRICS` first, then any other key found in the summaries."""
         cached = self.__dict__.get("_metric_names")
         if cached is not None and cached[0] == len(self.replications):
             return list(cached[1])
@@ -319,7 +319,7 @@ class ExperimentResult:
         then ``<column>_ci95`` for each numeric column: the half-width of its 95%
         Student-t confidence interval over replications (NaN with one replication),
         and for rates and shares ``<column>_ci95_low`` and ``<column>_ci95_high``: the
-        bounds of the logit-scale interval (:func:`queuesim.stats.proportion_ci`),
+        bounds of the logit-scale interval (:func:`queuesim.measure.stats.proportion_ci`),
         which stay inside [0, 1].
         Rows are keyed by ``interval_start`` (s) when present, else by position.
         None when no replication carries an interval table.
@@ -382,7 +382,7 @@ class ExperimentResult:
         ``"sweep"`` (a metric against the first swept key; ``metric=``) and
         ``"intraday"`` (a per-interval column over the day; ``column=``).
         """
-        from ..report.figures import plot
+        from ..report.charts import plot
 
         return plot(self, kind, **options)
 
@@ -459,7 +459,7 @@ class ExperimentResult:
         return None
 
     def unit(self, metric: str, scenario: str | None = None) -> str:
-        """Unit of ``metric`` (:func:`~queuesim.metrics.metric_unit`), with the config's currency for costs."""
+        """Unit of ``metric`` (:func:`~queuesim.measure.metrics.metric_unit`), with the config's currency for costs."""
         unit = metric_unit(metric)
         if unit.startswith("currency"):
             currency = self.currency(scenario)

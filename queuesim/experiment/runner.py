@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-from ..replication import ReplicationResult
+from .replication import ReplicationResult
 from .executors import EXECUTORS, Task, TaskError, execute
 from .progress import Progress
 from .results import ExperimentResult, Failure
-from .spec import Experiment
+from ..model.spec import Experiment
 from .store import ResultStore, StoreWriteError, is_damaged
 
 __all__ = ["EXECUTORS", "RunInterrupted", "Task", "run", "tasks_of"]
@@ -86,7 +86,7 @@ def run(
     stderr. Ctrl-C raises :class:`RunInterrupted` (a KeyboardInterrupt).
     """
     if not isinstance(config, Experiment):
-        from ..config import load_config
+        from ..model.config import load_config
 
         config = load_config(config, overrides)
     elif overrides:

@@ -54,10 +54,10 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from pydantic import BaseModel
 
-from ..metrics import METRICS
-from ..replication import ReplicationResult
-from ..store import write_json_atomic, write_text_atomic
-from .spec import Experiment
+from ..measure.metrics import METRICS
+from .replication import ReplicationResult
+from .atomic import write_json_atomic, write_text_atomic
+from ..model.spec import Experiment
 
 if TYPE_CHECKING:  # pragma: no cover
     from .executors import Task, TaskError
@@ -207,7 +207,7 @@ def file_stem(scenario: str) -> str:
 
 def _resolve(model: Any, dumped: Any) -> Any:
     """Replace file-backed empirical distributions in ``dumped`` by their values."""
-    from ..distributions import Empirical
+    from ..model.distributions import Empirical
 
     if isinstance(model, Empirical) and model.file is not None:
         return {"distribution": "empirical", "values": [float(v) for v in model.data]}
@@ -493,7 +493,7 @@ class ResultStore:
 
             buffer = io.BytesIO()
             frame.to_parquet(buffer, index=False)
-            from ..store import write_bytes_atomic
+            from .atomic import write_bytes_atomic
 
             with _writing(self.path / "replications.parquet"):
                 write_bytes_atomic(self.path / "replications.parquet", buffer.getvalue())
@@ -527,7 +527,7 @@ def glob_escape(text: str) -> str:
 
 def load_result(directory: str | Path) -> "ExperimentResult":
     """Rebuild an :class:`ExperimentResult` from a result folder (valid replications only)."""
-    from ..config import ConfigError, experiment_from_dict, read_yaml
+    from ..model.config import ConfigError, experiment_from_dict, read_yaml
     from .results import ExperimentResult, Failure
 
     directory = Path(directory)

@@ -32,7 +32,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from ..units import format_clock, parse_clock, parse_duration
+from ..model.units import format_clock, parse_clock, parse_duration
 from .estimators import (
     empirical_quantiles, fit_exponential_censored, fit_lognormal, fit_weibull_censored, kaplan_meier,
     km_quantile_values,
@@ -641,7 +641,7 @@ def _make_valid(config: dict[str, Any], notes: list[str]) -> None:
     :class:`FitError` with its one-line reason, so ``fit`` never writes a
     config that its own ``validate`` rejects.
     """
-    from ..config import ConfigError, experiment_from_dict
+    from ..model.config import ConfigError, experiment_from_dict
 
     for ct in config["call_types"]:
         h = ct["handle_time"]

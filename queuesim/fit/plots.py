@@ -37,7 +37,7 @@ def fit_figures(report: "FitReport", folder: Path, prefix: str = "fit") -> list[
 
 
 def _fit_figures(report: "FitReport", folder: Path, prefix: str) -> list[Path]:
-    from ..units import format_clock
+    from ..model.units import format_clock
 
     plt = _plt()
     folder.mkdir(parents=True, exist_ok=True)

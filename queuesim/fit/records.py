@@ -41,7 +41,7 @@ from typing import Iterable, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from ..fields import check_input_file
+from ..model.fields import check_input_file
 from .choices import FORMATS
 
 __all__ = ["CSV_FIELDS", "FORMATS", "MAX_RECORDS_FILE_BYTES", "Records", "RecordsError", "parse_columns", "read_records"]

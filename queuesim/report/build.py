@@ -33,15 +33,15 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 
-from ..store import write_bytes_atomic, write_text_atomic
-from . import figures as F
+from ..experiment.atomic import write_bytes_atomic, write_text_atomic
+from . import charts as F
 from . import words as W
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
     from ..experiment.results import ExperimentResult
-    from ..experiment.spec import Experiment
+    from ..model.spec import Experiment
 
 __all__ = ["DEFAULT_METRICS", "load_waits", "write_report"]
 

@@ -73,7 +73,7 @@ def human_name(metric: str, threshold: Optional[float] = None) -> str:
 
 def glossary(result: "ExperimentResult", metrics: list[str]) -> list[tuple[str, str, str, str]]:
     """Rows ``(name in the report, internal name, meaning, unit)`` for ``metrics``."""
-    from ..metrics import describe_metric
+    from ..measure.metrics import describe_metric
 
     threshold = result.experiment.baseline.service_level_threshold
     rows = []

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
-from ..units import format_clock
+from ..model.units import format_clock
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

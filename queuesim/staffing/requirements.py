@@ -42,15 +42,15 @@ from scipy import stats
 
 from ..analytic import erlang_a_metrics
 from ..analytic.erlang import _smallest_meeting as smallest_meeting
-from ..replication import simulate
-from ..scenario import Scenario, Staffing
-from ..units import format_clock
+from ..experiment.replication import simulate
+from ..model.scenario import Scenario, Staffing
+from ..model.units import format_clock
 from .targets import METRICS, StaffingError, Target, check_reachable, parse_targets
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from ..experiment.spec import Experiment
+    from ..model.spec import Experiment
 
 __all__ = [
     "Demand",
@@ -79,7 +79,7 @@ def resolve_scenario(model: Union[Scenario, "Experiment", str, Path], scenario: 
     With several scenarios, ``scenario`` picks one by name (default: the first, the baseline).
     """
     if isinstance(model, (str, Path)):
-        from ..config import load_config
+        from ..model.config import load_config
 
         model = load_config(model, overrides)
     if isinstance(model, Scenario):

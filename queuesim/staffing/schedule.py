@@ -31,9 +31,9 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..fields import ClockTime, PositiveSeconds
-from ..scenario import Shift, ShiftBreak
-from ..units import format_clock, format_duration
+from ..model.fields import ClockTime, PositiveSeconds
+from ..model.scenario import Shift, ShiftBreak
+from ..model.units import format_clock, format_duration
 from .targets import StaffingError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -99,8 +99,8 @@ def load_templates(source: Union[str, Path, Sequence[Any]]) -> list[ShiftTemplat
     if isinstance(source, (str, Path)):
         import yaml
 
-        from ..config import MAX_CONFIG_BYTES, ConfigError, parse_yaml
-        from ..fields import check_input_file
+        from ..model.config import MAX_CONFIG_BYTES, ConfigError, parse_yaml
+        from ..model.fields import check_input_file
 
         where = str(source)
         try:

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Optional, Union
 
-from ..units import UnitError, format_duration, parse_duration
+from ..model.units import UnitError, format_duration, parse_duration
 
 __all__ = ["METRICS", "StaffingError", "Target", "parse_target", "parse_targets"]
 

@@ -12,8 +12,8 @@ from .targets import StaffingError, Target, parse_targets
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from ..experiment.spec import Experiment
-    from ..scenario import Scenario
+    from ..model.spec import Experiment
+    from ..model.scenario import Scenario
 
 __all__ = ["DEFAULT_LEVELS", "tradeoff"]
 

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
-from ..scenario import Scenario, Shift
-from ..units import format_clock
+from ..model.scenario import Scenario, Shift
+from ..model.units import format_clock
 from .requirements import SIM_METRICS, IntervalCheck, Simulator, check, demand, resolve_scenario
 from .targets import StaffingError, Target, parse_targets
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from ..experiment.spec import Experiment
+    from ..model.spec import Experiment
     from .schedule import Schedule
 
 __all__ = ["Verification", "verify"]
@@ -136,7 +136,7 @@ def verify(
                    first_replication=first_replication) as sim:
         values = sim.run(run)
     result = check(values, targets, confidence, np.asarray(d.calls) > 0)
-    from ..stats import mean_ci
+    from ..measure.stats import mean_ci
 
     metrics, ci = {}, {}
     for m in SIM_METRICS:

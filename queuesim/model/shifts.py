@@ -12,18 +12,14 @@ import math
 from fractions import Fraction
 from typing import Optional, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from .fields import NoBooleanNumbers
+from .base import ConfigModel
 from .fields import ClockTime, NonNegativeSeconds, PositiveSeconds
 
 __all__ = ["Shift", "ShiftAdjust", "ShiftBreak", "Staffing", "check_interval", "duty_periods"]
 
 DAY = 86400.0
-
-
-class _Model(NoBooleanNumbers):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def check_interval(interval: float) -> None:
@@ -34,7 +30,7 @@ def check_interval(interval: float) -> None:
         )
 
 
-class Staffing(_Model):
+class Staffing(ConfigModel):
     """Agents on duty per interval, e.g. ``{interval: 30min, start: '07:00', agents: [4, 6, 8]}``.
 
     Outside the listed intervals no agent is on duty, except that the last
@@ -60,14 +56,14 @@ class Staffing(_Model):
         return self
 
 
-class ShiftBreak(_Model):
+class ShiftBreak(ConfigModel):
     """An unpaid break: ``start`` is measured from the start of the shift."""
 
     start: NonNegativeSeconds = Field(description="time after the shift starts, e.g. '4h'")
     length: PositiveSeconds = Field(description="length of the break, e.g. '30min'")
 
 
-class Shift(_Model):
+class Shift(ConfigModel):
     """``count`` agents working from ``start`` for ``length``, minus breaks."""
 
     name: Optional[str] = Field(None, description="shift name used in reports")
@@ -101,7 +97,7 @@ class Shift(_Model):
         return periods
 
 
-class ShiftAdjust(_Model):
+class ShiftAdjust(ConfigModel):
     """One change applied to every shift's ``count``: a what-if without copying the shifts.
 
     Each shift's count becomes ``round(count x scale) + add`` (halves round

@@ -8,23 +8,22 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from ..fields import Name, NoBooleanNumbers
-from ..scenario import Scenario
+from .base import ConfigModel
+from .fields import Name
+from .scenario import Scenario
 
 __all__ = ["Experiment", "ScenarioPoint"]
 
 
-class ScenarioPoint(BaseModel):
+class ScenarioPoint(ConfigModel):
     """Where a scenario comes from: its variant and its sweep point.
 
     ``variant`` is the variant's name (the experiment's name for the base
     scenario); ``sweep`` maps each swept key to its value as written in the
     config (empty without a sweep).
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     scenario: str = Field(min_length=1, description="scenario name")
     variant: str = Field(min_length=1, description="variant name (the base scenario's name for the base)")
@@ -34,13 +33,11 @@ class ScenarioPoint(BaseModel):
     )
 
 
-class Experiment(NoBooleanNumbers):
+class Experiment(ConfigModel):
     """Scenarios simulated with common random numbers.
 
     The first scenario is the baseline for paired comparisons.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Name = Field("experiment", description="experiment name (printable, at most 200 bytes)")
     description: Optional[str] = Field(None, max_length=10_000, description="what the experiment compares, in words")

@@ -149,7 +149,7 @@ class WaitHistogram:
 
 
 class CallTally:
-    """Sums and counts behind :func:`queuesim.metrics.summarise`, one chunk of calls at a time.
+    """Sums and counts behind :func:`queuesim.measure.metrics.summarise`, one chunk of calls at a time.
 
     Calls count when they arrive in ``[window_start, window_end)``; ``threshold``
     is the service-level threshold (s). :meth:`add` takes a chunk of the call
@@ -234,8 +234,8 @@ class CallTally:
         extra_work: Optional[np.ndarray] = None,
         busy_time: Optional[float] = None,
     ) -> dict[str, float]:
-        """The metrics of :data:`queuesim.metrics.METRICS` (and policy metrics when the
-        calls had a callback column); arguments as for :func:`~queuesim.metrics.summarise`."""
+        """The metrics of :data:`queuesim.measure.metrics.METRICS` (and policy metrics when the
+        calls had a callback column); arguments as for :func:`~queuesim.measure.metrics.summarise`."""
         length = self.window_end - self.window_start
         busy = self.busy
         if busy_time is not None:
@@ -280,7 +280,7 @@ class CallTally:
 
 
 class IntervalTally:
-    """Sums behind :func:`queuesim.metrics.interval_table`, one chunk of calls at a time.
+    """Sums behind :func:`queuesim.measure.metrics.interval_table`, one chunk of calls at a time.
 
     Calls count in the interval ``[boundaries[k], boundaries[k+1])`` where they
     arrive; busy and hold time count where they happen.
@@ -329,8 +329,8 @@ class IntervalTally:
         extra_work: Optional[np.ndarray] = None,
         work: Optional[np.ndarray] = None,
     ) -> dict[str, np.ndarray]:
-        """The table of :data:`queuesim.metrics.INTERVAL_COLUMNS`; arguments as for
-        :func:`~queuesim.metrics.interval_table`."""
+        """The table of :data:`queuesim.measure.metrics.INTERVAL_COLUMNS`; arguments as for
+        :func:`~queuesim.measure.metrics.interval_table`."""
         boundaries, sums = self.boundaries, self.sums
         k = boundaries.size - 1
         lengths = np.diff(boundaries)
@@ -371,7 +371,7 @@ class CallerTally:
     calls in the chunks handed over so far. Negative ids (the opening backlog)
     settle at :meth:`result`. Memory follows the open callers, not the callers seen.
 
-    ``churn`` is a :class:`~queuesim.costs.ChurnModel` (or None: no churn sums).
+    ``churn`` is a :class:`~queuesim.model.prices.ChurnModel` (or None: no churn sums).
     """
 
     _FIELDS = ("first", "attempts", "served", "wait", "transfers", "broken")
@@ -438,7 +438,7 @@ class CallerTally:
 
     def result(self) -> dict[str, float]:
         """Settle every caller still open; the caller metrics
-        (:data:`queuesim.metrics.CALLER_METRICS`) and ``expected_churn``."""
+        (:data:`queuesim.measure.metrics.CALLER_METRICS`) and ``expected_churn``."""
         if self._ids.size:
             self._settle(self._open)
             self._ids = np.empty(0, dtype=np.int64)
@@ -454,7 +454,7 @@ class CallerTally:
 
 
 class JourneyTally:
-    """Sums behind :func:`queuesim.metrics.journey_metrics` (departments), one chunk of calls at a time.
+    """Sums behind :func:`queuesim.measure.metrics.journey_metrics` (departments), one chunk of calls at a time.
 
     A caller counts when their first call (``attempt == 1``) arrives in
     ``[window_start, window_end)``; all their calls count then, whenever they
@@ -557,7 +557,7 @@ class JourneyTally:
                 self.busy[g] += overlap(work[rows, 1], work[rows, 2], start, end)
 
     def result(self, *, staffed_by_group: list[float]) -> dict[str, float]:
-        """The metrics of :data:`queuesim.metrics.JOURNEY_METRICS` and per group ``asa[group=g]``,
+        """The metrics of :data:`queuesim.measure.metrics.JOURNEY_METRICS` and per group ``asa[group=g]``,
         ``abandonment_rate[group=g]`` (legs that started in the window; absent when there was no leg)
         and ``occupancy[group=g]`` (``staffed_by_group``: agent-seconds on duty in the window, per group)."""
         out: dict[str, float] = {}

@@ -2,7 +2,7 @@
 
 Each distribution is a frozen pydantic model picked by its ``distribution`` key.
 Every duration field accepts a number of seconds or a string with a unit
-(``30``, ``"30s"``, ``"4.5min"``, ``"2h"``; see :mod:`queuesim.units`)::
+(``30``, ``"30s"``, ``"4.5min"``, ``"2h"``; see :mod:`queuesim.model.units`)::
 
     {distribution: exponential, mean: 4min}
     {distribution: deterministic, value: 45s}
@@ -31,10 +31,11 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationInfo, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationInfo, model_validator
 from scipy import special
 
-from .fields import NoBooleanNumbers, NonNegativeSeconds, PositiveSeconds, input_path
+from .base import ConfigModel
+from .fields import NonNegativeSeconds, PositiveSeconds, input_path
 from .units import UnitError, parse_duration
 
 __all__ = [
@@ -76,10 +77,8 @@ def _one_of(name: str, a: tuple[str, ...], b: tuple[str, ...], given: dict[str, 
         raise ValueError(f"{name}: {' and '.join(a if has_a else b)} go together; missing {', '.join(missing)}")
 
 
-class BaseDistribution(NoBooleanNumbers):
+class BaseDistribution(ConfigModel):
     """Common interface; every value is in seconds. ``sf`` defaults to the scipy twin ``_rv()``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draw ``size`` values (float64 seconds) with one vectorised call on ``rng``."""

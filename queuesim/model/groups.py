@@ -33,12 +33,13 @@ from __future__ import annotations
 import math
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from .base import ConfigModel
 from .distributions import Distribution
-from .fields import Name, NoBooleanNumbers
+from .fields import Name
 from .fields import PositiveSeconds, Probability
-from .schedule import Shift, Staffing
+from .shifts import Shift, Staffing
 
 __all__ = ["AgentGroup", "Misroute", "TRANSFER_POLICIES", "Transfers"]
 
@@ -46,11 +47,7 @@ __all__ = ["AgentGroup", "Misroute", "TRANSFER_POLICIES", "Transfers"]
 TRANSFER_POLICIES = ("cold", "warm", "own_it")
 
 
-class _Model(NoBooleanNumbers):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AgentGroup(_Model):
+class AgentGroup(ConfigModel):
     """A department: agents with the same skills and one staffing schedule."""
 
     name: Name = Field(max_length=64, description="group name, e.g. 'billing' (printable)")
@@ -72,7 +69,7 @@ class AgentGroup(_Model):
         return self
 
 
-class Misroute(_Model):
+class Misroute(ConfigModel):
     """A share of a call type first lands in the wrong group."""
 
     probability: Probability = Field(description="chance that a call of this type reaches the wrong group first")
@@ -87,7 +84,7 @@ def _inf_none(value: Any) -> Any:
     return value
 
 
-class Transfers(_Model):
+class Transfers(ConfigModel):
     """What agents do with a call that reached the wrong group (see module docstring)."""
 
     policy: Literal["cold", "warm", "own_it"] = Field("cold", description="default transfer policy")

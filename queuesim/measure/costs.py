@@ -27,13 +27,12 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
+from ..model.prices import CostModel
 from .calllog import CallLog
-from .fields import Name, NoBooleanNumbers
 from .tally import CallerTally
 
-__all__ = ["COST_METRICS", "ChurnModel", "CostModel", "cost_sums", "costs_from_sums", "day_costs"]
+__all__ = ["COST_METRICS", "cost_sums", "costs_from_sums", "day_costs"]
 
 #: Cost metrics (per replication, i.e. per simulated day) and their meaning.
 COST_METRICS: dict[str, str] = {
@@ -46,41 +45,6 @@ COST_METRICS: dict[str, str] = {
     "cost_per_call": "cost_total / offered calls (currency per call)",
     "expected_churn": "expected number of customers lost (customers)",
 }
-
-_NonNegMoney = Field(ge=0.0, allow_inf_nan=False)
-
-#: Largest price accepted (currency per unit): products with minutes, calls and hours of a run stay finite.
-MAX_PRICE = 1e12
-
-
-class ChurnModel(NoBooleanNumbers):
-    """Probability that a caller leaves for good, as a function of their experience."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    lifetime_value: float = Field(0.0, ge=0.0, le=MAX_PRICE, allow_inf_nan=False, description="value of a customer who stays (currency)")
-    base: float = Field(0.0, ge=0.0, le=1.0, description="churn probability of a caller with a perfect experience")
-    per_wait_minute: float = Field(0.0, ge=0.0, le=1.0, description="added per minute of total hold time across attempts")
-    abandoned: float = Field(0.0, ge=0.0, le=1.0, description="added when the caller was never answered")
-    per_transfer: float = Field(0.0, ge=0.0, le=1.0, description="added per transfer between departments")
-    broken_promise: float = Field(0.0, ge=0.0, le=1.0, description="added when a promised callback or contact did not happen")
-    max: float = Field(1.0, ge=0.0, le=1.0, description="cap on the churn probability")
-
-
-class CostModel(NoBooleanNumbers):
-    """Prices of the cost components; all in ``currency`` per the stated unit, all >= 0 and at most
-    1e12, so that the costs of a run stay finite."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    currency: Name = Field("EUR", max_length=8, description="currency label for reports (printable)")
-    agent_per_hour: float = Field(0.0, ge=0.0, le=MAX_PRICE, allow_inf_nan=False, description="cost of one paid agent-hour")
-    trunk_per_minute_hold: float = Field(0.0, ge=0.0, le=MAX_PRICE, allow_inf_nan=False, description="telephony cost per caller-minute on hold")
-    trunk_per_minute_talk: float = Field(0.0, ge=0.0, le=MAX_PRICE, allow_inf_nan=False, description="telephony cost per minute talking")
-    customer_minute: float = Field(0.0, ge=0.0, le=MAX_PRICE, allow_inf_nan=False, description="value of a customer's minute spent on hold")
-    abandoned_call: float = Field(0.0, ge=0.0, le=MAX_PRICE, allow_inf_nan=False, description="cost of one abandoned call")
-    churn: ChurnModel = Field(default_factory=ChurnModel, description="churn probability model")
-
 
 def cost_sums(
     calls: CallLog,
@@ -97,7 +61,7 @@ def cost_sums(
 
     Sums over disjoint chunks of a call log add up, except ``expected_churn``,
     which follows callers over their calls: with ``churn=False`` it is left at 0
-    (a :class:`~queuesim.tally.CallerTally` fed the same chunks sums it).
+    (a :class:`~queuesim.measure.tally.CallerTally` fed the same chunks sums it).
     """
     counted = (calls.arrival >= window_start) & (calls.arrival < window_end)
     wait = np.where(np.isfinite(calls.wait), calls.wait, 0.0)

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Optional, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from .units import UnitError, parse_clock, parse_duration, parse_rate
 
@@ -27,7 +27,6 @@ __all__ = [
     "Seconds",
     "ALLOW_ANY_PATH_ENV",
     "MAX_DATA_FILE_BYTES",
-    "NoBooleanNumbers",
     "MAX_NAME_BYTES",
     "Name",
     "check_input_file",
@@ -188,45 +187,6 @@ def input_path(file: str, base_dir: Optional[Union[str, Path]], field: str) -> P
     if not inside:
         raise ValueError(f"{field} {text!r}: the path leads outside the config's folder; {hint}")
     return path
-
-
-def _numeric_only(annotation: Any) -> bool:
-    """True if ``annotation`` accepts numbers (int or float, alone or in a tuple/list) and not booleans."""
-    import typing
-
-    seen: list[Any] = []
-    stack = [annotation]
-    while stack:
-        a = stack.pop()
-        if a is type(None):
-            continue
-        if a is bool:
-            return False
-        seen.append(a)
-        stack.extend(typing.get_args(a))
-    return any(a in (int, float) for a in seen)
-
-
-class NoBooleanNumbers(BaseModel):
-    """Mixin for config models: ``true``/``false`` given for a number is an error, not 1/0.
-
-    YAML reads ``agents: yes`` as a boolean and pydantic would take it as 1;
-    a boolean is almost always a slip. Checked on the raw values, before the
-    fields are validated, also inside lists (``agents: [3, true]``).
-    """
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_booleans_for_numbers(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        for name, info in cls.model_fields.items():
-            value = data.get(name, data.get(info.alias) if info.alias else None)
-            values = value if isinstance(value, (list, tuple)) else [value]
-            if any(isinstance(v, bool) for v in values) and _numeric_only(info.annotation):
-                shown = str(value).replace("True", "true").replace("False", "false")
-                raise ValueError(f"{name} = {shown}: a boolean (true/false) is not a number; give a number")
-        return data
 
 
 #: Longest name (scenario, experiment, variant, call type, group, currency), in bytes of UTF-8:

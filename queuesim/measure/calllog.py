@@ -55,7 +55,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["ANSWERED", "ABANDONED", "BALKED", "OUTCOMES", "UNREACHED", "UNSERVED", "CallLog"]
+__all__ = ["ANSWERED", "ABANDONED", "BALKED", "CALLBACK_KINDS", "OUTCOMES", "UNREACHED", "UNSERVED", "CallLog"]
 
 ANSWERED = 0
 ABANDONED = 1
@@ -70,6 +70,9 @@ OUTCOMES: dict[int, str] = {
     BALKED: "balked",
     UNREACHED: "unreached",
 }
+
+#: Codes of the ``callback`` column (the callback a caller took) and their names, as written to files.
+CALLBACK_KINDS: dict[int, str] = {0: "none", 1: "virtual_hold", 2: "scheduled", 3: "web_form"}
 
 
 def _return_free_memory() -> None:
@@ -165,7 +168,7 @@ class CallLog:
 
     def to_dataframe(self) -> "pd.DataFrame":
         """A pandas DataFrame, one row per call, ``outcome`` as text."""
-        import pandas as pd
+        import pandas as pd  # imported here on purpose: the CLI and the engine never pay for pandas
 
         data = {name: getattr(self, name) for name in self.columns}
         codes = data.pop("outcome")
@@ -176,8 +179,6 @@ class CallLog:
         )
         frame["call_type"] = pd.Categorical.from_codes(types.astype(np.int64), categories=list(self.type_names))
         if "callback" in frame:
-            from .engine.policies import CALLBACK_KINDS
-
             frame["callback"] = pd.Categorical.from_codes(
                 frame["callback"].to_numpy().astype(np.int64), categories=[CALLBACK_KINDS[k] for k in sorted(CALLBACK_KINDS)]
             )

@@ -1,6 +1,6 @@
 """Metrics of one replication, computed from its call log with numpy.
 
-Pure functions: a :class:`~queuesim.calllog.CallLog` and the measured window
+Pure functions: a :class:`~queuesim.measure.calllog.CallLog` and the measured window
 in, plain floats out. Conventions (the same in the analytic module):
 
 * **counted calls** are those arriving in the window ``[start, end)``;
@@ -131,7 +131,7 @@ def summarise(
     service-level threshold in seconds; ``extra_work`` holds agent work outside
     calls' answer..end intervals as ``(agent, start, end)`` rows (callback dialling);
     ``busy_time`` (agent-seconds in the window), when given, replaces both.
-    Wait quantiles come from a :class:`~queuesim.tally.WaitHistogram` (0.1 %
+    Wait quantiles come from a :class:`~queuesim.measure.tally.WaitHistogram` (0.1 %
     resolution), exactly as when a replication tallies its log in chunks.
     """
     tally = CallTally(window_start=window_start, window_end=window_end, threshold=threshold)
@@ -210,7 +210,7 @@ def journey_metrics(
     ``work`` rows: (agent, start, end, call, kind); ``call`` is the call's
     ``id`` in ``calls`` (its index in a whole log). ``staffed_by_group`` is the
     agent-seconds on duty in the window of each group. The same sums as a
-    replication tallies chunk by chunk (:class:`~queuesim.tally.JourneyTally`).
+    replication tallies chunk by chunk (:class:`~queuesim.measure.tally.JourneyTally`).
     """
     tally = JourneyTally(window_start=window_start, window_end=window_end,
                          group_names=group_names, agent_groups=agent_groups)

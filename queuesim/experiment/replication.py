@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from .calllog import CallLog
-from .costs import cost_sums, costs_from_sums
-from .engine import CallChunk, Process, simulate_calls
-from .metrics import CALLER_METRICS
-from .tally import CallerTally, CallTally, IntervalTally, JourneyTally, time_integral
-from .rng import RandomStreams
-from .scenario import Scenario
+from ..measure.calllog import CallLog
+from ..measure.costs import cost_sums, costs_from_sums
+from ..engine import CallChunk, Process, simulate_calls
+from ..measure.metrics import CALLER_METRICS
+from ..measure.tally import CallerTally, CallTally, IntervalTally, JourneyTally, time_integral
+from ..rng import RandomStreams
+from ..model.scenario import Scenario
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .experiment.spec import Experiment
+    from ..model.spec import Experiment
 
 __all__ = ["TYPE_METRICS", "NonFiniteResult", "ReplicationResult", "simulate"]
 
@@ -34,7 +34,7 @@ TYPE_METRICS = ("offered", "answered", "abandoned", "abandonment_rate", "asa", "
 class ReplicationResult:
     """Outcome of one replication.
 
-    ``summary`` maps each metric of :data:`queuesim.metrics.METRICS` to its
+    ``summary`` maps each metric of :data:`queuesim.measure.metrics.METRICS` to its
     value; ``calls`` is the call log (``None`` when not kept); ``runtime`` is
     the wall-clock time of the simulation in seconds.
     """

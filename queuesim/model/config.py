@@ -1,4 +1,4 @@
-"""YAML configs -> validated :class:`~queuesim.experiment.spec.Experiment`.
+"""YAML configs -> validated :class:`~queuesim.model.spec.Experiment`.
 
 A config file is one mapping. Experiment keys (``name``, ``seed``,
 ``replications``, ``variants``, ``sweep``, ``description``) sit beside the
@@ -6,7 +6,7 @@ scenario keys (``horizon``, ``arrivals``, ``agents``, ...) of the base
 scenario. Each entry of ``variants`` names a scenario made from the base by
 overriding keys (nested mappings are merged; dotted keys such as
 ``arrivals.rate`` work too). ``sweep`` is a grid over any scenario keys,
-crossed with the variants (see :mod:`queuesim.experiment.sweep`): scenario
+crossed with the variants (see :mod:`queuesim.model.sweep`): scenario
 ``<variant>[<key>=<value>,...]`` for every variant and grid point.
 
 The *resolved* form written by ``queuesim run --out`` (``DIR/config.yaml``)
@@ -30,10 +30,10 @@ from typing import Any, Iterable, Mapping, Optional
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .errors import ConfigError
-from .experiment.spec import Experiment
+from ..errors import ConfigError
+from .spec import Experiment
 from .fields import check_input_file
-from .experiment.sweep import expand_sweep, point_name
+from .sweep import expand_sweep, point_name
 from .scenario import Scenario
 
 __all__ = [

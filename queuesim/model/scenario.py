@@ -20,16 +20,18 @@ import math
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .costs import CostModel
-from .departments import AgentGroup, Misroute, Transfers
+from .base import ConfigModel
+from .prices import CostModel
+from .groups import AgentGroup, Misroute, Transfers
 from .distributions import Distribution
-from .fields import Name, NoBooleanNumbers
+from .fields import Name
 from .fields import ClockTime, NonNegativeSeconds, PositiveRate, PositiveSeconds, Probability, input_path
-from .policy import Announcements, Callback
+from .announcements import Announcements
+from .callbacks import Callback
 from .profile import MAX_PROFILE_INTERVALS, RateFunction, read_profile_csv
-from .schedule import Shift, ShiftAdjust, ShiftBreak, Staffing, check_interval, duty_periods
+from .shifts import Shift, ShiftAdjust, ShiftBreak, Staffing, check_interval, duty_periods
 
 __all__ = ["Arrivals", "CallType", "Redial", "Scenario", "Shift", "ShiftAdjust", "ShiftBreak", "Staffing"]
 
@@ -39,10 +41,6 @@ MAX_REPORT_INTERVALS = 1_000_000
 #: Most calls a replication may expect (a horizon of 1e308 s with a constant rate would never end).
 MAX_EXPECTED_CALLS = 1e9
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-class _Model(NoBooleanNumbers):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _infinite_to_none(value: Any) -> Any:
@@ -63,11 +61,11 @@ def _days_ok(days: Any) -> bool:
     )
 
 
-class Arrivals(_Model):
+class Arrivals(ConfigModel):
     """How calls arrive: a Poisson process, constant or with an intraday profile.
 
     Give exactly one of ``rate`` (constant), ``calls`` (expected calls per
-    interval, inline) or ``file`` (a CSV profile, see :mod:`queuesim.profile`).
+    interval, inline) or ``file`` (a CSV profile, see :mod:`queuesim.model.profile`).
     """
 
     rate: Optional[PositiveRate] = Field(None, description="constant arrival rate, e.g. '95/min'")
@@ -201,7 +199,7 @@ class Arrivals(_Model):
         return (self.start or 0.0) + len(self.calls) * self.interval
 
 
-class CallType(_Model):
+class CallType(ConfigModel):
     """A kind of call with its own share of arrivals (or own profile), handle time and patience.
 
     ``handle_time`` and ``patience`` default to the scenario's top-level ones.
@@ -240,7 +238,7 @@ class CallType(_Model):
         return data
 
 
-class Redial(_Model):
+class Redial(ConfigModel):
     """Abandoned callers who call again.
 
     After abandoning, a caller calls again with ``probability`` after a
@@ -257,7 +255,7 @@ class Redial(_Model):
     )
 
 
-class Scenario(_Model):
+class Scenario(ConfigModel):
     """One contact-centre configuration to simulate.
 
     Calls arrive over ``[0, horizon)`` (time 0 is the start of the day); after
