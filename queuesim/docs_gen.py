@@ -32,10 +32,11 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from .model import fields as _fields
+from .model.callbacks import BaseCallback
 from .model.config import EXPERIMENT_KEYS, RESOLVED_KEYS
 from .model.distributions import DISTRIBUTION_NAMES, BaseDistribution, Distribution
-from .model.spec import Experiment, ScenarioPoint
 from .model.scenario import Scenario
+from .model.spec import Experiment, ScenarioPoint
 from .model.units import DURATION_UNITS
 
 __all__ = [
@@ -159,6 +160,21 @@ def _is_distribution(annotation: Any) -> bool:
     )
 
 
+def _is_callback(annotation: Any) -> bool:
+    args = typing.get_args(annotation)
+    return typing.get_origin(annotation) is Union and bool(args) and all(
+        isinstance(a, type) and issubclass(a, BaseCallback) for a in args
+    )
+
+
+def _own_fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    """The documented fields of ``model``; of a callback kind, those beyond the ones every kind has."""
+    fields = _public_fields(model)
+    if issubclass(model, BaseCallback) and model is not BaseCallback:
+        return {k: v for k, v in fields.items() if k not in BaseCallback.model_fields}
+    return fields
+
+
 def _analyse(annotation: Any, metadata: list[Any]) -> _Type:
     info = _Type()
     _apply_metadata(info, metadata)
@@ -183,6 +199,9 @@ def _describe(annotation: Any, info: _Type) -> str:
         if _is_distribution(annotation):
             info.distribution = True
             return "[distribution](#distributions)"
+        if _is_callback(annotation):
+            info.models.extend(args)  # one model per kind, documented together under Callback
+            return "[Callback](#callback)"
         if len(rest) == 1:
             return _describe(rest[0], info)
         return " or ".join(_describe(a, info) for a in rest)
@@ -380,11 +399,29 @@ def _models_in_order() -> list[tuple[type[BaseModel], list[str]]]:
     return [(m, paths[m]) for m in order]
 
 
+def _sections() -> list[tuple[type[BaseModel], list[str]]]:
+    """The models documented in their own section, in order: the callback kinds become one section,
+    :class:`~queuesim.model.callbacks.BaseCallback` (each kind's own keys are subsections of it)."""
+    out: list[tuple[type[BaseModel], list[str]]] = []
+    for model, paths in _models_in_order():
+        if issubclass(model, BaseCallback):
+            if not any(m is BaseCallback for m, _ in out):
+                out.append((BaseCallback, paths))
+            continue
+        out.append((model, paths))
+    return out
+
+
+def _callback_kinds() -> list[type[BaseModel]]:
+    return [m for m, _ in _models_in_order() if issubclass(m, BaseCallback)]
+
+
 def documented_fields() -> list[tuple[str, str, str]]:
     """(model, field, description) for every field the reference documents."""
     out = []
-    for model in [Scenario, *(m for m, _ in _models_in_order()), *_distribution_models()]:
-        for name, fi in _public_fields(model).items():
+    models = [Scenario, *(m for m, _ in _sections()), *_callback_kinds(), *_distribution_models()]
+    for model in models:
+        for name, fi in _own_fields(model).items():
             if name == "distribution" and issubclass(model, BaseDistribution):
                 continue  # the discriminator: the section heading
             out.append((model.__name__, name, _description(model, name, fi)))
@@ -455,6 +492,11 @@ def _docstring(model: type[BaseModel]) -> str:
 _HEADER = "| key | type | unit | default | allowed | meaning |\n|---|---|---|---|---|---|"
 
 
+def _title(model: type[BaseModel]) -> str:
+    """A section's heading: the model's name (``Callback`` for the keys every callback kind has)."""
+    return "Callback" if model is BaseCallback else model.__name__
+
+
 def _row(key: str, type_: str, unit: str, default: str, allowed: str, meaning: str) -> str:
     return "| " + " | ".join(_cell(x) for x in (f"`{key}`", type_, unit, default, allowed, meaning)) + " |"
 
@@ -502,9 +544,9 @@ def config_reference() -> str:
         "- [Experiment keys](#experiment-keys)",
         "- [Scenario keys](#scenario-keys)",
     ]
-    models = _models_in_order()
+    models = _sections()
     for model, _ in models:
-        out.append(f"- [{model.__name__}](#{model.__name__.lower()})")
+        out.append(f"- [{_title(model)}](#{_title(model).lower()})")
     out.append("- [Distributions](#distributions)")
     out.append("- [Resolved configs](#resolved-configs)")
     out += ["", "## Experiment keys", "",
@@ -531,11 +573,18 @@ def config_reference() -> str:
     ]
     out += _model_table(Scenario, skip=("name",))
     for model, paths in models:
-        out += ["", f"### {model.__name__}", "", "Used at: " + ", ".join(f"`{p}`" for p in paths) + ".", ""]
+        out += ["", f"### {_title(model)}", "", "Used at: " + ", ".join(f"`{p}`" for p in paths) + ".", ""]
         doc = _docstring(model)
         if doc:
             out += [doc, ""]
         out += _model_table(model)
+        if model is BaseCallback:
+            for kind in _callback_kinds():
+                tag = kind.model_fields["kind"].default
+                out += ["", f"#### kind: {tag}", "", _docstring(kind), ""]
+                own = [n for n in _own_fields(kind) if n != "kind"]
+                out += _model_table(kind, skip=tuple(n for n in _public_fields(kind) if n not in own)) if own else [
+                    "No keys besides the ones every kind has."]
     out += [
         "",
         "## Distributions",
@@ -710,7 +759,7 @@ def _dotted_paths(model: type[BaseModel] = Scenario, prefix: str = "") -> list[s
             out.extend(f"{path}.{p}" for p in params)
         for sub in info.models:
             out.extend(_dotted_paths(sub, path + "."))
-    return out
+    return list(dict.fromkeys(out))  # the callback kinds share most keys
 
 
 def _partial(node: Any, in_items: bool = False) -> Any:
@@ -754,6 +803,10 @@ def config_schema() -> dict[str, Any]:
     for model in [Scenario, ScenarioPoint, *(m for m, _ in _models_in_order()), *_distribution_models()]:
         _patch_model(defs, model)
     defs["Scenario"]["properties"]["name"]["description"] = _description(Scenario, "name", Scenario.model_fields["name"])
+    for kind in _callback_kinds():  # the loader needs `kind` to choose the model: required, no default
+        definition = defs[kind.__name__]
+        definition["properties"]["kind"].pop("default", None)
+        definition["required"] = ["kind", *(r for r in definition.get("required", []) if r != "kind")]
 
     scenario_props: dict[str, Any] = {k: v for k, v in defs["Scenario"]["properties"].items() if k != "name"}
     dotted_keys = "|".join(re.escape(k) for k in _dotted_paths())

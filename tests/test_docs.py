@@ -61,9 +61,15 @@ def test_reference_states_types_units_defaults_and_choices() -> None:
     assert "rate" in arrivals["rate"] and "95/min" in arrivals["rate"] and "> 0" in arrivals["rate"]
     assert "clock time" in arrivals["start"] and "07:30" in arrivals["start"]
     assert "`mon`, `tue`" in arrivals["days"]
-    callback = rows("### Callback")
+    callback = rows("### Callback")  # the keys every kind has, then one table per kind with its own keys
     assert "`virtual_hold`, `scheduled`, `web_form`" in callback["kind"] and "**required**" in callback["kind"]
-    assert "`2min`" in callback["threshold"] and "`24h`" in callback["late_after"]
+    assert "`2min`" in callback["threshold"] and "strict" in callback["priority"]
+    assert not {"slot_length", "late_after", "web_hours"} & set(callback)
+    assert rows("#### kind: virtual_hold") == {}
+    assert set(rows("#### kind: scheduled")) == {"slot_length", "slot_capacity", "lead_time"}
+    web_form = rows("#### kind: web_form")
+    assert "`24h`" in web_form["late_after"] and "**required**" in web_form["contact_delay"]
+    assert "threshold" not in web_form and "web_hours" in web_form
     assert "**required**" in rows("### Shift")["count"]
     assert "clock time" in rows("### Shift")["start"]
     assert "currency / agent-hour" in rows("### CostModel")["agent_per_hour"]

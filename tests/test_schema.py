@@ -90,6 +90,9 @@ def _with(**changes: object) -> dict:
         pytest.param(_with(sweep={"seed": [1, 2]}), id="sweep over an experiment key"),
         pytest.param(_with(sweep={"agents": {"from": 90, "to": 110}}), id="sweep range without step"),
         pytest.param(_with(sweep={"agents": []}), id="empty sweep list"),
+        pytest.param(_with(callback={"threshold": "1min"}), id="callback without kind"),
+        pytest.param(_with(callback={"kind": "virtual_hold", "slot_length": "15min"}), id="key of another callback kind"),
+        pytest.param(_with(callback={"kind": "web_form"}), id="web form without contact_delay"),
     ],
 )
 def test_schema_rejects_broken_configs(validator, broken: dict) -> None:
@@ -121,7 +124,17 @@ def test_schema_carries_descriptions_and_defaults() -> None:
     props = schema["properties"]
     assert props["agents"]["description"]
     assert props["replications"]["default"] == 10
-    assert schema["$defs"]["Callback"]["properties"]["threshold"]["default"] == 120.0
+    callback = schema["$defs"]["Scenario"]["properties"]["callback"]["anyOf"][0]
+    assert callback["discriminator"]["propertyName"] == "kind"
+    kinds = {"virtual_hold": "VirtualHoldCallback", "scheduled": "ScheduledCallback", "web_form": "WebFormCallback"}
+    assert [branch["$ref"] for branch in callback["oneOf"]] == [f"#/$defs/{name}" for name in kinds.values()]
+    for kind, name in kinds.items():
+        definition = schema["$defs"][name]
+        assert definition["properties"]["threshold"]["default"] == 120.0  # the keys every kind has
+        assert definition["properties"]["kind"]["const"] == kind and "kind" in definition["required"]
+    assert "slot_length" in schema["$defs"]["ScheduledCallback"]["properties"]
+    assert "slot_length" not in schema["$defs"]["WebFormCallback"]["properties"]
+    assert "contact_delay" in schema["$defs"]["WebFormCallback"]["required"]
     assert "patience_infinite" not in schema["$defs"]["CallType"]["properties"]
     for name, definition in schema["$defs"].items():
         for key, prop in definition.get("properties", {}).items():

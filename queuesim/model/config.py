@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import copy
 import difflib
+import reprlib
+import typing
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
@@ -31,10 +33,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError
-from .spec import Experiment
+from .callbacks import CALLBACK_NAMES, Callback
+from .distributions import DISTRIBUTION_NAMES
 from .fields import check_input_file
-from .sweep import expand_sweep, point_name
 from .scenario import Scenario
+from .spec import Experiment
+from .sweep import expand_sweep, point_name
 
 __all__ = [
     "EXPERIMENT_KEYS",
@@ -249,8 +253,6 @@ def _loc_text(loc: tuple[Any, ...]) -> str:
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     """Every pydantic model inside a type annotation (through Optional, Union, Annotated, tuple)."""
-    import typing
-
     out: list[type[BaseModel]] = []
     stack = [annotation]
     while stack:
@@ -306,6 +308,10 @@ def format_validation_error(
         text = f"{where}: unknown key"
         if hint:
             text += f"; did you mean {hint[0]!r}?"
+        other_kinds = [m.model_fields["kind"].default for m in _CALLBACK_MODELS if owner in _CALLBACK_MODELS
+                       and m is not owner and key in m.model_fields]
+        if other_kinds:
+            text += f"; {key!r} belongs to callback kind {' and '.join(other_kinds)}, not {owner.model_fields['kind'].default}."
         if allowed:
             text += f" Allowed keys here: {', '.join(allowed)}"
     elif kind == "missing":
@@ -314,7 +320,8 @@ def format_validation_error(
         ctx = first.get("ctx", {})
         text = f"{where}.{ctx.get('discriminator', 'distribution').strip(chr(39))} = {_short_repr(ctx.get('tag'))}: must be one of {ctx.get('expected_tags')}"
     elif kind == "union_tag_not_found":
-        text = f"{where}: needs a 'distribution' key (one of {', '.join(_DISCRIMINATOR_TAGS)})"
+        key = str(first.get("ctx", {}).get("discriminator", "distribution")).strip(chr(39))
+        text = f"{where}: needs a {key!r} key (one of {', '.join(_UNION_TAGS.get(key, ()))})"
     else:
         msg = str(first.get("msg", "invalid value"))
         msg = msg.removeprefix("Value error, ")
@@ -332,21 +339,21 @@ def format_validation_error(
 
 def _short_repr(value: Any) -> str:
     """``repr(value)`` cut to a readable length (a value may be a huge or deeply nested list)."""
-    import reprlib
-
     short = reprlib.Repr()
     short.maxlevel, short.maxlist, short.maxtuple, short.maxdict = 2, 6, 6, 4
     short.maxstring, short.maxother, short.maxlong = 80, 80, 40
     return short.repr(value)
 
 
-def _tags() -> tuple[str, ...]:
-    from .distributions import DISTRIBUTION_NAMES
+#: The tags of each discriminated union (the key that chooses the model -> its values).
+_UNION_TAGS: dict[str, tuple[str, ...]] = {"distribution": DISTRIBUTION_NAMES, "kind": CALLBACK_NAMES}
 
-    return tuple(DISTRIBUTION_NAMES)
+#: Tags dropped from error locations (``handle_time.exponential.mean`` -> ``handle_time.mean``); ``kind``
+#: also chooses announcements, so only the callback kinds, whose names no field has.
+_DISCRIMINATOR_TAGS: tuple[str, ...] = (*DISTRIBUTION_NAMES, *CALLBACK_NAMES)
 
-
-_DISCRIMINATOR_TAGS: tuple[str, ...] = _tags()
+#: The models of the callback kinds (a key of one kind given to another is named as such).
+_CALLBACK_MODELS: tuple[type[BaseModel], ...] = typing.get_args(typing.get_args(Callback)[0])
 
 
 def experiment_from_dict(
