@@ -6,6 +6,12 @@ option or file), with a one-line message and no traceback; 3 a result file could
 not be written (disk full, permissions: the input was fine, ``--resume`` once it
 is fixed); 130 interrupted (Ctrl-C; with ``--out`` every finished replication is
 kept for ``--resume``).
+
+Each command imports what it needs inside its handler, on purpose: ``queuesim
+--version``, ``--help`` and ``validate`` never import SimPy, pandas or
+matplotlib (``tests/test_cli.py`` times them). These are the only imports
+inside functions besides the ``commands`` modules' (same reason) and
+``ExperimentResult.plot``'s.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ second, offered loads are Erlangs (rate * handle time). Everything stays exact
 and finite up to thousands of agents and thousands of Erlangs.
 """
 
+from .cobham import priority_mmn_waits
 from .erlang import (
     ErlangAResult,
     ErlangCResult,
@@ -21,7 +22,6 @@ from .erlang import (
 )
 from .little import littles_law_L, littles_law_W
 from .mmnk import MMNKResult, mmnk_metrics
-from .cobham import priority_mmn_waits
 
 __all__ = [
     "ErlangAResult",

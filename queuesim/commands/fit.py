@@ -1,4 +1,8 @@
-"""``queuesim fit``: a ready-to-run config (and a fit report) from call records."""
+"""``queuesim fit``: a ready-to-run config (and a fit report) from call records.
+
+The handler imports the heavy modules it needs when it runs, so that ``queuesim --help``
+stays fast (see :mod:`queuesim.cli`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import math
 import sys
 from pathlib import Path
 
-from ..cli import nonempty_path
+from ..cli import EXIT_CANNOT_WRITE, UsageError, nonempty_path
 
 __all__ = ["register"]
 
@@ -63,8 +67,6 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
 
 def _cannot_write(path: Path, exc: OSError) -> int:
     """One line on stderr for an output that cannot be written; exit code 3."""
-    from ..cli import EXIT_CANNOT_WRITE
-
     print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
     return EXIT_CANNOT_WRITE
 
@@ -81,7 +83,6 @@ def _share(text: str) -> float:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from ..cli import UsageError
     from ..fit import FitError, RecordsError, fit_records, write_config
     from ..model.units import UnitError
 

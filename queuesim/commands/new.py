@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import nonempty_path
+from ..cli import UsageError, nonempty_path
 
 __all__ = ["KINDS", "TEMPLATES", "register", "starter_config"]
 
@@ -225,7 +225,6 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
-    from ..cli import UsageError
 
     if args.file is None:
         sys.stdout.write(starter_config(args.kind))

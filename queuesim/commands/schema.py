@@ -1,4 +1,8 @@
-"""``queuesim schema``: the JSON Schema of config files, for editors (validation, completion, hover help)."""
+"""``queuesim schema``: the JSON Schema of config files, for editors (validation, completion, hover help).
+
+The handler imports the heavy modules it needs when it runs, so that ``queuesim --help``
+stays fast (see :mod:`queuesim.cli`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import nonempty_path
+from ..cli import UsageError, nonempty_path
 
 __all__ = ["register"]
 
@@ -31,7 +35,6 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from ..cli import UsageError
     from ..docs_gen import schema_text
 
     text = schema_text()

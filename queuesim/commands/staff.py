@@ -1,4 +1,8 @@
-"""``queuesim staff``: agents required per interval, least-cost shifts, and a simulated check."""
+"""``queuesim staff``: agents required per interval, least-cost shifts, and a simulated check.
+
+The handler imports the heavy modules it needs when it runs, so that ``queuesim --help``
+stays fast (see :mod:`queuesim.cli`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import math
 import sys
 from pathlib import Path
 
-from ..cli import nonempty_path
+from ..cli import EXIT_CANNOT_WRITE, UsageError, _non_negative_int, _positive_int, _seed, nonempty_path
 
 __all__ = ["register"]
 
@@ -37,7 +41,6 @@ def _levels(text: str) -> list[float]:
 
 
 def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
-    from ..cli import _non_negative_int, _positive_int, _seed
 
     p = subparsers.add_parser(
         NAME,
@@ -175,7 +178,6 @@ def _schedule_table(req, plan, ver) -> str:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    from ..cli import UsageError
     from ..model.config import load_config
     from ..staffing import StaffingError, requirements, schedule, tradeoff, verify
     from ..staffing.tradeoff import DEFAULT_LEVELS
@@ -267,8 +269,6 @@ def _handle(args: argparse.Namespace) -> int:
 
 def _cannot_write(path: Path, exc: OSError) -> int:
     """One line on stderr for an output that cannot be written; exit code 3."""
-    from ..cli import EXIT_CANNOT_WRITE
-
     print(f"error: cannot write {getattr(exc, 'filename', None) or path}: {exc.strerror or exc}", file=sys.stderr)
     return EXIT_CANNOT_WRITE
 

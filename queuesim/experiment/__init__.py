@@ -1,6 +1,6 @@
 """Experiments: scenarios x replications with common random numbers, and their results.
 
-This layer never imports SimPy: it calls :func:`queuesim.experiment.replication.simulate`.
+Only :mod:`.replication` runs the engine (and so imports SimPy); the rest works on its results.
 
 * :mod:`queuesim.model.spec` and :mod:`queuesim.model.sweep`: what to run (variants crossed with a sweep grid);
 * :mod:`.replication`: one replication of one scenario, measured;

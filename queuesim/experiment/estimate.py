@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..model.spec import Experiment
+from .replication import simulate
 
 __all__ = ["ANNOUNCE_ABOVE", "MEASURE_ABOVE_CALLS", "PILOT_CALLS", "RunEstimate", "estimate_run", "expected_calls"]
 
@@ -69,8 +70,6 @@ def expected_calls(experiment: Experiment, replications: int) -> float:
 
 def estimate_run(experiment: Experiment, replications: int, parallel: int) -> Optional[RunEstimate]:
     """The estimate of a run, or None when it is too small to need one (or the pilot cannot run)."""
-    from .replication import simulate
-
     calls = expected_calls(experiment, replications)
     if not calls >= MEASURE_ABOVE_CALLS:
         return None

@@ -28,8 +28,10 @@ from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessP
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Sequence, Union
 
-from .replication import ReplicationResult, simulate
 from ..model.scenario import Scenario
+from ..model.units import format_clock
+from .guard import check_main_guard
+from .replication import ReplicationResult, simulate
 
 __all__ = ["EXECUTORS", "SchedulerUnreachable", "Task", "TaskError", "execute", "run_task"]
 
@@ -99,8 +101,6 @@ INNER_PROGRESS_SECONDS = 30.0
 def _progress_printer(task: Task) -> Callable[[float], None]:
     """A callback printing ``[queuesim] <scenario> replication r: simulated time 10:30 of 24:00`` now and then."""
     import sys
-
-    from ..model.units import format_clock
 
     horizon = float(task.scenario.horizon)  # type: ignore[arg-type]
     last = [time.monotonic()]
@@ -247,7 +247,6 @@ def _processes(tasks: Sequence[Task], n_workers: int) -> Iterator[tuple[int, Out
     import multiprocessing
 
     if multiprocessing.get_start_method() != "fork":  # spawned workers import the main script again
-        from .guard import check_main_guard
 
         check_main_guard(f"a pool of processes started by {multiprocessing.get_start_method()!r}")
     with _DeferredInterrupt() as interrupt:
@@ -322,8 +321,6 @@ def _dask(tasks: Sequence[Task], *, workers: Optional[int], scheduler: Optional[
 
     cluster = None
     if scheduler is None:
-        from .guard import check_main_guard
-
         check_main_guard("a local Dask cluster")
         cluster = LocalCluster(
             n_workers=workers or default_workers(),

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
+from ..engine import CallChunk, Process, simulate_calls
 from ..measure.calllog import CallLog
 from ..measure.costs import cost_sums, costs_from_sums
-from ..engine import CallChunk, Process, simulate_calls
 from ..measure.metrics import CALLER_METRICS
 from ..measure.tally import CallerTally, CallTally, IntervalTally, JourneyTally, time_integral
-from ..rng import RandomStreams
 from ..model.scenario import Scenario
+from ..rng import RandomStreams
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..model.spec import Experiment

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..measure.metrics import INTERVAL_COLUMNS, METRICS
+from ..model.fields import check_input_file
 from .replication import ReplicationResult
 
 __all__ = ["DamagedFile", "MAX_REPLICATION_FILE_BYTES", "ReplicationFile", "read_replication_file"]
@@ -134,8 +135,6 @@ def read_replication_file(path: Path) -> ReplicationFile:
 
     ``FileNotFoundError`` passes through (a missing file is not damaged).
     """
-    from ..model.fields import check_input_file
-
     try:
         check_input_file(path, limit=MAX_REPLICATION_FILE_BYTES, what="replication file")
     except ValueError as exc:

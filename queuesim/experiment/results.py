@@ -19,24 +19,27 @@ only when some did.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import __version__
 from ..measure.metrics import METRICS, metric_unit
-from .replication import ReplicationResult
 from ..measure.stats import Estimate, mean_ci, proportion_ci
-from .compare import Comparison, paired_comparison
+from ..model.config import ConfigError, experiment_from_dict, read_yaml
 from ..model.spec import Experiment
+from .compare import Comparison, paired_comparison
+from .replication import ReplicationResult
+from .store import MAX_RESOLVED_CONFIG_BYTES, ResultStore, StoreError, fingerprint, is_damaged
 
 #: Per-interval columns that are rates or shares (fractions): their CIs also come as logit-scale bounds.
 _FRACTION_COLUMNS = ("abandonment_rate", "service_level", "occupancy")
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pathlib import Path
-
     import pandas as pd
     from matplotlib.figure import Figure
 
@@ -174,8 +177,6 @@ class ExperimentResult:
         :class:`~queuesim.experiment.store.StoreError` naming it (``queuesim run
         --resume`` moves it aside and simulates it again).
         """
-        from .store import load_result
-
         return load_result(directory)
 
     # -- access ------------------------------------------------------------
@@ -382,6 +383,7 @@ class ExperimentResult:
         ``"sweep"`` (a metric against the first swept key; ``metric=``) and
         ``"intraday"`` (a per-interval column over the day; ``column=``).
         """
+        # the report layer draws (matplotlib, imported on first use); the one upward import, see tests/test_layers.py
         from ..report.charts import plot
 
         return plot(self, kind, **options)
@@ -416,8 +418,6 @@ class ExperimentResult:
 
     def to_summary_json(self) -> dict[str, Any]:
         """The ``summary.json`` document (NaN and infinities become null)."""
-        from .. import __version__
-
         scenarios = []
         for scenario in self.scenario_names:
             metrics = {}
@@ -587,3 +587,40 @@ def _fmt(x: float) -> str:
     if abs(x) >= 1000:
         return f"{x:,.1f}"
     return f"{x:.4g}" if abs(x) < 1 else f"{x:.4f}".rstrip("0").rstrip(".") if abs(x) < 100 else f"{x:.2f}"
+
+
+def load_result(directory: str | Path) -> ExperimentResult:
+    """Rebuild an :class:`ExperimentResult` from a result folder (valid replications only)."""
+    directory = Path(directory)
+    config_path = directory / "config.yaml"
+    if not config_path.exists():
+        raise StoreError(f"{directory}: not a queuesim result folder (no config.yaml); run `queuesim run CONFIG --out {directory}` first")
+    try:
+        experiment = experiment_from_dict(read_yaml(config_path, limit=MAX_RESOLVED_CONFIG_BYTES), base_dir=directory,
+                                          source=str(config_path))
+    except ConfigError as exc:
+        raise StoreError(str(exc)) from None
+    store = ResultStore(directory)
+    store.fingerprint = fingerprint(experiment)
+    replications = []
+    for scenario in experiment.scenarios:
+        for r in range(experiment.replications):
+            result, reason = store.load(scenario.name, experiment.seed, r)
+            if result is not None:
+                replications.append(result)
+            elif is_damaged(reason):
+                raise StoreError(
+                    f"{store.replication_path(scenario.name, r)}: damaged replication file ({reason}); "
+                    f"`queuesim run {config_path} --out {directory} --resume` moves it to {directory / 'damaged'}/ "
+                    "and simulates that replication again"
+                )
+    failures = []
+    summary_path = directory / "summary.json"
+    if summary_path.exists():
+        try:
+            for f in json.loads(summary_path.read_text(encoding="utf-8")).get("failures", []):
+                failures.append(Failure(f["scenario"], experiment.seed, int(f["replication"]),
+                                        int(f.get("attempts", 0)), str(f.get("error", "")), "", f.get("file")))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            failures = []  # summary.json is rewritten by every run; a damaged one only loses this list
+    return ExperimentResult(experiment=experiment, replications=replications, failures=failures, out=directory)

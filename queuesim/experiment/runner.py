@@ -23,11 +23,12 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-from .replication import ReplicationResult
+from ..model.config import load_config
+from ..model.spec import Experiment
 from .executors import EXECUTORS, Task, TaskError, execute
 from .progress import Progress
+from .replication import ReplicationResult
 from .results import ExperimentResult, Failure
-from ..model.spec import Experiment
 from .store import ResultStore, StoreWriteError, is_damaged
 
 __all__ = ["EXECUTORS", "RunInterrupted", "Task", "run", "tasks_of"]
@@ -86,8 +87,6 @@ def run(
     stderr. Ctrl-C raises :class:`RunInterrupted` (a KeyboardInterrupt).
     """
     if not isinstance(config, Experiment):
-        from ..model.config import load_config
-
         config = load_config(config, overrides)
     elif overrides:
         raise ValueError("overrides apply to config files; pass a path, or change the Experiment")

@@ -32,7 +32,8 @@ finiteness of every number) and its scenario, seed, replication and config
 fingerprint are the expected ones. Anything else (a truncated or edited file,
 a file from another config) is *damaged*: ``--resume`` moves it to
 ``DIR/damaged/`` and simulates that replication again; ``queuesim report``
-and :func:`load_result` refuse the folder, naming the file.
+and :meth:`ExperimentResult.load <queuesim.experiment.results.ExperimentResult.load>` refuse the folder,
+naming the file.
 
 The *fingerprint* is a SHA-256 of the resolved config without
 ``replications``, so a resumed run may ask for more replications, but a
@@ -54,10 +55,13 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from pydantic import BaseModel
 
+from .. import __version__
 from ..measure.metrics import METRICS
-from .replication import ReplicationResult
-from .atomic import write_json_atomic, write_text_atomic
+from ..model.distributions import Empirical
 from ..model.spec import Experiment
+from .atomic import write_bytes_atomic, write_json_atomic, write_text_atomic
+from .replication import ReplicationResult
+from .resultfile import DamagedFile, read_replication_file
 
 if TYPE_CHECKING:  # pragma: no cover
     from .executors import Task, TaskError
@@ -71,7 +75,6 @@ __all__ = [
     "file_stem",
     "fingerprint",
     "is_damaged",
-    "load_result",
     "resolved_config",
 ]
 
@@ -207,8 +210,6 @@ def file_stem(scenario: str) -> str:
 
 def _resolve(model: Any, dumped: Any) -> Any:
     """Replace file-backed empirical distributions in ``dumped`` by their values."""
-    from ..model.distributions import Empirical
-
     if isinstance(model, Empirical) and model.file is not None:
         return {"distribution": "empirical", "values": [float(v) for v in model.data]}
     if isinstance(model, BaseModel) and isinstance(dumped, dict):
@@ -372,8 +373,6 @@ class ResultStore:
             )
 
     def _write_meta(self, experiment: Experiment) -> None:
-        from .. import __version__
-
         meta_path = self.path / "meta.json"
         created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         if meta_path.exists():
@@ -418,7 +417,6 @@ class ResultStore:
         schema of :mod:`queuesim.experiment.resultfile`, or belongs to another
         scenario, replication, seed or config.
         """
-        from .resultfile import DamagedFile, read_replication_file
 
         path = self.replication_path(scenario, replication)
         try:
@@ -493,7 +491,6 @@ class ResultStore:
 
             buffer = io.BytesIO()
             frame.to_parquet(buffer, index=False)
-            from .atomic import write_bytes_atomic
 
             with _writing(self.path / "replications.parquet"):
                 write_bytes_atomic(self.path / "replications.parquet", buffer.getvalue())
@@ -523,43 +520,3 @@ def glob_escape(text: str) -> str:
     import glob
 
     return glob.escape(text)
-
-
-def load_result(directory: str | Path) -> "ExperimentResult":
-    """Rebuild an :class:`ExperimentResult` from a result folder (valid replications only)."""
-    from ..model.config import ConfigError, experiment_from_dict, read_yaml
-    from .results import ExperimentResult, Failure
-
-    directory = Path(directory)
-    config_path = directory / "config.yaml"
-    if not config_path.exists():
-        raise StoreError(f"{directory}: not a queuesim result folder (no config.yaml); run `queuesim run CONFIG --out {directory}` first")
-    try:
-        experiment = experiment_from_dict(read_yaml(config_path, limit=MAX_RESOLVED_CONFIG_BYTES), base_dir=directory,
-                                          source=str(config_path))
-    except ConfigError as exc:
-        raise StoreError(str(exc)) from None
-    store = ResultStore(directory)
-    store.fingerprint = fingerprint(experiment)
-    replications = []
-    for scenario in experiment.scenarios:
-        for r in range(experiment.replications):
-            result, reason = store.load(scenario.name, experiment.seed, r)
-            if result is not None:
-                replications.append(result)
-            elif is_damaged(reason):
-                raise StoreError(
-                    f"{store.replication_path(scenario.name, r)}: damaged replication file ({reason}); "
-                    f"`queuesim run {config_path} --out {directory} --resume` moves it to {directory / 'damaged'}/ "
-                    "and simulates that replication again"
-                )
-    failures = []
-    summary_path = directory / "summary.json"
-    if summary_path.exists():
-        try:
-            for f in json.loads(summary_path.read_text(encoding="utf-8")).get("failures", []):
-                failures.append(Failure(f["scenario"], experiment.seed, int(f["replication"]),
-                                        int(f.get("attempts", 0)), str(f.get("error", "")), "", f.get("file")))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-            failures = []  # summary.json is rewritten by every run; a damaged one only loses this list
-    return ExperimentResult(experiment=experiment, replications=replications, failures=failures, out=directory)

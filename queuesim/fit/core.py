@@ -37,7 +37,9 @@ from .estimators import (
     empirical_quantiles, fit_exponential_censored, fit_lognormal, fit_weibull_censored, kaplan_meier,
     km_quantile_values,
 )
+from ..model.config import ConfigError, experiment_from_dict
 from .choices import HANDLE_CHOICES, PATIENCE_CHOICES, STAFFING_METHODS
+from .plots import fit_figures
 from .records import Records, RecordsError, read_records
 
 __all__ = [
@@ -292,8 +294,6 @@ class FitReport:
 
     def plot(self, folder: Union[str, Path], prefix: str = "fit") -> list[Path]:
         """Write figures of fitted vs empirical distributions; returns their paths."""
-        from .plots import fit_figures
-
         return fit_figures(self, Path(folder), prefix)
 
 
@@ -641,7 +641,6 @@ def _make_valid(config: dict[str, Any], notes: list[str]) -> None:
     :class:`FitError` with its one-line reason, so ``fit`` never writes a
     config that its own ``validate`` rejects.
     """
-    from ..model.config import ConfigError, experiment_from_dict
 
     for ct in config["call_types"]:
         h = ct["handle_time"]

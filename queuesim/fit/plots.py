@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
+from ..model.units import format_clock
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import FitReport
@@ -37,7 +38,6 @@ def fit_figures(report: "FitReport", folder: Path, prefix: str = "fit") -> list[
 
 
 def _fit_figures(report: "FitReport", folder: Path, prefix: str) -> list[Path]:
-    from ..model.units import format_clock
 
     plt = _plt()
     folder.mkdir(parents=True, exist_ok=True)

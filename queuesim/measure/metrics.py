@@ -24,6 +24,7 @@ from typing import Optional
 import numpy as np
 
 from .calllog import CallLog
+from .costs import COST_METRICS
 from .tally import CallerTally, CallTally, IntervalTally, JourneyTally, overlap, time_integral
 
 __all__ = [
@@ -176,7 +177,6 @@ def describe_metric(name: str) -> str:
     ``metric[type]`` (per call type) is described like ``metric``. Unknown
     names give an empty string.
     """
-    from .costs import COST_METRICS
 
     base = name.split("[", 1)[0]
     for table in (METRIC_DESCRIPTIONS, CALLER_METRICS, POLICY_METRICS, COST_METRICS, JOURNEY_METRICS):

@@ -35,7 +35,7 @@ from pydantic import AfterValidator, ConfigDict, Field, PrivateAttr, TypeAdapter
 from scipy import special
 
 from .base import ConfigModel
-from .fields import NonNegativeSeconds, PositiveSeconds, input_path
+from .fields import MAX_DATA_FILE_BYTES, NonNegativeSeconds, PositiveSeconds, check_input_file, input_path
 from .units import UnitError, parse_duration
 
 __all__ = [
@@ -323,8 +323,6 @@ class _Data:
 
 def _read_column(path: Path, column: str) -> list[float]:
     """Read one column of seconds from a CSV with a header row (csv module, no eval)."""
-    from .fields import MAX_DATA_FILE_BYTES, check_input_file
-
     if not path.exists():
         raise ValueError(f"empirical: file {str(path)!r} not found (looked for {str(path.resolve())!r})")
     check_input_file(path, limit=MAX_DATA_FILE_BYTES, what="CSV file of values")

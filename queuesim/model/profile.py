@@ -24,6 +24,7 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
+from .fields import MAX_DATA_FILE_BYTES, check_input_file
 from .units import UnitError, parse_clock
 
 __all__ = ["WEEKDAYS", "RateFunction", "read_profile_csv"]
@@ -130,7 +131,6 @@ def read_profile_csv(
     cannot use (missing columns, negative or non-numeric counts, an
     interval_start not on the interval grid of finer data).
     """
-    from .fields import MAX_DATA_FILE_BYTES, check_input_file
 
     check_input_file(path, limit=MAX_DATA_FILE_BYTES, what="CSV arrival profile")
     try:

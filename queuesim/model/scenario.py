@@ -22,16 +22,16 @@ from typing import Any, Literal, Optional
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from .base import ConfigModel
-from .prices import CostModel
-from .groups import AgentGroup, Misroute, Transfers
-from .distributions import Distribution
-from .fields import Name
-from .fields import ClockTime, NonNegativeSeconds, PositiveRate, PositiveSeconds, Probability, input_path
 from .announcements import Announcements
+from .base import ConfigModel
 from .callbacks import Callback
+from .distributions import Distribution
+from .fields import ClockTime, Name, NonNegativeSeconds, PositiveRate, PositiveSeconds, Probability, _duration, input_path
+from .groups import AgentGroup, Misroute, Transfers
+from .prices import CostModel
 from .profile import MAX_PROFILE_INTERVALS, RateFunction, read_profile_csv
 from .shifts import Shift, ShiftAdjust, ShiftBreak, Staffing, check_interval, duty_periods
+from .units import UnitError, format_clock, format_duration, parse_rate
 
 __all__ = ["Arrivals", "CallType", "Redial", "Scenario", "Shift", "ShiftAdjust", "ShiftBreak", "Staffing"]
 
@@ -105,7 +105,6 @@ class Arrivals(ConfigModel):
             return data  # reported by the after-validator
         if not isinstance(data["file"], str) or not _days_ok(data.get("days")):
             return data  # reported by the field validators
-        from .fields import _duration
 
         interval = _duration(data["interval"])
         if not 0 < interval < math.inf:
@@ -124,8 +123,6 @@ class Arrivals(ConfigModel):
     @field_validator("rate", mode="before")
     @classmethod
     def _no_zero_rate(cls, value: Any) -> Any:
-        from .units import UnitError, parse_rate
-
         try:
             zero = parse_rate(value) == 0
         except UnitError:
@@ -569,8 +566,6 @@ class Scenario(ConfigModel):
             covered[ok] = m_end[k[ok]] > starts[ok]
         uncovered = starts[(expected > 0) & ~covered].tolist()
         if uncovered:
-            from .units import format_clock
-
             shown = ", ".join(format_clock(a) for a in uncovered[:6]) + (" ..." if len(uncovered) > 6 else "")
             out.append(f"{self.name}: no agent is on duty in {len(uncovered)} interval(s) with arrivals (starting {shown})")
         overload = self._overload_warning()
@@ -588,7 +583,6 @@ class Scenario(ConfigModel):
         (the fluid model; every answered call takes an agent's mean handle time).
         Redials, transfers and callback dialling add work, so both are lower bounds.
         """
-        from .units import format_duration
 
         assert self.horizon is not None
         rates, handles = self.rate_functions(), self.type_handle_times()

@@ -33,14 +33,16 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 
+from .. import __version__
 from ..experiment.atomic import write_bytes_atomic, write_text_atomic
+from ..experiment.results import ExperimentResult
+from ..experiment.store import StoreError, _writing, file_stem
 from . import charts as F
 from . import words as W
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from ..experiment.results import ExperimentResult
     from ..model.spec import Experiment
 
 __all__ = ["DEFAULT_METRICS", "load_waits", "write_report"]
@@ -55,8 +57,6 @@ _TABLE_METRICS: tuple[str, ...] = (
 def load_waits(directory: Path, result: "ExperimentResult", limit: int = 2_000_000) -> dict[str, np.ndarray]:
     """Waits (s) of counted calls from ``DIR/calls/*.csv``, pooled per scenario (empty if none saved)."""
     import pandas as pd
-
-    from ..experiment.store import file_stem
 
     calls_dir = directory / "calls"
     if not calls_dir.is_dir():
@@ -234,15 +234,9 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
     results, a damaged replication file) and its subclass ``StoreWriteError`` when a file cannot be written
     (``figures`` is a file, a read-only folder, a full disk).
     """
-    from .. import __version__
-    from ..experiment.store import _writing
-    from ..experiment.results import ExperimentResult
-
     directory = Path(directory)
     result = ExperimentResult.load(directory)
     if not result.replications:
-        from ..experiment.store import StoreError
-
         raise StoreError(f"{directory}: no finished replication to report on")
     metrics = list(metrics or DEFAULT_METRICS)
     unknown = [m for m in metrics if m not in result.metric_names()]

@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from ..measure.metrics import METRIC_DESCRIPTIONS, metric_unit  # noqa: E402
+from ..model.sweep import format_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..experiment.results import ExperimentResult
@@ -540,7 +541,6 @@ def _sweep_x(result: "ExperimentResult", key: str) -> tuple[dict[str, float], Op
     for v in values.values():
         if v not in order:
             order.append(v)
-    from ..model.sweep import format_value
 
     return {n: float(order.index(v)) for n, v in values.items()}, [format_value(v) for v in order]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from typing import TYPE_CHECKING, Any, Optional
+from ..measure.metrics import describe_metric
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..experiment.results import ExperimentResult
@@ -73,8 +74,6 @@ def human_name(metric: str, threshold: Optional[float] = None) -> str:
 
 def glossary(result: "ExperimentResult", metrics: list[str]) -> list[tuple[str, str, str, str]]:
     """Rows ``(name in the report, internal name, meaning, unit)`` for ``metrics``."""
-    from ..measure.metrics import describe_metric
-
     threshold = result.experiment.baseline.service_level_threshold
     rows = []
     for metric in dict.fromkeys(metrics):

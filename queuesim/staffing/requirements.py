@@ -42,7 +42,9 @@ from scipy import stats
 
 from ..analytic import erlang_a_metrics
 from ..analytic.erlang import _smallest_meeting as smallest_meeting
+from ..experiment.executors import default_workers
 from ..experiment.replication import simulate
+from ..model.config import load_config
 from ..model.scenario import Scenario, Staffing
 from ..model.units import format_clock
 from .targets import METRICS, StaffingError, Target, check_reachable, parse_targets
@@ -79,8 +81,6 @@ def resolve_scenario(model: Union[Scenario, "Experiment", str, Path], scenario: 
     With several scenarios, ``scenario`` picks one by name (default: the first, the baseline).
     """
     if isinstance(model, (str, Path)):
-        from ..model.config import load_config
-
         model = load_config(model, overrides)
     if isinstance(model, Scenario):
         return model, 0, 10
@@ -256,8 +256,6 @@ class Simulator:
         self.pool: Optional[ProcessPoolExecutor] = None
         self.workers = 1
         if executor == "processes":
-            from ..experiment.executors import default_workers
-
             self.workers = min(workers or default_workers(), self.replications)
             if self.workers > 1:
                 self.pool = ProcessPoolExecutor(max_workers=self.workers)

@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..model.fields import ClockTime, PositiveSeconds
+from ..model.config import MAX_CONFIG_BYTES, ConfigError, parse_yaml
+from ..model.fields import ClockTime, PositiveSeconds, check_input_file
 from ..model.scenario import Shift, ShiftBreak
 from ..model.units import format_clock, format_duration
 from .targets import StaffingError
@@ -98,9 +99,6 @@ def load_templates(source: Union[str, Path, Sequence[Any]]) -> list[ShiftTemplat
     where = "shift templates"
     if isinstance(source, (str, Path)):
         import yaml
-
-        from ..model.config import MAX_CONFIG_BYTES, ConfigError, parse_yaml
-        from ..model.fields import check_input_file
 
         where = str(source)
         try:

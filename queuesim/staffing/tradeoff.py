@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 from .requirements import Simulator, demand, requirements, resolve_scenario
+from .schedule import schedule
 from .targets import StaffingError, Target, parse_targets
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,8 +74,6 @@ def tradeoff(
                 cost = req.cost(method)
                 row[f"cost_{method}"] = float("nan") if cost is None else cost
             if templates is not None:
-                from .schedule import schedule
-
                 plan = schedule(req, templates, shortage_penalty=shortage_penalty)
                 row["schedule_cost"] = plan.cost
                 row["schedule_hours"] = plan.agent_hours

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
+from ..measure.stats import mean_ci
 from ..model.scenario import Scenario, Shift
 from ..model.units import format_clock
 from .requirements import SIM_METRICS, IntervalCheck, Simulator, check, demand, resolve_scenario
@@ -136,7 +137,6 @@ def verify(
                    first_replication=first_replication) as sim:
         values = sim.run(run)
     result = check(values, targets, confidence, np.asarray(d.calls) > 0)
-    from ..measure.stats import mean_ci
 
     metrics, ci = {}, {}
     for m in SIM_METRICS:
