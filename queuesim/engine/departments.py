@@ -25,8 +25,14 @@ abandoned, or (for a misrouted call) transferred onward.
   ``redial.unresolved_probability`` (the redial mechanism).
 
 Every stretch of agent work is recorded as ``(agent, start, end, call, kind)``
-(kind: talk, identify, warm_hold, conference), so occupancy and agent time
+(kind: talk, identify, warm_hold, conference, dial), so occupancy and agent time
 per resolved issue include holding the line.
+
+**Holding.** Informative announcements and callbacks are a component,
+:class:`~queuesim.engine.holding.Holding`, called at a few hooks of the routing
+here (see that module): where a leg finds nobody free, joins the lines or is
+answered, and where a freed agent looks for its next task (:meth:`_next_task`).
+Without it, none of the hooks does anything.
 
 **Streaming.** Like the core engine, this one hands settled calls over in
 chunks while it runs (see :mod:`queuesim.engine.centre`), each with the queue
