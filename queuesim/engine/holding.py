@@ -187,19 +187,27 @@ class Holding:
         c = self.c
         return c.waiting[j] and c.leg[j] == token
 
-    def _ahead(self, i: int, group: int, joining: bool) -> list[int]:
-        """The callers (live or on virtual hold) the agents of ``group`` take before call ``i``."""
+    def _ahead(self, i: int, group: int, joining: bool) -> int:
+        """How many callers (live or on virtual hold) the agents of ``group`` take before call ``i``: those
+        of higher priority lines, then those of equal priority whose leg started earlier (all if joining)."""
         c = self.c
-        own = c.priority[c._line(c.ctype[i], c.leg[i])]
-        key = (c.leg_start[i], i)
-        ahead = []
+        waiting, leg, leg_start, priority = c.waiting, c.leg, c.leg_start, c.priority
+        own = priority[c._line(c.ctype[i], leg[i])]
+        mine = leg_start[i]
+        ahead = 0
         for line, entries in enumerate(c.queues[group]):
-            p = c.priority[line]
+            p = priority[line]
             if p < own:
                 continue
-            for j, token in entries:
-                if j != i and self._live(j, token) and (p > own or joining or (c.leg_start[j], j) < key):
-                    ahead.append(j)
+            if p > own or joining:
+                for j, token in entries:
+                    if waiting[j] and leg[j] == token and j != i:
+                        ahead += 1
+            else:
+                for j, token in entries:
+                    if waiting[j] and leg[j] == token and j != i and (
+                            leg_start[j] < mine or (leg_start[j] == mine and j < i)):
+                        ahead += 1
         return ahead
 
     def predict(self, i: int, group: int, now: float, predictor: str, joining: bool) -> float:
@@ -208,7 +216,7 @@ class Holding:
         elapsed = 0.0 if joining else now - c.leg_start[i]
         line = c._line(c.ctype[i], c.leg[i])
         if predictor == "queue_length":
-            ahead = len(self._ahead(i, group, joining))
+            ahead = self._ahead(i, group, joining)
             return (ahead + 1) * self.mean_handle[group] / max(c.on_duty_in_group[group], 1)
         if predictor == "last_to_enter_service":
             return max(self.last_wait[group][line] - elapsed, 0.0)
