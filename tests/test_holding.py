@@ -63,6 +63,9 @@ def test_engine_invariants(name: str, scenario: Scenario) -> None:
         took = log.callback > 0
         assert np.array_equal(np.isfinite(log.requested), took)
         assert np.all(log.outcome[took] != ABANDONED) and np.all(log.outcome[took] != BALKED)
+        # every callback taker an agent reached was dialled (a virtual entry is never answered like a caller on hold)
+        reached = np.flatnonzero(took & (log.agent >= 0))
+        assert np.all(np.isin(reached, work[work[:, 4] == DIAL, 3]))
         first_leg_callback = legs[(legs[:, 5] == CALLBACK_LEG)]
         assert np.allclose(first_leg_callback[:, 3], log.requested[first_leg_callback[:, 0].astype(np.int64)])
     assert np.all((log.agent >= 0) == (log.outcome == ANSWERED))

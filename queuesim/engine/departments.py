@@ -277,7 +277,10 @@ class DepartmentCentre(ContactCentre):
         for g in self.type_groups[ctype][1:]:
             agent = self._pop_idle(g)
             if agent >= 0:
-                self._answer(i, agent, now)
+                if self.holding is not None and i in self.holding.virtual:
+                    self.holding.reach(i, agent, now)  # a virtual-hold entry: the agent calls back
+                else:
+                    self._answer(i, agent, now)
                 return
         line = self._line(ctype, token)
         for g in self.type_groups[ctype][1:]:
