@@ -62,7 +62,7 @@ from ..scenario import Scenario
 from .arrivals import BLOCK
 from .centre import _Pool
 from .kernel import NORMAL, Timer
-from .policies import _KIND_CODE, MAX_MESSAGES, _dense, _mask, _shift
+from .policies import _KIND_CODE, MAX_MESSAGES, _dense, _mask, _shift, book_slot
 from .priority import PriorityTasks, priority_ranks
 
 if TYPE_CHECKING:  # the centre imports this module; the type is for annotations only
@@ -332,13 +332,8 @@ class Holding:
             c.waiting[i] = True  # its entries stay in the lines: the agent who reaches them calls back
             return False
         if cb.kind == "scheduled":
-            earliest = now + cb.lead_time
-            k = int(math.ceil(earliest / cb.slot_length - 1e-12))
-            while self.slots.get(k, 0) >= cb.slot_capacity:
-                k += 1
-            self.slots[k] = self.slots.get(k, 0) + 1
-            self.due_at[i] = k * cb.slot_length
-            c.kernel.later(k * cb.slot_length - now, (i, 1), self._due_callbacks)
+            self.due_at[i] = due = book_slot(self.slots, now, cb)
+            c.kernel.later(due - now, (i, 1), self._due_callbacks)
             return True
         kept = self._draw(self.blocks_kept, caller)
         delay = self._draw(self.blocks_delay, caller)
