@@ -41,6 +41,7 @@ def test_range_and_list_values() -> None:
         ({"agents": {"from": 5, "to": 1, "step": 1}}, "must not be less than"),
         ({"agents": {"from": 1, "to": 5, "step": 0}}, "greater than 0"),
         ({"agents": {"from": "1min", "to": "5min", "step": "1min"}}, "plain numbers"),
+        ({"agents": {"from": 1, "to": 10 ** 400, "step": 1}}, "plain numbers"),
         ({"seed": [1, 2]}, "cannot be swept"),
         ({"agents": 5}, "expected a list"),
         ([1, 2], "expected a mapping"),

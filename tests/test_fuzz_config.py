@@ -126,6 +126,17 @@ SMALL_BASES: list[dict[str, Any]] = [
                       "own_it_resolution": 0.6, "own_it_handle_factor": 1.5, "own_it_fallback": "cold"},
         "redial": {"probability": 0.3, "unresolved_probability": 0.5, "delay": _EXP, "max_attempts": 2},
         "sweep": {"shrinkage": [0, 0.2]},
+        "variants": {
+            "informative+virtual-hold": {
+                "announcements": {"kind": "informative", "first": "0s", "every": "1min", "predictor": "head_of_line",
+                                  "tolerance": {"distribution": "lognormal", "mu": 5.0, "sigma": 0.8}},
+                "callback": {"kind": "virtual_hold", "threshold": "30s", "acceptance": 0.6,
+                             "offer": "at_announcement"}},
+            "scheduled": {"callback": {"kind": "scheduled", "slot_length": "15min", "slot_capacity": 2,
+                                       "lead_time": "5min", "priority": "reserved", "reserved_agents": 1}},
+            "web-form": {"callback": {"kind": "web_form", "contact_delay": _EXP, "late_after": "30min",
+                                      "web_hours": [{"start": "00:20", "end": "00:40"}]}},
+        },
     },
     {
         "name": "files",

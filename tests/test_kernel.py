@@ -25,7 +25,7 @@ from queuesim.engine.kernel import Kernel, Timer
 from queuesim.rng import RandomStreams
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_streaming import MODELS, _departments, _flagship, _scenario, _transfers  # noqa: E402
+from test_streaming import HOLDING, MODELS, _departments, _flagship, _holding, _scenario, _transfers  # noqa: E402
 
 
 def test_simpy_internals_are_what_the_kernel_assumes() -> None:
@@ -62,6 +62,8 @@ def _models():
         yield f"transfers/{sc.name}", sc
     yield "departments", _departments(False)
     yield "departments, long timers", _departments(True)
+    for name in sorted(HOLDING):
+        yield f"departments+{name}", _holding(name)
 
 
 MODEL_LIST = list(_models())

@@ -250,3 +250,23 @@ def test_web_form_requests_are_worked_only_in_their_hours_and_first() -> None:
     waiting = (due[None, :] <= in_block[:, None]) & (in_block[:, None] < contact[None, :])
     assert not waiting.any(), "an inbound caller was answered in a block while a due request waited"
     assert (contact > due + 60).sum() > 10, "requests waited for their block"
+
+
+def test_a_scheduled_slot_longer_than_the_day_is_booked_after_now_not_before() -> None:
+    """A slot so long that the rounding allowance of the slot arithmetic reaches back past the present: the
+    booking is the next slot (never due today), on one pool and with groups, instead of a negative delay."""
+    from queuesim.engine.policies import book_slot
+
+    class Cb:
+        lead_time, slot_length, slot_capacity = 300.0, 1.8446744073709552e19, 2
+
+    slots: dict[int, int] = {}
+    assert book_slot(slots, 440.1, Cb) == Cb.slot_length
+    callback = {"kind": "scheduled", "threshold": "10s", "acceptance": 1.0, "slot_length": 1.8446744073709552e19,
+                "lead_time": "5min"}
+    one_pool = simulate(Scenario(horizon="1h", arrivals={"rate": "3/min"}, agents=3, callback=callback,
+                                 handle_time={"distribution": "exponential", "mean": "2min"}), seed=1)
+    groups = simulate(Scenario(horizon="1h", arrivals={"rate": "3/min"}, groups=[{"name": "g", "agents": 3}],
+                               callback=callback, handle_time={"distribution": "exponential", "mean": "2min"}), seed=1)
+    for result in (one_pool, groups):
+        assert result.summary["callback_accepts"] > 0 and result.summary["callback_delay"] > 1e19  # in the next slot

@@ -127,6 +127,35 @@ DEPARTMENTS = {
 
 
 
+#: Departments with informative announcements and callbacks (the holding component): every predictor that
+#: applies to groups, each callback kind, each callback priority policy, web hours and transferred callers'
+#: priority line.
+HOLDING = {
+    "queue_length+virtual hold at announcement": {
+        "announcements": {**INFORMATIVE, "first": "20s"},
+        "callback": {**VIRTUAL, "offer": "at_announcement", "threshold": "2min"}},
+    "last_to_enter_service+virtual hold at arrival": {
+        "announcements": {**INFORMATIVE, "predictor": "last_to_enter_service"},
+        "callback": {**VIRTUAL, "predictor": "last_to_enter_service", "priority": "when_short", "short_queue": 2}},
+    "head_of_line+scheduled, reserved": {
+        "announcements": {**INFORMATIVE, "predictor": "head_of_line", "first": "30s"},
+        "callback": {**SCHEDULED, "priority": "reserved", "reserved_agents": 2}},
+    "web form in hours+transfer priority": {
+        "callback": {**WEB, "web_hours": [{"start": "01:00", "end": "01:30"}, {"start": "03:00", "end": "03:20"}]},
+        "transfers": {"priority": 3}},
+    "web form+informative": {"callback": WEB, "announcements": INFORMATIVE},
+}
+
+
+def _holding(name: str) -> Scenario:
+    """The departments model (short timers) with the holding features of ``HOLDING[name]``."""
+    extra = dict(HOLDING[name])
+    spec = {**DEPARTMENTS, **extra}
+    if "transfers" in extra:
+        spec["transfers"] = {**DEPARTMENTS["transfers"], **extra["transfers"]}
+    return Scenario.model_validate(spec)
+
+
 def _departments(long_timers: bool = False) -> Scenario:
     """``long_timers``: warm limits and overflow delays that often outlive their call (timers made void
     at a hand-over) and long identifications (the oldest call in the system is often being transferred);
@@ -220,6 +249,13 @@ def test_transfer_priority_streams_exactly(variant: int, monkeypatch: pytest.Mon
     """Transferred callers in a priority line of their own (transfers.priority): streamed as kept."""
     scenario = list(load_config("configs/transfers.yaml", ["transfers.priority=3"]).scenarios)[variant]
     _check(scenario, seed=5, monkeypatch=monkeypatch)
+
+
+@pytest.mark.parametrize("name", sorted(HOLDING))
+def test_departments_with_holding_stream_exactly(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Announcements and callbacks with departments: message FIFOs, due callbacks per group, web-form
+    deadlines and connections after dialling are cut and renumbered with the calls."""
+    _check(_holding(name), seed=6, monkeypatch=monkeypatch)
 
 
 @pytest.mark.parametrize("long_timers, seed", [(False, 8), (True, 11)])

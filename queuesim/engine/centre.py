@@ -101,11 +101,11 @@ class EngineOutput:
     """Agent work not in the call log's answer..end: ``(agent, start, end)`` rows (callback dialling)."""
     legs: Optional[np.ndarray] = None
     """Departments: ``(call, group, start, end, agent, outcome)`` per queue leg (times in s; outcome 0 answered,
-    1 abandoned) of the calls in ``calls``; ``call`` is the call's ``id`` in the log (its index when nothing
+    1 abandoned, 2 left with a callback) of the calls in ``calls``; ``call`` is the call's ``id`` in the log (its index when nothing
     was streamed). Legs of calls handed over came with their :class:`CallChunk`."""
     work: Optional[np.ndarray] = None
     """Departments: every stretch of agent work on the calls in ``calls``, ``(agent, start, end, call, kind)``
-    (times in s; ``call`` as in ``legs``; kind 0 talk, 1 identify, 2 warm hold, 3 conference)."""
+    (times in s; ``call`` as in ``legs``; kind 0 talk, 1 identify, 2 warm hold, 3 conference, 4 dial)."""
 
 
 class _Pool:

@@ -25,8 +25,14 @@ abandoned, or (for a misrouted call) transferred onward.
   ``redial.unresolved_probability`` (the redial mechanism).
 
 Every stretch of agent work is recorded as ``(agent, start, end, call, kind)``
-(kind: talk, identify, warm_hold, conference), so occupancy and agent time
+(kind: talk, identify, warm_hold, conference, dial), so occupancy and agent time
 per resolved issue include holding the line.
+
+**Holding.** Informative announcements and callbacks are a component,
+:class:`~queuesim.engine.holding.Holding`, called at a few hooks of the routing
+here (see that module): where a leg finds nobody free, joins the lines or is
+answered, and where a freed agent looks for its next task (:meth:`_next_task`).
+Without it, none of the hooks does anything.
 
 **Streaming.** Like the core engine, this one hands settled calls over in
 chunks while it runs (see :mod:`queuesim.engine.centre`), each with the queue
@@ -55,15 +61,16 @@ from ..rng import RandomStreams
 from ..model.scenario import Scenario
 from .arrivals import BLOCK
 from .centre import CallChunk, ContactCentre, EngineOutput, _Pool
+from .holding import CALLBACK_LEG, DIAL, Holding
 from .kernel import NORMAL, VOID, Timer
 from .policies import _dense, _mask, _shift
 
 __all__ = ["DepartmentCentre", "LEG_OUTCOMES", "WORK_KINDS"]
 
 #: Codes of the legs table's ``outcome`` column.
-LEG_OUTCOMES = {0: "answered", 1: "abandoned"}
+LEG_OUTCOMES = {0: "answered", 1: "abandoned", CALLBACK_LEG: "callback"}
 #: Codes of the work table's ``kind`` column.
-WORK_KINDS = {0: "talk", 1: "identify", 2: "warm_hold", 3: "conference"}
+WORK_KINDS = {0: "talk", 1: "identify", 2: "warm_hold", 3: "conference", DIAL: "dial"}
 TALK, IDENTIFY, WARM_HOLD, CONFERENCE = 0, 1, 2, 3
 _DEFAULT_ID = Deterministic(distribution="deterministic", value=30.0)
 
@@ -147,6 +154,15 @@ class DepartmentCentre(ContactCentre):
         self._release_callbacks = [self._release_event]
         self._warm_callbacks = [self._warm_timeout]
         self._redial_callbacks = [self._redial_arrive]
+        # agents on duty per group (kept as agents come and go)
+        self.on_duty_in_group = [0] * self.n_groups
+        if not self._varying:
+            for g in self.group_of_agent:
+                self.on_duty_in_group[g] += 1
+        # informative announcements and callbacks: a component with hooks in the routing below
+        informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
+        self.holding: Optional[Holding] = (
+            Holding(self, scenario, streams) if informative or scenario.callback is not None else None)
 
     # -- per-caller draws --------------------------------------------------------
     def _draw_block(self) -> bool:
@@ -157,6 +173,8 @@ class DepartmentCentre(ContactCentre):
         self._blocks_u.append(self.streams["routing"].random((BLOCK, 4))[:n])
         for key, pool in self._tpools.items():
             self._blocks_t[key].append(pool.take(n) if pool is not None else np.full(n, math.nan))
+        if self.holding is not None:
+            self.holding.draw_block(n)
         return True
 
     def _u(self, caller: int, column: int) -> float:
@@ -222,6 +240,11 @@ class DepartmentCentre(ContactCentre):
             if agent >= 0:
                 self._answer(i, agent, now)
                 return
+        holding = self.holding
+        if holding is not None:
+            if holding.blocked(i, group, now):
+                return  # hung up, or left the lines with a callback
+            patience = self.patience[i]  # a virtual-hold caller no longer abandons
         queues = self.queues
         line = self._line(ctype, token)
         for g in eligible:
@@ -237,6 +260,8 @@ class DepartmentCentre(ContactCentre):
             timer.callbacks = self._renege_callbacks
             timer.value = (i, token)
             heappush(heap, (now + patience, NORMAL, next(eid), timer))
+        if holding is not None:
+            holding.queued(i, now)
 
     def _line(self, ctype: int, token: int) -> int:
         """The line (per group) a leg waits in: its call type's, or, after a transfer (leg ``token`` > 0)
@@ -252,7 +277,10 @@ class DepartmentCentre(ContactCentre):
         for g in self.type_groups[ctype][1:]:
             agent = self._pop_idle(g)
             if agent >= 0:
-                self._answer(i, agent, now)
+                if self.holding is not None and i in self.holding.virtual:
+                    self.holding.reach(i, agent, now)  # a virtual-hold entry: the agent calls back
+                else:
+                    self._answer(i, agent, now)
                 return
         line = self._line(ctype, token)
         for g in self.type_groups[ctype][1:]:
@@ -267,6 +295,8 @@ class DepartmentCentre(ContactCentre):
     def _renege_leg(self, event: Timer) -> None:
         i, token = event.value
         if not self.waiting[i] or self.leg[i] != token:
+            return
+        if self.holding is not None and self.holding.ignores_patience(i):
             return
         now = self.env.now
         # the leg lasted exactly (patience timer start - leg start) + patience
@@ -297,10 +327,34 @@ class DepartmentCentre(ContactCentre):
         if not self.on_duty[agent]:
             self.overtime.append((agent, self.off_since[agent], now))
             return
+        if self.holding is not None:
+            if not self._next_task(agent, now):
+                self._make_idle(agent)
+            return
         i = self._pick(self.group_of_agent[agent])
         if i >= 0:
             self._answer(i, agent, now)
             return
+        self.is_idle[agent] = True
+        self.idle_by_group[self.group_of_agent[agent]].append(agent)
+
+    def _next_task(self, agent: int, now: float) -> bool:
+        """Give ``agent`` its next task: the holding component's work before the inbound lines (due
+        callbacks), the inbound lines (a virtual-hold entry is called back), then the component's other
+        work; False if there is none."""
+        holding = self.holding
+        if holding is not None and holding.before_inbound(agent, now):
+            return True
+        i = self._pick(self.group_of_agent[agent])
+        if i >= 0:
+            if holding is not None and i in holding.virtual:
+                holding.reach(i, agent, now)
+            else:
+                self._answer(i, agent, now)
+            return True
+        return holding is not None and holding.after_inbound(agent, now)
+
+    def _make_idle(self, agent: int) -> None:
         self.is_idle[agent] = True
         self.idle_by_group[self.group_of_agent[agent]].append(agent)
 
@@ -337,6 +391,13 @@ class DepartmentCentre(ContactCentre):
         self.hold_total[i] += waited
         self.legs.append((i, self.leg_group[i], start, start + waited, agent, 0))
         self.busy[agent] = True
+        if self.holding is not None:
+            self.holding.answered(self.group_of_agent[agent], self._line(self.ctype[i], self.leg[i]), waited)
+        self._serve(i, agent, now)
+
+    def _serve(self, i: int, agent: int, now: float) -> None:
+        """``agent`` (busy) starts handling call ``i`` now: a warm hand-off's conference, then the talk (the
+        right group) or identification and transfer (the wrong group)."""
         if math.isnan(self.answer[i]):
             self.answer[i] = now
         group = self.group_of_agent[agent]
@@ -465,30 +526,39 @@ class DepartmentCentre(ContactCentre):
     def _on(self, event: Timer) -> None:
         agent: int = event.value
         self.on_duty[agent] = True
+        self.on_duty_in_group[self.group_of_agent[agent]] += 1
         if self.busy[agent]:
             return
-        now = self.env.now
-        i = self._pick(self.group_of_agent[agent])
-        if i >= 0:
-            self._answer(i, agent, now)
-        else:
-            self.is_idle[agent] = True
-            self.idle_by_group[self.group_of_agent[agent]].append(agent)
+        if not self._next_task(agent, self.env.now):
+            self._make_idle(agent)
+
+    def _off(self, event: Timer) -> None:
+        self.on_duty_in_group[self.group_of_agent[event.value]] -= 1
+        super()._off(event)
 
     # -- what researchers' processes read and change ------------------------------------------
     def waiting_calls(self, call_type: Optional[int], group: Optional[int]) -> int:
         """Callers on hold now (of call type ``call_type``; waiting for ``group``: in its queue, overflow included)."""
         waiting, leg, ctype = self.waiting, self.leg, self.ctype
+        virtual = self.holding.virtual if self.holding is not None else ()
         if group is None:
-            return sum(1 for i, w in enumerate(waiting) if w and (call_type is None or ctype[i] == call_type))
+            return sum(1 for i, w in enumerate(waiting)
+                       if w and (call_type is None or ctype[i] == call_type) and i not in virtual)
         return sum(1 for line in self.queues[group] for i, token in line
-                   if waiting[i] and leg[i] == token and (call_type is None or ctype[i] == call_type))
+                   if waiting[i] and leg[i] == token and (call_type is None or ctype[i] == call_type)
+                   and i not in virtual)
 
     def agent_counts(self, group: Optional[int]) -> tuple[int, int]:
         agents = [a for a, g in enumerate(self.group_of_agent) if group is None or g == group]
         on_duty = sum(1 for a in agents if self.on_duty[a])
         idle = sum(1 for a in agents if self.on_duty[a] and self.is_idle[a])
         return on_duty, on_duty - idle
+
+    def set_callback_offer(self, on: bool) -> None:
+        if self.holding is None or self.holding.cb is None:
+            super().set_callback_offer(on)
+        else:
+            self.holding.set_offer(on)
 
     def move_agents(self, count: int, source: int, target: int) -> int:
         """Move up to ``count`` agents on duty from group ``source`` to ``target``: idle ones first (they take
@@ -508,14 +578,12 @@ class DepartmentCentre(ContactCentre):
             line.extend(kept)
         for agent in moving:
             self.group_of_agent[agent] = target
+            self.on_duty_in_group[source] -= 1
+            self.on_duty_in_group[target] += 1
             if self.is_idle[agent]:
                 self.is_idle[agent] = False
-                i = self._pick(target)
-                if i >= 0:
-                    self._answer(i, agent, now)
-                else:
-                    self.is_idle[agent] = True
-                    self.idle_by_group[target].append(agent)
+                if not self._next_task(agent, now):
+                    self._make_idle(agent)
         return len(moving)
 
     # -- handing calls over while running ----------------------------------------------------
@@ -533,7 +601,7 @@ class DepartmentCentre(ContactCentre):
                 i = entry[3].value[0]
                 if i < cut:
                     cut = i
-        return cut
+        return cut if self.holding is None else self.holding.cut(cut)
 
     def _chunk(self, done: int, settled: int) -> CallChunk:
         """The first ``done`` calls with their legs and work (call column: the log's ``id``)."""
@@ -558,6 +626,8 @@ class DepartmentCentre(ContactCentre):
 
     def _drop(self, done: int, settled: int) -> None:
         """As the base class, plus the per-call leg columns, the sparse per-call state and the queues."""
+        if self.holding is not None:
+            self.holding.drop_callers(settled - self._caller_base)
         super()._drop(done, settled)
         for column in (self.leg, self.leg_start, self.leg_group, self.waiting, self.hold_total):
             del column[:done]
@@ -570,6 +640,8 @@ class DepartmentCentre(ContactCentre):
                     held = [(i - done, token) for i, token in queue if i >= done]
                     queue.clear()
                     queue.extend(held)
+        if self.holding is not None:
+            self.holding.renumber(done)
 
     def _renumber_timers(self, done: int) -> None:
         """Pending timers that refer to calls: void the patience, overflow and warm-limit timers of calls
@@ -592,7 +664,8 @@ class DepartmentCentre(ContactCentre):
 
     def _caller_blocks(self) -> list[list]:
         """The base class's per-caller draws, plus routing uniforms and transfer times."""
-        return super()._caller_blocks() + [self._blocks_u, *self._blocks_t.values()]
+        blocks = super()._caller_blocks() + [self._blocks_u, *self._blocks_t.values()]
+        return blocks if self.holding is None else blocks + self.holding.caller_blocks()
 
     # -- output ----------------------------------------------------------------------------
     def _call_log(self, n: Optional[int] = None) -> CallLog:
@@ -613,12 +686,13 @@ class DepartmentCentre(ContactCentre):
             calls, first = np.unique(calls, return_index=True)
             end[calls] = talk[::-1, 2][first]
         end[~answered] = (log.arrival + hold)[~answered]
-        return replace(
+        log = replace(
             log, wait=hold, end=end, patience=np.where(answered, log.patience, hold),
             transfers=_dense(self.transfers, n, 0, np.int16),
             resolved=_mask(self.resolved, n),
             group=_dense(self.final_group, n, -1, np.int16),
         )
+        return log if self.holding is None else self.holding.log(log)
 
     def _extra_work(self) -> np.ndarray:
         # all agent work except the talk of answered calls is 'extra' for the generic busy-time metric

@@ -101,6 +101,19 @@ def _shift(values, done: int):
     return {k - done for k in values if k >= done}
 
 
+def book_slot(slots: dict[int, int], now: float, cb) -> float:
+    """Book the first scheduled-callback slot that starts at least ``cb.lead_time`` after ``now`` (s) and is
+    not full (``slots``: bookings by slot number, updated); return its start (s, never before ``now``)."""
+    earliest = now + cb.lead_time
+    k = int(math.ceil(earliest / cb.slot_length - 1e-12))
+    while k * cb.slot_length < now:  # a slot so long that the rounding allowance reaches back past now
+        k += 1
+    while slots.get(k, 0) >= cb.slot_capacity:
+        k += 1
+    slots[k] = slots.get(k, 0) + 1
+    return k * cb.slot_length
+
+
 #: At most this many repeated messages per call (a caller on hold for 1,000 messages,
 #: 33 hours at one every 2 minutes, hears no more: keeps absurd configs finite).
 MAX_MESSAGES = 1000
@@ -467,13 +480,8 @@ class PolicyCentre(ContactCentre):
             self._leave_queue(i)
         self.abandoned_flag[i] = True  # not in the inbound queue any more
         if cb.kind == "scheduled":
-            earliest = now + cb.lead_time
-            k = int(math.ceil(earliest / cb.slot_length - 1e-12))
-            while self.slots.get(k, 0) >= cb.slot_capacity:
-                k += 1
-            self.slots[k] = self.slots.get(k, 0) + 1
-            self.due_at[i] = k * cb.slot_length
-            self._later(k * cb.slot_length - now, (i, 1), self._callback_due_callbacks)
+            self.due_at[i] = due = book_slot(self.slots, now, cb)
+            self._later(due - now, (i, 1), self._callback_due_callbacks)
             return True
         # web form: kept with probability follow_through, after a delay; else broken
         kept = self._caller_draw(self._blocks_kept, caller)

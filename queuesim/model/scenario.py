@@ -407,8 +407,11 @@ class Scenario(ConfigModel):
         names = [g.name for g in groups]
         if len(set(names)) != len(names):
             raise ValueError(f"groups: names must be unique, got {names}")
-        if self.callback is not None or (self.announcements is not None and self.announcements.kind == "informative"):
-            raise ValueError("callbacks and informative announcements are not yet supported with groups (departments)")
+        oracle = [f"{key}.predictor" for key, part in (("announcements", self.announcements), ("callback", self.callback))
+                  if part is not None and getattr(part, "predictor", None) == "oracle"]
+        if oracle:
+            raise ValueError(f"{oracle[0]}: 'oracle' (the exact remaining work, a yardstick) is defined for one pool of "
+                             "agents; with groups use queue_length, last_to_enter_service or head_of_line")
         types = self.call_types or ()
         if not types and len(groups) > 1:
             raise ValueError("with several groups, give call_types and the groups that serve each")

@@ -34,6 +34,14 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+def _finite(x: float) -> bool:
+    """A number a float can hold, not inf or nan (an integer of 400 digits is not)."""
+    try:
+        return math.isfinite(x)
+    except OverflowError:
+        return False
+
+
 def sweep_values(key: str, spec: Any) -> list[Any]:
     """The values of one sweep key: a non-empty list, or a ``{from, to, step}`` range."""
     if isinstance(spec, (list, tuple)):
@@ -49,7 +57,7 @@ def sweep_values(key: str, spec: Any) -> list[Any]:
                 "(e.g. {from: 90, to: 110, step: 5}); for other values give a list"
             )
         start, stop, step = spec["from"], spec["to"], spec["step"]
-        if not all(_is_number(v) and math.isfinite(v) for v in (start, stop, step)):
+        if not all(_is_number(v) and _finite(v) for v in (start, stop, step)):
             raise ValueError(
                 f"sweep.{key} = {dict(spec)!r}: from, to and step must be plain numbers; "
                 "for durations or rates with units give a list, e.g. [90/min, 95/min]"
