@@ -180,11 +180,13 @@ class DepartmentCentre(ContactCentre):
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
         now = self.env.now
         # _record_call inlined (abandonment is an event here)
-        i = len(self.arrival)
+        arrival = self.arrival
+        i = len(arrival)
         if i >= self._flush_at:
             self._flush(caller)
-            i = len(self.arrival)
-        self.arrival.append(now)
+            arrival = self.arrival
+            i = len(arrival)
+        arrival.append(now)
         self.handle.append(handle)
         self.patience.append(patience)
         self.answer.append(math.nan)
@@ -198,15 +200,19 @@ class DepartmentCentre(ContactCentre):
         self.leg_group.append(-1)
         self.waiting.append(False)
         self.hold_total.append(0.0)
-        home = self.type_groups[ctype][0]
         p_wrong, wrong = self.misroute[ctype]
-        first = wrong if (p_wrong > 0 and self._u(caller, 0) < p_wrong) else home
-        self._new_leg(i, first, now, patience)
+        if p_wrong > 0 and caller >= 0:  # _u(caller, 0) inlined
+            b, r = divmod(caller, BLOCK)
+            misrouted = self._blocks_u[b].item(r, 0) < p_wrong
+        else:
+            misrouted = 0.5 < p_wrong
+        self._new_leg(i, wrong if misrouted else self.type_groups[ctype][0], now, patience)
 
     def _new_leg(self, i: int, group: int, now: float, patience: float) -> None:
         """Call ``i`` starts waiting for ``group`` (or is answered at once)."""
-        token = self.leg[i] + 1
-        self.leg[i] = token
+        leg = self.leg
+        token = leg[i] + 1
+        leg[i] = token
         self.leg_start[i] = now
         if self._timer_from:
             self._timer_from.pop(i, None)
@@ -216,22 +222,24 @@ class DepartmentCentre(ContactCentre):
         ctype = self.ctype[i]
         groups = self.type_groups[ctype]
         home_leg = group == groups[0]
-        eligible = [group] + (groups[1:] if home_leg and self.overflow_after[ctype] == 0 else [])
+        overflow_after = self.overflow_after[ctype]
+        overflow = home_leg and len(groups) > 1
+        eligible = (group, *groups[1:]) if overflow and overflow_after == 0 else (group,)
         for g in eligible:
             agent = self._pop_idle(g)
             if agent >= 0:
                 self._answer(i, agent, now)
                 return
         queues = self.queues
-        line = self._line(ctype, token)
+        line = self._transfer_line if token > 0 and self._transfer_line >= 0 else ctype  # _line inlined
         for g in eligible:
             queues[g][line].append((i, token))
         heap, eid = self._heap, self._eid
-        if home_leg and self.overflow_after[ctype] > 0 and len(groups) > 1:
+        if overflow and overflow_after > 0:
             timer = Timer()
             timer.callbacks = self._overflow_callbacks
             timer.value = (i, token)
-            heappush(heap, (now + self.overflow_after[ctype], NORMAL, next(eid), timer))
+            heappush(heap, (now + overflow_after, NORMAL, next(eid), timer))
         if patience < math.inf:
             timer = Timer()
             timer.callbacks = self._renege_callbacks
@@ -297,31 +305,35 @@ class DepartmentCentre(ContactCentre):
         if not self.on_duty[agent]:
             self.overtime.append((agent, self.off_since[agent], now))
             return
-        i = self._pick(self.group_of_agent[agent])
+        group = self.group_of_agent[agent]
+        i = self._pick(group)
         if i >= 0:
             self._answer(i, agent, now)
             return
         self.is_idle[agent] = True
-        self.idle_by_group[self.group_of_agent[agent]].append(agent)
+        self.idle_by_group[group].append(agent)
 
     def _pick(self, group: int) -> int:
         """The next call for ``group``: highest priority type, then earliest leg; -1 if none."""
-        best, best_key = -1, None
+        best = None
         queues = self.queues[group]
-        waiting, leg = self.waiting, self.leg
-        for k in self.type_order:
+        waiting, leg, leg_start, priority = self.waiting, self.leg, self.leg_start, self.priority
+        for k in self.type_order:  # by priority, highest first
             q = queues[k]
             while q:
                 i, token = q[0]
                 if waiting[i] and leg[i] == token:
-                    key = (-self.priority[k], self.leg_start[i], i)
-                    if best_key is None or key < best_key:
-                        best, best_key = k, key
+                    if best is None:
+                        best, best_p, best_start, best_i = q, priority[k], leg_start[i], i
+                    elif priority[k] == best_p:  # (lower priorities never win: keys (-priority, leg start, call))
+                        start = leg_start[i]
+                        if start < best_start or (start == best_start and i < best_i):
+                            best, best_start, best_i = q, start, i
                     break
                 q.popleft()
-        if best < 0:
+        if best is None:
             return -1
-        return queues[best].popleft()[0]
+        return best.popleft()[0]
 
     def _work(self, agent: int, start: float, end: float, i: int, kind: int) -> None:
         if end > start:
@@ -337,11 +349,12 @@ class DepartmentCentre(ContactCentre):
         self.hold_total[i] += waited
         self.legs.append((i, self.leg_group[i], start, start + waited, agent, 0))
         self.busy[agent] = True
-        if math.isnan(self.answer[i]):
-            self.answer[i] = now
+        answer = self.answer
+        if answer[i] != answer[i]:  # not answered before (nan)
+            answer[i] = now
         group = self.group_of_agent[agent]
         ctype = self.ctype[i]
-        holder = self.holder.get(i, -1)
+        holder = self.holder.get(i, -1) if self.holder else -1
         conference = 0.0
         if holder >= 0:  # warm hand-off: introduce, then the first agent drops off
             self.holder[i] = -1
@@ -351,7 +364,8 @@ class DepartmentCentre(ContactCentre):
             self._work(agent, now, now + conference, i, CONFERENCE)
             self._after(conference, holder, self._release_callbacks)
         if group in self.type_groups[ctype]:
-            duration = self.handle[i] + self.extra.get(i, 0.0)
+            extra = self.extra
+            duration = self.handle[i] + extra.get(i, 0.0) if extra else self.handle[i] + 0.0
             self.agent_of[i] = agent
             self.final_group[i] = group
             begin, end = now + conference, now + conference + duration
@@ -363,10 +377,10 @@ class DepartmentCentre(ContactCentre):
             else:
                 b, r = divmod(caller, BLOCK)
                 u = self._blocks_u[b].item(r, 1 if self.attempt[i] == 1 else 3)
-            timer = Timer()
-            timer.callbacks = self._done_callbacks
-            timer.value = (i, agent, u < self.resolution[ctype])
-            heappush(self._heap, (now + (conference + duration), NORMAL, next(self._eid), timer))
+            due = self._service_due[agent]  # the agent's own record (one handling at a time), not a new Timer
+            due.callbacks = self._done_callbacks
+            due.value = (i, agent, u < self.resolution[ctype])
+            heappush(self._heap, (now + (conference + duration), NORMAL, next(self._eid), due))
             return
         # the wrong group: find out, then transfer per the group's policy
         identify = self._draw_or("identify", i, 30.0)
