@@ -65,6 +65,7 @@ LEG_OUTCOMES = {0: "answered", 1: "abandoned"}
 #: Codes of the work table's ``kind`` column.
 WORK_KINDS = {0: "talk", 1: "identify", 2: "warm_hold", 3: "conference"}
 TALK, IDENTIFY, WARM_HOLD, CONFERENCE = 0, 1, 2, 3
+_INF = math.inf
 _DEFAULT_ID = Deterministic(distribution="deterministic", value=30.0)
 
 
@@ -221,30 +222,30 @@ class DepartmentCentre(ContactCentre):
         self.patience[i] = patience
         ctype = self.ctype[i]
         groups = self.type_groups[ctype]
-        home_leg = group == groups[0]
-        overflow_after = self.overflow_after[ctype]
-        overflow = home_leg and len(groups) > 1
-        eligible = (group, *groups[1:]) if overflow and overflow_after == 0 else (group,)
+        overflow = len(groups) > 1 and group == groups[0]  # a home leg, with overflow groups
+        # the groups whose agents may take the leg now: the home group's overflow groups too, at once
+        eligible = groups if overflow and self.overflow_after[ctype] == 0 else (group,)
+        idle = self.idle_by_group
         for g in eligible:
-            agent = self._pop_idle(g)
-            if agent >= 0:
-                self._answer(i, agent, now)
-                return
+            if idle[g]:
+                agent = self._pop_idle(g)
+                if agent >= 0:
+                    self._answer(i, agent, now)
+                    return
         queues = self.queues
         line = self._transfer_line if token > 0 and self._transfer_line >= 0 else ctype  # _line inlined
         for g in eligible:
             queues[g][line].append((i, token))
-        heap, eid = self._heap, self._eid
-        if overflow and overflow_after > 0:
+        if overflow and self.overflow_after[ctype] > 0:
             timer = Timer()
             timer.callbacks = self._overflow_callbacks
             timer.value = (i, token)
-            heappush(heap, (now + overflow_after, NORMAL, next(eid), timer))
-        if patience < math.inf:
+            heappush(self._heap, (now + self.overflow_after[ctype], NORMAL, next(self._eid), timer))
+        if patience < _INF:
             timer = Timer()
             timer.callbacks = self._renege_callbacks
             timer.value = (i, token)
-            heappush(heap, (now + patience, NORMAL, next(eid), timer))
+            heappush(self._heap, (now + patience, NORMAL, next(self._eid), timer))
 
     def _line(self, ctype: int, token: int) -> int:
         """The line (per group) a leg waits in: its call type's, or, after a transfer (leg ``token`` > 0)
@@ -350,22 +351,23 @@ class DepartmentCentre(ContactCentre):
         self.legs.append((i, self.leg_group[i], start, start + waited, agent, 0))
         self.busy[agent] = True
         answer = self.answer
-        if answer[i] != answer[i]:  # not answered before (nan)
+        if answer[i] != answer[i]:  # nan: not answered before
             answer[i] = now
         group = self.group_of_agent[agent]
         ctype = self.ctype[i]
-        holder = self.holder.get(i, -1) if self.holder else -1
         conference = 0.0
-        if holder >= 0:  # warm hand-off: introduce, then the first agent drops off
-            self.holder[i] = -1
-            conference = self._draw_or("conference", i, 0.0)
-            self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
-            self._work(holder, now, now + conference, i, CONFERENCE)
-            self._work(agent, now, now + conference, i, CONFERENCE)
-            self._after(conference, holder, self._release_callbacks)
+        if self.holder:  # (sparse: only warm transfers set it)
+            holder = self.holder.get(i, -1)
+            if holder >= 0:  # warm hand-off: introduce, then the first agent drops off
+                self.holder[i] = -1
+                conference = self._draw_or("conference", i, 0.0)
+                self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
+                self._work(holder, now, now + conference, i, CONFERENCE)
+                self._work(agent, now, now + conference, i, CONFERENCE)
+                self._after(conference, holder, self._release_callbacks)
         if group in self.type_groups[ctype]:
             extra = self.extra
-            duration = self.handle[i] + extra.get(i, 0.0) if extra else self.handle[i] + 0.0
+            duration = self.handle[i] + (extra.get(i, 0.0) if extra else 0.0)
             self.agent_of[i] = agent
             self.final_group[i] = group
             begin, end = now + conference, now + conference + duration
