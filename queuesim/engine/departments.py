@@ -46,6 +46,7 @@ from dataclasses import replace
 from typing import Callable, Optional
 
 from heapq import heappush
+from itertools import chain
 
 import numpy as np
 
@@ -67,6 +68,15 @@ WORK_KINDS = {0: "talk", 1: "identify", 2: "warm_hold", 3: "conference"}
 TALK, IDENTIFY, WARM_HOLD, CONFERENCE = 0, 1, 2, 3
 _INF = math.inf
 _DEFAULT_ID = Deterministic(distribution="deterministic", value=30.0)
+
+
+def _rows(records: list[tuple], width: int) -> np.ndarray:
+    """Records (tuples of ``width`` numbers) as a float array: the numbers of ``np.asarray(records)``, read
+    in one flat pass (twice as fast as converting a list of tuples)."""
+    if not records:
+        return np.empty((0, width))
+    flat = np.fromiter(chain.from_iterable(records), dtype=np.float64, count=len(records) * width)
+    return flat.reshape(len(records), width)
 
 
 class DepartmentCentre(ContactCentre):
@@ -555,7 +565,7 @@ class DepartmentCentre(ContactCentre):
         """The first ``done`` calls with their legs and work (call column: the log's ``id``)."""
         work = self._work_array()
         log = self._call_log(done)
-        legs = np.asarray(self.legs, dtype=np.float64) if self.legs else np.empty((0, 6))
+        legs = _rows(self.legs, 6)
         mine_legs = legs[:, 0] < done
         mine_work = work[:, 3] < done
         handed_legs, handed_work = legs[mine_legs], work[mine_work]
@@ -646,14 +656,14 @@ class DepartmentCentre(ContactCentre):
         """The work records held as an array ``(agent, start, end, call, kind)`` (built once; the list
         only grows between hand-overs, which reset the cache)."""
         if getattr(self, "_work_rows", None) is None or self._work_rows.shape[0] != len(self.work):
-            self._work_rows = np.asarray(self.work, dtype=np.float64) if self.work else np.empty((0, 5))
+            self._work_rows = _rows(self.work, 5)
         return self._work_rows
 
     def run(self, loop: str = "fast", processes=()) -> EngineOutput:
         self._hold_since: dict[int, float] = {}
         self._timer_from: dict[int, float] = {}
         output = super().run(loop, processes)
-        legs = np.asarray(self.legs, dtype=np.float64) if self.legs else np.empty((0, 6))
+        legs = _rows(self.legs, 6)
         work = self._work_array()
         if self._offset:  # the log's ids, as in the chunks handed over
             legs[:, 0] += self._offset
