@@ -139,7 +139,9 @@ class DepartmentCentre(ContactCentre):
         self.legs: list[tuple[int, int, float, float, int, int]] = []  # call, group, start, end, agent, outcome
         self.work: list[tuple[int, float, float, int, int]] = []  # agent, start, end, call, kind
         # per-caller draws (by block): misroute, resolution (per handling), transfer times
-        self._blocks_u: list[np.ndarray] = []
+        # routing uniforms by caller (index: caller id - _caller_base), one list per column: 0 misroute,
+        # 1 resolution (right group), 2 own-it, 3 resolution after a repeat
+        self._route_u: tuple[list[float], ...] = ([], [], [], [])
         pools = {}
         if tr is not None:
             pools = {
@@ -164,8 +166,9 @@ class DepartmentCentre(ContactCentre):
         if not super()._draw_block():
             return False
         n = len(self._pending_t)
-        # columns: 0 misroute, 1 resolution (right group), 2 own-it, 3 resolution after a repeat
-        self._blocks_u.append(self.streams["routing"].random((BLOCK, 4))[:n])
+        u = self.streams["routing"].random((BLOCK, 4))[:n]
+        for column, values in enumerate(self._route_u):
+            values.extend(u[:, column].tolist())
         for key, pool in self._tpools.items():
             self._blocks_t[key].append(pool.take(n) if pool is not None else np.full(n, math.nan))
         return True
@@ -173,8 +176,7 @@ class DepartmentCentre(ContactCentre):
     def _u(self, caller: int, column: int) -> float:
         if caller < 0:
             return 0.5
-        b, r = divmod(caller, BLOCK)
-        return self._blocks_u[b].item(r, column)
+        return self._route_u[column][caller - self._caller_base]
 
     def _t(self, key: str, caller: int) -> float:
         blocks = self._blocks_t.get(key)
@@ -213,8 +215,7 @@ class DepartmentCentre(ContactCentre):
         self.hold_total.append(0.0)
         p_wrong, wrong = self.misroute[ctype]
         if p_wrong > 0 and caller >= 0:  # _u(caller, 0) inlined
-            b, r = divmod(caller, BLOCK)
-            misrouted = self._blocks_u[b].item(r, 0) < p_wrong
+            misrouted = self._route_u[0][caller - self._caller_base] < p_wrong
         else:
             misrouted = 0.5 < p_wrong
         self._new_leg(i, wrong if misrouted else self.type_groups[ctype][0], now, patience)
@@ -387,8 +388,7 @@ class DepartmentCentre(ContactCentre):
             if caller < 0:  # _u inlined
                 u = 0.5
             else:
-                b, r = divmod(caller, BLOCK)
-                u = self._blocks_u[b].item(r, 1 if self.attempt[i] == 1 else 3)
+                u = self._route_u[1 if self.attempt[i] == 1 else 3][caller - self._caller_base]
             due = self._service_due[agent]  # the agent's own record (one handling at a time), not a new Timer
             due.callbacks = self._done_callbacks
             due.value = (i, agent, u < self.resolution[ctype])
@@ -584,6 +584,10 @@ class DepartmentCentre(ContactCentre):
 
     def _drop(self, done: int, settled: int) -> None:
         """As the base class, plus the per-call leg columns, the sparse per-call state and the queues."""
+        trim = settled - self._caller_base
+        if trim > 0:  # routing uniforms, by caller id - _caller_base
+            for values in self._route_u:
+                del values[:trim]
         super()._drop(done, settled)
         for column in (self.leg, self.leg_start, self.leg_group, self.waiting, self.hold_total):
             del column[:done]
@@ -617,8 +621,8 @@ class DepartmentCentre(ContactCentre):
                 event.value = (i - done, agent, what)
 
     def _caller_blocks(self) -> list[list]:
-        """The base class's per-caller draws, plus routing uniforms and transfer times."""
-        return super()._caller_blocks() + [self._blocks_u, *self._blocks_t.values()]
+        """The base class's per-caller draws, plus transfer times (routing uniforms are trimmed in _drop)."""
+        return super()._caller_blocks() + list(self._blocks_t.values())
 
     # -- output ----------------------------------------------------------------------------
     def _call_log(self, n: Optional[int] = None) -> CallLog:
