@@ -327,8 +327,10 @@ class DepartmentCentre(ContactCentre):
 
     def _pick(self, group: int) -> int:
         """The next call for ``group``: highest priority type, then earliest leg; -1 if none."""
-        best = None
         queues = self.queues[group]
+        if not any(queues):
+            return -1
+        best = None
         waiting, leg, leg_start, priority = self.waiting, self.leg, self.leg_start, self.priority
         for k in self.type_order:  # by priority, highest first
             q = queues[k]
