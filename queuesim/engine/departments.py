@@ -123,7 +123,7 @@ class DepartmentCentre(ContactCentre):
                 by_type.append(deque())
         # line order per group: by priority (desc), for picking
         self.type_order = sorted(range(len(self.priority)), key=lambda k: -self.priority[k])
-        # per-call (attempt) state
+        # per-call (attempt) state; these columns are grown a block at a time, ahead of the call log
         self.leg: list[int] = []  # current leg number of the call (entries with an older leg are stale)
         self.leg_start: list[float] = []
         self.leg_group: list[int] = []
@@ -208,17 +208,23 @@ class DepartmentCentre(ContactCentre):
         self.caller.append(caller)
         self.attempt.append(attempt)
         self.abandoned_flag.append(False)
-        self.leg.append(-1)
-        self.leg_start.append(now)
-        self.leg_group.append(-1)
-        self.waiting.append(False)
-        self.hold_total.append(0.0)
+        if i >= len(self.waiting):
+            self._grow_leg_columns()
         p_wrong, wrong = self.misroute[ctype]
         if p_wrong > 0 and caller >= 0:  # _u(caller, 0) inlined
             misrouted = self._route_u[0][caller - self._caller_base] < p_wrong
         else:
             misrouted = 0.5 < p_wrong
         self._new_leg(i, wrong if misrouted else self.type_groups[ctype][0], now, patience)
+
+    def _grow_leg_columns(self) -> None:
+        """Room in the per-call leg columns for ``BLOCK`` more calls, with the values of a call before its
+        first leg (they run ahead of the call log: appending to five columns per call costs more)."""
+        self.leg.extend([-1] * BLOCK)
+        self.leg_start.extend([0.0] * BLOCK)
+        self.leg_group.extend([-1] * BLOCK)
+        self.waiting.extend([False] * BLOCK)
+        self.hold_total.extend([0.0] * BLOCK)
 
     def _new_leg(self, i: int, group: int, now: float, patience: float) -> None:
         """Call ``i`` starts waiting for ``group`` (or is answered at once)."""
