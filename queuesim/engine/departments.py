@@ -151,7 +151,8 @@ class DepartmentCentre(ContactCentre):
         self._tpools = {k: (_Pool(d, streams["transfer_" + k]) if d is not None else None) for k, d in pools.items()}
         if "identify" not in self._tpools or self._tpools["identify"] is None:
             self._tpools["identify"] = _Pool(_DEFAULT_ID, streams["transfer_identify"])
-        self._blocks_t: dict[str, list[np.ndarray]] = {k: [] for k in self._tpools}
+        # transfer times by caller (index: caller id - _caller_base), one list per purpose (NaN: not drawn)
+        self._caller_t: dict[str, list[float]] = {k: [] for k in self._tpools}
         # callback lists of the timers (shared: the event loop never changes them)
         self._overflow_callbacks = [self._overflow]
         self._renege_callbacks = [self._renege_leg]
@@ -170,7 +171,7 @@ class DepartmentCentre(ContactCentre):
         for column, values in enumerate(self._route_u):
             values.extend(u[:, column].tolist())
         for key, pool in self._tpools.items():
-            self._blocks_t[key].append(pool.take(n) if pool is not None else np.full(n, math.nan))
+            self._caller_t[key].extend(pool.take(n).tolist() if pool is not None else [math.nan] * n)
         return True
 
     def _u(self, caller: int, column: int) -> float:
@@ -179,11 +180,10 @@ class DepartmentCentre(ContactCentre):
         return self._route_u[column][caller - self._caller_base]
 
     def _t(self, key: str, caller: int) -> float:
-        blocks = self._blocks_t.get(key)
-        if caller < 0 or not blocks:
+        values = self._caller_t.get(key)
+        if caller < 0 or not values:
             return math.nan
-        b, r = divmod(caller, BLOCK)
-        return blocks[b].item(r)
+        return values[caller - self._caller_base]
 
     def _after(self, delay: float, value, callbacks: list) -> None:
         """``Timeout(env, delay, value)`` with ``callbacks``: :meth:`Kernel.later`."""
@@ -593,8 +593,8 @@ class DepartmentCentre(ContactCentre):
     def _drop(self, done: int, settled: int) -> None:
         """As the base class, plus the per-call leg columns, the sparse per-call state and the queues."""
         trim = settled - self._caller_base
-        if trim > 0:  # routing uniforms, by caller id - _caller_base
-            for values in self._route_u:
+        if trim > 0:  # routing uniforms and transfer times, by caller id - _caller_base
+            for values in (*self._route_u, *self._caller_t.values()):
                 del values[:trim]
         super()._drop(done, settled)
         for column in (self.leg, self.leg_start, self.leg_group, self.waiting, self.hold_total):
@@ -627,10 +627,6 @@ class DepartmentCentre(ContactCentre):
                 i, agent, what = event.value
                 assert i >= done, "a call being handled was handed over"
                 event.value = (i - done, agent, what)
-
-    def _caller_blocks(self) -> list[list]:
-        """The base class's per-caller draws, plus transfer times (routing uniforms are trimmed in _drop)."""
-        return super()._caller_blocks() + list(self._blocks_t.values())
 
     # -- output ----------------------------------------------------------------------------
     def _call_log(self, n: Optional[int] = None) -> CallLog:
