@@ -52,6 +52,7 @@ from dataclasses import replace
 from typing import Callable, Optional
 
 from heapq import heappush
+from itertools import chain
 
 import numpy as np
 
@@ -72,7 +73,17 @@ LEG_OUTCOMES = {0: "answered", 1: "abandoned", CALLBACK_LEG: "callback"}
 #: Codes of the work table's ``kind`` column.
 WORK_KINDS = {0: "talk", 1: "identify", 2: "warm_hold", 3: "conference", DIAL: "dial"}
 TALK, IDENTIFY, WARM_HOLD, CONFERENCE = 0, 1, 2, 3
+_INF = math.inf
 _DEFAULT_ID = Deterministic(distribution="deterministic", value=30.0)
+
+
+def _rows(records: list[tuple], width: int) -> np.ndarray:
+    """Records (tuples of ``width`` numbers) as a float array: the numbers of ``np.asarray(records)``, read
+    in one flat pass (twice as fast as converting a list of tuples)."""
+    if not records:
+        return np.empty((0, width))
+    flat = np.fromiter(chain.from_iterable(records), dtype=np.float64, count=len(records) * width)
+    return flat.reshape(len(records), width)
 
 
 class DepartmentCentre(ContactCentre):
@@ -119,7 +130,7 @@ class DepartmentCentre(ContactCentre):
                 by_type.append(deque())
         # line order per group: by priority (desc), for picking
         self.type_order = sorted(range(len(self.priority)), key=lambda k: -self.priority[k])
-        # per-call (attempt) state
+        # per-call (attempt) state; these columns are grown a block at a time, ahead of the call log
         self.leg: list[int] = []  # current leg number of the call (entries with an older leg are stale)
         self.leg_start: list[float] = []
         self.leg_group: list[int] = []
@@ -135,7 +146,9 @@ class DepartmentCentre(ContactCentre):
         self.legs: list[tuple[int, int, float, float, int, int]] = []  # call, group, start, end, agent, outcome
         self.work: list[tuple[int, float, float, int, int]] = []  # agent, start, end, call, kind
         # per-caller draws (by block): misroute, resolution (per handling), transfer times
-        self._blocks_u: list[np.ndarray] = []
+        # routing uniforms by caller (index: caller id - _caller_base), one list per column: 0 misroute,
+        # 1 resolution (right group), 2 own-it, 3 resolution after a repeat
+        self._route_u: tuple[list[float], ...] = ([], [], [], [])
         pools = {}
         if tr is not None:
             pools = {
@@ -145,7 +158,8 @@ class DepartmentCentre(ContactCentre):
         self._tpools = {k: (_Pool(d, streams["transfer_" + k]) if d is not None else None) for k, d in pools.items()}
         if "identify" not in self._tpools or self._tpools["identify"] is None:
             self._tpools["identify"] = _Pool(_DEFAULT_ID, streams["transfer_identify"])
-        self._blocks_t: dict[str, list[np.ndarray]] = {k: [] for k in self._tpools}
+        # transfer times by caller (index: caller id - _caller_base), one list per purpose (NaN: not drawn)
+        self._caller_t: dict[str, list[float]] = {k: [] for k in self._tpools}
         # callback lists of the timers (shared: the event loop never changes them)
         self._overflow_callbacks = [self._overflow]
         self._renege_callbacks = [self._renege_leg]
@@ -169,10 +183,11 @@ class DepartmentCentre(ContactCentre):
         if not super()._draw_block():
             return False
         n = len(self._pending_t)
-        # columns: 0 misroute, 1 resolution (right group), 2 own-it, 3 resolution after a repeat
-        self._blocks_u.append(self.streams["routing"].random((BLOCK, 4))[:n])
+        u = self.streams["routing"].random((BLOCK, 4))[:n]
+        for column, values in enumerate(self._route_u):
+            values.extend(u[:, column].tolist())
         for key, pool in self._tpools.items():
-            self._blocks_t[key].append(pool.take(n) if pool is not None else np.full(n, math.nan))
+            self._caller_t[key].extend(pool.take(n).tolist() if pool is not None else [math.nan] * n)
         if self.holding is not None:
             self.holding.draw_block(n)
         return True
@@ -180,15 +195,13 @@ class DepartmentCentre(ContactCentre):
     def _u(self, caller: int, column: int) -> float:
         if caller < 0:
             return 0.5
-        b, r = divmod(caller, BLOCK)
-        return self._blocks_u[b].item(r, column)
+        return self._route_u[column][caller - self._caller_base]
 
     def _t(self, key: str, caller: int) -> float:
-        blocks = self._blocks_t.get(key)
-        if caller < 0 or not blocks:
+        values = self._caller_t.get(key)
+        if caller < 0 or not values:
             return math.nan
-        b, r = divmod(caller, BLOCK)
-        return blocks[b].item(r)
+        return values[caller - self._caller_base]
 
     def _after(self, delay: float, value, callbacks: list) -> None:
         """``Timeout(env, delay, value)`` with ``callbacks``: :meth:`Kernel.later`."""
@@ -198,11 +211,13 @@ class DepartmentCentre(ContactCentre):
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
         now = self.env.now
         # _record_call inlined (abandonment is an event here)
-        i = len(self.arrival)
+        arrival = self.arrival
+        i = len(arrival)
         if i >= self._flush_at:
             self._flush(caller)
-            i = len(self.arrival)
-        self.arrival.append(now)
+            arrival = self.arrival
+            i = len(arrival)
+        arrival.append(now)
         self.handle.append(handle)
         self.patience.append(patience)
         self.answer.append(math.nan)
@@ -211,20 +226,29 @@ class DepartmentCentre(ContactCentre):
         self.caller.append(caller)
         self.attempt.append(attempt)
         self.abandoned_flag.append(False)
-        self.leg.append(-1)
-        self.leg_start.append(now)
-        self.leg_group.append(-1)
-        self.waiting.append(False)
-        self.hold_total.append(0.0)
-        home = self.type_groups[ctype][0]
+        if i >= len(self.waiting):
+            self._grow_leg_columns()
         p_wrong, wrong = self.misroute[ctype]
-        first = wrong if (p_wrong > 0 and self._u(caller, 0) < p_wrong) else home
-        self._new_leg(i, first, now, patience)
+        if p_wrong > 0 and caller >= 0:  # _u(caller, 0) inlined
+            misrouted = self._route_u[0][caller - self._caller_base] < p_wrong
+        else:
+            misrouted = 0.5 < p_wrong
+        self._new_leg(i, wrong if misrouted else self.type_groups[ctype][0], now, patience)
+
+    def _grow_leg_columns(self) -> None:
+        """Room in the per-call leg columns for ``BLOCK`` more calls, with the values of a call before its
+        first leg (they run ahead of the call log: appending to five columns per call costs more)."""
+        self.leg.extend([-1] * BLOCK)
+        self.leg_start.extend([0.0] * BLOCK)
+        self.leg_group.extend([-1] * BLOCK)
+        self.waiting.extend([False] * BLOCK)
+        self.hold_total.extend([0.0] * BLOCK)
 
     def _new_leg(self, i: int, group: int, now: float, patience: float) -> None:
         """Call ``i`` starts waiting for ``group`` (or is answered at once)."""
-        token = self.leg[i] + 1
-        self.leg[i] = token
+        leg = self.leg
+        token = leg[i] + 1
+        leg[i] = token
         self.leg_start[i] = now
         if self._timer_from:
             self._timer_from.pop(i, None)
@@ -233,33 +257,35 @@ class DepartmentCentre(ContactCentre):
         self.patience[i] = patience
         ctype = self.ctype[i]
         groups = self.type_groups[ctype]
-        home_leg = group == groups[0]
-        eligible = [group] + (groups[1:] if home_leg and self.overflow_after[ctype] == 0 else [])
+        overflow = len(groups) > 1 and group == groups[0]  # a home leg, with overflow groups
+        # the groups whose agents may take the leg now: the home group's overflow groups too, at once
+        eligible = groups if overflow and self.overflow_after[ctype] == 0 else (group,)
+        idle = self.idle_by_group
         for g in eligible:
-            agent = self._pop_idle(g)
-            if agent >= 0:
-                self._answer(i, agent, now)
-                return
+            if idle[g]:
+                agent = self._pop_idle(g)
+                if agent >= 0:
+                    self._answer(i, agent, now)
+                    return
         holding = self.holding
         if holding is not None:
             if holding.blocked(i, group, now):
                 return  # hung up, or left the lines with a callback
             patience = self.patience[i]  # a virtual-hold caller no longer abandons
         queues = self.queues
-        line = self._line(ctype, token)
+        line = self._transfer_line if token > 0 and self._transfer_line >= 0 else ctype  # _line inlined
         for g in eligible:
             queues[g][line].append((i, token))
-        heap, eid = self._heap, self._eid
-        if home_leg and self.overflow_after[ctype] > 0 and len(groups) > 1:
+        if overflow and self.overflow_after[ctype] > 0:
             timer = Timer()
             timer.callbacks = self._overflow_callbacks
             timer.value = (i, token)
-            heappush(heap, (now + self.overflow_after[ctype], NORMAL, next(eid), timer))
-        if patience < math.inf:
+            heappush(self._heap, (now + self.overflow_after[ctype], NORMAL, next(self._eid), timer))
+        if patience < _INF:
             timer = Timer()
             timer.callbacks = self._renege_callbacks
             timer.value = (i, token)
-            heappush(heap, (now + patience, NORMAL, next(eid), timer))
+            heappush(self._heap, (now + patience, NORMAL, next(self._eid), timer))
         if holding is not None:
             holding.queued(i, now)
 
@@ -331,12 +357,13 @@ class DepartmentCentre(ContactCentre):
             if not self._next_task(agent, now):
                 self._make_idle(agent)
             return
-        i = self._pick(self.group_of_agent[agent])
+        group = self.group_of_agent[agent]
+        i = self._pick(group)
         if i >= 0:
             self._answer(i, agent, now)
             return
         self.is_idle[agent] = True
-        self.idle_by_group[self.group_of_agent[agent]].append(agent)
+        self.idle_by_group[group].append(agent)
 
     def _next_task(self, agent: int, now: float) -> bool:
         """Give ``agent`` its next task: the holding component's work before the inbound lines (due
@@ -360,22 +387,27 @@ class DepartmentCentre(ContactCentre):
 
     def _pick(self, group: int) -> int:
         """The next call for ``group``: highest priority type, then earliest leg; -1 if none."""
-        best, best_key = -1, None
         queues = self.queues[group]
-        waiting, leg = self.waiting, self.leg
-        for k in self.type_order:
+        if not any(queues):
+            return -1
+        best = None
+        waiting, leg, leg_start, priority = self.waiting, self.leg, self.leg_start, self.priority
+        for k in self.type_order:  # by priority, highest first
             q = queues[k]
             while q:
                 i, token = q[0]
                 if waiting[i] and leg[i] == token:
-                    key = (-self.priority[k], self.leg_start[i], i)
-                    if best_key is None or key < best_key:
-                        best, best_key = k, key
+                    if best is None:
+                        best, best_p, best_start, best_i = q, priority[k], leg_start[i], i
+                    elif priority[k] == best_p:  # (lower priorities never win: keys (-priority, leg start, call))
+                        start = leg_start[i]
+                        if start < best_start or (start == best_start and i < best_i):
+                            best, best_start, best_i = q, start, i
                     break
                 q.popleft()
-        if best < 0:
+        if best is None:
             return -1
-        return queues[best].popleft()[0]
+        return best.popleft()[0]
 
     def _work(self, agent: int, start: float, end: float, i: int, kind: int) -> None:
         if end > start:
@@ -398,21 +430,24 @@ class DepartmentCentre(ContactCentre):
     def _serve(self, i: int, agent: int, now: float) -> None:
         """``agent`` (busy) starts handling call ``i`` now: a warm hand-off's conference, then the talk (the
         right group) or identification and transfer (the wrong group)."""
-        if math.isnan(self.answer[i]):
-            self.answer[i] = now
+        answer = self.answer
+        if answer[i] != answer[i]:  # nan: not answered before
+            answer[i] = now
         group = self.group_of_agent[agent]
         ctype = self.ctype[i]
-        holder = self.holder.get(i, -1)
         conference = 0.0
-        if holder >= 0:  # warm hand-off: introduce, then the first agent drops off
-            self.holder[i] = -1
-            conference = self._draw_or("conference", i, 0.0)
-            self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
-            self._work(holder, now, now + conference, i, CONFERENCE)
-            self._work(agent, now, now + conference, i, CONFERENCE)
-            self._after(conference, holder, self._release_callbacks)
+        if self.holder:  # (sparse: only warm transfers set it)
+            holder = self.holder.get(i, -1)
+            if holder >= 0:  # warm hand-off: introduce, then the first agent drops off
+                self.holder[i] = -1
+                conference = self._draw_or("conference", i, 0.0)
+                self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
+                self._work(holder, now, now + conference, i, CONFERENCE)
+                self._work(agent, now, now + conference, i, CONFERENCE)
+                self._after(conference, holder, self._release_callbacks)
         if group in self.type_groups[ctype]:
-            duration = self.handle[i] + self.extra.get(i, 0.0)
+            extra = self.extra
+            duration = self.handle[i] + (extra.get(i, 0.0) if extra else 0.0)
             self.agent_of[i] = agent
             self.final_group[i] = group
             begin, end = now + conference, now + conference + duration
@@ -422,12 +457,11 @@ class DepartmentCentre(ContactCentre):
             if caller < 0:  # _u inlined
                 u = 0.5
             else:
-                b, r = divmod(caller, BLOCK)
-                u = self._blocks_u[b].item(r, 1 if self.attempt[i] == 1 else 3)
-            timer = Timer()
-            timer.callbacks = self._done_callbacks
-            timer.value = (i, agent, u < self.resolution[ctype])
-            heappush(self._heap, (now + (conference + duration), NORMAL, next(self._eid), timer))
+                u = self._route_u[1 if self.attempt[i] == 1 else 3][caller - self._caller_base]
+            due = self._service_due[agent]  # the agent's own record (one handling at a time), not a new Timer
+            due.callbacks = self._done_callbacks
+            due.value = (i, agent, u < self.resolution[ctype])
+            heappush(self._heap, (now + (conference + duration), NORMAL, next(self._eid), due))
             return
         # the wrong group: find out, then transfer per the group's policy
         identify = self._draw_or("identify", i, 30.0)
@@ -607,7 +641,7 @@ class DepartmentCentre(ContactCentre):
         """The first ``done`` calls with their legs and work (call column: the log's ``id``)."""
         work = self._work_array()
         log = self._call_log(done)
-        legs = np.asarray(self.legs, dtype=np.float64) if self.legs else np.empty((0, 6))
+        legs = _rows(self.legs, 6)
         mine_legs = legs[:, 0] < done
         mine_work = work[:, 3] < done
         handed_legs, handed_work = legs[mine_legs], work[mine_work]
@@ -626,8 +660,12 @@ class DepartmentCentre(ContactCentre):
 
     def _drop(self, done: int, settled: int) -> None:
         """As the base class, plus the per-call leg columns, the sparse per-call state and the queues."""
+        trim = settled - self._caller_base
+        if trim > 0:  # routing uniforms and transfer times, by caller id - _caller_base
+            for values in (*self._route_u, *self._caller_t.values()):
+                del values[:trim]
         if self.holding is not None:
-            self.holding.drop_callers(settled - self._caller_base)
+            self.holding.drop_callers(trim)
         super()._drop(done, settled)
         for column in (self.leg, self.leg_start, self.leg_group, self.waiting, self.hold_total):
             del column[:done]
@@ -663,8 +701,8 @@ class DepartmentCentre(ContactCentre):
                 event.value = (i - done, agent, what)
 
     def _caller_blocks(self) -> list[list]:
-        """The base class's per-caller draws, plus routing uniforms and transfer times."""
-        blocks = super()._caller_blocks() + [self._blocks_u, *self._blocks_t.values()]
+        """The base class's per-caller draws, plus the holding component's."""
+        blocks = super()._caller_blocks()
         return blocks if self.holding is None else blocks + self.holding.caller_blocks()
 
     # -- output ----------------------------------------------------------------------------
@@ -704,14 +742,14 @@ class DepartmentCentre(ContactCentre):
         """The work records held as an array ``(agent, start, end, call, kind)`` (built once; the list
         only grows between hand-overs, which reset the cache)."""
         if getattr(self, "_work_rows", None) is None or self._work_rows.shape[0] != len(self.work):
-            self._work_rows = np.asarray(self.work, dtype=np.float64) if self.work else np.empty((0, 5))
+            self._work_rows = _rows(self.work, 5)
         return self._work_rows
 
     def run(self, loop: str = "fast", processes=()) -> EngineOutput:
         self._hold_since: dict[int, float] = {}
         self._timer_from: dict[int, float] = {}
         output = super().run(loop, processes)
-        legs = np.asarray(self.legs, dtype=np.float64) if self.legs else np.empty((0, 6))
+        legs = _rows(self.legs, 6)
         work = self._work_array()
         if self._offset:  # the log's ids, as in the chunks handed over
             legs[:, 0] += self._offset
