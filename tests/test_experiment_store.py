@@ -223,3 +223,21 @@ def test_progress_lines_when_not_a_tty(config: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0 and "[queuesim] 8/8 replications" in proc.stderr
     proc = subprocess.run([*cmd, "--quiet"], capture_output=True, text=True, env=env)
     assert proc.returncode == 0 and proc.stderr == ""
+
+
+def test_a_folder_whose_callbacks_list_every_kinds_keys_still_loads(tmp_path: Path) -> None:
+    """Result folders written when one flat callback model held every kind's keys store them all; they load
+    (the keys of other kinds are dropped), while a config that gives such a key is still refused."""
+    callback = {"kind": "virtual_hold", "threshold": "30s", "acceptance": 0.6}
+    experiment = experiment_from_dict({"name": "cb", "horizon": "1h", "arrivals": {"rate": "3/min"}, "agents": 3,
+                                       "handle_time": {"distribution": "exponential", "mean": "1min"},
+                                       "callback": callback, "replications": 2})
+    qs.run(experiment, out=tmp_path / "run")
+    stored = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    stored["scenarios"][0]["callback"].update(slot_length=900.0, slot_capacity=4, lead_time=1800.0,
+                                              follow_through=0.7, contact_delay=None, web_hours=None)
+    (tmp_path / "run" / "config.yaml").write_text(yaml.safe_dump(stored))
+    result = qs.ExperimentResult.load(tmp_path / "run")
+    assert len(result.replications) == 2
+    with pytest.raises(qs.ConfigError, match="slot_length"):
+        experiment_from_dict({**stored, "scenarios": stored["scenarios"]})

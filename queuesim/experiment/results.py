@@ -30,6 +30,7 @@ import numpy as np
 from .. import __version__
 from ..measure.metrics import METRICS, metric_unit
 from ..measure.stats import Estimate, mean_ci, proportion_ci
+from ..model.callbacks import without_other_kinds_keys
 from ..model.config import ConfigError, experiment_from_dict, read_yaml
 from ..model.spec import Experiment
 from .compare import Comparison, paired_comparison
@@ -589,6 +590,16 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}" if abs(x) < 1 else f"{x:.4f}".rstrip("0").rstrip(".") if abs(x) < 100 else f"{x:.2f}"
 
 
+def _compatible(stored: Any) -> Any:
+    """A result folder's resolved config as configs read today: a folder written when every callback kind
+    listed every callback key keeps only its own kind's keys (each scenario is stored in full)."""
+    if isinstance(stored, dict) and isinstance(stored.get("scenarios"), list):
+        for scenario in stored["scenarios"]:
+            if isinstance(scenario, dict) and isinstance(scenario.get("callback"), dict):
+                scenario["callback"] = without_other_kinds_keys(scenario["callback"])
+    return stored
+
+
 def load_result(directory: str | Path) -> ExperimentResult:
     """Rebuild an :class:`ExperimentResult` from a result folder (valid replications only)."""
     directory = Path(directory)
@@ -596,8 +607,8 @@ def load_result(directory: str | Path) -> ExperimentResult:
     if not config_path.exists():
         raise StoreError(f"{directory}: not a queuesim result folder (no config.yaml); run `queuesim run CONFIG --out {directory}` first")
     try:
-        experiment = experiment_from_dict(read_yaml(config_path, limit=MAX_RESOLVED_CONFIG_BYTES), base_dir=directory,
-                                          source=str(config_path))
+        stored = _compatible(read_yaml(config_path, limit=MAX_RESOLVED_CONFIG_BYTES))
+        experiment = experiment_from_dict(stored, base_dir=directory, source=str(config_path))
     except ConfigError as exc:
         raise StoreError(str(exc)) from None
     store = ResultStore(directory)

@@ -40,7 +40,7 @@ for web forms), which the engine reads of any callback.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional, Union
+from typing import Any, Annotated, Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
@@ -150,3 +150,21 @@ Callback = Annotated[
     Field(discriminator="kind"),
 ]
 """Any callback option, chosen by its ``kind`` key."""
+
+
+#: The keys of each callback kind.
+CALLBACK_KEYS: dict[str, frozenset[str]] = {
+    model.model_fields["kind"].default: frozenset(model.model_fields)
+    for model in (VirtualHoldCallback, ScheduledCallback, WebFormCallback)
+}
+
+
+def without_other_kinds_keys(callback: Any) -> Any:
+    """A callback mapping without the keys of the other kinds (result folders written when one flat model
+    held every kind's keys list them all); anything else unchanged."""
+    if not isinstance(callback, dict):
+        return callback
+    keys = CALLBACK_KEYS.get(callback.get("kind", "virtual_hold"))
+    if keys is None:
+        return callback
+    return {k: v for k, v in callback.items() if k in keys}
