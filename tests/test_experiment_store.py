@@ -101,6 +101,9 @@ def test_interrupted_run_resumes_to_the_same_table(reference: Path, config: Path
         if out.exists() and len(_rep_files(out)) >= 20:
             break
         time.sleep(0.02)
+    if proc.poll() is not None and len(_rep_files(out)) >= 800:
+        proc.communicate()
+        pytest.skip("the run finished before this process was scheduled to interrupt it (a loaded machine)")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
