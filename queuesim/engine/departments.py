@@ -220,13 +220,10 @@ class DepartmentCentre(ContactCentre):
         arrival.append(now)
         self.handle.append(handle)
         self.patience.append(patience)
-        self.answer.append(math.nan)
-        self.agent_of.append(-1)
         self.ctype.append(ctype)
         self.caller.append(caller)
         self.attempt.append(attempt)
-        self.abandoned_flag.append(False)
-        if i >= len(self.waiting):
+        if i >= len(self.waiting):  # (answer, agent and abandoned flag are grown ahead with the leg columns)
             self._grow_leg_columns()
         p_wrong, wrong = self.misroute[ctype]
         if p_wrong > 0 and caller >= 0:  # _u(caller, 0) inlined
@@ -237,7 +234,12 @@ class DepartmentCentre(ContactCentre):
 
     def _grow_leg_columns(self) -> None:
         """Room in the per-call leg columns for ``BLOCK`` more calls, with the values of a call before its
-        first leg (they run ahead of the call log: appending to five columns per call costs more)."""
+        first leg (they run ahead of the call log: appending to five columns per call costs more); the
+        call log's answer, agent and abandoned-flag columns, whose first value is a constant, grow with them
+        (the log and the hand-overs read the first ``len(arrival)`` entries only)."""
+        self.answer.extend([math.nan] * BLOCK)
+        self.agent_of.extend([-1] * BLOCK)
+        self.abandoned_flag.extend([False] * BLOCK)
         self.leg.extend([-1] * BLOCK)
         self.leg_start.extend([0.0] * BLOCK)
         self.leg_group.extend([-1] * BLOCK)
