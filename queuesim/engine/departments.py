@@ -52,7 +52,6 @@ from dataclasses import replace
 from typing import Callable, Optional
 
 from heapq import heappush
-from itertools import chain
 
 import numpy as np
 
@@ -77,13 +76,12 @@ _INF = math.inf
 _DEFAULT_ID = Deterministic(distribution="deterministic", value=30.0)
 
 
-def _rows(records: list[tuple], width: int) -> np.ndarray:
-    """Records (tuples of ``width`` numbers) as a float array: the numbers of ``np.asarray(records)``, read
-    in one flat pass (twice as fast as converting a list of tuples)."""
-    if not records:
+def _rows(flat: list[float], width: int) -> np.ndarray:
+    """Records kept flat (``width`` numbers per record, one after another in one list) as a float array,
+    one record a row."""
+    if not flat:
         return np.empty((0, width))
-    flat = np.fromiter(chain.from_iterable(records), dtype=np.float64, count=len(records) * width)
-    return flat.reshape(len(records), width)
+    return np.array(flat, dtype=np.float64).reshape(len(flat) // width, width)
 
 
 class DepartmentCentre(ContactCentre):
@@ -142,9 +140,9 @@ class DepartmentCentre(ContactCentre):
         self.resolved: set[int] = set()
         self.final_group: dict[int, int] = {}  # default -1
         self.hold_total: list[float] = []
-        # records
-        self.legs: list[tuple[int, int, float, float, int, int]] = []  # call, group, start, end, agent, outcome
-        self.work: list[tuple[int, float, float, int, int]] = []  # agent, start, end, call, kind
+        # records, kept flat (a record's numbers one after another: no tuple kept alive per record)
+        self.legs: list[float] = []  # call, group, start, end, agent, outcome
+        self.work: list[float] = []  # agent, start, end, call, kind
         # per-caller draws (by block): misroute, resolution (per handling), transfer times
         # routing uniforms by caller (index: caller id - _caller_base), one list per column: 0 misroute,
         # 1 resolution (right group), 2 own-it, 3 resolution after a repeat
@@ -318,7 +316,7 @@ class DepartmentCentre(ContactCentre):
         self.waiting[i] = False
         waited = now - self.leg_start[i] if waited is None else waited
         self.hold_total[i] += waited
-        self.legs.append((i, self.leg_group[i], self.leg_start[i], self.leg_start[i] + waited, agent, outcome))
+        self.legs.extend((i, self.leg_group[i], self.leg_start[i], self.leg_start[i] + waited, agent, outcome))
 
     def _renege_leg(self, event: Timer) -> None:
         i, token = event.value
@@ -413,7 +411,7 @@ class DepartmentCentre(ContactCentre):
 
     def _work(self, agent: int, start: float, end: float, i: int, kind: int) -> None:
         if end > start:
-            self.work.append((agent, start, end, i, kind))
+            self.work.extend((agent, start, end, i, kind))
 
     # -- handling --------------------------------------------------------------------
     def _answer(self, i: int, agent: int, now: float) -> None:
@@ -423,7 +421,7 @@ class DepartmentCentre(ContactCentre):
         start = self.leg_start[i]
         waited = now - start
         self.hold_total[i] += waited
-        self.legs.append((i, self.leg_group[i], start, start + waited, agent, 0))
+        self.legs.extend((i, self.leg_group[i], start, start + waited, agent, 0))
         self.busy[agent] = True
         if self.holding is not None:
             self.holding.answered(self.group_of_agent[agent], self._line(self.ctype[i], self.leg[i]), waited)
@@ -454,7 +452,7 @@ class DepartmentCentre(ContactCentre):
             self.final_group[i] = group
             begin, end = now + conference, now + conference + duration
             if end > begin:  # _work inlined
-                self.work.append((agent, begin, end, i, TALK))
+                self.work.extend((agent, begin, end, i, TALK))
             caller = self.caller[i]
             if caller < 0:  # _u inlined
                 u = 0.5
@@ -655,8 +653,8 @@ class DepartmentCentre(ContactCentre):
         held_legs, held_work = legs[~mine_legs], work[~mine_work]
         held_legs[:, 0] -= done
         held_work[:, 3] -= done
-        self.legs = [tuple(row) for row in held_legs.tolist()]
-        self.work = [tuple(row) for row in held_work.tolist()]
+        self.legs = held_legs.ravel().tolist()
+        self.work = held_work.ravel().tolist()
         self._work_rows = None
         return CallChunk(log, settled, extra if extra.shape[0] else np.empty((0, 3)), handed_legs, handed_work)
 
@@ -743,7 +741,7 @@ class DepartmentCentre(ContactCentre):
     def _work_array(self) -> np.ndarray:
         """The work records held as an array ``(agent, start, end, call, kind)`` (built once; the list
         only grows between hand-overs, which reset the cache)."""
-        if getattr(self, "_work_rows", None) is None or self._work_rows.shape[0] != len(self.work):
+        if getattr(self, "_work_rows", None) is None or self._work_rows.shape[0] * 5 != len(self.work):
             self._work_rows = _rows(self.work, 5)
         return self._work_rows
 
