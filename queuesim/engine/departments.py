@@ -287,7 +287,7 @@ class DepartmentCentre(ContactCentre):
             timer.value = (i, token)
             heappush(self._heap, (now + patience, NORMAL, next(self._eid), timer))
         if holding is not None:
-            holding.queued(i, now)
+            holding.queued(i, now, eligible, line)
 
     def _line(self, ctype: int, token: int) -> int:
         """The line (per group) a leg waits in: its call type's, or, after a transfer (leg ``token`` > 0)
@@ -311,6 +311,8 @@ class DepartmentCentre(ContactCentre):
         line = self._line(ctype, token)
         for g in self.type_groups[ctype][1:]:
             self.queues[g][line].append((i, token))
+        if self.holding is not None:
+            self.holding.joined(i, self.type_groups[ctype][1:], line)
 
     def _end_leg(self, i: int, now: float, agent: int, outcome: int, waited: Optional[float] = None) -> None:
         self.waiting[i] = False
@@ -328,6 +330,8 @@ class DepartmentCentre(ContactCentre):
         # the leg lasted exactly (patience timer start - leg start) + patience
         waited = (self._timer_from.get(i, self.leg_start[i]) - self.leg_start[i]) + self.patience[i]
         self._end_leg(i, now, -1, 1, waited)
+        if self.holding is not None:
+            self.holding.left_lines(i)
         self.abandoned_flag[i] = True
         self.patience[i] = self.hold_total[i]  # the call's wait is its total hold
         holder = self.holder.get(i, -1)
@@ -424,7 +428,7 @@ class DepartmentCentre(ContactCentre):
         self.legs.extend((i, self.leg_group[i], start, start + waited, agent, 0))
         self.busy[agent] = True
         if self.holding is not None:
-            self.holding.answered(self.group_of_agent[agent], self._line(self.ctype[i], self.leg[i]), waited)
+            self.holding.answered(i, self.group_of_agent[agent], self._line(self.ctype[i], self.leg[i]), waited)
         self._serve(i, agent, now)
 
     def _serve(self, i: int, agent: int, now: float) -> None:
