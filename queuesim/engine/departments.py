@@ -274,17 +274,18 @@ class DepartmentCentre(ContactCentre):
             patience = self.patience[i]  # a virtual-hold caller no longer abandons
         queues = self.queues
         line = self._transfer_line if token > 0 and self._transfer_line >= 0 else ctype  # _line inlined
+        entry = (i, token)  # one tuple for the queue entries and the timers of the leg (renumbering replaces them)
         for g in eligible:
-            queues[g][line].append((i, token))
+            queues[g][line].append(entry)
         if overflow and self.overflow_after[ctype] > 0:
             timer = Timer()
             timer.callbacks = self._overflow_callbacks
-            timer.value = (i, token)
+            timer.value = entry
             heappush(self._heap, (now + self.overflow_after[ctype], NORMAL, next(self._eid), timer))
         if patience < _INF:
             timer = Timer()
             timer.callbacks = self._renege_callbacks
-            timer.value = (i, token)
+            timer.value = entry
             heappush(self._heap, (now + patience, NORMAL, next(self._eid), timer))
         if holding is not None:
             holding.queued(i, now, eligible, line)
