@@ -138,7 +138,10 @@ class DepartmentCentre(ContactCentre):
         self.extra: dict[int, float] = {}  # re-explanation time added to the next handle; default 0.0
         self.transfers: dict[int, int] = {}  # default 0
         self.resolved: set[int] = set()
-        self.final_group: dict[int, int] = {}  # default -1
+        # the group of the agent of a call's last handling: its agent's group, read at log time while no agent
+        # has changed group (move_agents); after the first move, kept per call (default -1)
+        self.final_group: dict[int, int] = {}
+        self._groups_moved = False
         self.hold_total: list[float] = []
         # records, kept flat (a record's numbers one after another: no tuple kept alive per record)
         self.legs: list[float] = []  # call, group, start, end, agent, outcome
@@ -454,7 +457,8 @@ class DepartmentCentre(ContactCentre):
             extra = self.extra
             duration = self.handle[i] + (extra.get(i, 0.0) if extra else 0.0)
             self.agent_of[i] = agent
-            self.final_group[i] = group
+            if self._groups_moved:
+                self.final_group[i] = group
             begin, end = now + conference, now + conference + duration
             if end > begin:  # _work inlined
                 self.work.extend((agent, begin, end, i, TALK))
@@ -476,7 +480,8 @@ class DepartmentCentre(ContactCentre):
             if self._u(self.caller[i], 2) < self.tr.own_it_resolution:
                 duration = self.handle[i] * self.tr.own_it_handle_factor
                 self.agent_of[i] = agent
-                self.final_group[i] = group
+                if self._groups_moved:
+                    self.final_group[i] = group
                 self._work(agent, now + identify, now + identify + duration, i, TALK)
                 self._after(identify + duration, (i, agent, True), self._done_callbacks)
                 return
@@ -604,6 +609,10 @@ class DepartmentCentre(ContactCentre):
         the target's next call at once), then busy ones (they join when their current task ends)."""
         if source == target or count <= 0:
             return 0
+        if not self._groups_moved:  # from now on each handling records its group; those so far are recorded now
+            self._groups_moved = True
+            self.final_group = {i: self.group_of_agent[a] for i, a in enumerate(self.agent_of[:len(self.arrival)])
+                                if a >= 0}
         now = self.env.now
         members = [a for a, g in enumerate(self.group_of_agent) if g == source and self.on_duty[a]]
         idle = [a for a in members if self.is_idle[a]]
@@ -733,9 +742,17 @@ class DepartmentCentre(ContactCentre):
             log, wait=hold, end=end, patience=np.where(answered, log.patience, hold),
             transfers=_dense(self.transfers, n, 0, np.int16),
             resolved=_mask(self.resolved, n),
-            group=_dense(self.final_group, n, -1, np.int16),
+            group=self._final_groups(log.agent),
         )
         return log if self.holding is None else self.holding.log(log)
+
+    def _final_groups(self, agent: np.ndarray) -> np.ndarray:
+        """The log's ``group`` column: the group of the agent of each call's last handling (-1: none)."""
+        n = agent.shape[0]
+        if self._groups_moved:
+            return _dense(self.final_group, n, -1, np.int16)
+        groups = np.asarray(self.group_of_agent, dtype=np.int16)
+        return np.where(agent >= 0, groups[np.maximum(agent, 0)], np.int16(-1)).astype(np.int16)
 
     def _extra_work(self) -> np.ndarray:
         # all agent work except the talk of answered calls is 'extra' for the generic busy-time metric
