@@ -52,7 +52,6 @@ from dataclasses import replace
 from typing import Callable, Optional
 
 from heapq import heappush
-from itertools import chain
 
 import numpy as np
 
@@ -77,13 +76,12 @@ _INF = math.inf
 _DEFAULT_ID = Deterministic(distribution="deterministic", value=30.0)
 
 
-def _rows(records: list[tuple], width: int) -> np.ndarray:
-    """Records (tuples of ``width`` numbers) as a float array: the numbers of ``np.asarray(records)``, read
-    in one flat pass (twice as fast as converting a list of tuples)."""
-    if not records:
+def _rows(flat: list[float], width: int) -> np.ndarray:
+    """Records kept flat (``width`` numbers per record, one after another in one list) as a float array,
+    one record a row."""
+    if not flat:
         return np.empty((0, width))
-    flat = np.fromiter(chain.from_iterable(records), dtype=np.float64, count=len(records) * width)
-    return flat.reshape(len(records), width)
+    return np.array(flat, dtype=np.float64).reshape(len(flat) // width, width)
 
 
 class DepartmentCentre(ContactCentre):
@@ -140,11 +138,14 @@ class DepartmentCentre(ContactCentre):
         self.extra: dict[int, float] = {}  # re-explanation time added to the next handle; default 0.0
         self.transfers: dict[int, int] = {}  # default 0
         self.resolved: set[int] = set()
-        self.final_group: dict[int, int] = {}  # default -1
+        # the group of the agent of a call's last handling: its agent's group, read at log time while no agent
+        # has changed group (move_agents); after the first move, kept per call (default -1)
+        self.final_group: dict[int, int] = {}
+        self._groups_moved = False
         self.hold_total: list[float] = []
-        # records
-        self.legs: list[tuple[int, int, float, float, int, int]] = []  # call, group, start, end, agent, outcome
-        self.work: list[tuple[int, float, float, int, int]] = []  # agent, start, end, call, kind
+        # records, kept flat (a record's numbers one after another: no tuple kept alive per record)
+        self.legs: list[float] = []  # call, group, start, end, agent, outcome
+        self.work: list[float] = []  # agent, start, end, call, kind
         # per-caller draws (by block): misroute, resolution (per handling), transfer times
         # routing uniforms by caller (index: caller id - _caller_base), one list per column: 0 misroute,
         # 1 resolution (right group), 2 own-it, 3 resolution after a repeat
@@ -220,13 +221,10 @@ class DepartmentCentre(ContactCentre):
         arrival.append(now)
         self.handle.append(handle)
         self.patience.append(patience)
-        self.answer.append(math.nan)
-        self.agent_of.append(-1)
         self.ctype.append(ctype)
         self.caller.append(caller)
         self.attempt.append(attempt)
-        self.abandoned_flag.append(False)
-        if i >= len(self.waiting):
+        if i >= len(self.waiting):  # (answer, agent and abandoned flag are grown ahead with the leg columns)
             self._grow_leg_columns()
         p_wrong, wrong = self.misroute[ctype]
         if p_wrong > 0 and caller >= 0:  # _u(caller, 0) inlined
@@ -237,7 +235,12 @@ class DepartmentCentre(ContactCentre):
 
     def _grow_leg_columns(self) -> None:
         """Room in the per-call leg columns for ``BLOCK`` more calls, with the values of a call before its
-        first leg (they run ahead of the call log: appending to five columns per call costs more)."""
+        first leg (they run ahead of the call log: appending to five columns per call costs more); the
+        call log's answer, agent and abandoned-flag columns, whose first value is a constant, grow with them
+        (the log and the hand-overs read the first ``len(arrival)`` entries only)."""
+        self.answer.extend([math.nan] * BLOCK)
+        self.agent_of.extend([-1] * BLOCK)
+        self.abandoned_flag.extend([False] * BLOCK)
         self.leg.extend([-1] * BLOCK)
         self.leg_start.extend([0.0] * BLOCK)
         self.leg_group.extend([-1] * BLOCK)
@@ -274,20 +277,21 @@ class DepartmentCentre(ContactCentre):
             patience = self.patience[i]  # a virtual-hold caller no longer abandons
         queues = self.queues
         line = self._transfer_line if token > 0 and self._transfer_line >= 0 else ctype  # _line inlined
+        entry = (i, token)  # one tuple for the queue entries and the timers of the leg (renumbering replaces them)
         for g in eligible:
-            queues[g][line].append((i, token))
+            queues[g][line].append(entry)
         if overflow and self.overflow_after[ctype] > 0:
             timer = Timer()
             timer.callbacks = self._overflow_callbacks
-            timer.value = (i, token)
+            timer.value = entry
             heappush(self._heap, (now + self.overflow_after[ctype], NORMAL, next(self._eid), timer))
         if patience < _INF:
             timer = Timer()
             timer.callbacks = self._renege_callbacks
-            timer.value = (i, token)
+            timer.value = entry
             heappush(self._heap, (now + patience, NORMAL, next(self._eid), timer))
         if holding is not None:
-            holding.queued(i, now)
+            holding.queued(i, now, eligible, line)
 
     def _line(self, ctype: int, token: int) -> int:
         """The line (per group) a leg waits in: its call type's, or, after a transfer (leg ``token`` > 0)
@@ -311,12 +315,14 @@ class DepartmentCentre(ContactCentre):
         line = self._line(ctype, token)
         for g in self.type_groups[ctype][1:]:
             self.queues[g][line].append((i, token))
+        if self.holding is not None:
+            self.holding.joined(i, self.type_groups[ctype][1:], line)
 
     def _end_leg(self, i: int, now: float, agent: int, outcome: int, waited: Optional[float] = None) -> None:
         self.waiting[i] = False
         waited = now - self.leg_start[i] if waited is None else waited
         self.hold_total[i] += waited
-        self.legs.append((i, self.leg_group[i], self.leg_start[i], self.leg_start[i] + waited, agent, outcome))
+        self.legs.extend((i, self.leg_group[i], self.leg_start[i], self.leg_start[i] + waited, agent, outcome))
 
     def _renege_leg(self, event: Timer) -> None:
         i, token = event.value
@@ -328,6 +334,8 @@ class DepartmentCentre(ContactCentre):
         # the leg lasted exactly (patience timer start - leg start) + patience
         waited = (self._timer_from.get(i, self.leg_start[i]) - self.leg_start[i]) + self.patience[i]
         self._end_leg(i, now, -1, 1, waited)
+        if self.holding is not None:
+            self.holding.left_lines(i)
         self.abandoned_flag[i] = True
         self.patience[i] = self.hold_total[i]  # the call's wait is its total hold
         holder = self.holder.get(i, -1)
@@ -411,7 +419,7 @@ class DepartmentCentre(ContactCentre):
 
     def _work(self, agent: int, start: float, end: float, i: int, kind: int) -> None:
         if end > start:
-            self.work.append((agent, start, end, i, kind))
+            self.work.extend((agent, start, end, i, kind))
 
     # -- handling --------------------------------------------------------------------
     def _answer(self, i: int, agent: int, now: float) -> None:
@@ -421,10 +429,10 @@ class DepartmentCentre(ContactCentre):
         start = self.leg_start[i]
         waited = now - start
         self.hold_total[i] += waited
-        self.legs.append((i, self.leg_group[i], start, start + waited, agent, 0))
+        self.legs.extend((i, self.leg_group[i], start, start + waited, agent, 0))
         self.busy[agent] = True
         if self.holding is not None:
-            self.holding.answered(self.group_of_agent[agent], self._line(self.ctype[i], self.leg[i]), waited)
+            self.holding.answered(i, self.group_of_agent[agent], self._line(self.ctype[i], self.leg[i]), waited)
         self._serve(i, agent, now)
 
     def _serve(self, i: int, agent: int, now: float) -> None:
@@ -449,10 +457,11 @@ class DepartmentCentre(ContactCentre):
             extra = self.extra
             duration = self.handle[i] + (extra.get(i, 0.0) if extra else 0.0)
             self.agent_of[i] = agent
-            self.final_group[i] = group
+            if self._groups_moved:
+                self.final_group[i] = group
             begin, end = now + conference, now + conference + duration
             if end > begin:  # _work inlined
-                self.work.append((agent, begin, end, i, TALK))
+                self.work.extend((agent, begin, end, i, TALK))
             caller = self.caller[i]
             if caller < 0:  # _u inlined
                 u = 0.5
@@ -471,7 +480,8 @@ class DepartmentCentre(ContactCentre):
             if self._u(self.caller[i], 2) < self.tr.own_it_resolution:
                 duration = self.handle[i] * self.tr.own_it_handle_factor
                 self.agent_of[i] = agent
-                self.final_group[i] = group
+                if self._groups_moved:
+                    self.final_group[i] = group
                 self._work(agent, now + identify, now + identify + duration, i, TALK)
                 self._after(identify + duration, (i, agent, True), self._done_callbacks)
                 return
@@ -599,6 +609,10 @@ class DepartmentCentre(ContactCentre):
         the target's next call at once), then busy ones (they join when their current task ends)."""
         if source == target or count <= 0:
             return 0
+        if not self._groups_moved:  # from now on each handling records its group; those so far are recorded now
+            self._groups_moved = True
+            self.final_group = {i: self.group_of_agent[a] for i, a in enumerate(self.agent_of[:len(self.arrival)])
+                                if a >= 0}
         now = self.env.now
         members = [a for a, g in enumerate(self.group_of_agent) if g == source and self.on_duty[a]]
         idle = [a for a in members if self.is_idle[a]]
@@ -653,8 +667,8 @@ class DepartmentCentre(ContactCentre):
         held_legs, held_work = legs[~mine_legs], work[~mine_work]
         held_legs[:, 0] -= done
         held_work[:, 3] -= done
-        self.legs = [tuple(row) for row in held_legs.tolist()]
-        self.work = [tuple(row) for row in held_work.tolist()]
+        self.legs = held_legs.ravel().tolist()
+        self.work = held_work.ravel().tolist()
         self._work_rows = None
         return CallChunk(log, settled, extra if extra.shape[0] else np.empty((0, 3)), handed_legs, handed_work)
 
@@ -728,9 +742,17 @@ class DepartmentCentre(ContactCentre):
             log, wait=hold, end=end, patience=np.where(answered, log.patience, hold),
             transfers=_dense(self.transfers, n, 0, np.int16),
             resolved=_mask(self.resolved, n),
-            group=_dense(self.final_group, n, -1, np.int16),
+            group=self._final_groups(log.agent),
         )
         return log if self.holding is None else self.holding.log(log)
+
+    def _final_groups(self, agent: np.ndarray) -> np.ndarray:
+        """The log's ``group`` column: the group of the agent of each call's last handling (-1: none)."""
+        n = agent.shape[0]
+        if self._groups_moved:
+            return _dense(self.final_group, n, -1, np.int16)
+        groups = np.asarray(self.group_of_agent, dtype=np.int16)
+        return np.where(agent >= 0, groups[np.maximum(agent, 0)], np.int16(-1)).astype(np.int16)
 
     def _extra_work(self) -> np.ndarray:
         # all agent work except the talk of answered calls is 'extra' for the generic busy-time metric
@@ -741,7 +763,7 @@ class DepartmentCentre(ContactCentre):
     def _work_array(self) -> np.ndarray:
         """The work records held as an array ``(agent, start, end, call, kind)`` (built once; the list
         only grows between hand-overs, which reset the cache)."""
-        if getattr(self, "_work_rows", None) is None or self._work_rows.shape[0] != len(self.work):
+        if getattr(self, "_work_rows", None) is None or self._work_rows.shape[0] * 5 != len(self.work):
             self._work_rows = _rows(self.work, 5)
         return self._work_rows
 

@@ -101,6 +101,14 @@ class Holding:
         self.offered: set[int] = set()
         self.messages: dict[int, int] = {}
         n_groups, n_lines = c.n_groups, len(c.priority)
+        # live entries (callers waiting or on virtual hold) per group and line, kept as legs join and leave the
+        # lines (a queue-length prediction adds up lines instead of reading every entry), and the lines each
+        # live leg has entries in: call -> (line, groups)
+        self.live = [[0] * n_lines for _ in range(n_groups)]
+        self.entries: dict[int, tuple[int, list[int]]] = {}
+        # per line: the lines of higher priority, and those of the same priority (itself included)
+        self.lines_above = [[k for k, q in enumerate(c.priority) if q > p] for p in c.priority]
+        self.lines_level = [[k for k, q in enumerate(c.priority) if q == p] for p in c.priority]
         # the last wait answered per group and line (last-to-enter-service predictor)
         self.last_wait = [[0.0] * n_lines for _ in range(n_groups)]
         # the mean handle time of the types each group serves, weighted by their expected arrivals (s)
@@ -187,24 +195,47 @@ class Holding:
         c = self.c
         return c.waiting[j] and c.leg[j] == token
 
+    def joined(self, i: int, groups, line: int) -> None:
+        """Call ``i``'s live leg has new entries in ``line`` of each of ``groups``."""
+        live = self.live
+        for g in groups:
+            live[g][line] += 1
+        held = self.entries.get(i)
+        if held is None:
+            self.entries[i] = (line, list(groups))
+        else:
+            held[1].extend(groups)
+
+    def left_lines(self, i: int) -> None:
+        """Call ``i``'s leg is no longer live in the lines (answered, reached, hung up or called back later)."""
+        held = self.entries.pop(i, None)
+        if held is not None:
+            line, groups = held
+            live = self.live
+            for g in groups:
+                live[g][line] -= 1
+
     def _ahead(self, i: int, group: int, joining: bool) -> int:
         """How many callers (live or on virtual hold) the agents of ``group`` take before call ``i``: those
-        of higher priority lines, then those of equal priority whose leg started earlier (all if joining)."""
+        of higher priority lines, then those of equal priority whose leg started earlier (all if joining).
+        Whole lines are counted from the live counts (call ``i`` has no live entry there: a joining leg has
+        none yet, and a leg's entries are all in one line, of its own priority)."""
         c = self.c
-        waiting, leg, leg_start, priority = c.waiting, c.leg, c.leg_start, c.priority
-        own = priority[c._line(c.ctype[i], leg[i])]
-        mine = leg_start[i]
+        waiting, leg, leg_start = c.waiting, c.leg, c.leg_start
+        own = c._line(c.ctype[i], leg[i])
+        live = self.live[group]
         ahead = 0
-        for line, entries in enumerate(c.queues[group]):
-            p = priority[line]
-            if p < own:
-                continue
-            if p > own or joining:
-                for j, token in entries:
-                    if waiting[j] and leg[j] == token and j != i:
-                        ahead += 1
-            else:
-                for j, token in entries:
+        for line in self.lines_above[own]:
+            ahead += live[line]
+        if joining:
+            for line in self.lines_level[own]:
+                ahead += live[line]
+            return ahead
+        mine = leg_start[i]
+        queues = c.queues[group]
+        for line in self.lines_level[own]:
+            if live[line]:
+                for j, token in queues[line]:
                     if waiting[j] and leg[j] == token and j != i and (
                             leg_start[j] < mine or (leg_start[j] == mine and j < i)):
                         ahead += 1
@@ -246,8 +277,9 @@ class Holding:
             return self._announce(i, caller, group, now, joining=True)
         return False
 
-    def queued(self, i: int, now: float) -> None:
-        """Call ``i``'s leg joined the lines: its first recorded message is scheduled."""
+    def queued(self, i: int, now: float, groups=(), line: int = 0) -> None:
+        """Call ``i``'s leg joined ``line`` of ``groups``: counted there; its first recorded message is scheduled."""
+        self.joined(i, groups, line)
         c = self.c
         if self.first_message is None or i in self.virtual or c.holder.get(i, -1) >= 0:
             return
@@ -257,9 +289,10 @@ class Holding:
             self._first_timer.callbacks = self._message_callbacks
             c.kernel.push((fifo[0][0], NORMAL, fifo[0][1]), self._first_timer)
 
-    def answered(self, group: int, line: int, waited: float) -> None:
-        """A leg waiting in ``line`` was answered by an agent of ``group`` after ``waited`` s."""
+    def answered(self, i: int, group: int, line: int, waited: float) -> None:
+        """Call ``i``'s leg waiting in ``line`` was answered by an agent of ``group`` after ``waited`` s."""
         self.last_wait[group][line] = waited
+        self.left_lines(i)
 
     def ignores_patience(self, i: int) -> bool:
         """Call ``i`` no longer holds (virtual hold): its patience timer does nothing."""
@@ -313,6 +346,7 @@ class Holding:
             return not (joining and i in self.virtual)  # a virtual hold taken on joining still joins the lines
         # hang up at once: the leg ends abandoned; no redial (as on one pool)
         c._end_leg(i, now, -1, 1)
+        self.left_lines(i)
         self.balked.add(i)
         return True
 
@@ -331,6 +365,7 @@ class Holding:
             self.virtual.add(i)
             c.waiting[i] = True  # its entries stay in the lines: the agent who reaches them calls back
             return False
+        self.left_lines(i)
         if cb.kind == "scheduled":
             self.due_at[i] = due = book_slot(self.slots, now, cb)
             c.kernel.later(due - now, (i, 1), self._due_callbacks)
@@ -427,7 +462,7 @@ class Holding:
 
     def waiting_for(self, group: int) -> int:
         """Callers (live or on virtual hold) in ``group``'s lines."""
-        return sum(1 for entries in self.c.queues[group] for j, token in entries if self._live(j, token))
+        return sum(self.live[group])
 
     def before_inbound(self, agent: int, now: float) -> bool:
         """``agent`` takes a due callback (or, inside web hours, a web-form request) before the inbound lines."""
@@ -464,6 +499,7 @@ class Holding:
     def reach(self, i: int, agent: int, now: float) -> None:
         """``agent`` reached call ``i``'s virtual entry in its lines: it leaves them, and the agent dials."""
         self.c.waiting[i] = False
+        self.left_lines(i)
         self.virtual.discard(i)
         self._dial(i, 1, agent, now)
 
@@ -524,7 +560,7 @@ class Holding:
     def renumber(self, done: int) -> None:
         """The first ``done`` calls were handed over (after the centre's columns): renumber the rest."""
         for name in ("cb_kind", "requested", "predicted", "due_at", "messages", "balked", "unreached", "virtual",
-                     "offered"):
+                     "offered", "entries"):
             setattr(self, name, _shift(getattr(self, name), done))
         for lines in (self.callbacks_due, self.web_due):
             for due in lines:
