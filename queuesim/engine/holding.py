@@ -62,7 +62,8 @@ from ..model.scenario import Scenario
 from .arrivals import BLOCK
 from .centre import _Pool
 from .kernel import NORMAL, Timer
-from .policies import _KIND_CODE, MAX_MESSAGES, _dense, _mask, _shift, book_slot
+from .policies import (MAX_MESSAGES, _KIND_CODE, _dense, _mask, _shift, book_slot, broken_promise_redial, in_web_hours,
+                       next_web_opening)
 from .priority import PriorityTasks, priority_ranks
 
 if TYPE_CHECKING:  # the centre imports this module; the type is for annotations only
@@ -401,16 +402,12 @@ class Holding:
             self._wake(g)
 
     def _in_web_hours(self, now: float) -> bool:
-        t = now % 86400.0
-        return any(start <= t < end for start, end in self.web_hours or ())
+        return in_web_hours(self.web_hours, now)
 
     def _schedule_web_window(self, now: float) -> None:
         """Put the next opening of a web-form block (strictly after ``now``) on the heap."""
-        assert self.web_hours is not None
-        day = math.floor(now / 86400.0) * 86400.0
-        opening = min(d + start for d in (day, day + 86400.0) for start, _ in self.web_hours if d + start > now)
         self.window_pending = True
-        self.c.kernel.later(opening - now, None, self._window_callbacks)
+        self.c.kernel.later(next_web_opening(self.web_hours, now) - now, None, self._window_callbacks)
 
     def _web_window_opens(self, event: Timer) -> None:
         """A web-form block opens: each group's idle agents take its due requests; the next opening is
@@ -435,13 +432,8 @@ class Holding:
         if c.agent_of[i] >= 0:
             return
         self.unreached.add(i)
-        caller = c.caller[i]
-        again = self._draw(self.blocks_broken, caller)
-        limit = c.scenario.redial.max_attempts if c.scenario.redial is not None else 2
-        if c.attempt[i] >= limit:
-            return
-        if again is not None and self.cb is not None and again < self.cb.redial_if_broken:
-            value = (c.handle[i], c._fresh_patience(i), c.ctype[i], caller, c.attempt[i] + 1)
+        value = broken_promise_redial(c, i, self._draw(self.blocks_broken, c.caller[i]))
+        if value is not None:
             c.kernel.later(0.0, value, c._redial_callbacks)
 
     def _wake(self, group: int) -> None:

@@ -101,6 +101,29 @@ def _shift(values, done: int):
     return {k - done for k in values if k >= done}
 
 
+def in_web_hours(hours, now: float) -> bool:
+    """``now`` (s) falls in one of the daily web-form blocks ``hours`` ((start, end) s after midnight)."""
+    t = now % 86400.0
+    return any(start <= t < end for start, end in hours or ())
+
+
+def next_web_opening(hours, now: float) -> float:
+    """The next start of a daily web-form block (s), strictly after ``now``."""
+    day = math.floor(now / 86400.0) * 86400.0
+    return min(d + start for d in (day, day + 86400.0) for start, _ in hours if d + start > now)
+
+
+def broken_promise_redial(centre, i: int, again: Optional[float]) -> Optional[tuple]:
+    """The redial of the caller of call ``i`` whose web-form promise broke (``again``: their uniform draw),
+    as the value of a redial event, or None. A broken promise brings the caller back within
+    ``redial.max_attempts`` calls in all (once without redials): never an endless chain of promises."""
+    redial, cb = centre.scenario.redial, centre.scenario.callback
+    limit = redial.max_attempts if redial is not None else 2
+    if centre.attempt[i] >= limit or again is None or cb is None or again >= cb.redial_if_broken:
+        return None
+    return (centre.handle[i], centre._fresh_patience(i), centre.ctype[i], centre.caller[i], centre.attempt[i] + 1)
+
+
 def book_slot(slots: dict[int, int], now: float, cb) -> float:
     """Book the first scheduled-callback slot that starts at least ``cb.lead_time`` after ``now`` (s) and is
     not full (``slots``: bookings by slot number, updated); return its start (s, never before ``now``)."""
@@ -508,15 +531,12 @@ class PolicyCentre(ContactCentre):
             self._wake()
 
     def _in_web_hours(self, now: float) -> bool:
-        t = now % 86400.0
-        return any(start <= t < end for start, end in self._web_hours)
+        return in_web_hours(self._web_hours, now)
 
     def _schedule_web_window(self, now: float) -> None:
         """Put the next opening of a web-form block (strictly after ``now``) on the heap."""
-        day = math.floor(now / 86400.0) * 86400.0
-        opening = min(d + start for d in (day, day + 86400.0) for start, _ in self._web_hours if d + start > now)
         self._web_window_pending = True
-        self._later(opening - now, None, self._web_window_callbacks)
+        self._later(next_web_opening(self._web_hours, now) - now, None, self._web_window_callbacks)
 
     def _web_window_opens(self, event: Timer) -> None:
         """A web-form block opens: idle agents take the due requests; the next opening is
@@ -540,15 +560,8 @@ class PolicyCentre(ContactCentre):
         if self.agent_of[i] >= 0:
             return
         self.unreached.add(i)
-        caller = self.caller[i]
-        again = self._caller_draw(self._blocks_broken, caller)
-        # a broken promise brings the caller back within redial.max_attempts calls in all
-        # (once, without a redial block): never an endless chain of promises
-        limit = self.scenario.redial.max_attempts if self.scenario.redial is not None else 2
-        if self.attempt[i] >= limit:
-            return
-        if again is not None and self.cb is not None and again < self.cb.redial_if_broken:
-            value = (self.handle[i], self._fresh_patience(i), self.ctype[i], caller, self.attempt[i] + 1)
+        value = broken_promise_redial(self, i, self._caller_draw(self._blocks_broken, self.caller[i]))
+        if value is not None:
             self._redial_arrive_value(value)
 
     def _fresh_patience(self, i: int) -> float:
