@@ -234,3 +234,14 @@ def test_a_callback_offer_nobody_accepts_changes_nothing() -> None:
 def test_oracle_with_groups_is_refused_with_a_reason() -> None:
     with pytest.raises(ValueError, match="announcements.predictor: 'oracle'.*one pool"):
         Scenario.model_validate({**DEPARTMENTS, "announcements": {**INFORMATIVE, "predictor": "oracle"}})
+
+
+def test_the_combined_study_runs_and_writes_its_table(tmp_path: Path) -> None:
+    """experiments/combined.py (the docs' study of messages and virtual hold with departments), tiny sizes."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, str(ROOT / "experiments" / "combined.py"), "--replications", "2",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    table = (tmp_path / "combined.md").read_text()
+    assert table.count("informative-virtual-hold") == 5 and "callbacks/day" in table
