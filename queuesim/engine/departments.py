@@ -599,7 +599,7 @@ class DepartmentCentre(ContactCentre):
         return on_duty, on_duty - idle
 
     def set_callback_offer(self, on: bool) -> None:
-        if self.holding is None or self.holding.cb is None:
+        if self.holding is None or self.holding.desk is None:
             super().set_callback_offer(on)
         else:
             self.holding.set_offer(on)

@@ -19,31 +19,22 @@ offered a callback. The rules, per group:
   warm transfer). A caller whose predicted wait exceeds their tolerance hangs
   up (the leg ends abandoned, the call is ``balked``) or, offered a callback
   ``at_announcement``, takes it.
-* **Callbacks.** A virtual-hold caller's leg ends (outcome ``callback`` in the
-  legs table) but their entries stay in the group's lines: the agent who
-  reaches them dials. Scheduled callbacks and web-form requests leave the
-  lines; when due they wait in the *home group*'s line of due tasks (by
-  priority class of the call type when types have priorities). Each group
-  applies ``callback.priority``: ``strict`` (due callbacks before inbound),
-  ``reserved`` (only the group's first ``reserved_agents`` agents take them,
-  before inbound), ``when_short`` (only while at most ``short_queue`` callers
-  wait for the group). Web-form requests: inside ``web_hours`` before inbound,
-  otherwise only when nothing else waits.
-* **Dialling** takes ``dial_time`` of the agent (a ``dial`` row in the work
-  table). When the customer picks up, the agent handles the call as if
-  answering it (the call's resolution, redials and, after a misrouted virtual
-  hold, the transfer apply); otherwise the next attempt comes
-  ``retry_spacing`` later, up to ``attempts``.
+* **Callbacks** are the callback desk's, one component per kind
+  (:mod:`queuesim.engine.callback_desk`): a caller who accepts ends their hold
+  (the leg's outcome is ``callback``); a virtual-hold caller's entries stay in
+  the lines, and the agent who reaches them dials; scheduled callbacks and
+  web-form requests wait, when due, in the home group's line of due tasks.
 
-The component owns its state and its pending events (messages, due
-callbacks, web-form deadlines and openings, connections after dialling),
-including how they are cut and renumbered when calls are handed over. The
-centre calls it at a few hooks: a leg finds nobody free (:meth:`blocked`), a
-leg joined the lines (:meth:`queued`), a leg is answered (:meth:`answered`), a
-freed agent looks for work before and after the inbound lines
-(:meth:`before_inbound`, :meth:`after_inbound`), an agent reaches a virtual
-entry (:meth:`reach`), a patience timer is due (:meth:`ignores_patience`),
-the hand-over of settled calls (:meth:`cut`, :meth:`drop`) and the call log
+The component owns its state and its pending events (the recorded messages;
+its desk, the due callbacks and their events), including how they are cut and
+renumbered when calls are handed over. The centre calls it at a few hooks: a
+leg finds nobody free (:meth:`blocked`), a leg joined the lines
+(:meth:`queued`, :meth:`joined`), a leg is answered (:meth:`answered`) or
+leaves the lines otherwise (:meth:`left_lines`), a freed agent looks for work
+before and after the inbound lines (:meth:`before_inbound`,
+:meth:`after_inbound`), an agent reaches a virtual entry (:meth:`reach`), a
+patience timer is due (:meth:`ignores_patience`), the hand-over of settled
+calls (:meth:`cut`, :meth:`drop_callers`, :meth:`renumber`) and the call log
 (:meth:`log`).
 """
 
@@ -57,24 +48,17 @@ from typing import TYPE_CHECKING, Optional
 import numpy as np
 
 from ..measure.calllog import ANSWERED, BALKED, UNREACHED, CallLog
-from ..rng import RandomStreams
 from ..model.scenario import Scenario
-from .arrivals import BLOCK
+from ..rng import RandomStreams
+from .callback_desk import CALLBACK_LEG, DIAL, CallbackDesk, callback_desk
 from .centre import _Pool
 from .kernel import NORMAL, Timer
-from .policies import (MAX_MESSAGES, _KIND_CODE, _dense, _mask, _shift, book_slot, broken_promise_redial, in_web_hours,
-                       next_web_opening)
-from .priority import PriorityTasks, priority_ranks
+from .policies import MAX_MESSAGES, _dense, _mask, _shift
 
 if TYPE_CHECKING:  # the centre imports this module; the type is for annotations only
     from .departments import DepartmentCentre
 
 __all__ = ["Holding", "CALLBACK_LEG", "DIAL"]
-
-#: Outcome code of a leg that ended when its caller took a callback.
-CALLBACK_LEG = 2
-#: Work kind of an agent dialling a callback.
-DIAL = 4
 
 
 class Holding:
@@ -84,22 +68,13 @@ class Holding:
         c = self.c = centre
         ann = scenario.announcements
         self.announce = ann if (ann is not None and ann.kind == "informative") else None
-        cb = self.cb = scenario.callback
-        self.offer_on = True
-        self.offer_at_arrival = cb is not None and cb.offer == "at_arrival"
         announce = self.announce
         self.announce_at_arrival = announce is not None and announce.first == 0
         first = None if announce is None else (announce.first if announce.first > 0 else announce.every)
         self.first_message = None if first is None else first + announce.length
         # sparse per-call columns (the call log fills in the defaults)
-        self.cb_kind: dict[int, int] = {}
-        self.requested: dict[int, float] = {}
         self.predicted: dict[int, float] = {}
-        self.due_at: dict[int, float] = {}
         self.balked: set[int] = set()
-        self.unreached: set[int] = set()
-        self.virtual: set[int] = set()
-        self.offered: set[int] = set()
         self.messages: dict[int, int] = {}
         n_groups, n_lines = c.n_groups, len(c.priority)
         # live entries (callers waiting or on virtual hold) per group and line, kept as legs join and leave the
@@ -121,22 +96,6 @@ class Holding:
             w = [weights[k] for k in served]
             self.mean_handle.append(float(np.average([means[k] for k in served], weights=w)) if served and sum(w) > 0
                                     else float(np.mean(means)))
-        # an agent's place in their group (reserved callbacks: the group's first reserved_agents take them)
-        seen = [0] * n_groups
-        self.place_in_group = []
-        for g in c.group_of_agent:
-            self.place_in_group.append(seen[g])
-            seen[g] += 1
-        # due callback attempts and web-form requests, (call, attempt), per home group, by priority class
-        priorities = [t.priority for t in scenario.call_types or ()]
-        if len(set(priorities)) > 1:
-            ranks = priority_ranks(priorities)
-            self.callbacks_due: list = [PriorityTasks(ranks, c.ctype) for _ in range(n_groups)]
-            self.web_due: list = [PriorityTasks(ranks, c.ctype) for _ in range(n_groups)]
-        else:
-            self.callbacks_due = [deque() for _ in range(n_groups)]
-            self.web_due = [deque() for _ in range(n_groups)]
-        self.slots: dict[int, int] = {}
         # recorded messages: first ones and repeats each come a fixed delay after scheduling, so each kind is
         # due in the order scheduled; a FIFO of (time, event id, call, leg) per kind, its head on the heap
         self.first_messages: deque[tuple[float, int, int, int]] = deque()
@@ -144,52 +103,24 @@ class Holding:
         self._message_callbacks = [self._message]
         self._first_timer, self._repeat_timer = Timer(), Timer()
         self._first_timer.value, self._repeat_timer.value = self.first_messages, self.repeat_messages
-        self._due_callbacks = [self._callback_due]
-        self._web_due_callbacks = [self._web_due]
-        self._deadline_callbacks = [self._web_deadline]
-        self._connect_callbacks = [self._connect]
-        self._window_callbacks = [self._web_window_opens]
-        hours = cb.web_hours if cb is not None else None
-        self.web_hours: Optional[list[tuple[float, float]]] = sorted((w.start, w.end) for w in hours) if hours else None
-        self.web_open = 0
-        self.window_pending = False
         self.last_duty_start = max((start for agent in c.duty for start, _ in agent), default=0.0)
-        # per-caller draws: by caller - caller_base (lists), or by block of BLOCK callers (arrays)
-        self.streams = streams
+        # per-caller draws: by caller - caller_base
         self._tolerance_pool = _Pool(announce.tolerance, streams["tolerance"]) if announce is not None else None
         self.tolerance: list[float] = []
-        self.accept: list[float] = []
-        self.blocks_answer: list[np.ndarray] = []
-        self.blocks_kept: list[np.ndarray] = []
-        self.blocks_delay: list[np.ndarray] = []
-        self.blocks_broken: list[np.ndarray] = []
-        if cb is not None and cb.kind == "web_form":
-            self._contact_delay_pool = _Pool(cb.contact_delay, streams["web_form_delay"])
+        # the callback option, one component per kind (None without one); callers on virtual hold
+        self.desk: Optional[CallbackDesk] = callback_desk(self, c, scenario, streams)
+        self.virtual: set[int] = self.desk.virtual if self.desk is not None else set()
 
     # -- per-caller draws --------------------------------------------------------------
     def draw_block(self, n: int) -> None:
         """Draw the next ``n`` callers' tolerances and callback draws (each purpose its own stream)."""
         if self._tolerance_pool is not None:
             self.tolerance.extend(self._tolerance_pool.take(n).tolist())
-        cb = self.cb
-        if cb is not None:
-            self.accept.extend(self.streams["callback_accept"].random(BLOCK)[:n].tolist())
-            self.blocks_answer.append(self.streams["callback_answer"].random((BLOCK, cb.attempts))[:n])
-            if cb.kind == "web_form":
-                self.blocks_kept.append(self.streams["web_form"].random(BLOCK)[:n])
-                self.blocks_broken.append(self.streams["web_form_redial"].random(BLOCK)[:n])
-                self.blocks_delay.append(self._contact_delay_pool.take(n))
-
-    @staticmethod
-    def _draw(blocks: list[np.ndarray], caller: int, column: Optional[int] = None) -> Optional[float]:
-        if caller < 0 or not blocks:
-            return None
-        b, r = divmod(caller, BLOCK)
-        row = blocks[b][r]
-        return float(row if column is None else row[column])
+        if self.desk is not None:
+            self.desk.draw_block(n)
 
     def caller_blocks(self) -> list[list]:
-        return [self.blocks_answer, self.blocks_kept, self.blocks_delay, self.blocks_broken]
+        return self.desk.caller_blocks() if self.desk is not None else []
 
     # -- prediction ------------------------------------------------------------------------
     def _live(self, j: int, token: int) -> bool:
@@ -266,14 +197,14 @@ class Holding:
         if c.holder.get(i, -1) >= 0:
             return False  # an agent holds the line: the caller hears the agent, not the recording
         caller = c.caller[i]
-        cb = self.cb
-        if self.offer_at_arrival and self.offer_on and c.leg[i] == 0:
-            predicted = self.predict(i, group, now, cb.predictor, joining=True)
+        desk = self.desk
+        if desk is not None and desk.offer_at_arrival and desk.offer_on and c.leg[i] == 0:
+            predicted = self.predict(i, group, now, desk.cb.predictor, joining=True)
             self.predicted[i] = predicted
-            if predicted > cb.threshold:
-                self.offered.add(i)
-                if caller >= 0 and self.accept[caller - c._caller_base] < cb.acceptance:
-                    return self._take(i, caller, now)
+            if predicted > desk.cb.threshold:
+                desk.offered.add(i)
+                if desk.accepts(caller):
+                    return desk.take(i, caller, now)
         if self.announce_at_arrival:
             return self._announce(i, caller, group, now, joining=True)
         return False
@@ -340,10 +271,10 @@ class Holding:
             self.predicted[i] = predicted + (now - c.arrival[i])
         if caller < 0 or predicted <= self.tolerance[caller - c._caller_base]:
             return False
-        cb = self.cb
-        if cb is not None and cb.offer == "at_announcement" and self.offer_on and predicted > cb.threshold:
-            self.offered.add(i)
-            self._take(i, caller, now)
+        desk = self.desk
+        if desk is not None and desk.cb.offer == "at_announcement" and desk.offer_on and predicted > desk.cb.threshold:
+            desk.offered.add(i)
+            desk.take(i, caller, now)
             return not (joining and i in self.virtual)  # a virtual hold taken on joining still joins the lines
         # hang up at once: the leg ends abandoned; no redial (as on one pool)
         c._end_leg(i, now, -1, 1)
@@ -351,244 +282,64 @@ class Holding:
         self.balked.add(i)
         return True
 
-    # -- callbacks ----------------------------------------------------------------------
-    def _take(self, i: int, caller: int, now: float) -> bool:
-        """Call ``i`` takes a callback now: its hold ends. False for a virtual hold taken on joining
-        (the centre then puts it in the lines), True otherwise."""
-        c = self.c
-        cb = self.cb
-        assert cb is not None
-        self.cb_kind[i] = _KIND_CODE[cb.kind]
-        self.requested[i] = now
-        c.patience[i] = math.inf  # no longer on hold: never abandons from here
-        c._end_leg(i, now, -1, CALLBACK_LEG)
-        if cb.kind == "virtual_hold":
-            self.virtual.add(i)
-            c.waiting[i] = True  # its entries stay in the lines: the agent who reaches them calls back
-            return False
-        self.left_lines(i)
-        if cb.kind == "scheduled":
-            self.due_at[i] = due = book_slot(self.slots, now, cb)
-            c.kernel.later(due - now, (i, 1), self._due_callbacks)
-            return True
-        kept = self._draw(self.blocks_kept, caller)
-        delay = self._draw(self.blocks_delay, caller)
-        if kept is not None and kept < cb.follow_through and delay is not None and delay < cb.late_after:
-            self.due_at[i] = now + delay
-            c.kernel.later(delay, (i, 1), self._web_due_callbacks)
-        c.kernel.later(cb.late_after, i, self._deadline_callbacks)
-        self.web_open += 1
-        if self.web_hours is not None and not self.window_pending:
-            self._schedule_web_window(now)
-        return True
-
-    def _callback_due(self, event: Timer) -> None:
-        i, _ = event.value
-        g = self._home(i)
-        self.callbacks_due[g].append(event.value)
-        self._wake(g)
-
-    def _home(self, i: int) -> int:
-        c = self.c
-        return c.type_groups[c.ctype[i]][0]
-
-    def _web_due(self, event: Timer) -> None:
-        i, _ = event.value
-        if i in self.unreached:
-            return
-        g = self._home(i)
-        self.web_due[g].append(event.value)
-        if self.web_hours is None or self._in_web_hours(self.c.env.now):
-            self._wake(g)
-
-    def _in_web_hours(self, now: float) -> bool:
-        return in_web_hours(self.web_hours, now)
-
-    def _schedule_web_window(self, now: float) -> None:
-        """Put the next opening of a web-form block (strictly after ``now``) on the heap."""
-        self.window_pending = True
-        self.c.kernel.later(next_web_opening(self.web_hours, now) - now, None, self._window_callbacks)
-
-    def _web_window_opens(self, event: Timer) -> None:
-        """A web-form block opens: each group's idle agents take its due requests; the next opening is
-        scheduled while requests are open."""
-        self.window_pending = False
-        c = self.c
-        for g, due in enumerate(self.web_due):
-            while due:
-                agent = c._pop_idle(g)
-                if agent < 0:
-                    break
-                if not c._next_task(agent, c.env.now):
-                    c._make_idle(agent)
-                    break
-        if self.web_open > 0:
-            self._schedule_web_window(c.env.now)
-
-    def _web_deadline(self, event: Timer) -> None:
-        c = self.c
-        i = event.value
-        self.web_open -= 1
-        if c.agent_of[i] >= 0:
-            return
-        self.unreached.add(i)
-        value = broken_promise_redial(c, i, self._draw(self.blocks_broken, c.caller[i]))
-        if value is not None:
-            c.kernel.later(0.0, value, c._redial_callbacks)
-
-    def _wake(self, group: int) -> None:
-        """Give newly due work to an idle agent of ``group``, if any."""
-        c = self.c
-        agent = c._pop_idle(group)
-        if agent >= 0 and not c._next_task(agent, c.env.now):
-            c._make_idle(agent)
-
-    # -- hooks: a freed agent's next task -----------------------------------------------
-    def _may_take_callback(self, agent: int, group: int) -> bool:
-        cb = self.cb
-        if cb is None or cb.priority == "strict":
-            return True
-        if cb.priority == "reserved":
-            return self.place_in_group[agent] < cb.reserved_agents
-        return self.waiting_for(group) <= cb.short_queue
-
-    def waiting_for(self, group: int) -> int:
-        """Callers (live or on virtual hold) in ``group``'s lines."""
-        return sum(self.live[group])
-
+    # -- hooks: a freed agent's next task (the callback desk's) -------------------------------
     def before_inbound(self, agent: int, now: float) -> bool:
         """``agent`` takes a due callback (or, inside web hours, a web-form request) before the inbound lines."""
-        g = self.c.group_of_agent[agent]
-        due = self.callbacks_due[g]
-        if due and self._may_take_callback(agent, g):
-            i, attempt = due.popleft()
-            self._dial(i, attempt, agent, now)
-            return True
-        if self.web_hours is not None and self.web_due[g] and self._in_web_hours(now):
-            return self._take_web_request(agent, g, now)
-        return False
+        return self.desk is not None and self.desk.before_inbound(agent, now)
 
     def after_inbound(self, agent: int, now: float) -> bool:
         """Nobody waits in ``agent``'s lines: a due callback (unless reserved for others) or a web-form request."""
-        g = self.c.group_of_agent[agent]
-        due = self.callbacks_due[g]
-        if due and (self.cb is None or self.cb.priority != "reserved"):
-            i, attempt = due.popleft()
-            self._dial(i, attempt, agent, now)
-            return True
-        return self.web_hours is None and self._take_web_request(agent, g, now)
-
-    def _take_web_request(self, agent: int, group: int, now: float) -> bool:
-        due = self.web_due[group]
-        while due:
-            i, attempt = due.popleft()
-            if i in self.unreached:
-                continue
-            self._dial(i, attempt, agent, now)
-            return True
-        return False
+        return self.desk is not None and self.desk.after_inbound(agent, now)
 
     def reach(self, i: int, agent: int, now: float) -> None:
-        """``agent`` reached call ``i``'s virtual entry in its lines: it leaves them, and the agent dials."""
-        self.c.waiting[i] = False
-        self.left_lines(i)
-        self.virtual.discard(i)
-        self._dial(i, 1, agent, now)
-
-    def _dial(self, i: int, attempt: int, agent: int, now: float) -> None:
-        """``agent`` calls customer ``i`` back (attempt number ``attempt``)."""
-        c = self.c
-        cb = self.cb
-        assert cb is not None
-        u = self._draw(self.blocks_answer, c.caller[i], attempt - 1)
-        picked = u is not None and u < cb.answer_probability
-        c.busy[agent] = True
-        dial = cb.dial_time
-        c._work(agent, now, now + dial, i, DIAL)
-        if picked:
-            if dial > 0:
-                c.kernel.later(dial, (i, agent), self._connect_callbacks)
-            else:
-                c._serve(i, agent, now)
-            return
-        c.kernel.later(dial, agent, c._release_callbacks)
-        if attempt < cb.attempts:
-            retry = self._web_due_callbacks if cb.kind == "web_form" else self._due_callbacks
-            c.kernel.later(dial + cb.retry_spacing, (i, attempt + 1), retry)
-        elif cb.kind != "web_form":
-            self.unreached.add(i)
-
-    def _connect(self, event: Timer) -> None:
-        """The customer picked up: the agent who dialled handles the call."""
-        i, agent = event.value
-        self.c._serve(i, agent, self.c.env.now)
+        """``agent`` reached call ``i``'s virtual-hold entry in its lines: the agent dials."""
+        assert self.desk is not None
+        self.desk.reach(i, agent, now)
 
     def set_offer(self, on: bool) -> None:
-        self.offer_on = on
+        if self.desk is not None:
+            self.desk.offer_on = on
 
     # -- hooks: handing calls over while running --------------------------------------------
     def cut(self, cut: int) -> int:
-        """Lower ``cut`` below every call a due task, a message or a pending event of this component refers to."""
-        for lines in (self.callbacks_due, self.web_due):
-            for due in lines:
-                for i, _ in due:
-                    cut = min(cut, i)
+        """Lower ``cut`` below every call a message, a due task or a pending event of this component refers to."""
         for fifo in (self.first_messages, self.repeat_messages):
             for entry in fifo:
                 cut = min(cut, entry[2])
-        for event in self.c.kernel.pending():
-            callbacks = event.callbacks
-            if callbacks is self._due_callbacks or callbacks is self._web_due_callbacks or callbacks is self._connect_callbacks:
-                cut = min(cut, event.value[0])
-            elif callbacks is self._deadline_callbacks:
-                cut = min(cut, event.value)
-        return cut
+        return cut if self.desk is None else self.desk.cut(cut)
 
     def drop_callers(self, trim: int) -> None:
         """Forget the per-caller draws of the first ``trim`` callers held (settled)."""
         if trim > 0:
-            del self.tolerance[:trim], self.accept[:trim]
+            del self.tolerance[:trim]
+        if self.desk is not None:
+            self.desk.drop_callers(trim)
 
     def renumber(self, done: int) -> None:
         """The first ``done`` calls were handed over (after the centre's columns): renumber the rest."""
-        for name in ("cb_kind", "requested", "predicted", "due_at", "messages", "balked", "unreached", "virtual",
-                     "offered", "entries"):
+        for name in ("predicted", "messages", "balked", "entries"):
             setattr(self, name, _shift(getattr(self, name), done))
-        for lines in (self.callbacks_due, self.web_due):
-            for due in lines:
-                held = [(i - done, attempt) for i, attempt in due]
-                due.clear()
-                due.extend(held)
         for fifo in (self.first_messages, self.repeat_messages):
-            held4 = [(t, eid, i - done, token) for t, eid, i, token in fifo]
+            held = [(t, eid, i - done, token) for t, eid, i, token in fifo]
             fifo.clear()
-            fifo.extend(held4)
-        for event in self.c.kernel.pending():
-            callbacks = event.callbacks
-            if callbacks is self._due_callbacks or callbacks is self._web_due_callbacks or callbacks is self._connect_callbacks:
-                event.value = (event.value[0] - done, event.value[1])
-            elif callbacks is self._deadline_callbacks:
-                event.value -= done
-        cb = self.cb
-        if cb is not None and cb.kind == "scheduled":  # slots already past are never booked again
-            first = int(self.c.env.now // cb.slot_length)
-            self.slots = {k: v for k, v in self.slots.items() if k >= first}
+            fifo.extend(held)
+        if self.desk is not None:
+            self.desk.renumber(done)
 
     # -- output ----------------------------------------------------------------------------
     def log(self, log: CallLog) -> CallLog:
         """The call log with the callback and announcement columns; callback takers are answered when an
         agent reached them, else unreached; callers who hung up after a message are balked."""
         n = len(log.arrival)
-        kind = _dense(self.cb_kind, n, 0, np.int8)
-        took = kind > 0
+        if self.desk is not None:
+            columns = self.desk.columns(n)
+        else:
+            columns = dict(callback=np.zeros(n, dtype=np.int8), requested=np.full(n, math.nan),
+                           callback_offered=np.zeros(n, dtype=bool), callback_due=np.full(n, math.nan))
+        took = columns["callback"] > 0
         reached = log.agent >= 0
         outcome = log.outcome.copy()
         outcome[_mask(self.balked, n)] = BALKED
         outcome[took & ~reached] = UNREACHED
         outcome[took & reached] = ANSWERED
-        return replace(
-            log, outcome=outcome, callback=kind, requested=_dense(self.requested, n, math.nan, np.float64),
-            predicted_wait=_dense(self.predicted, n, math.nan, np.float64),
-            callback_offered=_mask(self.offered, n),
-            callback_due=_dense(self.due_at, n, math.nan, np.float64),
-        )
+        return replace(log, outcome=outcome, predicted_wait=_dense(self.predicted, n, math.nan, np.float64), **columns)
