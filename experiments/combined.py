@@ -13,10 +13,9 @@ confidence intervals.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-import queuesim as qs
+from across_load import across_load, study_arguments
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE.parent / "configs" / "combined.yaml"
@@ -27,16 +26,9 @@ METRICS = ("abandonment_rate", "mean_wait", "service_level", "occupancy", "cost_
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--replications", type=int, default=20)
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "combined")
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-
+    args = study_arguments(__doc__, argv, 20, HERE / "results" / "combined")
     rows = []
-    for rate in RATES:
-        experiment = qs.load_config(CONFIG, [f"arrivals.rate={rate}/min"])
-        result = qs.run(experiment, replications=args.replications, executor="processes")
+    for rate, result in across_load(CONFIG, RATES, args.replications):
         for variant in VARIANTS:
             row: dict = {"rate_per_min": rate, "variant": variant}
             for metric in METRICS:
@@ -47,7 +39,6 @@ def main(argv: list[str] | None = None) -> int:
             row["callback_accepts"] = result.estimate(variant, "callback_accepts").mean
             row["balked"] = result.estimate(variant, "balked").mean
             rows.append(row)
-        print(f"rate {rate:4.1f}/min done", flush=True)
 
     import pandas as pd
 

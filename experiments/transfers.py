@@ -10,12 +10,11 @@ Writes a table and a figure showing where the warm hand-off stops paying off.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
-import queuesim as qs
+from across_load import across_load, study_arguments
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE.parent / "configs" / "transfers.yaml"
@@ -25,16 +24,9 @@ COLOURS = {"warm": "#D55E00", "own-it": "#009E73"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--replications", type=int, default=10)
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "transfers")
-    args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
-
+    args = study_arguments(__doc__, argv, 10, HERE / "results" / "transfers")
     rows = []
-    for rate in RATES:
-        experiment = qs.load_config(CONFIG, [f"arrivals.rate={rate}/min"])
-        result = qs.run(experiment, replications=args.replications, executor="processes")
+    for rate, result in across_load(CONFIG, RATES, args.replications):
         for policy in ("cold", "warm", "own-it"):
             row = {"rate_per_min": rate, "policy": policy}
             for metric in METRICS:
@@ -46,7 +38,6 @@ def main(argv: list[str] | None = None) -> int:
                     row[f"{metric}_vs_cold"] = diff.difference
                     row[f"{metric}_vs_cold_ci95"] = diff.paired_half_width
             rows.append(row)
-        print(f"rate {rate:5.1f}/min done", flush=True)
 
     import pandas as pd
 
