@@ -527,9 +527,9 @@ class Scenario(ConfigModel):
         """Expected number of arrivals over the horizon (backlog excluded)."""
         return sum(rf.total() for rf in self.rate_functions())
 
-    def constant_agents(self) -> Optional[int]:
-        """The number of agents if it never changes, else None."""
-        periods = self.duty_periods()
+    def constant_agents(self, periods: Optional[list[list[tuple[float, float]]]] = None) -> Optional[int]:
+        """The number of agents if it never changes, else None (``periods``: :meth:`duty_periods`, if known)."""
+        periods = self.duty_periods() if periods is None else periods
         if all(p == [(0.0, math.inf)] for p in periods):
             return len(periods)
         return None
@@ -543,7 +543,8 @@ class Scenario(ConfigModel):
         import numpy as np
 
         out: list[str] = []
-        periods = sorted(p for agent in self.duty_periods() for p in agent)
+        duty = self.duty_periods()  # once: with many agents it is the dearest part
+        periods = sorted(p for agent in duty for p in agent)
         interval = self.interval_length()
         assert self.horizon is not None
         count = math.ceil(self.horizon / interval)
@@ -571,12 +572,12 @@ class Scenario(ConfigModel):
         if uncovered:
             shown = ", ".join(format_clock(a) for a in uncovered[:6]) + (" ..." if len(uncovered) > 6 else "")
             out.append(f"{self.name}: no agent is on duty in {len(uncovered)} interval(s) with arrivals (starting {shown})")
-        overload = self._overload_warning()
+        overload = self._overload_warning(duty)
         if overload:
             out.append(overload)
         return out
 
-    def _overload_warning(self) -> Optional[str]:
+    def _overload_warning(self, duty: list[list[tuple[float, float]]]) -> Optional[str]:
         """Offered load against the agents on duty, both averaged over the arrival period.
 
         Callers who never leave the queue (no patience, no announcement that makes
@@ -593,7 +594,7 @@ class Scenario(ConfigModel):
         length = self.horizon - start
         if not length > 0:
             return None
-        on_duty = sum(max(0.0, min(e, self.horizon) - max(s, start)) for agent in self.duty_periods() for s, e in agent)
+        on_duty = sum(max(0.0, min(e, self.horizon) - max(s, start)) for agent in duty for s, e in agent)
         capacity = on_duty / length  # mean agents on duty
         calls = [rf.total() for rf in rates]
         work = [n * h.expectation() for n, h in zip(calls, handles)]
@@ -611,7 +612,7 @@ class Scenario(ConfigModel):
         stay = [not hang_up and p is None for p in self.type_patience()]
         stay_work = sum(w for w, s in zip(work, stay) if s)
         stay_load = stay_work / length
-        agents = f"{capacity:,.4g} agents" if self.constant_agents() is not None else f"{capacity:,.4g} agents on duty on average"
+        agents = f"{capacity:,.4g} agents" if self.constant_agents(duty) is not None else f"{capacity:,.4g} agents on duty on average"
 
         def erlangs(x: float) -> str:
             return f"{x:,.0f}" if x >= 1000 else f"{x:.4g}"
@@ -626,7 +627,7 @@ class Scenario(ConfigModel):
             )
             if backlog >= 1:
                 text += f", with at least about {backlog:,.0f} calls still waiting then"
-                if self.constant_agents() is not None:
+                if self.constant_agents(duty) is not None:
                     text += f"; the last are answered about {format_duration(backlog * stay_work / stay_calls / capacity)} later"
             return text
         if load > capacity * (1 + 1e-9):
