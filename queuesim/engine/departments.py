@@ -138,10 +138,7 @@ class DepartmentCentre(ContactCentre):
         self.extra: dict[int, float] = {}  # re-explanation time added to the next handle; default 0.0
         self.transfers: dict[int, int] = {}  # default 0
         self.resolved: set[int] = set()
-        # the group of the agent of a call's last handling: its agent's group, read at log time while no agent
-        # has changed group (move_agents); after the first move, kept per call (default -1)
-        self.final_group: dict[int, int] = {}
-        self._groups_moved = False
+        self.final_group: dict[int, int] = {}  # the group of the agent of a call's last handling; default -1
         self.hold_total: list[float] = []
         # records, kept flat (a record's numbers one after another: no tuple kept alive per record)
         self.legs: list[float] = []  # call, group, start, end, agent, outcome
@@ -307,10 +304,7 @@ class DepartmentCentre(ContactCentre):
         for g in self.type_groups[ctype][1:]:
             agent = self._pop_idle(g)
             if agent >= 0:
-                if self.holding is not None and i in self.holding.virtual:
-                    self.holding.reach(i, agent, now)  # a virtual-hold entry: the agent calls back
-                else:
-                    self._answer(i, agent, now)
+                self._take_up(i, agent, now)
                 return
         line = self._line(ctype, token)
         for g in self.type_groups[ctype][1:]:
@@ -382,12 +376,16 @@ class DepartmentCentre(ContactCentre):
             return True
         i = self._pick(self.group_of_agent[agent])
         if i >= 0:
-            if holding is not None and i in holding.virtual:
-                holding.reach(i, agent, now)
-            else:
-                self._answer(i, agent, now)
+            self._take_up(i, agent, now)
             return True
         return holding is not None and holding.after_inbound(agent, now)
+
+    def _take_up(self, i: int, agent: int, now: float) -> None:
+        """``agent`` reaches call ``i`` waiting in its lines: answers it, or calls back a virtual-hold entry."""
+        if self.holding is not None and i in self.holding.virtual:
+            self.holding.reach(i, agent, now)
+        else:
+            self._answer(i, agent, now)
 
     def _make_idle(self, agent: int) -> None:
         self.is_idle[agent] = True
@@ -457,8 +455,7 @@ class DepartmentCentre(ContactCentre):
             extra = self.extra
             duration = self.handle[i] + (extra.get(i, 0.0) if extra else 0.0)
             self.agent_of[i] = agent
-            if self._groups_moved:
-                self.final_group[i] = group
+            self.final_group[i] = group
             begin, end = now + conference, now + conference + duration
             if end > begin:  # _work inlined
                 self.work.extend((agent, begin, end, i, TALK))
@@ -480,8 +477,7 @@ class DepartmentCentre(ContactCentre):
             if self._u(self.caller[i], 2) < self.tr.own_it_resolution:
                 duration = self.handle[i] * self.tr.own_it_handle_factor
                 self.agent_of[i] = agent
-                if self._groups_moved:
-                    self.final_group[i] = group
+                self.final_group[i] = group
                 self._work(agent, now + identify, now + identify + duration, i, TALK)
                 self._after(identify + duration, (i, agent, True), self._done_callbacks)
                 return
@@ -609,10 +605,6 @@ class DepartmentCentre(ContactCentre):
         the target's next call at once), then busy ones (they join when their current task ends)."""
         if source == target or count <= 0:
             return 0
-        if not self._groups_moved:  # from now on each handling records its group; those so far are recorded now
-            self._groups_moved = True
-            self.final_group = {i: self.group_of_agent[a] for i, a in enumerate(self.agent_of[:len(self.arrival)])
-                                if a >= 0}
         now = self.env.now
         members = [a for a, g in enumerate(self.group_of_agent) if g == source and self.on_duty[a]]
         idle = [a for a in members if self.is_idle[a]]
@@ -742,17 +734,9 @@ class DepartmentCentre(ContactCentre):
             log, wait=hold, end=end, patience=np.where(answered, log.patience, hold),
             transfers=_dense(self.transfers, n, 0, np.int16),
             resolved=_mask(self.resolved, n),
-            group=self._final_groups(log.agent),
+            group=_dense(self.final_group, n, -1, np.int16),
         )
         return log if self.holding is None else self.holding.log(log)
-
-    def _final_groups(self, agent: np.ndarray) -> np.ndarray:
-        """The log's ``group`` column: the group of the agent of each call's last handling (-1: none)."""
-        n = agent.shape[0]
-        if self._groups_moved:
-            return _dense(self.final_group, n, -1, np.int16)
-        groups = np.asarray(self.group_of_agent, dtype=np.int16)
-        return np.where(agent >= 0, groups[np.maximum(agent, 0)], np.int16(-1)).astype(np.int16)
 
     def _extra_work(self) -> np.ndarray:
         # all agent work except the talk of answered calls is 'extra' for the generic busy-time metric
