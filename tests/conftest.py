@@ -22,6 +22,18 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "configs"
 
 
+#: A small day for the staffing tests: four hours of arrivals from 08:00, 5 agents (append keys as needed).
+SMALL_DAY = """
+name: small-day
+seed: 4
+replications: 6
+arrivals: {interval: 1h, start: "08:00", calls: [60, 150, 90, 60]}
+handle_time: {distribution: exponential, mean: 4min}
+patience: {distribution: exponential, mean: 5min}
+agents: 5
+"""
+
+
 def tiny_experiment(seed: int, replications: int) -> dict[str, Any]:
     """A small two-scenario experiment config (base and one more agent) as a dict."""
     return {

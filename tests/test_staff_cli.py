@@ -9,16 +9,9 @@ import pytest
 from queuesim.cli import main
 from queuesim.commands.staff import SearchProgress
 
-CONFIG = """
-name: small-day
-seed: 4
-replications: 6
-arrivals: {interval: 1h, start: "08:00", calls: [60, 150, 90, 60]}
-handle_time: {distribution: exponential, mean: 4min}
-patience: {distribution: exponential, mean: 5min}
-agents: 5
-shrinkage: 0.2
-"""
+from .conftest import SMALL_DAY
+
+CONFIG = SMALL_DAY + "shrinkage: 0.2\n"
 
 # The late shift may have at most 2 agents: 09:00-11:00 stay short of the requirement, so the
 # simulated schedule misses the service-level target there whatever the random numbers.

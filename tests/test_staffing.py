@@ -27,6 +27,8 @@ from queuesim.staffing import (
 )
 from queuesim.staffing.schedule import expand_templates, load_templates
 
+from .conftest import SMALL_DAY
+
 
 def stationary(load: float, hours: int = 3, handle: float = 120.0, patience: float = 180.0) -> qs.Scenario:
     return qs.Scenario(
@@ -292,16 +294,7 @@ def test_tradeoff_costs_rise_with_the_target():
     assert frame["simulated_hours"].iloc[1] >= frame["simulated_hours"].iloc[0]
 
 
-CONFIG = """
-name: small-day
-seed: 4
-replications: 6
-arrivals: {interval: 1h, start: "08:00", calls: [60, 150, 90, 60]}
-handle_time: {distribution: exponential, mean: 4min}
-patience: {distribution: exponential, mean: 5min}
-agents: 5
-costs: {agent_per_hour: 30}
-"""
+CONFIG = SMALL_DAY + "costs: {agent_per_hour: 30}\n"
 
 SHIFTS = """
 shift_templates:
