@@ -88,7 +88,6 @@ class CallbackDesk:
             seen[g] += 1
         self.callbacks_due = self._task_lines(scenario)
         self._due_callbacks = [self._callback_due]
-        self._connect_callbacks = [self._connect]
         self.retry_callbacks = self._due_callbacks  # where the next attempt of an unanswered callback goes
         self.streams = streams
         self.accept: list[float] = []  # by caller - caller_base
@@ -188,30 +187,22 @@ class CallbackDesk:
         c.busy[agent] = True
         dial = cb.dial_time
         c._work(agent, now, now + dial, i, DIAL)
-        if picked:
-            if dial > 0:
-                c.kernel.later(dial, (i, agent), self._connect_callbacks)
-            else:
-                c._serve(i, agent, now)
+        if picked:  # the agent talks from when the customer picks up, ``dial`` s from now
+            c._serve(i, agent, now, dial)
             return
-        c.kernel.later(dial, agent, c._release_callbacks)
         if attempt < cb.attempts:
             c.kernel.later(dial + cb.retry_spacing, (i, attempt + 1), self.retry_callbacks)
         else:
             self._attempts_exhausted(i)
+        c.kernel.later(dial, agent, c._release_callbacks)
 
     def _attempts_exhausted(self, i: int) -> None:
         self.unreached.add(i)
 
-    def _connect(self, event: Timer) -> None:
-        """The customer picked up: the agent who dialled handles the call."""
-        i, agent = event.value
-        self.c._serve(i, agent, self.c.env.now)
-
     # -- handing calls over while running -----------------------------------------------------
     def _task_timers(self) -> tuple[list, ...]:
         """Callback lists of this desk's pending events whose value is ``(call, ...)``."""
-        return (self._due_callbacks, self._connect_callbacks)
+        return (self._due_callbacks,)
 
     def _call_timers(self) -> tuple[list, ...]:
         """Callback lists of this desk's pending events whose value is a call."""

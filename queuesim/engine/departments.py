@@ -433,15 +433,16 @@ class DepartmentCentre(ContactCentre):
             self.holding.answered(i, self.group_of_agent[agent], self._line(self.ctype[i], self.leg[i]), waited)
         self._serve(i, agent, now)
 
-    def _serve(self, i: int, agent: int, now: float) -> None:
+    def _serve(self, i: int, agent: int, now: float, lead: float = 0.0) -> None:
         """``agent`` (busy) starts handling call ``i`` now: a warm hand-off's conference, then the talk (the
-        right group) or identification and transfer (the wrong group)."""
+        right group) or identification and transfer (the wrong group). ``lead``: the agent's time before the
+        caller is on the line (s; dialling a callback: the caller answers at ``now + lead``)."""
         answer = self.answer
         if answer[i] != answer[i]:  # nan: not answered before
-            answer[i] = now
+            answer[i] = now + lead
         group = self.group_of_agent[agent]
         ctype = self.ctype[i]
-        conference = 0.0
+        conference = lead  # the time before the talk: dialling, or a warm hand-off's conference
         if self.holder:  # (sparse: only warm transfers set it)
             holder = self.holder.get(i, -1)
             if holder >= 0:  # warm hand-off: introduce, then the first agent drops off
@@ -470,8 +471,10 @@ class DepartmentCentre(ContactCentre):
             heappush(self._heap, (now + (conference + duration), NORMAL, next(self._eid), due))
             return
         # the wrong group: find out, then transfer per the group's policy
+        start = now + lead
         identify = self._draw_or("identify", i, 30.0)
-        self._work(agent, now, now + identify, i, IDENTIFY)
+        self._work(agent, start, start + identify, i, IDENTIFY)
+        identify += lead  # from now
         policy = self.group_policy[group]
         if policy == "own_it" and self.tr is not None:
             if self._u(self.caller[i], 2) < self.tr.own_it_resolution:

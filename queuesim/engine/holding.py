@@ -222,9 +222,11 @@ class Holding:
             c.kernel.push((fifo[0][0], NORMAL, fifo[0][1]), self._first_timer)
 
     def answered(self, i: int, group: int, line: int, waited: float) -> None:
-        """Call ``i``'s leg waiting in ``line`` was answered by an agent of ``group`` after ``waited`` s."""
-        self.last_wait[group][line] = waited
-        self.left_lines(i)
+        """Call ``i``'s leg was answered by an agent of ``group`` after ``waited`` s; if it waited in ``line``,
+        that is the line's last wait answered (a leg answered at once never waited there)."""
+        if i in self.entries:
+            self.last_wait[group][line] = waited
+            self.left_lines(i)
 
     def ignores_patience(self, i: int) -> bool:
         """Call ``i`` no longer holds (virtual hold): its patience timer does nothing."""
@@ -342,4 +344,7 @@ class Holding:
         outcome[_mask(self.balked, n)] = BALKED
         outcome[took & ~reached] = UNREACHED
         outcome[took & reached] = ANSWERED
-        return replace(log, outcome=outcome, predicted_wait=_dense(self.predicted, n, math.nan, np.float64), **columns)
+        # a callback taker never abandons: infinite patience, as every caller who never hangs up
+        patience = np.where(took & ~reached, math.inf, log.patience)
+        return replace(log, outcome=outcome, patience=patience,
+                       predicted_wait=_dense(self.predicted, n, math.nan, np.float64), **columns)

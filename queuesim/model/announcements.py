@@ -53,7 +53,7 @@ class Announcements(ConfigModel):
     predictor: Literal["queue_length", "last_to_enter_service", "head_of_line", "oracle"] = Field(
         "queue_length",
         description="informative: how the centre estimates the wait. queue_length = (callers ahead + 1) x mean "
-        "handle time / agents on duty; last_to_enter_service = wait of the last caller answered; head_of_line = "
+        "handle time / agents on duty; last_to_enter_service = wait of the last caller answered from the queue; head_of_line = "
         "wait so far of the caller at the front; oracle = the true remaining work (a yardstick, not realisable)",
     )
     tolerance: Optional[Distribution] = Field(
