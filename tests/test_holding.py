@@ -231,7 +231,7 @@ def test_a_callback_offer_nobody_accepts_changes_nothing() -> None:
     assert np.count_nonzero(b.calls.callback_offered) > 100
 
 
-def test_oracle_with_groups_is_refused_with_a_reason() -> None:
+def test_oracle_with_several_groups_is_refused_with_a_reason() -> None:
     with pytest.raises(ValueError, match="announcements.predictor: 'oracle'.*one pool"):
         Scenario.model_validate({**DEPARTMENTS, "announcements": {**INFORMATIVE, "predictor": "oracle"}})
 

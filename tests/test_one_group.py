@@ -66,8 +66,7 @@ def _differences(one: CallLog, grouped: CallLog) -> list[str]:
     return out
 
 
-# the oracle predictor is a one-pool yardstick, refused with groups
-ONE_POOL = [name for name in MODELS if "oracle" not in name]
+ONE_POOL = list(MODELS)
 
 
 @pytest.mark.parametrize("name", ONE_POOL + ["flagship"])

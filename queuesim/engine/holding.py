@@ -13,7 +13,9 @@ offered a callback. The rules, per group:
   divides ``(ahead + 1) x`` the mean handle time of the types the group serves
   by the group's agents on duty; ``last_to_enter_service`` is the last wait
   answered in the group's line; ``head_of_line`` the wait so far of the line's
-  first caller. (``oracle`` is defined for one pool only.)
+  first caller; ``oracle`` (one group only: a yardstick defined for one pool of
+  agents) the busy agents' remaining work plus the handle times of the callers
+  ahead, over the agents on duty.
 * **Messages** play to a caller waiting in any leg, first ``first`` after the
   leg starts, then every ``every``; never while an agent holds the line (a
   warm transfer). A caller whose predicted wait exceeds their tolerance hangs
@@ -183,10 +185,40 @@ class Holding:
             return (ahead + 1) * self.mean_handle[group] / max(c.on_duty_in_group[group], 1)
         if predictor == "last_to_enter_service":
             return max(self.last_wait[group][line] - elapsed, 0.0)
-        # head_of_line (the oracle is refused with groups when the scenario is validated)
-        head = next((j for j, token in c.queues[group][line] if self._live(j, token)), -1)
-        hol = now - c.leg_start[head] if head >= 0 else 0.0
-        return max(hol - elapsed, 0.0)
+        if predictor == "head_of_line":
+            head = next((j for j, token in c.queues[group][line] if self._live(j, token)), -1)
+            hol = now - c.leg_start[head] if head >= 0 else 0.0
+            return max(hol - elapsed, 0.0)
+        return self._oracle(i, now, joining)
+
+    def _oracle(self, i: int, now: float, joining: bool) -> float:
+        """The true remaining work ahead of call ``i`` (s), shared by the agents on duty: what the busy agents
+        have left plus the handle times of the callers taken first (exact for one agent when nobody ahead
+        hangs up). One group only (a scenario with more refuses the oracle). Sums run in the order the agents
+        and the callers are numbered and served, so that the number is the one-pool engine's to the bit."""
+        c = self.c
+        finishes: dict[int, float] = {}  # busy agent -> when the current task ends (s)
+        done, release = c._done_callbacks, c._release_callbacks
+        for entry in c._heap:
+            callbacks = entry[3].callbacks
+            if callbacks is done:
+                finishes[entry[3].value[1]] = entry[0]
+            elif callbacks is release:
+                finishes[entry[3].value] = entry[0]
+        residual = sum(max(finishes[a] - now, 0.0) for a in sorted(finishes) if c.busy[a])
+        waiting, leg, leg_start, handle, priority = c.waiting, c.leg, c.leg_start, c.handle, c.priority
+        own = c._line(c.ctype[i], leg[i])
+        mine = (-priority[own], leg_start[i], i)
+        ahead = []
+        for line, queue in enumerate(c.queues[0]):
+            for j, token in queue:
+                if waiting[j] and leg[j] == token and j != i:
+                    key = (-priority[line], leg_start[j], j)
+                    if priority[line] > priority[own] or (priority[line] == priority[own] and (joining or key < mine)):
+                        ahead.append((key, handle[j]))
+        ahead.sort()
+        work = sum(h for _, h in ahead)
+        return (residual + work) / max(c.on_duty_in_group[0], 1)
 
     # -- hooks: a leg waits -------------------------------------------------------------
     def blocked(self, i: int, group: int, now: float) -> bool:

@@ -409,9 +409,9 @@ class Scenario(ConfigModel):
             raise ValueError(f"groups: names must be unique, got {names}")
         oracle = [f"{key}.predictor" for key, part in (("announcements", self.announcements), ("callback", self.callback))
                   if part is not None and getattr(part, "predictor", None) == "oracle"]
-        if oracle:
+        if oracle and len(groups) > 1:
             raise ValueError(f"{oracle[0]}: 'oracle' (the exact remaining work, a yardstick) is defined for one pool of "
-                             "agents; with groups use queue_length, last_to_enter_service or head_of_line")
+                             "agents; with several groups use queue_length, last_to_enter_service or head_of_line")
         types = self.call_types or ()
         if not types and len(groups) > 1:
             raise ValueError("with several groups, give call_types and the groups that serve each")
