@@ -84,13 +84,25 @@ def _rows(flat: list[float], width: int) -> np.ndarray:
     return np.array(flat, dtype=np.float64).reshape(len(flat) // width, width)
 
 
+def _as_one_pool(log: CallLog) -> CallLog:
+    """A single group's call log as one pool's: without the department columns."""
+    return replace(log, transfers=None, resolved=None, group=None)
+
+
 class DepartmentCentre(ContactCentre):
     """A contact centre with several agent groups (departments)."""
 
     def __init__(
-        self, scenario: Scenario, streams: RandomStreams, on_calls: Optional[Callable[[CallChunk], None]] = None
+        self,
+        scenario: Scenario,
+        streams: RandomStreams,
+        on_calls: Optional[Callable[[CallChunk], None]] = None,
+        one_pool: bool = False,
     ) -> None:
         super().__init__(scenario, streams, on_calls)
+        # a one-pool scenario run as a single group: its output is shaped as the one-pool engines' (no legs,
+        # work or department columns; the agent work other than talk is the extra work)
+        self.one_pool = one_pool
         self._eager = True
         self._rich = True
         groups = scenario.groups or ()
@@ -665,7 +677,10 @@ class DepartmentCentre(ContactCentre):
         self.legs = held_legs.ravel().tolist()
         self.work = held_work.ravel().tolist()
         self._work_rows = None
-        return CallChunk(log, settled, extra if extra.shape[0] else np.empty((0, 3)), handed_legs, handed_work)
+        extra = extra if extra.shape[0] else np.empty((0, 3))
+        if self.one_pool:
+            return CallChunk(_as_one_pool(log), settled, extra)
+        return CallChunk(log, settled, extra, handed_legs, handed_work)
 
     def _drop(self, done: int, settled: int) -> None:
         """As the base class, plus the per-call leg columns, the sparse per-call state and the queues."""
@@ -758,6 +773,8 @@ class DepartmentCentre(ContactCentre):
         self._hold_since: dict[int, float] = {}
         self._timer_from: dict[int, float] = {}
         output = super().run(loop, processes)
+        if self.one_pool:
+            return replace(output, calls=_as_one_pool(output.calls))
         legs = _rows(self.legs, 6)
         work = self._work_array()
         if self._offset:  # the log's ids, as in the chunks handed over

@@ -513,6 +513,20 @@ class Scenario(ConfigModel):
             out.extend([k] * len(duty_periods(g.agents, g.staffing, self.adjusted(g.shifts), self.shrinkage, self.horizon)))
         return out
 
+    def as_one_group(self) -> "Scenario":
+        """The same centre written with departments: the agents (``agents``, ``staffing`` or ``shifts``) as a
+        single group that serves every call type. A one-pool scenario and its single group are one model:
+        the same call log, bit for bit (the department engine is checked against the one-pool engines so).
+        A scenario with groups is returned as it is."""
+        if self.groups:
+            return self
+        spec = self.model_dump(exclude_none=True)
+        group = {"name": "agents"}
+        for key in ("agents", "staffing", "shifts"):
+            if key in spec:
+                group[key] = spec.pop(key)
+        return type(self).model_validate({**spec, "groups": [group]})
+
     # -- summaries ------------------------------------------------------------
     def offered_load(self) -> float:
         """Mean offered load in Erlangs over the arrival period (rate x mean handle time)."""
