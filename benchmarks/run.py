@@ -88,16 +88,22 @@ def core_vs_references(arrivals: int, repeat: int, ciw_arrivals: int) -> list[di
     return rows
 
 
-def _engine_seconds(scenario, seed: int, replications: int) -> tuple[float, int]:
+def _engine_seconds(scenario, seed: int, replications: int, fast_paths: bool = True) -> tuple[float, int]:
     """CPU time of ``replications`` replications (s), and the calls offered.
 
     Processor time of this process (``time.process_time``), not wall-clock time: on a
-    shared machine the wall clock also counts the time other work holds the core."""
+    shared machine the wall clock also counts the time other work holds the core.
+    ``fast_paths=False``: one pool on the department centre (see ``queuesim.engine.build_centre``)."""
     calls = 0
     started = time.process_time()
     for r in range(replications):
-        calls += int(simulate(scenario, seed=seed, replication=r, keep_calls=False).summary["offered"])
+        result = simulate(scenario, seed=seed, replication=r, keep_calls=False, fast_paths=fast_paths)
+        calls += int(result.summary["offered"])
     return time.process_time() - started, calls
+
+
+#: Suffix of a config's name in the tables when it is simulated on the department centre, not its fast path.
+DEPARTMENTS = "@departments"
 
 
 def configs(replications: int, repeat: int = 5) -> list[dict]:
@@ -105,23 +111,28 @@ def configs(replications: int, repeat: int = 5) -> list[dict]:
 
     Every model, the core config included, is timed in ``repeat`` interleaved rounds and
     keeps its best round: a burst of other work on the machine then hits one round of
-    every model, not every round of one."""
-    models = [("core", "core", _contract(50_000), 1)]
+    every model, not every round of one. The flagship's variants are also timed on the
+    department centre (``fast_paths=False``, config ``your-call-is-important@departments``):
+    what the one-pool fast paths save."""
+    models = [("core", "core", _contract(50_000), 1, True)]
     names = ["bank-day", "your-call-is-important", "transfers"]
     if (ROOT / "configs" / "combined.yaml").exists():  # added later; skipped quietly until then
         names.append("combined")
     for name in names:
         experiment = load_config(ROOT / "configs" / f"{name}.yaml")
-        models += [(name, scenario.name, scenario, experiment.seed) for scenario in experiment.scenarios]
+        models += [(name, scenario.name, scenario, experiment.seed, True) for scenario in experiment.scenarios]
+        if name == "your-call-is-important":
+            models += [(f"{name}{DEPARTMENTS}", scenario.name, scenario, experiment.seed, False)
+                       for scenario in experiment.scenarios]
     best = [float("inf")] * len(models)
     calls = [0] * len(models)
     for _ in range(repeat):
-        for k, (_, _, scenario, seed) in enumerate(models):
-            seconds, calls[k] = _engine_seconds(scenario, seed, replications)
+        for k, (_, _, scenario, seed, fast_paths) in enumerate(models):
+            seconds, calls[k] = _engine_seconds(scenario, seed, replications, fast_paths)
             best[k] = min(best[k], seconds)
     per_call_core = best[0] / calls[0]
     rows = []
-    for k, (name, scenario_name, _, _) in enumerate(models[1:], start=1):
+    for k, (name, scenario_name, _, _, _) in enumerate(models[1:], start=1):
         per_call = best[k] / calls[k]
         rows.append({
             "config": name, "scenario": scenario_name, "replications": replications, "calls": calls[k],
@@ -251,6 +262,11 @@ def targets(sections: dict[str, list[dict]]) -> list[dict]:
         add("flagship experiment cost per call / core", seconds / calls / per_call_core, 1.8, "ratio")
         worst = max(flagship, key=lambda r: r["cost_vs_core_per_call"])
         add(f"flagship's costliest variant ({worst['scenario']}) per call / core", worst["cost_vs_core_per_call"], 2.0, "ratio")
+        general = [r for r in sections["configs"] if r["config"] == "your-call-is-important" + DEPARTMENTS]
+        if general:  # the one-pool fast paths pay when the flagship costs less on them than on the department centre
+            add("flagship on its one-pool fast paths / on the department centre, per call", seconds / calls / (
+                sum(r["s_per_replication"] * r["replications"] for r in general) / sum(r["calls"] for r in general)),
+                1.0, "ratio")
     for config, label, limit in (("transfers", "transfers config", 3.0), ("combined", "combined config", 3.5)):
         found = [r for r in sections.get("configs", []) if r["config"] == config]
         if not found:

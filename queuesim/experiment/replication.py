@@ -223,6 +223,7 @@ def simulate(
     keep_calls: bool = True,
     processes: Sequence[Process] = (),
     on_progress: Optional[Callable[[float], None]] = None,
+    fast_paths: bool = True,
 ) -> ReplicationResult:
     """Simulate one replication and return its metrics (and call log).
 
@@ -237,6 +238,9 @@ def simulate(
     returning a generator; see :mod:`queuesim.engine.control`).
     ``on_progress(t)`` is called while the engine runs with the simulated time
     ``t`` (s) reached, about every 65,536 calls (it does not change any result).
+    ``fast_paths=False`` simulates one pool of agents on the department centre, as a single group, instead
+    of a one-pool fast path: the same numbers, bit for bit, more slowly (see
+    :func:`queuesim.engine.build_centre`).
     """
     scenario = _as_scenario(model)
     if seed is None:
@@ -257,7 +261,7 @@ def simulate(
             if len(chunk.calls.arrival):
                 on_progress(float(chunk.calls.arrival.max()))
 
-    output = simulate_calls(scenario, streams, on_calls=on_calls, processes=processes)
+    output = simulate_calls(scenario, streams, on_calls=on_calls, processes=processes, fast_paths=fast_paths)
     runtime = time.perf_counter() - started
     tally.add(output.calls, legs=output.legs, work=output.work, extra_work=output.extra_work)
     calls = tally.log()
