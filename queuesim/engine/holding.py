@@ -87,6 +87,7 @@ class Holding:
         # per line: the lines of higher priority, and those of the same priority (itself included)
         self.lines_above = [[k for k, q in enumerate(c.priority) if q > p] for p in c.priority]
         self.lines_level = [[k for k, q in enumerate(c.priority) if q == p] for p in c.priority]
+        self.lines_from_level = [above + level for above, level in zip(self.lines_above, self.lines_level)]
         # the last wait answered per group and line (last-to-enter-service predictor)
         self.last_wait = [[0.0] * n_lines for _ in range(n_groups)]
         # the mean handle time of the types each group serves, weighted by their expected arrivals (s)
@@ -149,22 +150,17 @@ class Holding:
             for g in groups:
                 live[g][line] -= 1
 
-    def _ahead(self, i: int, group: int, joining: bool) -> int:
-        """How many callers (live or on virtual hold) the agents of ``group`` take before call ``i``: those
-        of higher priority lines, then those of equal priority whose leg started earlier (all if joining).
-        Whole lines are counted from the live counts (call ``i`` has no live entry there: a joining leg has
-        none yet, and a leg's entries are all in one line, of its own priority)."""
+    def _ahead(self, i: int, group: int, own: int) -> int:
+        """How many callers (live or on virtual hold) the agents of ``group`` take before call ``i``, waiting in
+        line ``own``: those of higher priority lines, then those of equal priority whose leg started earlier.
+        Whole lines are counted from the live counts (a leg's entries are all in one line, of its own
+        priority). A leg not yet in the lines has all of its level's callers ahead: see :meth:`predict`."""
         c = self.c
         waiting, leg, leg_start = c.waiting, c.leg, c.leg_start
-        own = c._line(c.ctype[i], leg[i])
         live = self.live[group]
         ahead = 0
         for line in self.lines_above[own]:
             ahead += live[line]
-        if joining:
-            for line in self.lines_level[own]:
-                ahead += live[line]
-            return ahead
         mine = leg_start[i]
         queues = c.queues[group]
         for line in self.lines_level[own]:
@@ -178,11 +174,18 @@ class Holding:
     def predict(self, i: int, group: int, now: float, predictor: str, joining: bool) -> float:
         """Predicted remaining wait (s) of call ``i`` waiting for ``group`` (``joining``: not yet in its lines)."""
         c = self.c
-        elapsed = 0.0 if joining else now - c.leg_start[i]
-        line = c._line(c.ctype[i], c.leg[i])
+        token = c.leg[i]
+        line = c._transfer_line if token > 0 and c._transfer_line >= 0 else c.ctype[i]  # c._line inlined
         if predictor == "queue_length":
-            ahead = self._ahead(i, group, joining)
+            if joining:  # every caller of its level and above is ahead (the leg has no live entry yet)
+                live = self.live[group]
+                ahead = 0
+                for k in self.lines_from_level[line]:
+                    ahead += live[k]
+            else:
+                ahead = self._ahead(i, group, line)
             return (ahead + 1) * self.mean_handle[group] / max(c.on_duty_in_group[group], 1)
+        elapsed = 0.0 if joining else now - c.leg_start[i]
         if predictor == "last_to_enter_service":
             return max(self.last_wait[group][line] - elapsed, 0.0)
         if predictor == "head_of_line":
@@ -267,17 +270,18 @@ class Holding:
     def _message(self, event: Timer) -> None:
         """The head of a FIFO of messages is due: play it; put the next live message on the heap."""
         c = self.c
+        waiting, leg, virtual = c.waiting, c.leg, self.virtual
         fifo = event.value
         _, _, i, token = fifo.popleft()
         while fifo:
             _, _, j, tj = fifo[0]
-            if not self._live(j, tj) or j in self.virtual:
+            if not (waiting[j] and leg[j] == tj) or j in virtual:  # (_live inlined)
                 fifo.popleft()
                 continue
             event.callbacks = self._message_callbacks
             c.kernel.push((fifo[0][0], NORMAL, fifo[0][1]), event)
             break
-        if not self._live(i, token) or i in self.virtual:
+        if not (waiting[i] and leg[i] == token) or i in virtual:
             return
         now = c.env.now
         if self._announce(i, c.caller[i], c.leg_group[i], now, joining=False):
