@@ -193,3 +193,22 @@ def test_headline_leaves_out_metrics_nan_everywhere(flagship_like) -> None:
     assert "callback_accepts" not in metrics and "promise_kept_rate" not in metrics and "mean_wait" in metrics
     row = next(r for r in result.headline() if r.metric == "mean_wait")
     assert row.cells[0].difference is None and row.cells[1].difference is not None
+
+
+def test_headline_shows_the_callers_who_stayed_on_the_line_apart(flagship_like) -> None:
+    """The callback variant's live callers against the plain hold loop's callers (all of whom stayed on the line):
+    without a callback option the live metrics are the overall ones, paired by replication."""
+    _, out, printed = flagship_like
+    result = ExperimentResult.load(out)
+    rows = {r.metric: r for r in result.headline()}
+    for live, overall in [("live_mean_wait", "mean_wait"), ("live_wait_p90", "wait_p90"),
+                          ("live_abandonment_rate", "abandonment_rate"), ("live_service_level", "service_level")]:
+        assert rows[live].group == "callers who stayed on the line"
+        assert rows[live].cells[0].mean == rows[overall].cells[0].mean  # the hold loop: everyone stayed
+        assert rows[live].cells[1].mean == rows[overall].cells[1].mean  # more agents: no callback either
+        assert np.array_equal(result.values("hold", live), result.values("hold", overall))
+        assert rows[live].cells[2].difference is not None
+    assert "live_mean_wait" in printed
+    # the callback takers are not among the live callers: their service level is that of those who stayed
+    vh = result.values("virtual-hold", "live_service_level")
+    assert np.all(vh >= result.values("virtual-hold", "service_level"))

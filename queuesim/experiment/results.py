@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import __version__
-from ..measure.metrics import METRICS, metric_unit
+from ..measure.metrics import METRICS, metric_unit, metric_value
 from ..measure.stats import Estimate, mean_ci, proportion_ci
 from ..model.callbacks import without_other_kinds_keys
 from ..model.config import ConfigError, experiment_from_dict, read_yaml
@@ -50,6 +50,7 @@ __all__ = ["HEADLINE_METRICS", "ExperimentResult", "Failure", "HeadlineCell", "H
 HEADLINE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("hold time", ("mean_wait", "wait_p90")),
     ("service", ("abandonment_rate", "service_level", "asa", "occupancy")),
+    ("callers who stayed on the line", ("live_mean_wait", "live_wait_p90", "live_abandonment_rate", "live_service_level")),
     ("callbacks", ("callback_accepts", "callbacks_completed", "promise_kept_rate", "callback_delay", "balked")),
     ("costs", ("cost_total", "cost_agents", "cost_trunk", "cost_customer_time", "cost_abandonment",
                "cost_churn", "cost_per_call")),
@@ -187,7 +188,7 @@ class ExperimentResult:
 
     def values(self, scenario: str, metric: str) -> np.ndarray:
         """Per-replication values of ``metric`` for ``scenario``, in replication order."""
-        return np.array([r.summary.get(metric, math.nan) for r in self._of(scenario)], dtype=np.float64)
+        return np.array([metric_value(r.summary, metric) for r in self._of(scenario)], dtype=np.float64)
 
     def estimate(self, scenario: str, metric: str) -> Estimate:
         """Mean and 95% confidence interval over replications.
@@ -241,7 +242,7 @@ class ExperimentResult:
 
     def by_replication(self, scenario: str, metric: str) -> dict[int, float]:
         """``{replication number: value}`` of ``metric`` for ``scenario``."""
-        return {r.replication: float(r.summary.get(metric, math.nan)) for r in self._of(scenario)}
+        return {r.replication: metric_value(r.summary, metric) for r in self._of(scenario)}
 
     def metric_names(self) -> list[str]:
         """:data:`~queuesim.measure.metrics.METRICS` first, then any other key found in the summaries."""

@@ -39,6 +39,7 @@ __all__ = [
     "METRIC_DESCRIPTIONS",
     "caller_metrics",
     "interval_table",
+    "metric_value",
     "overlap",
     "summarise",
     "time_integral",
@@ -76,6 +77,10 @@ POLICY_METRICS: dict[str, str] = {
     "hold_time_saved": "total time from accepting to being reached: waiting done off hold (s)",
     "prediction_error": "mean absolute error of the predicted wait, callers answered live (s)",
     "prediction_bias": "mean predicted minus actual wait, callers answered live (s)",
+    "live_mean_wait": "mean wait of the offered calls that stayed on the line (took no callback), answered or not (s)",
+    "live_wait_p90": "90th percentile of the wait of the calls that stayed on the line (s)",
+    "live_abandonment_rate": "(abandoned + balked) / calls that stayed on the line (fraction)",
+    "live_service_level": "answered within the threshold / calls that stayed on the line (fraction)",
 }
 METRICS: tuple[str, ...] = tuple(METRIC_DESCRIPTIONS)
 
@@ -184,6 +189,27 @@ def describe_metric(name: str) -> str:
             text = table[base]
             return text if base == name else f"{text} -- {name[len(base) + 1:-1]} only"
     return ""
+
+
+#: Without a callback option every caller stays on the line: these metrics then equal the overall ones.
+LIVE_EQUIVALENTS: dict[str, str] = {
+    "live_mean_wait": "mean_wait",
+    "live_wait_p90": "wait_p90",
+    "live_abandonment_rate": "abandonment_rate",
+    "live_service_level": "service_level",
+}
+
+
+def metric_value(summary: dict[str, float], metric: str) -> float:
+    """``metric`` of one replication's ``summary`` (NaN if absent); a ``live_`` metric of a scenario without a
+    callback option is its overall equivalent (everyone stayed on the line), so that a comparison with a
+    plain hold loop has both sides."""
+    value = summary.get(metric)
+    if value is None:
+        equivalent = LIVE_EQUIVALENTS.get(metric)
+        if equivalent is not None and "callback_offers" not in summary:
+            value = summary.get(equivalent)
+    return math.nan if value is None else float(value)
 
 
 def metric_unit(name: str) -> str:

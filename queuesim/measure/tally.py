@@ -171,6 +171,7 @@ class CallTally:
         self.on_hold = 0.0
         self.waits = WaitHistogram()
         self.policy: Optional[dict[str, float]] = None
+        self.stayed_waits: Optional[WaitHistogram] = None  # waits of the callers who took no callback
 
     def add(self, calls: CallLog) -> None:
         """Tally a chunk of the call log."""
@@ -211,6 +212,13 @@ class CallTally:
         delay = calls.answer[counted][done] - calls.requested[counted][done]
         accepts = int(np.count_nonzero(took))
         offers = int(np.count_nonzero(calls.callback_offered[counted])) if calls.callback_offered is not None else accepts
+        # the callers who stayed on the line (took no callback): their own waits and outcomes
+        stayed = ~took
+        outcome = calls.outcome[counted]
+        stayed_wait = calls.wait[counted][stayed]
+        if self.stayed_waits is None:
+            self.stayed_waits = WaitHistogram()
+        self.stayed_waits.add(stayed_wait)
         if calls.predicted_wait is not None:
             predicted = calls.predicted_wait[counted]
             live = answered & ~took & np.isfinite(predicted)
@@ -221,6 +229,8 @@ class CallTally:
             "offers": offers, "accepts": accepts, "completed": int(np.count_nonzero(done)),
             "delay_sum": float(np.sum(delay)), "errors": int(error.size),
             "abs_error_sum": float(np.sum(np.abs(error))), "error_sum": float(np.sum(error)),
+            "stayed": int(stayed_wait.size), "stayed_wait_sum": float(np.sum(stayed_wait)),
+            "stayed_lost": int(np.count_nonzero(stayed & ((outcome == ABANDONED) | (outcome == BALKED)))),
         }
         if self.policy is None:
             self.policy = dict.fromkeys(add, 0)
@@ -275,6 +285,10 @@ class CallTally:
                 "hold_time_saved": float(p["delay_sum"]),
                 "prediction_error": p["abs_error_sum"] / p["errors"] if p["errors"] else math.nan,
                 "prediction_bias": p["error_sum"] / p["errors"] if p["errors"] else math.nan,
+                "live_mean_wait": p["stayed_wait_sum"] / p["stayed"] if p["stayed"] else math.nan,
+                "live_wait_p90": float(self.stayed_waits.quantiles([0.9])[0]) if self.stayed_waits else math.nan,
+                "live_abandonment_rate": p["stayed_lost"] / p["stayed"] if p["stayed"] else math.nan,
+                "live_service_level": self.within / p["stayed"] if p["stayed"] else math.nan,
             })
         return out
 
