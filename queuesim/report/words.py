@@ -42,6 +42,9 @@ _NAMES: dict[str, str] = {
     "hold_time_saved": "waiting done off hold by callback takers",
     "prediction_error": "mean error of the announced wait",
     "prediction_bias": "mean announced minus actual wait",
+    "live_mean_wait": "mean time on hold, callers who stayed on the line",
+    "live_wait_p90": "time on hold that 9 in 10 callers who stayed on the line do not exceed",
+    "live_abandonment_rate": "callers who stayed on the line and hung up unserved",
     "cost_total": "total cost of the day",
     "cost_agents": "agents' pay",
     "cost_trunk": "telephony (minutes on hold and talking)",
@@ -63,9 +66,11 @@ def threshold_text(seconds: float) -> str:
 def human_name(metric: str, threshold: Optional[float] = None) -> str:
     """A metric's name for planners; ``service_level`` names its threshold (s), per-type metrics their type."""
     base, _, rest = metric.partition("[")
-    if base == "service_level":
+    if base in ("service_level", "live_service_level"):
         text = f"answered within {threshold_text(threshold)} (service level)" if threshold is not None else \
             "answered within the threshold (service level)"
+        if base == "live_service_level":
+            text += ", callers who stayed on the line"
     else:
         text = _NAMES.get(base, base.replace("_", " "))
     text = text[:1].upper() + text[1:]
