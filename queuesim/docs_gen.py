@@ -123,6 +123,7 @@ EXTRA_UNITS: dict[tuple[str, str], str] = {
     ("ChurnModel", "lifetime_value"): "currency / customer",
     ("ChurnModel", "per_wait_minute"): "per minute on hold",
     ("ChurnModel", "per_transfer"): "per transfer",
+    ("ChurnModel", "per_message"): "per message heard",
     ("Transfers", "own_it_handle_factor"): "x handle time",
 }
 

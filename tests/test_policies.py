@@ -30,7 +30,8 @@ def test_generic_announcement_with_zero_jump_changes_nothing() -> None:
     plain = simulate(Scenario(**BASE), seed=2)
     loop = simulate(Scenario(**BASE, announcements={"kind": "generic", "first": "20s", "every": "30s"}), seed=2)
     _same_calls(plain.calls, loop.calls)
-    assert plain.summary == loop.summary
+    assert {k: v for k, v in loop.summary.items() if k != "messages_heard"} == plain.summary
+    assert loop.summary["messages_heard"] > 0  # the messages play; nobody hangs up because of them
 
 
 def test_policy_centre_without_offers_equals_core_engine() -> None:

@@ -807,4 +807,10 @@ class ContactCentre(ShiftChanges):
             caller=caller,
             attempt=attempt,
             type_names=tuple(self.scenario.type_names()),
+            messages=self._messages_heard(wait),
         )
+
+    def _messages_heard(self, wait: np.ndarray) -> Optional[np.ndarray]:
+        """Recorded messages each call sat through (None without announcements), from its time on hold (s)."""
+        announcements = self.scenario.announcements
+        return None if announcements is None else announcements.messages_heard(wait)

@@ -753,8 +753,30 @@ class DepartmentCentre(ContactCentre):
             transfers=_dense(self.transfers, n, 0, np.int16),
             resolved=_mask(self.resolved, n),
             group=_dense(self.final_group, n, -1, np.int16),
+            messages=self._leg_messages(n, work),
         )
         return log if self.holding is None else self.holding.log(log)
+
+    def _leg_messages(self, n: int, work: np.ndarray) -> Optional[np.ndarray]:
+        """Recorded messages each of the first ``n`` calls sat through (None without announcements): on every
+        leg, counted from the leg's start, or, while an agent held the line (a warm transfer), from when the
+        hold ended (the caller hears the agent, not the recording)."""
+        announcements = self.scenario.announcements
+        if announcements is None:
+            return None
+        legs = _rows(self.legs, 6)
+        legs = legs[legs[:, 0] < n]
+        alone_from = legs[:, 2].copy()
+        held = work[(work[:, 4] == WARM_HOLD) & (work[:, 3] < n)]
+        if held.shape[0]:  # a held leg starts with its hold, at the same instant
+            rows = np.flatnonzero(np.isin(legs[:, 0], held[:, 3]))
+            leg_of = {(int(legs[k, 0]), legs[k, 2]): k for k in rows}
+            for call, start, end in zip(held[:, 3], held[:, 1], held[:, 2]):
+                k = leg_of.get((int(call), start))
+                if k is not None:
+                    alone_from[k] = end
+        heard = announcements.messages_heard(np.maximum(legs[:, 3] - alone_from, 0.0))
+        return np.bincount(legs[:, 0].astype(np.int64), weights=heard, minlength=n)[:n].astype(np.int32)
 
     def _extra_work(self) -> np.ndarray:
         # all agent work except the talk of answered calls is 'extra' for the generic busy-time metric

@@ -843,6 +843,7 @@ class PolicyCentre(ContactCentre):
         end = np.where(took & ~reached, requested, log.end)
         return replace(
             log, outcome=outcome, wait=wait, end=end, callback=kind, requested=requested,
+            messages=self._messages_heard(wait),
             predicted_wait=_dense(self.predicted, n, math.nan, np.float64),
             callback_offered=_mask(self.offered_cb, n),
             callback_due=_dense(self.due_at, n, math.nan, np.float64),

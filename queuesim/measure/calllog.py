@@ -41,6 +41,11 @@ no agent was left on duty; their ``wait`` runs until the centre closed (the last
 agent stopped working: the end of the last duty period, or of the overtime
 after it), and is 0 for callers who arrived after that.
 
+With hold announcements, ``messages`` (int32): the recorded messages the call sat
+through to the end while alone on hold (the first ends ``first + length`` into a
+wait, each repeat ``every`` later; informative: the first recorded repeat after the
+announcement at arrival), over all its legs.
+
 ``CallLog.to_dataframe()`` gives a pandas DataFrame with ``outcome`` as text.
 """
 
@@ -122,6 +127,7 @@ class CallLog:
     transfers: Optional[np.ndarray] = None
     resolved: Optional[np.ndarray] = None
     group: Optional[np.ndarray] = None
+    messages: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return int(self.id.shape[0])

@@ -18,8 +18,9 @@ component                     cost
 The churn probability of a caller is
 ``min(churn.max, base + per_wait_minute x total wait in minutes + abandoned x
 [never answered] + per_transfer x transfers + broken_promise x [a promised
-contact did not happen])``, summed over the caller's attempts; callers are
-those whose first call arrived in the measured window.
+contact did not happen] + per_message x recorded hold messages heard)``, summed
+over the caller's attempts; callers are those whose first call arrived in the
+measured window.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from .costs import COST_METRICS
 from .tally import CallerTally, CallTally, IntervalTally, JourneyTally, overlap, time_integral
 
 __all__ = [
+    "ANNOUNCEMENT_METRICS",
     "CALLER_METRICS",
     "JOURNEY_METRICS",
     "journey_metrics",
@@ -63,6 +64,11 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "mean_queue_length": "time-average number of callers on hold in the window (callers)",
     "wasted_hold_time": "total time on hold of callers who hung up anyway (abandoned or balked) (s)",
     "overtime": "agent time spent finishing calls after a shift or break began (s)",
+}
+
+#: Metrics reported when a scenario has hold announcements.
+ANNOUNCEMENT_METRICS: dict[str, str] = {
+    "messages_heard": "recorded hold messages sat through to the end, per offered call (messages)",
 }
 
 #: Metrics reported when a scenario has a callback option or informative announcements.
@@ -184,7 +190,7 @@ def describe_metric(name: str) -> str:
     """
 
     base = name.split("[", 1)[0]
-    for table in (METRIC_DESCRIPTIONS, CALLER_METRICS, POLICY_METRICS, COST_METRICS, JOURNEY_METRICS):
+    for table in (METRIC_DESCRIPTIONS, ANNOUNCEMENT_METRICS, CALLER_METRICS, POLICY_METRICS, COST_METRICS, JOURNEY_METRICS):
         if base in table:
             text = table[base]
             return text if base == name else f"{text} -- {name[len(base) + 1:-1]} only"

@@ -172,6 +172,7 @@ class CallTally:
         self.waits = WaitHistogram()
         self.policy: Optional[dict[str, float]] = None
         self.stayed_waits: Optional[WaitHistogram] = None  # waits of the callers who took no callback
+        self.messages: Optional[int] = None  # recorded messages heard (with announcements)
 
     def add(self, calls: CallLog) -> None:
         """Tally a chunk of the call log."""
@@ -196,6 +197,8 @@ class CallTally:
         self.live_wait_sum += float(np.sum(live_wait))
         self.wasted += float(np.sum(wait[(outcome == ABANDONED) | (outcome == BALKED)]))
         self.waits.add(wait)
+        if calls.messages is not None:
+            self.messages = (self.messages or 0) + int(np.sum(calls.messages[counted]))
         if calls.callback is not None:
             self._add_policy(calls, counted)
 
@@ -272,6 +275,8 @@ class CallTally:
             "mean_queue_length": self.on_hold / length if length > 0 else math.nan,
             "wasted_hold_time": self.wasted,
         }
+        if self.messages is not None:
+            out["messages_heard"] = self.messages / offered if offered else math.nan
         if self.policy is not None:
             p = self.policy
             out.update({
@@ -388,7 +393,7 @@ class CallerTally:
     ``churn`` is a :class:`~queuesim.model.prices.ChurnModel` (or None: no churn sums).
     """
 
-    _FIELDS = ("first", "attempts", "served", "wait", "transfers", "broken")
+    _FIELDS = ("first", "attempts", "served", "wait", "transfers", "broken", "messages")
 
     def __init__(self, *, window_start: float, window_end: float, churn: Any = None) -> None:
         self.window_start, self.window_end, self.churn = window_start, window_end, churn
@@ -417,6 +422,7 @@ class CallerTally:
             "wait": np.where(np.isfinite(calls.wait), calls.wait, 0.0),
             "transfers": transfers,
             "broken": broken,
+            "messages": calls.messages,
         }
         ids = np.concatenate((self._ids, calls.caller))
         ids, inverse = np.unique(ids, return_inverse=True)
@@ -447,7 +453,8 @@ class CallerTally:
         churn = self.churn
         if churn is not None and churn.lifetime_value > 0:
             prob = (churn.base + churn.per_wait_minute * callers["wait"][mine] / 60.0 + churn.abandoned * ~served
-                    + churn.per_transfer * callers["transfers"][mine] + churn.broken_promise * (callers["broken"][mine] > 0))
+                    + churn.per_transfer * callers["transfers"][mine] + churn.broken_promise * (callers["broken"][mine] > 0)
+                    + churn.per_message * callers["messages"][mine])
             self.expected_churn += float(np.sum(np.minimum(prob, churn.max)))
 
     def result(self) -> dict[str, float]:

@@ -26,13 +26,16 @@ A caller told a (remaining) wait longer than their tolerance hangs up at once
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import TYPE_CHECKING, Literal, Optional
 
 from pydantic import Field, model_validator
 
 from .base import ConfigModel
 from .distributions import Distribution
 from .fields import NonNegativeSeconds, PositiveSeconds, Probability
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
 
 __all__ = ["Announcements", "PREDICTORS"]
 
@@ -59,6 +62,31 @@ class Announcements(ConfigModel):
     tolerance: Optional[Distribution] = Field(
         None, description="informative: the longest announced wait each caller accepts (drawn per caller)"
     )
+
+    def first_message_end(self) -> Optional[float]:
+        """Time on hold (s) at which the first recorded message a caller sits through ends (None: none does).
+        An informative announcement at arrival (``first: 0``) is told at once; its first recorded repeat
+        comes ``every`` later."""
+        first = self.first if (self.kind == "generic" or self.first > 0) else self.every
+        return None if first is None else first + self.length
+
+    def messages_heard(self, on_hold: "np.ndarray") -> "np.ndarray":
+        """How many recorded messages played to the end during each stretch of ``on_hold`` seconds alone on hold
+        (the first ends at :meth:`first_message_end`, then one every ``every``). A caller who hangs up right
+        after a message has heard it."""
+        import numpy as np  # on first use: reading and validating configs needs no numpy here
+
+        on_hold = np.asarray(on_hold, dtype=np.float64)
+        first = self.first_message_end()
+        if first is None:
+            return np.zeros(on_hold.shape, dtype=np.int32)
+        # a hang-up right after message k comes at first + (k - 1) * every computed in the engine: allow its rounding
+        slack = 1e-9 * np.maximum(1.0, np.abs(on_hold))
+        reached = on_hold + slack >= first
+        if self.every is None:
+            return reached.astype(np.int32)
+        later = np.floor((np.maximum(on_hold - first, 0.0) + slack) / self.every)
+        return np.where(reached, 1 + later, 0).astype(np.int32)
 
     @model_validator(mode="after")
     def _kind_fields(self) -> "Announcements":

@@ -29,6 +29,7 @@ class ChurnModel(ConfigModel):
     abandoned: float = Field(0.0, ge=0.0, le=1.0, description="added when the caller was never answered")
     per_transfer: float = Field(0.0, ge=0.0, le=1.0, description="added per transfer between departments")
     broken_promise: float = Field(0.0, ge=0.0, le=1.0, description="added when a promised callback or contact did not happen")
+    per_message: float = Field(0.0, ge=0.0, le=1.0, description="added per recorded hold message the caller sat through, over all attempts")
     max: float = Field(1.0, ge=0.0, le=1.0, description="cap on the churn probability")
 
 

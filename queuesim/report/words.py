@@ -31,6 +31,7 @@ _NAMES: dict[str, str] = {
     "occupancy": "agent occupancy (share of time on duty spent on calls)",
     "mean_queue_length": "mean number of callers on hold",
     "wasted_hold_time": "time on hold of callers who hung up anyway",
+    "messages_heard": "recorded hold messages heard per call",
     "overtime": "agent time finishing calls after a shift or break began",
     "balked": "callers who hung up on hearing the predicted wait",
     "callback_offers": "callbacks offered",
