@@ -124,6 +124,8 @@ EXTRA_UNITS: dict[tuple[str, str], str] = {
     ("ChurnModel", "per_wait_minute"): "per minute on hold",
     ("ChurnModel", "per_transfer"): "per transfer",
     ("ChurnModel", "per_message"): "per message heard",
+    ("Slowdown", "per_wait_minute"): "share of the handle time per minute on hold",
+    ("Slowdown", "max"): "share of the handle time",
     ("Transfers", "own_it_handle_factor"): "x handle time",
 }
 

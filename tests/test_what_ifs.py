@@ -193,6 +193,11 @@ def test_the_new_keys_at_their_defaults_keep_a_result_folders_fingerprint() -> N
     assert fingerprint(plain) == "59ebe9b34ea6443cbe83330af93e8ca7a591d01a16e0f309f0fe68773ad3cd2d"
     assert fingerprint(load_config(CONFIGS / "erlang-a.yaml", ["arrivals.volume=1.0"])) == fingerprint(plain)
     assert fingerprint(load_config(CONFIGS / "erlang-a.yaml", ["arrivals.volume=1.1"])) != fingerprint(plain)
+    # costs.churn.per_message and handle_time_slowdown at their defaults: the flagship's folders resume too
+    flagship = load_config(CONFIGS / "your-call-is-important.yaml")
+    assert fingerprint(flagship) == "b4308cf142c44aa39b2993eef1bf9a21d0ef8567a9bdb927b72376ed1ee9628d"
+    assert fingerprint(load_config(CONFIGS / "your-call-is-important.yaml", ["costs.churn.per_message=0.001"])) \
+        != fingerprint(flagship)
 
 
 def test_shift_adjust_scale_rounds_exact_halves_up() -> None:

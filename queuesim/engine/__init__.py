@@ -28,8 +28,8 @@ def fast_path(scenario: Scenario) -> Optional[type[ContactCentre]]:
     implement, has no fast path. A new per-call feature is added to the department centre (a component);
     it returns None here when configured, unless a fast path implements it too and
     ``tests/test_one_group.py`` shows both give the same call log."""
-    if scenario.groups:
-        return None
+    if scenario.groups or scenario.handle_time_slowdown is not None:
+        return None  # customer slowdown: the department centre only
     informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
     return PolicyCentre if informative or scenario.callback is not None else ContactCentre
 

@@ -183,6 +183,9 @@ class DepartmentCentre(ContactCentre):
         if not self._varying:
             for g in self.group_of_agent:
                 self.on_duty_in_group[g] += 1
+        # customer slowdown: the handle time added to each handling (s), by call (sparse)
+        self.slowdown = scenario.handle_time_slowdown
+        self.slowed: dict[int, float] = {}
         # informative announcements and callbacks: a component with hooks in the routing below
         informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
         self.holding: Optional[Holding] = (
@@ -467,6 +470,8 @@ class DepartmentCentre(ContactCentre):
         if group in self.type_groups[ctype]:
             extra = self.extra
             duration = self.handle[i] + (extra.get(i, 0.0) if extra else 0.0)
+            if self.slowdown is not None:
+                duration += self._slowed(i)
             self.agent_of[i] = agent
             self.final_group[i] = group
             begin, end = now + conference, now + conference + duration
@@ -491,6 +496,8 @@ class DepartmentCentre(ContactCentre):
         if policy == "own_it" and self.tr is not None:
             if self._u(self.caller[i], 2) < self.tr.own_it_resolution:
                 duration = self.handle[i] * self.tr.own_it_handle_factor
+                if self.slowdown is not None:
+                    duration += self._slowed(i)
                 self.agent_of[i] = agent
                 self.final_group[i] = group
                 self._work(agent, now + identify, now + identify + duration, i, TALK)
@@ -498,6 +505,12 @@ class DepartmentCentre(ContactCentre):
                 return
             policy = self.tr.own_it_fallback
         self._after(identify, (i, agent, policy), self._transfer_callbacks)
+
+    def _slowed(self, i: int) -> float:
+        """Customer slowdown: the time (s) a handling of call ``i`` takes longer after its hold so far."""
+        added = self.handle[i] * self.slowdown.share(self.hold_total[i])
+        self.slowed[i] = self.slowed.get(i, 0.0) + added
+        return added
 
     def _draw_or(self, key: str, i: int, default: float) -> float:
         value = self._t(key, self.caller[i])
@@ -693,7 +706,7 @@ class DepartmentCentre(ContactCentre):
         super()._drop(done, settled)
         for column in (self.leg, self.leg_start, self.leg_group, self.waiting, self.hold_total):
             del column[:done]
-        for name in ("holder", "extra", "transfers", "resolved", "final_group", "_hold_since", "_timer_from"):
+        for name in ("holder", "extra", "transfers", "resolved", "final_group", "_hold_since", "_timer_from", "slowed"):
             setattr(self, name, _shift(getattr(self, name), done))
         # queue entries of calls handed over are stale (a waiting call is never handed over)
         for by_type in self.queues:
@@ -755,6 +768,9 @@ class DepartmentCentre(ContactCentre):
             group=_dense(self.final_group, n, -1, np.int16),
             messages=self._leg_messages(n, work),
         )
+        if self.slowdown is not None:
+            slowed = _dense(self.slowed, n, 0.0, np.float64)
+            log = replace(log, slowdown=slowed, handle_time=log.handle_time + slowed)
         return log if self.holding is None else self.holding.log(log)
 
     def _leg_messages(self, n: int, work: np.ndarray) -> Optional[np.ndarray]:

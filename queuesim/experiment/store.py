@@ -236,7 +236,8 @@ def resolved_config(experiment: Experiment) -> dict[str, Any]:
 
 #: Scenario keys whose value changes nothing, left out of fingerprints: a folder written before the key
 #: existed keeps its fingerprint and can still be resumed.
-_NEUTRAL_KEYS: dict[str, Any] = {"shift_adjust": None}
+_NEUTRAL_KEYS: dict[str, Any] = {"shift_adjust": None, "handle_time_slowdown": None}
+_NEUTRAL_CHURN_KEYS: dict[str, Any] = {"per_message": 0.0}
 _NEUTRAL_ARRIVAL_KEYS: dict[str, Any] = {"volume": 1.0}
 
 
@@ -244,6 +245,12 @@ def _drop_neutral_keys(scenario: dict[str, Any]) -> None:
     for key, neutral in _NEUTRAL_KEYS.items():
         if key in scenario and scenario[key] == neutral:
             del scenario[key]
+    costs = scenario.get("costs")
+    churn = costs.get("churn") if isinstance(costs, dict) else None
+    if isinstance(churn, dict):
+        for key, neutral in _NEUTRAL_CHURN_KEYS.items():
+            if key in churn and churn[key] == neutral:
+                del churn[key]
     blocks = [scenario.get("arrivals")] + [t.get("arrivals") for t in scenario.get("call_types") or () if isinstance(t, dict)]
     for block in blocks:
         if isinstance(block, dict):

@@ -46,6 +46,9 @@ through to the end while alone on hold (the first ends ``first + length`` into a
 wait, each repeat ``every`` later; informative: the first recorded repeat after the
 announcement at arrival), over all its legs.
 
+With customer slowdown (``handle_time_slowdown``), ``slowdown`` (float64, s): the
+handle time the call's wait added (included in ``handle_time``).
+
 ``CallLog.to_dataframe()`` gives a pandas DataFrame with ``outcome`` as text.
 """
 
@@ -128,6 +131,7 @@ class CallLog:
     resolved: Optional[np.ndarray] = None
     group: Optional[np.ndarray] = None
     messages: Optional[np.ndarray] = None
+    slowdown: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return int(self.id.shape[0])

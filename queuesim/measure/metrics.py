@@ -28,7 +28,7 @@ from .costs import COST_METRICS
 from .tally import CallerTally, CallTally, IntervalTally, JourneyTally, overlap, time_integral
 
 __all__ = [
-    "ANNOUNCEMENT_METRICS",
+    "HOLD_COST_METRICS",
     "CALLER_METRICS",
     "JOURNEY_METRICS",
     "journey_metrics",
@@ -66,9 +66,10 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "overtime": "agent time spent finishing calls after a shift or break began (s)",
 }
 
-#: Metrics reported when a scenario has hold announcements.
-ANNOUNCEMENT_METRICS: dict[str, str] = {
+#: What long holds cost beyond the wait: messages sat through (with announcements), agent time added by customer slowdown (with handle_time_slowdown).
+HOLD_COST_METRICS: dict[str, str] = {
     "messages_heard": "recorded hold messages sat through to the end, per offered call (messages)",
+    "slowdown_time": "agent time added by customer slowdown: callers who waited long take longer to serve (s)",
 }
 
 #: Metrics reported when a scenario has a callback option or informative announcements.
@@ -190,7 +191,7 @@ def describe_metric(name: str) -> str:
     """
 
     base = name.split("[", 1)[0]
-    for table in (METRIC_DESCRIPTIONS, ANNOUNCEMENT_METRICS, CALLER_METRICS, POLICY_METRICS, COST_METRICS, JOURNEY_METRICS):
+    for table in (METRIC_DESCRIPTIONS, HOLD_COST_METRICS, CALLER_METRICS, POLICY_METRICS, COST_METRICS, JOURNEY_METRICS):
         if base in table:
             text = table[base]
             return text if base == name else f"{text} -- {name[len(base) + 1:-1]} only"

@@ -173,6 +173,7 @@ class CallTally:
         self.policy: Optional[dict[str, float]] = None
         self.stayed_waits: Optional[WaitHistogram] = None  # waits of the callers who took no callback
         self.messages: Optional[int] = None  # recorded messages heard (with announcements)
+        self.slowdown: Optional[float] = None  # agent time added by customer slowdown (s)
 
     def add(self, calls: CallLog) -> None:
         """Tally a chunk of the call log."""
@@ -199,6 +200,8 @@ class CallTally:
         self.waits.add(wait)
         if calls.messages is not None:
             self.messages = (self.messages or 0) + int(np.sum(calls.messages[counted]))
+        if calls.slowdown is not None:
+            self.slowdown = (self.slowdown or 0.0) + float(np.sum(calls.slowdown[counted]))
         if calls.callback is not None:
             self._add_policy(calls, counted)
 
@@ -277,6 +280,8 @@ class CallTally:
         }
         if self.messages is not None:
             out["messages_heard"] = self.messages / offered if offered else math.nan
+        if self.slowdown is not None:
+            out["slowdown_time"] = self.slowdown
         if self.policy is not None:
             p = self.policy
             out.update({

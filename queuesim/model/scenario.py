@@ -33,7 +33,7 @@ from .profile import MAX_PROFILE_INTERVALS, RateFunction, read_profile_csv
 from .shifts import Shift, ShiftAdjust, ShiftBreak, Staffing, check_interval, duty_periods
 from .units import UnitError, format_clock, format_duration, parse_rate
 
-__all__ = ["Arrivals", "CallType", "Redial", "Scenario", "Shift", "ShiftAdjust", "ShiftBreak", "Staffing"]
+__all__ = ["Arrivals", "CallType", "Redial", "Scenario", "Shift", "ShiftAdjust", "ShiftBreak", "Slowdown", "Staffing"]
 
 DAY = 86400.0
 #: Most intervals the per-interval table of one run may have (horizon / report interval).
@@ -252,6 +252,22 @@ class Redial(ConfigModel):
     )
 
 
+class Slowdown(ConfigModel):
+    """Customer slowdown: callers who waited long take longer to serve (venting, re-explaining).
+
+    A call's handle time is multiplied by ``1 + min(max, per_wait_minute x minutes
+    on hold)``, the minutes being the call's time on hold before the handling (all
+    its legs so far). The agent time added is reported as ``slowdown_time``.
+    """
+
+    per_wait_minute: float = Field(ge=0.0, le=10.0, description="handle time added per minute on hold, as a share of the handle time")
+    max: float = Field(0.5, ge=0.0, le=10.0, description="cap on the share added")
+
+    def share(self, waited: float) -> float:
+        """The share of its handle time added to a call that waited ``waited`` seconds on hold."""
+        return min(self.max, self.per_wait_minute * waited / 60.0)
+
+
 class Scenario(ConfigModel):
     """One contact-centre configuration to simulate.
 
@@ -293,6 +309,9 @@ class Scenario(ConfigModel):
         description="share of scheduled agents unavailable (meetings, absence): on duty = round(scheduled x (1 - shrinkage))",
     )
     redial: Optional[Redial] = Field(None, description="abandoned callers calling again")
+    handle_time_slowdown: Optional[Slowdown] = Field(
+        None, description="callers who waited long take longer to serve: handle time x (1 + min(max, per_wait_minute x minutes on hold))"
+    )
     backlog: int = Field(0, ge=0, le=10_000_000, description="callers already waiting when the day starts")
     costs: Optional[CostModel] = Field(None, description="prices of agents, telephony, customers' time, abandonment, churn")
     announcements: Optional[Announcements] = Field(None, description="recorded messages played on hold")
