@@ -30,6 +30,8 @@ def fast_path(scenario: Scenario) -> Optional[type[ContactCentre]]:
     ``tests/test_one_group.py`` shows both give the same call log."""
     if scenario.groups or scenario.handle_time_slowdown is not None:
         return None  # customer slowdown: the department centre only
+    if scenario.callback is not None and scenario.callback.dial == "customer_first":
+        return None  # customer-first dialling: the department centre only
     informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
     return PolicyCentre if informative or scenario.callback is not None else ContactCentre
 

@@ -179,22 +179,29 @@ class CallbackDesk:
         self._dial(i, 1, agent, now)
 
     def _dial(self, i: int, attempt: int, agent: int, now: float) -> None:
-        """``agent`` calls customer ``i`` back (attempt number ``attempt``)."""
+        """Customer ``i`` is called back (attempt number ``attempt``) for ``agent``: agent-first, the agent dials
+        and waits ``dial_time``; customer-first, the system dials and the agent is taken only if the customer
+        answers (``connect_time``), else goes on to its next task at once."""
         c = self.c
         cb = self.cb
         u = _draw(self.blocks_answer, c.caller[i], attempt - 1)
         picked = u is not None and u < cb.answer_probability
         c.busy[agent] = True
-        dial = cb.dial_time
-        c._work(agent, now, now + dial, i, DIAL)
-        if picked:  # the agent talks from when the customer picks up, ``dial`` s from now
-            c._serve(i, agent, now, dial)
+        customer_first = cb.dial == "customer_first"
+        lead = cb.connect_time if customer_first else cb.dial_time  # the agent's time before the talk
+        if picked:  # the agent talks from when the customer is on the line, ``lead`` s from now
+            c._work(agent, now, now + lead, i, DIAL)
+            c._serve(i, agent, now, lead)
             return
         if attempt < cb.attempts:
-            c.kernel.later(dial + cb.retry_spacing, (i, attempt + 1), self.retry_callbacks)
+            c.kernel.later(cb.dial_time + cb.retry_spacing, (i, attempt + 1), self.retry_callbacks)
         else:
             self._attempts_exhausted(i)
-        c.kernel.later(dial, agent, c._release_callbacks)
+        if customer_first:  # nobody answered: no agent time (the agent's next task comes as an event now)
+            c.kernel.later(0.0, agent, c._release_callbacks)
+            return
+        c._work(agent, now, now + lead, i, DIAL)
+        c.kernel.later(lead, agent, c._release_callbacks)
 
     def _attempts_exhausted(self, i: int) -> None:
         self.unreached.add(i)

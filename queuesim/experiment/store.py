@@ -238,6 +238,7 @@ def resolved_config(experiment: Experiment) -> dict[str, Any]:
 #: existed keeps its fingerprint and can still be resumed.
 _NEUTRAL_KEYS: dict[str, Any] = {"shift_adjust": None, "handle_time_slowdown": None}
 _NEUTRAL_CHURN_KEYS: dict[str, Any] = {"per_message": 0.0}
+_NEUTRAL_CALLBACK_KEYS: dict[str, Any] = {"dial": "agent_first", "connect_time": 5.0}
 _NEUTRAL_ARRIVAL_KEYS: dict[str, Any] = {"volume": 1.0}
 
 
@@ -245,6 +246,11 @@ def _drop_neutral_keys(scenario: dict[str, Any]) -> None:
     for key, neutral in _NEUTRAL_KEYS.items():
         if key in scenario and scenario[key] == neutral:
             del scenario[key]
+    callback = scenario.get("callback")
+    if isinstance(callback, dict):
+        for key, neutral in _NEUTRAL_CALLBACK_KEYS.items():
+            if key in callback and callback[key] == neutral:
+                del callback[key]
     costs = scenario.get("costs")
     churn = costs.get("churn") if isinstance(costs, dict) else None
     if isinstance(churn, dict):

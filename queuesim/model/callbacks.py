@@ -89,7 +89,13 @@ class BaseCallback(ConfigModel):
     )
     acceptance: Probability = Field(0.5, description="probability that an offered caller accepts")
     answer_probability: Probability = Field(0.9, description="probability the customer picks up a callback")
-    dial_time: NonNegativeSeconds = Field(20.0, description="agent time per callback attempt before talking")
+    dial_time: NonNegativeSeconds = Field(20.0, description="time per callback attempt before the customer answers or not (dialling, ringing); agent time when dial is agent_first")
+    dial: Literal["agent_first", "customer_first"] = Field(
+        "agent_first", description="agent_first: an agent dials and waits, dial_time of agent time per attempt; customer_first: "
+        "the system dials and an agent is connected only when the customer answers (connect_time of agent time; "
+        "unanswered attempts cost no agent time)"
+    )
+    connect_time: NonNegativeSeconds = Field(5.0, description="customer_first: agent time to take a connected customer, before talking")
     attempts: int = Field(3, ge=1, le=20, description="call-back attempts in all before giving up")
     retry_spacing: PositiveSeconds = Field(600.0, description="time between call-back attempts")
     priority: Literal["strict", "reserved", "when_short"] = Field(
