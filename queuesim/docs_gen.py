@@ -126,6 +126,8 @@ EXTRA_UNITS: dict[tuple[str, str], str] = {
     ("ChurnModel", "per_message"): "per message heard",
     ("Slowdown", "per_wait_minute"): "share of the handle time per minute on hold",
     ("Slowdown", "max"): "share of the handle time",
+    ("Neglect", "per_hour"): "per hour",
+    ("Neglect", "above"): "share of agents busy",
     ("Transfers", "own_it_handle_factor"): "x handle time",
 }
 

@@ -66,7 +66,7 @@ def test_reference_states_types_units_defaults_and_choices() -> None:
     assert "`2min`" in callback["threshold"] and "strict" in callback["priority"]
     assert not {"slot_length", "late_after", "web_hours"} & set(callback)
     assert rows("#### kind: virtual_hold") == {}
-    assert set(rows("#### kind: scheduled")) == {"slot_length", "slot_capacity", "lead_time"}
+    assert set(rows("#### kind: scheduled")) == {"slot_length", "slot_capacity", "lead_time", "neglect"}
     web_form = rows("#### kind: web_form")
     assert "`24h`" in web_form["late_after"] and "**required**" in web_form["contact_delay"]
     assert "threshold" not in web_form and "web_hours" in web_form

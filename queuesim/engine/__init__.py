@@ -30,8 +30,9 @@ def fast_path(scenario: Scenario) -> Optional[type[ContactCentre]]:
     ``tests/test_one_group.py`` shows both give the same call log."""
     if scenario.groups or scenario.handle_time_slowdown is not None:
         return None  # customer slowdown: the department centre only
-    if scenario.callback is not None and scenario.callback.dial == "customer_first":
-        return None  # customer-first dialling: the department centre only
+    callback = scenario.callback
+    if callback is not None and (callback.dial == "customer_first" or getattr(callback, "neglect", None) is not None):
+        return None  # customer-first dialling, neglected promises: the department centre only
     informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
     return PolicyCentre if informative or scenario.callback is not None else ContactCentre
 

@@ -90,6 +90,11 @@ class CallbackDesk:
         self._due_callbacks = [self._callback_due]
         self.retry_callbacks = self._due_callbacks  # where the next attempt of an unanswered callback goes
         self.streams = streams
+        # neglect: requests promised and not yet worked, reviewed every neglect.review while there are any
+        self.neglect = getattr(cb, "neglect", None)
+        self.pending: set[int] = set()
+        self._review_callbacks = [self._review]
+        self.review_pending = False
         self.accept: list[float] = []  # by caller - caller_base
         self.blocks_answer: list[np.ndarray] = []  # by block of BLOCK callers
 
@@ -126,8 +131,40 @@ class CallbackDesk:
     def _book(self, i: int, caller: int, now: float) -> bool:
         raise NotImplementedError
 
+    def _promise(self, i: int) -> None:
+        """Call ``i``'s request waits to be worked: under ``neglect`` it may be forgotten meanwhile."""
+        if self.neglect is None:
+            return
+        self.pending.add(i)
+        if not self.review_pending:
+            self.review_pending = True
+            self.c.kernel.later(self.neglect.review, None, self._review_callbacks)
+
+    def _review(self, event: Timer) -> None:
+        """Pending requests are reviewed: each is forgotten (a broken promise) with the chance its group's load
+        gives (:meth:`~queuesim.model.callbacks.Neglect.probability`)."""
+        c = self.c
+        self.review_pending = False
+        if not self.pending:
+            return
+        chance = []
+        for g in range(c.n_groups):
+            on_duty, busy = c.agent_counts(g)
+            chance.append(self.neglect.probability(busy / on_duty if on_duty else 1.0))
+        calls = sorted(self.pending)
+        draws = self.streams["callback_neglect"].random(len(calls))
+        for i, u in zip(calls, draws):
+            if u < chance[self._home(i)]:
+                self.pending.discard(i)
+                self.unreached.add(i)
+        if self.pending:
+            self.review_pending = True
+            c.kernel.later(self.neglect.review, None, self._review_callbacks)
+
     def _callback_due(self, event: Timer) -> None:
         i, _ = event.value
+        if i in self.unreached:
+            return  # forgotten
         g = self._home(i)
         self.callbacks_due[g].append(event.value)
         self._wake(g)
@@ -156,19 +193,20 @@ class CallbackDesk:
         """``agent`` takes a due callback before the inbound lines."""
         g = self.c.group_of_agent[agent]
         due = self.callbacks_due[g]
-        if due and self._may_take_callback(agent, g):
-            i, attempt = due.popleft()
-            self._dial(i, attempt, agent, now)
-            return True
-        return False
+        return bool(due) and self._may_take_callback(agent, g) and self._dial_next(due, agent, now)
 
     def after_inbound(self, agent: int, now: float) -> bool:
         """Nobody waits in ``agent``'s lines: a due callback, unless they are reserved for others."""
         due = self.callbacks_due[self.c.group_of_agent[agent]]
-        if due and self.cb.priority != "reserved":
+        return bool(due) and self.cb.priority != "reserved" and self._dial_next(due, agent, now)
+
+    def _dial_next(self, due, agent: int, now: float) -> bool:
+        """``agent`` dials the next due callback of ``due`` not forgotten meanwhile; False if none is left."""
+        while due:
             i, attempt = due.popleft()
-            self._dial(i, attempt, agent, now)
-            return True
+            if i not in self.unreached:
+                self._dial(i, attempt, agent, now)
+                return True
         return False
 
     def reach(self, i: int, agent: int, now: float) -> None:
@@ -187,6 +225,8 @@ class CallbackDesk:
         u = _draw(self.blocks_answer, c.caller[i], attempt - 1)
         picked = u is not None and u < cb.answer_probability
         c.busy[agent] = True
+        if self.pending:
+            self.pending.discard(i)  # worked now; a retry is promised again
         customer_first = cb.dial == "customer_first"
         lead = cb.connect_time if customer_first else cb.dial_time  # the agent's time before the talk
         if picked:  # the agent talks from when the customer is on the line, ``lead`` s from now
@@ -195,6 +235,7 @@ class CallbackDesk:
             return
         if attempt < cb.attempts:
             c.kernel.later(cb.dial_time + cb.retry_spacing, (i, attempt + 1), self.retry_callbacks)
+            self._promise(i)
         else:
             self._attempts_exhausted(i)
         if customer_first:  # nobody answered: no agent time (the agent's next task comes as an event now)
@@ -239,7 +280,7 @@ class CallbackDesk:
 
     def renumber(self, done: int) -> None:
         """The first ``done`` calls were handed over (after the centre's columns): renumber the rest."""
-        for name in ("requested", "due_at", "unreached", "offered"):
+        for name in ("requested", "due_at", "unreached", "offered", "pending"):
             setattr(self, name, _shift(getattr(self, name), done))
         held = _shift(self.virtual, done)
         self.virtual.clear()
@@ -286,6 +327,7 @@ class ScheduledDesk(CallbackDesk):
         self.h.left_lines(i)
         self.due_at[i] = due = book_slot(self.slots, now, self.cb)
         self.c.kernel.later(due - now, (i, 1), self._due_callbacks)
+        self._promise(i)
         return True
 
     def renumber(self, done: int) -> None:
@@ -333,6 +375,7 @@ class WebFormDesk(CallbackDesk):
         if kept is not None and kept < cb.follow_through and delay is not None and delay < cb.late_after:
             self.due_at[i] = now + delay
             c.kernel.later(delay, (i, 1), self._web_due_callbacks)
+            self._promise(i)
         c.kernel.later(cb.late_after, i, self._deadline_callbacks)
         self.web_open += 1
         if self.web_hours is not None and not self.window_pending:
@@ -376,6 +419,7 @@ class WebFormDesk(CallbackDesk):
         c = self.c
         i = event.value
         self.web_open -= 1
+        self.pending.discard(i)
         if c.agent_of[i] >= 0:
             return
         self.unreached.add(i)

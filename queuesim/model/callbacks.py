@@ -40,6 +40,7 @@ for web forms), which the engine reads of any callback.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Annotated, Literal, Optional, Union
 
 from pydantic import Field, model_validator
@@ -50,7 +51,8 @@ from .fields import ClockTime, NonNegativeSeconds, PositiveSeconds, Probability
 from .units import format_clock
 
 __all__ = [
-    "BaseCallback", "CALLBACK_NAMES", "Callback", "ScheduledCallback", "VirtualHoldCallback", "WebFormCallback", "WebHours",
+    "BaseCallback", "CALLBACK_NAMES", "Callback", "Neglect", "ScheduledCallback", "VirtualHoldCallback", "WebFormCallback",
+    "WebHours",
 ]
 
 #: The callback kinds, as written in configs (``callback.kind``).
@@ -105,6 +107,22 @@ class BaseCallback(ConfigModel):
     short_queue: int = Field(0, ge=0, le=1_000_000, description="with priority when_short: callbacks only when at most this many wait")
 
 
+class Neglect(ConfigModel):
+    """Promises forgotten when staff are stretched: every ``review``, each pending request (a booked callback
+    or a kept web-form promise not yet worked) is forgotten with probability ``1 - exp(-h x review)``, where the
+    hazard ``h`` is 0 while the share of its group's agents on duty who are busy is at most ``above`` and grows
+    linearly to ``per_hour`` when all of them are busy. A forgotten request is a broken promise."""
+
+    per_hour: float = Field(ge=0.0, le=1000.0, description="hazard of forgetting a pending request when every agent is busy (per hour)")
+    above: float = Field(0.8, ge=0.0, lt=1.0, description="share of agents busy below which nothing is forgotten")
+    review: PositiveSeconds = Field(900.0, description="how often pending requests are reviewed")
+
+    def probability(self, busy_share: float) -> float:
+        """Chance that a pending request is forgotten at one review, with ``busy_share`` of its group's agents busy."""
+        hazard = self.per_hour * max(0.0, (busy_share - self.above) / (1.0 - self.above)) / 3600.0
+        return -math.expm1(-hazard * self.review)
+
+
 class _WithoutWebHours:
     """Kinds other than web_form have no web hours: the engine reads ``web_hours`` of any callback."""
 
@@ -127,6 +145,7 @@ class ScheduledCallback(_WithoutWebHours, BaseCallback):
     slot_length: PositiveSeconds = Field(900.0, description="length of a callback slot")
     slot_capacity: int = Field(4, ge=1, le=100_000, description="callbacks booked per slot")
     lead_time: NonNegativeSeconds = Field(1800.0, description="earliest slot starts at least this far ahead")
+    neglect: Optional[Neglect] = Field(None, description="booked callbacks forgotten when staff are stretched")
 
 
 class WebFormCallback(BaseCallback):
@@ -138,6 +157,7 @@ class WebFormCallback(BaseCallback):
     contact_delay: Distribution = Field(description="time from request to the contact attempt when kept")
     late_after: PositiveSeconds = Field(86400.0, description="the customer gives up on the promise after this")
     redial_if_broken: Probability = Field(0.5, description="probability a customer whose promise broke calls again")
+    neglect: Optional[Neglect] = Field(None, description="kept promises forgotten when staff are stretched")
     web_hours: Optional[tuple[WebHours, ...]] = Field(
         None,
         description="daily blocks in which agents take due requests before inbound callers, and the only "
