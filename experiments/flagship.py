@@ -7,6 +7,10 @@ report, prints the headline table (text and Markdown, as pasted in the README's
 "The flagship experiment") and copies the two key figures to docs/figures/.
 
     python experiments/flagship.py [--replications 20] [--out runs/flagship-20] [--figures docs/figures]
+    python experiments/flagship.py --config configs/twenty-minute-hold.yaml   # the twenty-minute hold
+
+``--config`` runs another config the same way (its figures are copied as ``<config name>-hold-time.png``
+and ``<config name>-costs.png``).
 
 The same seed gives the same table, bit for bit, whatever the executor or the
 number of workers (common random numbers; one seed per replication).
@@ -26,21 +30,27 @@ from queuesim.report.build import _headline, _headline_md
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CONFIG = ROOT / "configs" / "your-call-is-important.yaml"
-#: figure in the report -> file in docs/figures
-KEY_FIGURES = {"wait-cdf.png": "flagship-hold-time.png", "costs.png": "flagship-costs.png"}
+#: figure in the report -> file in docs/figures (after the config's prefix)
+KEY_FIGURES = {"wait-cdf.png": "-hold-time.png", "costs.png": "-costs.png"}
+#: prefix of the figures' files, by config (others: the config file's name)
+PREFIX = {"your-call-is-important": "flagship"}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, default=CONFIG, help="the config (default: the flagship's)")
     parser.add_argument("--replications", type=int, default=20)
     parser.add_argument("--seed", type=int, help="root seed (default: the config's)")
-    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "flagship-20")
+    parser.add_argument("--out", type=Path, help="result folder (default: runs/<config name>-<replications>)")
     parser.add_argument("--figures", type=Path, default=ROOT / "docs" / "figures",
                         help="where the two key figures are copied (default: docs/figures)")
     args = parser.parse_args(argv)
+    prefix = PREFIX.get(args.config.stem, args.config.stem)
+    if args.out is None:
+        args.out = ROOT / "runs" / f"{prefix}-{args.replications}"
 
     started = time.perf_counter()
-    result = qs.run(CONFIG, replications=args.replications, seed=args.seed, out=args.out, overwrite=True,
+    result = qs.run(args.config, replications=args.replications, seed=args.seed, out=args.out, overwrite=True,
                     executor="processes", quiet=True)
     write_report(args.out)
     elapsed = time.perf_counter() - started
@@ -50,13 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "headline.txt").write_text(result.headline_table(), encoding="utf-8")
     args.figures.mkdir(parents=True, exist_ok=True)
     for source, target in KEY_FIGURES.items():
-        shutil.copyfile(args.out / "figures" / source, args.figures / target)
+        shutil.copyfile(args.out / "figures" / source, args.figures / (prefix + target))
 
     print(result.headline_table())
     print(markdown)
     print(f"\n{len(result.replications)} replications (seed {result.experiment.seed}) and the report in "
           f"{elapsed:.1f} s; results and report in {args.out}/, figures copied to "
-          f"{', '.join(str(args.figures / t) for t in KEY_FIGURES.values())}")
+          f"{', '.join(str(args.figures / (prefix + t)) for t in KEY_FIGURES.values())}")
     return 0
 
 
