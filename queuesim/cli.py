@@ -9,15 +9,16 @@ kept for ``--resume``).
 
 Each command imports what it needs inside its handler, on purpose: ``queuesim
 --version``, ``--help`` and ``validate`` never import SimPy, pandas or
-matplotlib (``tests/test_cli.py`` times them). These are the only imports
-inside functions besides the ``commands`` modules' (same reason) and
-``ExperimentResult.plot``'s.
+matplotlib, nor ``validate`` of the shipped configs scipy (``tests/test_cli.py``
+checks them). These are the only imports inside functions besides the
+``commands`` modules' (same reason) and ``ExperimentResult.plot``'s. A command
+line that starts with a command of this module does not import the plugin
+commands (:data:`PLUGIN_COMMANDS`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import shutil
 import sys
@@ -80,7 +81,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"error: {self.prog}: {text} (see {self.prog} --help)\n")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(plugins: bool = True) -> argparse.ArgumentParser:
+    """The command line; without ``plugins``, only the commands of this module (see :data:`PLUGIN_COMMANDS`)."""
     parser = _Parser(
         prog="queuesim",
         description="Simulate telephone contact centres and compare staffing, callback, "
@@ -172,7 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     erlang.add_argument("--agents", required=True, type=_whole_number(1, MAX_ERLANG_AGENTS),
                         help=f"number of agents (1 to {MAX_ERLANG_AGENTS:,})")
     erlang.add_argument("--threshold", default="20s", help="service-level threshold with its unit (default 20s)")
-    for module in _plugin_modules():
+    for module in _plugin_modules() if plugins else []:
         name, handler = module.register(sub)
         _COMMANDS[name] = handler
     return parser
@@ -395,12 +397,16 @@ def _cmd_erlang(args: argparse.Namespace) -> int:
 
 _COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "report": _cmd_report, "erlang": _cmd_erlang}
 
+#: The commands of this module: a command line that starts with one of them needs no plugin module.
+_OWN_COMMANDS = frozenset(_COMMANDS)
+
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the CLI; returns the exit code (also used by the console script)."""
+    """Run the CLI; returns the exit code (also used by the console script, with ``argv`` None)."""
 
-    parser = _parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser(plugins=not (words and words[0] in _OWN_COMMANDS))
+    args = parser.parse_args(words)
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
