@@ -9,7 +9,7 @@ kept for ``--resume``).
 
 Each command imports what it needs inside its handler, on purpose: ``queuesim
 --version``, ``--help`` and ``validate`` never import SimPy, pandas or
-matplotlib, nor ``validate`` of the shipped configs scipy (``tests/test_cli.py``
+matplotlib, nor ``validate`` of the shipped configs numpy or scipy (``tests/test_cli.py``
 checks them). These are the only imports inside functions besides the
 ``commands`` modules' (same reason) and ``ExperimentResult.plot``'s. A command
 line that starts with a command of this module does not import the plugin
