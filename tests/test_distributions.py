@@ -292,6 +292,19 @@ def test_check_without_draws_never_passes_what_the_draws_refuse(monkeypatch: pyt
     assert taken > len(cases) // 2 and refused > 50, (taken, refused, len(cases))  # both kinds are covered
 
 
+def test_lazy_module_imports_on_first_use_and_steps_aside() -> None:
+    """The stand-in for numpy in distributions.py and profile.py imports its module on the first attribute read
+    and puts the module itself in its place."""
+    import json
+
+    from queuesim.lazy import LazyModule
+
+    namespace: dict[str, Any] = {}
+    namespace["js"] = LazyModule("json", namespace, "js")
+    assert "imported on first use" in repr(namespace["js"])
+    assert namespace["js"].dumps([1]) == "[1]" and namespace["js"] is json
+
+
 def test_the_check_draws_reach_what_the_quick_check_assumes() -> None:
     """The facts about numpy's draws that the check without draws relies on, for the installed numpy: of
     CHECK_SAMPLES draws from the check's seed, some standard exponential and some uniform draw are at least
