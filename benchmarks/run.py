@@ -5,6 +5,10 @@
 
 What it measures (nothing is asserted: the script fails only if a model crashes):
 
+* **startup**: ``queuesim validate`` of every shipped config, and ``queuesim --version``
+  for the floor (the interpreter and the package), each a fresh process as a user runs it:
+  wall-clock seconds, best of five interleaved rounds, three with ``--small`` (target:
+  under 0.3 s per config);
 * **core**: the contract config (Erlang A, 100 agents) at 500,000 arrivals against an
   idiomatic SimPy model of the same queue (one process per call,
   ``yield request | timeout(patience)``): time ratio and arrivals per second;
@@ -32,8 +36,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -142,6 +148,31 @@ def configs(replications: int, repeat: int = 5) -> list[dict]:
     return rows
 
 
+def startup(repeat: int) -> list[dict]:
+    """``queuesim validate CONFIG`` for every config in ``configs/``, and ``queuesim --version``, each run
+    ``repeat`` times in a fresh process through the console script, in interleaved rounds: the best
+    wall-clock time (what a user waits for) and the processor time (user + system) of that run."""
+    script = Path(sys.executable).with_name("queuesim")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "queuesim.cli"]
+    runs = [("--version", command + ["--version"])]
+    runs += [(f"validate configs/{path.name}", command + ["validate", str(path.relative_to(ROOT))])
+             for path in sorted((ROOT / "configs").glob("*.yaml"))]
+    best = {name: (math.inf, math.inf) for name, _ in runs}
+    for _ in range(repeat):
+        for name, argv in runs:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if proc.returncode != 0:
+                raise RuntimeError(f"queuesim {name} failed: {proc.stderr.decode(errors='replace').strip()}")
+            cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            best[name] = min(best[name], (wall, cpu))
+    return [{"command": f"queuesim {name}", "rounds": repeat, "wall_s": wall, "cpu_s": cpu}
+            for name, (wall, cpu) in best.items()]
+
+
 _POINT = r"""
 import json, resource, sys, time
 from queuesim import Scenario, simulate
@@ -247,6 +278,9 @@ def targets(sections: dict[str, list[dict]]) -> list[dict]:
         rows.append({"target": target, "measured": float(value), "limit": float(limit), "unit": unit,
                      "met": "yes" if value <= limit else "NO"})
 
+    for row in sections.get("startup", []):
+        if row["command"].startswith("queuesim validate"):
+            add(f"{row['command']}: wall-clock seconds, best of {row['rounds']}", row["wall_s"], 0.3, "s")
     core = {r["benchmark"]: r for r in sections.get("core", [])}
     if "core config vs idiomatic SimPy" in core:
         add("core config time / idiomatic SimPy time", core["core config vs idiomatic SimPy"]["ratio"], 0.10, "ratio")
@@ -343,7 +377,7 @@ def _figure(rows: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-SECTIONS = ("core", "configs", "scaling", "parallel", "soak")
+SECTIONS = ("startup", "core", "configs", "scaling", "parallel", "soak")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -360,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--only: unknown section {unknown[0]!r}; allowed: {', '.join(SECTIONS)}")
     sections: dict[str, list[dict]] = {}
     started = time.perf_counter()
+    if "startup" in chosen:
+        sections["startup"] = startup(3 if small else 5)
     if "core" in chosen:
         sections["core"] = core_vs_references(20_000 if small else 500_000, 1 if small else 3,
                                               5_000 if small else 100_000)

@@ -9,20 +9,25 @@ kept for ``--resume``).
 
 Each command imports what it needs inside its handler, on purpose: ``queuesim
 --version``, ``--help`` and ``validate`` never import SimPy, pandas or
-matplotlib (``tests/test_cli.py`` times them). These are the only imports
-inside functions besides the ``commands`` modules' (same reason) and
-``ExperimentResult.plot``'s.
+matplotlib, nor ``validate`` of the shipped configs numpy or scipy (``tests/test_cli.py``
+checks them). These are the only imports inside functions besides the
+``commands`` modules' (same reason) and ``ExperimentResult.plot``'s. A command
+line that starts with a command of this module does not import the plugin
+commands (:data:`PLUGIN_COMMANDS`), and ``validate`` starts numpy without BLAS
+threads and runs without the garbage collector: see ``docs/speed.md``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
+import gc
 import math
+import os
 import shutil
 import sys
 from pathlib import Path
-from typing import NoReturn, Optional, Sequence
+from typing import Iterator, NoReturn, Optional, Sequence
 
 from . import __version__
 from .errors import ConfigError
@@ -80,7 +85,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"error: {self.prog}: {text} (see {self.prog} --help)\n")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(plugins: bool = True) -> argparse.ArgumentParser:
+    """The command line; without ``plugins``, only the commands of this module (see :data:`PLUGIN_COMMANDS`)."""
     parser = _Parser(
         prog="queuesim",
         description="Simulate telephone contact centres and compare staffing, callback, "
@@ -172,7 +178,7 @@ def _parser() -> argparse.ArgumentParser:
     erlang.add_argument("--agents", required=True, type=_whole_number(1, MAX_ERLANG_AGENTS),
                         help=f"number of agents (1 to {MAX_ERLANG_AGENTS:,})")
     erlang.add_argument("--threshold", default="20s", help="service-level threshold with its unit (default 20s)")
-    for module in _plugin_modules():
+    for module in _plugin_modules() if plugins else []:
         name, handler = module.register(sub)
         _COMMANDS[name] = handler
     return parser
@@ -305,7 +311,28 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Within: numpy, if imported here, starts its BLAS (OpenBLAS) with one thread. For a short command that
+    does no linear algebra, starting BLAS's threads is a good part of numpy's import (0.02 s on an idle
+    2-core machine, 0.07 s when the other core is busy). The environment is restored on leaving."""
+    saved = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = saved
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
+    with _one_blas_thread():
+        return _validate(args)
+
+
+def _validate(args: argparse.Namespace) -> int:
     from .model.config import ConfigError, load_config
 
     status = EXIT_OK
@@ -395,23 +422,36 @@ def _cmd_erlang(args: argparse.Namespace) -> int:
 
 _COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "report": _cmd_report, "erlang": _cmd_erlang}
 
+#: The commands of this module: a command line that starts with one of them needs no plugin module.
+_OWN_COMMANDS = frozenset(_COMMANDS)
+
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the CLI; returns the exit code (also used by the console script)."""
+    """Run the CLI; returns the exit code (also used by the console script, with ``argv`` None)."""
 
-    parser = _parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser(plugins=not (words and words[0] in _OWN_COMMANDS))
+    args = parser.parse_args(words)
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
+    # A validate process is short and its objects (numpy's, pydantic's, the config models) live to its end:
+    # the cyclic garbage collector would only walk them, 0.01 s while importing and 0.03 s at the
+    # interpreter's exit. On the command line, it runs without the collector and freezes them at the end.
+    short = argv is None and args.command == "validate"
+    if short:
+        gc.disable()
     try:
-        return _COMMANDS[args.command](args)
+        code = _COMMANDS[args.command](args)
     except (ConfigError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        code = EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if short:
+        gc.freeze()
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -251,6 +251,78 @@ _valid = st.one_of(
 )
 
 
+def _extreme_cases() -> list[BaseDistribution]:
+    """Parameters out to float64's limits, most of them usable, some not, for every kind check_samples can tell
+    without drawing."""
+    sizes = [float(x) for x in np.geomspace(1e-300, 1e300, 41)] + [5e-324, 1.7e308]
+    shapes = [float(x) for x in np.geomspace(1e-3, 1e3, 31)]
+    cases: list[BaseDistribution] = [Deterministic(value=v) for v in [0.0, *sizes]]  # type: ignore[arg-type]
+    cases += [Exponential(mean=m) for m in sizes]  # type: ignore[arg-type]
+    cases += [Uniform(low=lo, high=hi) for lo in [0.0, *sizes[::4]] for hi in sizes if hi > lo]  # type: ignore[arg-type]
+    cases += [Lognormal(mean=m, sd=m * c) for m in sizes[::2] for c in (1e-3, 1.0, 1e3, 1e100)  # type: ignore[arg-type]
+              if m * c < math.inf]
+    cases += [Lognormal(mu=mu, sigma=s) for mu in (-800.0, -100.0, 0.0, 5.0, 100.0, 690.0) for s in (1e-3, 1.0, 10.0, 40.0)]  # type: ignore[arg-type]
+    cases += [Weibull(shape=k, **{by: m}) for by in ("mean", "scale") for k in shapes for m in sizes[::2]]  # type: ignore[arg-type]
+    return cases
+
+
+def test_check_without_draws_never_passes_what_the_draws_refuse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Validation accepts most distributions from their parameters alone (no numpy draws, and a Weibull's Γ
+    from math.gamma, not scipy's): every one it accepts that way out to float64's limits passes the full
+    check, which draws with numpy and uses scipy's Γ."""
+    from queuesim.model import distributions
+
+    quick = distributions._surely_usable
+    monkeypatch.setattr(distributions, "_surely_usable", lambda d: False)  # check_samples: always by drawing
+    cases = _extreme_cases()
+    taken, refused = 0, 0
+    for d in cases:
+        try:
+            ok = quick(d)
+        except (ArithmeticError, ValueError):
+            ok = False
+        if ok:
+            taken += 1
+            assert distributions.check_samples(d) is d, d
+        else:
+            try:
+                distributions.check_samples(d)
+            except ValueError:
+                refused += 1
+    assert taken > len(cases) // 2 and refused > 50, (taken, refused, len(cases))  # both kinds are covered
+
+
+def test_lazy_module_imports_on_first_use_and_steps_aside() -> None:
+    """The stand-in for numpy in distributions.py and profile.py imports its module on the first attribute read
+    and puts the module itself in its place."""
+    import json
+
+    from queuesim.lazy import LazyModule
+
+    namespace: dict[str, Any] = {}
+    namespace["js"] = LazyModule("json", namespace, "js")
+    assert "imported on first use" in repr(namespace["js"])
+    assert namespace["js"].dumps([1]) == "[1]" and namespace["js"] is json
+
+
+def test_the_check_draws_reach_what_the_quick_check_assumes() -> None:
+    """The facts about numpy's draws that the check without draws relies on, for the installed numpy: of
+    CHECK_SAMPLES draws from the check's seed, some standard exponential and some uniform draw are at least
+    0.5; standard exponential draws are at most 44.5 and standard normal ones at most 13.8 in size."""
+    from queuesim.model import distributions as d
+
+    exponential = np.random.default_rng(0).standard_exponential(d.CHECK_SAMPLES)
+    uniform = np.random.default_rng(0).random(d.CHECK_SAMPLES)
+    assert exponential.max() >= d._SOME_DRAW_AT_LEAST and uniform.max() >= d._SOME_DRAW_AT_LEAST
+    many = np.random.default_rng(1)
+    assert many.standard_exponential(10**6).max() <= d._MAX_EXPONENTIAL_DRAW
+    assert np.abs(many.standard_normal(10**6)).max() <= d._MAX_NORMAL_DRAW
+    # the check's draws are these standard ones, scaled: exponential, weibull and uniform from one stream each
+    assert np.array_equal(np.random.default_rng(0).exponential(3.0, d.CHECK_SAMPLES), 3.0 * exponential)
+    assert np.array_equal(np.random.default_rng(0).weibull(0.5, d.CHECK_SAMPLES), exponential ** 2.0)
+    assert np.array_equal(np.random.default_rng(0).uniform(0.0, 2.0, d.CHECK_SAMPLES), 2.0 * uniform)
+
+
 @settings(max_examples=150, deadline=None)
 @given(spec=_valid, seed=st.integers(0, 2**32 - 1))
 def test_samples_finite_nonnegative_float64(spec: dict[str, Any], seed: int) -> None:

@@ -280,6 +280,47 @@ def test_uncovered_interval_warns() -> None:
     assert warnings and "07:30" in warnings[0]
 
 
+def test_warnings_in_plain_python_equal_numpy_bit_for_bit() -> None:
+    """Up to PLAIN_WARNING_INTERVALS intervals, the uncovered-interval warning is computed without numpy: the
+    same interpolation of the cumulative rates as numpy.interp (at interval edges on and off the profile's grid,
+    before and after it, with zero and infinite totals) and the same intervals found, over random days."""
+    import random
+
+    from queuesim.model import scenario as sc
+
+    rng = random.Random(7)
+    found = 0
+    for _ in range(300):
+        n = rng.randint(1, 12)
+        start = rng.choice([0.0, 1800.0, rng.uniform(0, 5e4)])
+        width = rng.choice([900.0, 1800.0, rng.uniform(1, 1e4)])
+        grid = [start + k * width for k in range(n + 1)]
+        rates = [rng.choice([0.0, 0.0, rng.uniform(0, 1), 1e-300, 1e308]) for _ in range(n)]
+        functions = [RateFunction.build(grid, rates), RateFunction.constant(rng.uniform(0, 2), 0.0, grid[-1] / 2)]
+        interval = rng.choice([width, width / 2, 1800.0, rng.uniform(60, 5e3)])
+        horizon = grid[-1] + rng.choice([0.0, interval / 3, 3600.0])
+        count = math.ceil(horizon / interval)
+        merged = []
+        t = 0.0
+        for _ in range(rng.randint(0, 4)):
+            a = t + rng.choice([0.0, interval, rng.uniform(0, 2e4)])
+            b = a + rng.choice([interval, rng.uniform(1, 2e4)])
+            merged.append([a, b])
+            t = b + rng.uniform(1, 1e4)
+        if rng.random() < 0.3:
+            merged = [[0.0, math.inf]]  # agents all day
+        with np.errstate(over="ignore", invalid="ignore"):  # rates of 1e308: infinite totals
+            for rf in functions:
+                edges = [k * interval for k in range(count + 1)] + list(rf.grid) + [-1.0, grid[-1] * 2]
+                cum = rf.cumulative()
+                plain = [sc._interp(x, rf.grid, rf.running_totals()) for x in edges]
+                assert np.array_equal(np.array(plain), np.interp(edges, np.asarray(rf.grid), cum), equal_nan=True)
+            plain = sc._uncovered_starts_plain(count, interval, horizon, functions, merged)
+            assert plain == sc._uncovered_starts_numpy(count, interval, horizon, functions, merged)
+        found += bool(plain)
+    assert 30 < found < 270, found  # days with and without uncovered intervals
+
+
 def test_profile_from_csv_with_days_filter(tmp_path) -> None:
     """A dated CSV is summed into the config's intervals and averaged over the chosen weekdays."""
     path = tmp_path / "profile.csv"

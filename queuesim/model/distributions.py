@@ -27,15 +27,20 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union
 
-import numpy as np
-import numpy.typing as npt
 from pydantic import AfterValidator, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationInfo, model_validator
 
+from ..lazy import LazyModule
 from .base import ConfigModel
 from .fields import MAX_DATA_FILE_BYTES, NonNegativeSeconds, PositiveSeconds, check_input_file, input_path
 from .units import UnitError, parse_duration
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:  # validating a config needs numpy only for what check_samples cannot tell without draws
+    np = LazyModule("numpy", globals(), "np")
 
 __all__ = [
     "BaseDistribution", "DISTRIBUTION_NAMES", "Deterministic", "Distribution", "Empirical",
@@ -255,7 +260,10 @@ class Weibull(_ShapeScale):
     distribution: Literal["weibull"] = "weibull"
 
     def _mean_per_scale(self) -> float:
-        from scipy import special  # on first use: validating a config stays fast (scipy.special takes 0.3 s)
+        # scipy's Γ, not math.gamma: the two differ in the last bits for most shapes, and the scale derived
+        # from a mean is what the simulation samples with. Imported on first use (scipy.special takes 0.15 s);
+        # validating a config needs it only for extreme parameters (see _surely_usable).
+        from scipy import special
 
         return float(special.gamma(1.0 + 1.0 / self.shape))
 
@@ -412,6 +420,51 @@ class Empirical(BaseDistribution):
 CHECK_SAMPLES = 256
 
 
+#: Values between these bounds are far from float64's overflow (1.8e308) and underflow (5e-324): changing
+#: them by a few parts in 1e16 cannot make them infinite or 0.
+_SAFE_LOW, _SAFE_HIGH = 1e-290, 1e307
+#: Bounds of the check's draws, from numpy's ziggurat methods: a standard exponential draw is at most
+#: r + 53 ln 2 = 44.44 (r = 7.697), a standard normal one at most r + 53 ln 2 / r = 13.71 in size
+#: (r = 3.654); and of the CHECK_SAMPLES draws from the check's seed, some standard exponential draw and
+#: some uniform one are at least 0.5 (tests/test_distributions.py checks this of the installed numpy).
+_MAX_EXPONENTIAL_DRAW, _MAX_NORMAL_DRAW, _SOME_DRAW_AT_LEAST = 44.5, 13.8, 0.5
+
+
+def _surely_usable(dist: BaseDistribution) -> bool:
+    """True if :func:`check_samples` accepts ``dist``, told from its parameters without drawing.
+
+    Every value the check tests (the mean, the scale, all :data:`CHECK_SAMPLES`
+    draws) then lies between :data:`_SAFE_LOW` and :data:`_SAFE_HIGH`, or is 0 where
+    the check allows it, by the bounds above. Validating a config with such
+    distributions imports neither numpy nor scipy; any other one (gamma, empirical,
+    parameters near the limits of float64) is checked by drawing. A Weibull's
+    Γ(1 + 1/shape) comes from ``math.gamma`` here, from ``scipy.special.gamma`` in
+    the model (the two agree to about 1e-15 relative, not bit for bit): the margins
+    make that difference irrelevant to the answer, and nothing computed here is kept.
+    """
+    if isinstance(dist, Deterministic):  # every draw is the value, a finite duration >= 0
+        return True
+    if isinstance(dist, Exponential):  # draws mean * E, E in [0, 44.5], some E >= 0.5
+        return _SAFE_LOW <= dist.mean <= _SAFE_HIGH / _MAX_EXPONENTIAL_DRAW
+    if isinstance(dist, Uniform):  # draws low + (high - low) * U in [low, high], U in [0, 1), some U >= 0.5
+        return dist.high <= _SAFE_HIGH and (dist.low > 0 or dist.high >= 2 * _SAFE_LOW)
+    if isinstance(dist, Lognormal):  # draws exp(mu + sigma * Z), |Z| <= 13.8; mean exp(mu + sigma^2 / 2)
+        mu, sigma = dist.as_mu_sigma()
+        return abs(mu) + sigma * _MAX_NORMAL_DRAW <= 700.0 and (dist.mean is not None or mu + sigma * sigma / 2 <= 700.0)
+    if isinstance(dist, Weibull):  # draws E^(1/shape) * scale, E in [0, 44.5], some E >= 0.5
+        x = 1.0 + 1.0 / dist.shape
+        if not x < 150.0:  # Γ(150) = 3.8e260; Γ overflows float64 from x = 171.6
+            return False
+        g = math.gamma(x)
+        scale = dist.scale if dist.scale is not None else dist.mean / g  # type: ignore[operator]
+        mean = dist.mean if dist.mean is not None else dist.scale * g  # type: ignore[operator]
+        if not (_SAFE_LOW < scale < _SAFE_HIGH and _SAFE_LOW < mean < _SAFE_HIGH):
+            return False
+        return (math.log(scale) + math.log(_MAX_EXPONENTIAL_DRAW) / dist.shape < math.log(_SAFE_HIGH)
+                and math.log(scale) + math.log(_SOME_DRAW_AT_LEAST) / dist.shape > math.log(_SAFE_LOW))
+    return False
+
+
 def check_samples(dist: BaseDistribution) -> BaseDistribution:
     """ValueError (one line) when ``dist``'s parameters give non-finite or degenerate samples.
 
@@ -422,6 +475,11 @@ def check_samples(dist: BaseDistribution) -> BaseDistribution:
     """
     import warnings
 
+    try:
+        if _surely_usable(dist):
+            return dist  # the same answer as below, without numpy's draws
+    except (ArithmeticError, ValueError):  # e.g. an overflow in lognormal's sd / mean: answered below
+        pass
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         what = f"{dist.describe()}: these parameters give"

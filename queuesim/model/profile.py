@@ -20,12 +20,16 @@ import datetime as _dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
-import numpy as np
-
+from ..lazy import LazyModule
 from .fields import MAX_DATA_FILE_BYTES, check_input_file
 from .units import UnitError, parse_clock
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # validating a config needs only running_totals and total, in plain Python
+    np = LazyModule("numpy", globals(), "np")
 
 __all__ = ["WEEKDAYS", "RateFunction", "read_profile_csv"]
 
@@ -72,9 +76,17 @@ class RateFunction:
         lengths = np.diff(np.asarray(self.grid))
         return np.concatenate(([0.0], np.cumsum(np.asarray(self.rates) * lengths)))
 
+    def running_totals(self) -> list[float]:
+        """:meth:`cumulative` as a list, bit for bit (numpy's cumsum adds in order, as here), without numpy."""
+        out, total = [0.0], 0.0
+        for k, rate in enumerate(self.rates):
+            total += rate * (self.grid[k + 1] - self.grid[k])
+            out.append(total)
+        return out
+
     def total(self) -> float:
-        """Expected number of arrivals over the whole grid."""
-        return float(self.cumulative()[-1])
+        """Expected number of arrivals over the whole grid (the last of :meth:`cumulative`)."""
+        return self.running_totals()[-1]
 
     def expected_in(self, a: float, b: float) -> float:
         """Expected arrivals in ``[a, b)``."""

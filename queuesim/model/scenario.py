@@ -16,9 +16,10 @@ second; inputs may carry units (``"4min"``, ``"95/min"``, ``"07:30"``).
 
 from __future__ import annotations
 
+import bisect
 import math
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Sequence
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -41,6 +42,70 @@ MAX_REPORT_INTERVALS = 1_000_000
 #: Most calls a replication may expect (a horizon of 1e308 s with a constant rate would never end).
 MAX_EXPECTED_CALLS = 1e9
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+#: Most report intervals for which :meth:`Scenario.warnings` looks for intervals with arrivals and no agent in
+#: plain Python; beyond, with numpy (the same numbers, sooner than numpy's import).
+PLAIN_WARNING_INTERVALS = 10_000
+
+
+def _interp(x: float, xp: Sequence[float], fp: Sequence[float]) -> float:
+    """``numpy.interp(x, xp, fp)`` at one point, bit for bit: numpy's cases and formula, in its order."""
+    if x < xp[0]:
+        return fp[0]
+    if x > xp[-1]:
+        return fp[-1]
+    j = bisect.bisect_right(xp, x) - 1  # xp[j] <= x < xp[j + 1], or the last point
+    if j == len(xp) - 1 or xp[j] == x:
+        return fp[j]
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+    value = slope * (x - xp[j]) + fp[j]
+    if value != value:  # NaN (an infinite total): numpy tries from the other end
+        value = slope * (x - xp[j + 1]) + fp[j + 1]
+        if value != value and fp[j] == fp[j + 1]:
+            value = fp[j]
+    return value
+
+
+def _uncovered_starts_plain(count: int, interval: float, horizon: float, rates: Sequence[RateFunction],
+                            merged: list[list[float]]) -> list[float]:
+    """Starts of the intervals ``[k interval, min((k + 1) interval, horizon))``, ``k < count``, with expected
+    arrivals (by the cumulative rates) and no merged duty period overlapping them."""
+    curves = [(rf.grid, rf.running_totals()) for rf in rates]
+    merged_starts = [m[0] for m in merged]
+    out = []
+    for k in range(count):
+        start = k * interval
+        end = min(start + interval, horizon)
+        expected = 0.0
+        for grid, cum in curves:
+            expected += _interp(end, grid, cum) - _interp(start, grid, cum)
+        if expected > 0:
+            last = bisect.bisect_left(merged_starts, end) - 1  # the last period starting before the interval ends
+            if not (last >= 0 and merged[last][1] > start):
+                out.append(start)
+    return out
+
+
+def _uncovered_starts_numpy(count: int, interval: float, horizon: float, rates: Sequence[RateFunction],
+                            merged: list[list[float]]) -> list[float]:
+    """:func:`_uncovered_starts_plain` with numpy, for many intervals."""
+    import numpy as np
+
+    starts = np.arange(count, dtype=np.float64) * interval
+    ends = np.minimum(starts + interval, horizon)
+    expected = np.zeros(count)
+    for rf in rates:  # cumulative arrivals are piecewise linear: exact by interpolation
+        grid, cum = np.asarray(rf.grid), rf.cumulative()
+        expected += np.interp(ends, grid, cum) - np.interp(starts, grid, cum)
+    covered = np.zeros(count, dtype=bool)
+    if merged:
+        m_start = np.array([m[0] for m in merged])
+        m_end = np.array([m[1] for m in merged])
+        k = np.searchsorted(m_start, ends, side="left") - 1  # last period starting before the interval ends
+        ok = k >= 0
+        covered[ok] = m_end[k[ok]] > starts[ok]
+    return starts[(expected > 0) & ~covered].tolist()
 
 
 def _infinite_to_none(value: Any) -> Any:
@@ -573,20 +638,12 @@ class Scenario(ConfigModel):
         Intervals with arrivals and no agent on duty; no calls at all; an offered
         load at or above the capacity (see :meth:`_overload_warning`).
         """
-        import numpy as np
-
         out: list[str] = []
         duty = self.duty_periods()  # once: with many agents it is the dearest part
         periods = sorted(p for agent in duty for p in agent)
         interval = self.interval_length()
         assert self.horizon is not None
         count = math.ceil(self.horizon / interval)
-        starts = np.arange(count, dtype=np.float64) * interval
-        ends = np.minimum(starts + interval, self.horizon)
-        expected = np.zeros(count)
-        for rf in self.rate_functions():  # cumulative arrivals are piecewise linear: exact by interpolation
-            grid, cum = np.asarray(rf.grid), rf.cumulative()
-            expected += np.interp(ends, grid, cum) - np.interp(starts, grid, cum)
         # merge the duty periods; an interval is covered if some merged period overlaps it
         merged: list[list[float]] = []
         for s, e in periods:
@@ -594,14 +651,8 @@ class Scenario(ConfigModel):
                 merged[-1][1] = max(merged[-1][1], e)
             elif e > s:
                 merged.append([s, e])
-        covered = np.zeros(count, dtype=bool)
-        if merged:
-            m_start = np.array([m[0] for m in merged])
-            m_end = np.array([m[1] for m in merged])
-            k = np.searchsorted(m_start, ends, side="left") - 1  # last period starting before the interval ends
-            ok = k >= 0
-            covered[ok] = m_end[k[ok]] > starts[ok]
-        uncovered = starts[(expected > 0) & ~covered].tolist()
+        find = _uncovered_starts_plain if count <= PLAIN_WARNING_INTERVALS else _uncovered_starts_numpy
+        uncovered = find(count, interval, self.horizon, self.rate_functions(), merged)
         if uncovered:
             shown = ", ".join(format_clock(a) for a in uncovered[:6]) + (" ..." if len(uncovered) > 6 else "")
             out.append(f"{self.name}: no agent is on duty in {len(uncovered)} interval(s) with arrivals (starting {shown})")
