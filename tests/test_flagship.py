@@ -29,3 +29,19 @@ def test_flagship_headline_has_every_variant_and_is_reproducible(tmp_path: Path)
     assert next(r for r in first.headline() if r.metric == "cost_total").unit == "EUR"
     other_seed = qs.run(experiment, replications=3, seed=experiment.seed + 1, executor="serial")
     assert other_seed.headline_table() != table
+
+
+def test_the_twenty_minute_hold_holds_callers_15_to_25_minutes() -> None:
+    """configs/twenty-minute-hold.yaml's baseline: the 95% CI of its mean hold over its 20 days lies in [15, 25] minutes."""
+    import numpy as np
+    from scipy import stats
+
+    from queuesim import load_config, simulate
+
+    experiment = load_config(CONFIGS / "twenty-minute-hold.yaml")
+    baseline = experiment.scenarios[0]
+    assert baseline.name == "hold-loop"
+    days = range(experiment.replications)
+    waits = np.array([simulate(baseline, seed=experiment.seed, replication=r).summary["mean_wait"] for r in days])
+    half = stats.t.ppf(0.975, waits.size - 1) * waits.std(ddof=1) / np.sqrt(waits.size)
+    assert 15 * 60 <= waits.mean() - half and waits.mean() + half <= 25 * 60, (waits.mean() / 60, half / 60)
