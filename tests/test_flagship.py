@@ -45,3 +45,30 @@ def test_the_twenty_minute_hold_holds_callers_15_to_25_minutes() -> None:
     waits = np.array([simulate(baseline, seed=experiment.seed, replication=r).summary["mean_wait"] for r in days])
     half = stats.t.ppf(0.975, waits.size - 1) * waits.std(ddof=1) / np.sqrt(waits.size)
     assert 15 * 60 <= waits.mean() - half and waits.mean() + half <= 25 * 60, (waits.mean() / 60, half / 60)
+
+
+def test_the_robustness_study_runs_and_says_how_often_each_variant_wins(tmp_path: Path) -> None:
+    """experiments/robustness.py at tiny sizes: its table (every variant) and figure, the worlds' draws within
+    the stated ranges."""
+    import csv
+    import subprocess
+    import sys
+
+    root = CONFIGS.parent
+    done = subprocess.run([sys.executable, str(root / "experiments" / "robustness.py"), "--worlds", "3",
+                           "--replications", "1", "--workers", "1", "--out", str(tmp_path),
+                           "--figures", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    table = (tmp_path / "twenty-minute-hold.md").read_text()
+    for variant in ("no-message", "virtual-hold-customer-first", "web-form-kept", "more-agents"):
+        assert f"| {variant} |" in table
+    assert (tmp_path / "twenty-minute-hold-robustness.png").stat().st_size > 10_000
+    sys.path.insert(0, str(root / "experiments"))
+    try:
+        from robustness import RANGES
+    finally:
+        sys.path.pop(0)
+    rows = list(csv.DictReader(open(tmp_path / "twenty-minute-hold.csv", encoding="utf-8")))
+    assert len(rows) == 3 * 9
+    for key, (lo, hi) in RANGES.items():
+        assert all(lo <= float(row[key]) <= hi for row in rows), key

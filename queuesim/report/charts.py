@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..experiment.results import ExperimentResult
 
 __all__ = [
+    "robustness_figure",
     "KINDS",
     "OKABE_ITO",
     "COST_COLORS",
@@ -803,3 +804,36 @@ def plot(result: "ExperimentResult", kind: str = "metric", **options: Any) -> Fi
 def close(fig: Figure) -> None:
     """Release a figure (Figures made with ``Figure()`` need no pyplot bookkeeping)."""
     plt.close(fig)
+
+
+@_styled
+def robustness_figure(names: list[str], cheapest: np.ndarray, beats: np.ndarray, saving: np.ndarray) -> Figure:
+    """How often each alternative wins over drawn prices and behaviours: left, the share of worlds in which it is
+    the cheapest and in which it costs less than the baseline (``names[0]``); right, its saving against the
+    baseline per world (currency a day: median, 10th-90th and full range)."""
+    fig = Figure(figsize=(10.0, 0.45 * len(names) + 1.6), dpi=110, layout="constrained")
+    left, right = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 1.3]})
+    y = np.arange(len(names))[::-1]
+    others = slice(1, None)
+    left.barh(y[others] + 0.2, beats[others] * 100, height=0.38, color=OKABE_ITO[1], label=f"cheaper than {names[0]}")
+    left.barh(y + -0.2, cheapest * 100, height=0.38, color=OKABE_ITO[2], label="the cheapest of all")
+    left.set_yticks(y, [_short(n, 30) for n in names])
+    left.set_xlim(0, 100)
+    left.set_xlabel("share of the drawn worlds (%)")
+    left.grid(True, axis="x", alpha=0.3)
+    left.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
+    for j in range(1, len(names)):
+        lo, q10, mid, q90, hi = np.percentile(saving[:, j], [0, 10, 50, 90, 100])
+        right.plot([lo, hi], [y[j], y[j]], color="#999999", lw=1)
+        right.plot([q10, q90], [y[j], y[j]], color=OKABE_ITO[1], lw=5, solid_capstyle="butt")
+        right.plot([mid], [y[j]], "o", color="black", ms=4)
+    right.axvline(0, color="black", lw=0.8)
+    right.set_xlabel(f"saving vs {names[0]} per day\n(dot: median; bar: 10th-90th percentile; line: range)")
+    right.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    right.grid(True, axis="x", alpha=0.3)
+    share = beats[others]
+    best = names[1 + int(np.argmax(cheapest[others]))] if len(names) > 1 else names[0]
+    _title(left, f"{best} is the cheapest in {cheapest[names.index(best)]:.0%} of the worlds; "
+                 f"{int((share >= 0.999).sum())} of {len(names) - 1} alternatives beat {names[0]} in all of them")
+    return fig
+
