@@ -42,3 +42,14 @@ def test_without_a_callback_option_the_live_callers_are_all_the_callers() -> Non
 
 def test_the_plain_model_reports_no_live_metrics() -> None:
     assert "live_mean_wait" not in simulate(_scenario("plain"), seed=5).summary
+
+
+def test_the_agent_time_of_redials_is_the_talk_of_the_calls_that_were_redials() -> None:
+    scenario = _scenario("virtual hold+redials")
+    result = simulate(scenario, seed=5)
+    calls = result.calls
+    counted = (calls.arrival >= scenario.warmup) & (calls.arrival < float(scenario.horizon))
+    again = counted & (calls.outcome == ANSWERED) & (calls.attempt > 1)
+    assert again.sum() > 50
+    assert result.summary["redial_agent_time"] == pytest.approx(calls.handle_time[again].sum(), rel=1e-12)
+    assert "redial_agent_time" not in simulate(_scenario("plain"), seed=5).summary

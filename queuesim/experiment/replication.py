@@ -140,7 +140,7 @@ class _Tally:
         threshold = scenario.service_level_threshold
         self.window = window
         self.window_bounds = np.array([scenario.warmup, float(scenario.horizon)])  # type: ignore[arg-type]
-        self.calls = CallTally(**window, threshold=threshold)
+        self.calls = CallTally(**window, threshold=threshold, redials=scenario.redial is not None)
         names = scenario.type_names()
         self.types = [CallTally(**window, threshold=threshold) for _ in names] if len(names) > 1 else []
         self.intervals = IntervalTally(boundaries=boundaries, threshold=threshold)

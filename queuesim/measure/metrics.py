@@ -66,10 +66,12 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "overtime": "agent time spent finishing calls after a shift or break began (s)",
 }
 
-#: What long holds cost beyond the wait: messages sat through (with announcements), agent time added by customer slowdown (with handle_time_slowdown).
+#: What long holds cost beyond the wait: messages sat through (with announcements), agent time added by customer
+#: slowdown (with handle_time_slowdown) and spent on redials (with redial).
 HOLD_COST_METRICS: dict[str, str] = {
     "messages_heard": "recorded hold messages sat through to the end, per offered call (messages)",
     "slowdown_time": "agent time added by customer slowdown: callers who waited long take longer to serve (s)",
+    "redial_agent_time": "agent time (talk) spent on calls that were redials: callers calling again after hanging up or an unresolved call (s)",
 }
 
 #: Metrics reported when a scenario has a callback option or informative announcements.

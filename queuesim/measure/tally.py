@@ -157,8 +157,10 @@ class CallTally:
     rounding); :meth:`result` gives the metrics.
     """
 
-    def __init__(self, *, window_start: float, window_end: float, threshold: float) -> None:
+    def __init__(self, *, window_start: float, window_end: float, threshold: float, redials: bool = False) -> None:
         self.window_start, self.window_end, self.threshold = window_start, window_end, threshold
+        # with redials: the agent time (talk) of the calls that were redials (s)
+        self.redial_talk: Optional[float] = 0.0 if redials else None
         self.offered = 0
         self.counts = np.zeros(len(OUTCOMES), dtype=np.int64)
         self.within = 0
@@ -202,6 +204,9 @@ class CallTally:
             self.messages = (self.messages or 0) + int(np.sum(calls.messages[counted]))
         if calls.slowdown is not None:
             self.slowdown = (self.slowdown or 0.0) + float(np.sum(calls.slowdown[counted]))
+        if self.redial_talk is not None:
+            again = answered & (calls.attempt[counted] > 1)
+            self.redial_talk += float(np.sum(calls.handle_time[counted][again]))
         if calls.callback is not None:
             self._add_policy(calls, counted)
 
@@ -282,6 +287,8 @@ class CallTally:
             out["messages_heard"] = self.messages / offered if offered else math.nan
         if self.slowdown is not None:
             out["slowdown_time"] = self.slowdown
+        if self.redial_talk is not None:
+            out["redial_agent_time"] = self.redial_talk
         if self.policy is not None:
             p = self.policy
             out.update({

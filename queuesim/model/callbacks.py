@@ -155,7 +155,10 @@ class WebFormCallback(BaseCallback):
     kind: Literal["web_form"] = Field("web_form", description="web_form: 'someone will contact you'")
     follow_through: Probability = Field(0.7, description="probability the promise is kept")
     contact_delay: Distribution = Field(description="time from request to the contact attempt when kept")
-    late_after: PositiveSeconds = Field(86400.0, description="the customer gives up on the promise after this")
+    late_after: PositiveSeconds = Field(
+        86400.0, description="the promise's window: a contact later than this after the request is a broken promise "
+        "(a stated window, 'within 2 hours', or how long a customer given a vague promise waits before giving up)"
+    )
     redial_if_broken: Probability = Field(0.5, description="probability a customer whose promise broke calls again")
     neglect: Optional[Neglect] = Field(None, description="kept promises forgotten when staff are stretched")
     web_hours: Optional[tuple[WebHours, ...]] = Field(

@@ -33,6 +33,7 @@ _NAMES: dict[str, str] = {
     "wasted_hold_time": "time on hold of callers who hung up anyway",
     "messages_heard": "recorded hold messages heard per call",
     "slowdown_time": "agent time added because callers waited long",
+    "redial_agent_time": "agent time spent on callers calling again",
     "overtime": "agent time finishing calls after a shift or break began",
     "balked": "callers who hung up on hearing the predicted wait",
     "callback_offers": "callbacks offered",
