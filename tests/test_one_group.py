@@ -91,19 +91,10 @@ def test_as_one_group_moves_the_agents_into_a_single_group() -> None:
 from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from .test_engine_properties import _dist as _distribution  # noqa: E402
 from .test_streaming import INFORMATIVE, REDIAL, SCHEDULED, VIRTUAL, WEB  # noqa: E402
 
 _DISTRIBUTIONS = ["exponential", "lognormal", "deterministic", "uniform"]
-
-
-def _distribution(kind: str, mean: float) -> dict:
-    if kind == "exponential":
-        return {"distribution": "exponential", "mean": mean}
-    if kind == "lognormal":
-        return {"distribution": "lognormal", "mean": mean, "sd": mean * 0.8}
-    if kind == "uniform":
-        return {"distribution": "uniform", "low": mean * 0.5, "high": mean * 1.5}
-    return {"distribution": "deterministic", "value": mean}
 
 
 @st.composite
