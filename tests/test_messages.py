@@ -53,13 +53,11 @@ def test_departments_count_the_messages_of_every_leg_alone_on_hold(name: str) ->
     out = centre.run()
     log = out.calls
     played = _own_count(centre.holding.messages, len(log))
-    held = np.zeros(len(log), dtype=bool)  # warm transfers: no recording while an agent holds the line
-    held[out.work[out.work[:, 4] == 2, 3].astype(np.int64)] = True
     legs = out.legs
     tie = np.zeros(len(log), dtype=bool)
     first_end = scenario.announcements.first_message_end()
     tie[legs[_at_a_message_end(legs[:, 3] - legs[:, 2], first_end, scenario.announcements.every), 0].astype(np.int64)] = True
-    plain = (log.outcome != BALKED) & (log.callback == 0) & ~held & ~tie
+    plain = (log.outcome != BALKED) & (log.callback == 0) & ~tie  # held legs too: the recording starts when alone
     assert played[plain].sum() > 100
     assert np.array_equal(log.messages[plain], played[plain])
 
@@ -135,3 +133,11 @@ def test_no_recording_while_an_agent_holds_the_line() -> None:
             partly += 1
     assert whole > 20 and partly > 5
     assert log.messages.sum() > 0
+
+
+def test_a_caller_answered_at_once_hears_no_message_even_if_the_first_plays_at_once() -> None:
+    loop = {"kind": "generic", "first": "0s", "every": "30s", "length": "0s"}
+    log = simulate(Scenario(**{**BASE, "agents": 29}, announcements=loop), seed=2).calls
+    at_once = log.wait == 0
+    assert at_once.sum() > 100 and np.all(log.messages[at_once] == 0)
+    assert np.all(log.messages[log.wait > 0] >= 1)

@@ -13,7 +13,7 @@ from queuesim.experiment.compare import paired_comparison
 from queuesim.model.callbacks import Neglect
 from queuesim.rng import RandomStreams
 
-from .test_streaming import BASE, SCHEDULED, WEB, _check
+from .test_streaming import BASE, SCHEDULED, WEB, _check, _holding
 
 NEGLECT = {"per_hour": 2.0, "above": 0.93}
 
@@ -73,3 +73,17 @@ def test_scheduled_callbacks_are_forgotten_too(monkeypatch: pytest.MonkeyPatch) 
     plain = Scenario(**{**BASE, "agents": 28}, callback={**SCHEDULED, "threshold": "20s"})
     assert simulate(scenario, seed=6).summary["promise_kept_rate"] < simulate(plain, seed=6).summary["promise_kept_rate"] - 0.1
     _check(scenario, seed=6, monkeypatch=monkeypatch)
+
+
+def test_requests_nobody_will_work_do_not_keep_the_run_going() -> None:
+    """Reserved callback agents whose shift ended: due callbacks wait for ever and the centre is idle, so nothing
+    is forgotten (nobody is stretched); once nothing else can happen the reviews stop and the run ends, the
+    requests unreached."""
+    scenario = _holding("head_of_line+scheduled, reserved")
+    spec = scenario.model_dump(exclude_none=True)
+    spec["callback"]["neglect"] = {"per_hour": 3.0, "above": 0.6}
+    neglected = Scenario.model_validate(spec)
+    plain = simulate(scenario, seed=6).calls
+    log = simulate(neglected, seed=6).calls  # (ran for ever before the reviews stopped)
+    assert np.count_nonzero(log.outcome == 4) >= np.count_nonzero(plain.outcome == 4) > 0
+

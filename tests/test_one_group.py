@@ -21,7 +21,7 @@ from queuesim.engine import centre
 from queuesim.measure.calllog import CallLog
 from queuesim.rng import RandomStreams
 
-from .test_streaming import MODELS, _flagship, _scenario
+from .test_streaming import BASE, MODELS, _flagship, _scenario
 
 
 def _differences(fast: EngineOutput, general: EngineOutput) -> list[str]:
@@ -165,3 +165,14 @@ def test_any_one_pool_scenario_is_its_single_group(scenario: Scenario, seed: int
     fast = simulate_calls(scenario, RandomStreams(seed))
     general = simulate_calls(scenario, RandomStreams(seed), fast_paths=False)
     assert _differences(fast, general) == []
+
+
+def test_a_call_type_that_never_abandons_stays_so_as_one_group() -> None:
+    """'patience: inf' on a call type (while the scenario has a patience) survives the rewriting into a group."""
+    scenario = Scenario(**{**BASE, "agents": 27}, call_types=[
+        {"name": "vip", "share": 0.3, "patience": "inf"}, {"name": "std", "share": 0.7}])
+    fast = simulate_calls(scenario, RandomStreams(3))
+    general = simulate_calls(scenario, RandomStreams(3), fast_paths=False)
+    assert _differences(fast, general) == []
+    vip = fast.calls.call_type == 0
+    assert np.all(fast.calls.outcome[vip] != 1) and np.any(fast.calls.outcome[~vip] == 1)

@@ -149,17 +149,23 @@ class CallbackDesk:
             return
         chance = []
         for g in range(c.n_groups):
-            on_duty, busy = c.agent_counts(g)
-            chance.append(self.neglect.probability(busy / on_duty if on_duty else 1.0))
+            on_duty, busy = c.agent_counts(g)  # nobody on duty: nobody to be stretched, nothing forgotten
+            chance.append(self.neglect.probability(busy / on_duty) if on_duty else 0.0)
         calls = sorted(self.pending)
         draws = self.streams["callback_neglect"].random(len(calls))
         for i, u in zip(calls, draws):
             if u < chance[self._home(i)]:
                 self.pending.discard(i)
                 self.unreached.add(i)
-        if self.pending:
+        if self.pending and (c.env.now < c.horizon or self._anything_else_pending()):
             self.review_pending = True
             c.kernel.later(self.neglect.review, None, self._review_callbacks)
+
+    def _anything_else_pending(self) -> bool:
+        """Some event other than the next review is pending: something may still change (after the last arrival,
+        requests no agent will ever work must not keep the run going with reviews)."""
+        review = self._review_callbacks
+        return any(event.callbacks is not review for event in self.c.kernel.pending())
 
     def _callback_due(self, event: Timer) -> None:
         i, _ = event.value

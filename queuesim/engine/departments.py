@@ -554,11 +554,13 @@ class DepartmentCentre(ContactCentre):
         patience = self._draw_or("cold_patience", i, math.nan)
         if math.isnan(patience):
             patience = self._fresh_patience(i)
-        # same leg continues, now alone in the queue: only the patience changes
+        # same leg continues, now alone in the queue: only the patience changes, and the recording starts
         self.patience[i] = patience
         self._timer_from[i] = now
         if patience < math.inf:
             self._after(patience, (i, token), self._renege_callbacks)
+        if self.holding is not None:
+            self.holding.alone(i, now)
 
     def _fresh_patience(self, i: int) -> float:
         pool = self._patience_pools[self.ctype[i]]

@@ -247,6 +247,11 @@ class Holding:
     def queued(self, i: int, now: float, groups=(), line: int = 0) -> None:
         """Call ``i``'s leg joined ``line`` of ``groups``: counted there; its first recorded message is scheduled."""
         self.joined(i, groups, line)
+        self.alone(i, now)
+
+    def alone(self, i: int, now: float) -> None:
+        """Call ``i`` waits on its own from now (its leg joined the lines, or the agent holding the line gave up):
+        its first recorded message is scheduled."""
         c = self.c
         if self.first_message is None or i in self.virtual or c.holder.get(i, -1) >= 0:
             return
@@ -310,7 +315,8 @@ class Holding:
         if caller < 0 or predicted <= self.tolerance[caller - c._caller_base]:
             return False
         desk = self.desk
-        if desk is not None and desk.cb.offer == "at_announcement" and desk.offer_on and predicted > desk.cb.threshold:
+        if (desk is not None and desk.cb.offer == "at_announcement" and desk.offer_on and predicted > desk.cb.threshold
+                and i not in desk.requested):  # one callback per call (a caller transferred after one waits again)
             desk.offered.add(i)
             desk.take(i, caller, now)
             return not (joining and i in self.virtual)  # a virtual hold taken on joining still joins the lines

@@ -82,7 +82,7 @@ class Announcements(ConfigModel):
             return np.zeros(on_hold.shape, dtype=np.int32)
         # a hang-up right after message k comes at first + (k - 1) * every computed in the engine: allow its rounding
         slack = 1e-9 * np.maximum(1.0, np.abs(on_hold))
-        reached = on_hold + slack >= first
+        reached = (on_hold > 0.0) & (on_hold + slack >= first)  # a caller answered at once hears nothing
         if self.every is None:
             return reached.astype(np.int32)
         later = np.floor((np.maximum(on_hold - first, 0.0) + slack) / self.every)

@@ -111,7 +111,8 @@ class Neglect(ConfigModel):
     """Promises forgotten when staff are stretched: every ``review``, each pending request (a booked callback
     or a kept web-form promise not yet worked) is forgotten with probability ``1 - exp(-h x review)``, where the
     hazard ``h`` is 0 while the share of its group's agents on duty who are busy is at most ``above`` and grows
-    linearly to ``per_hour`` when all of them are busy. A forgotten request is a broken promise."""
+    linearly to ``per_hour`` when all of them are busy (with nobody on duty, nothing is forgotten). A forgotten
+    request is a broken promise; reviews stop once no other event can change anything."""
 
     per_hour: float = Field(ge=0.0, le=1000.0, description="hazard of forgetting a pending request when every agent is busy (per hour)")
     above: float = Field(0.8, ge=0.0, lt=1.0, description="share of agents busy below which nothing is forgotten")

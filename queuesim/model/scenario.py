@@ -609,6 +609,9 @@ class Scenario(ConfigModel):
         for key in ("agents", "staffing", "shifts"):
             if key in spec:
                 group[key] = spec.pop(key)
+        for written, call_type in zip(spec.get("call_types", ()), self.call_types or ()):
+            if call_type.patience_infinite:  # 'inf' is not in the dump: without it the type would inherit
+                written["patience"] = "inf"
         return type(self).model_validate({**spec, "groups": [group]})
 
     # -- summaries ------------------------------------------------------------
