@@ -1,8 +1,9 @@
 """The flagship experiment: "your call is important to us" and its alternatives, one realistic day.
 
-Runs configs/your-call-is-important.yaml (hold-loop baseline, informative
-announcements, virtual hold, scheduled callback, web form, more agents: the
-same callers in every variant) with its seed, writes the result folder and its
+Runs configs/your-call-is-important.yaml (hold-loop baseline, no message,
+informative announcements, virtual hold agent- and customer-first, scheduled
+callback, web form neglected and kept, more agents, a least-cost shift schedule:
+the same callers in every variant) with its seed, writes the result folder and its
 report, prints the headline table (text and Markdown, as pasted in the README's
 "The flagship experiment") and copies the two key figures to docs/figures/.
 

@@ -1,4 +1,4 @@
-"""The flagship config, cut to its first half hour: six columns, the README's rows, same seed -> same table."""
+"""The flagship config, cut to its first half hour: a column per variant, the README's rows, same seed -> same table."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ SHORT = ["horizon=7h30min"]  # the profile starts at 07:00: the first half hour 
 def test_flagship_headline_has_every_variant_and_is_reproducible(tmp_path: Path) -> None:
     experiment = qs.load_config(FLAGSHIP, SHORT)
     assert [s.name for s in experiment.scenarios] == [
-        "hold-loop", "informative", "virtual-hold", "scheduled-callback", "web-form", "more-agents"]
+        "hold-loop", "no-message", "informative", "virtual-hold", "virtual-hold-customer-first", "scheduled-callback",
+        "web-form", "web-form-kept", "more-agents", "least-cost-schedule"]
     first = qs.run(experiment, replications=3, executor="serial", out=tmp_path / "a")
     again = qs.run(experiment, replications=3, executor="processes", workers=2)
     table = first.headline_table()

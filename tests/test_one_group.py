@@ -5,7 +5,8 @@ scenario; the one-pool engines (``ContactCentre``, ``PolicyCentre``) are fast pa
 model (plain, shifts, redials, priorities, informative announcements under each predictor, the oracle
 included, each callback kind and priority policy, web hours) and every flagship variant run through
 the department centre as a single group (``fast_paths=False``) gives the same engine output, bit for
-bit, as its fast path: call log, extra work, overtime; and streams the same chunks.
+bit, as its fast path: call log, extra work, overtime; and streams the same chunks. The flagship variants
+with no fast path run on the department centre.
 """
 
 from __future__ import annotations
@@ -43,8 +44,19 @@ def _differences(fast: EngineOutput, general: EngineOutput) -> list[str]:
     return out
 
 
+#: flagship variants with no fast path (customer-first dialling, neglect): the department centre is their only engine
+DEPARTMENTS_ONLY = {"virtual-hold-customer-first", "web-form"}
+
+
 def _models() -> list[tuple[str, Scenario]]:
-    return [(name, _scenario(name)) for name in MODELS] + [(f"flagship/{s.name}", s) for s in _flagship()]
+    return [(name, _scenario(name)) for name in MODELS] + [
+        (f"flagship/{s.name}", s) for s in _flagship() if s.name not in DEPARTMENTS_ONLY]
+
+
+@pytest.mark.parametrize("variant", sorted(DEPARTMENTS_ONLY))
+def test_flagship_variants_without_a_fast_path_run_on_the_department_centre(variant: str) -> None:
+    scenario = next(s for s in _flagship() if s.name == variant)
+    assert type(build_centre(scenario, RandomStreams(3))) is DepartmentCentre
 
 
 @pytest.mark.parametrize("name, scenario", _models(), ids=[name for name, _ in _models()])

@@ -50,7 +50,7 @@ def test_title_is_the_description_and_the_first_paragraph_answers_in_numbers(fla
     assert html_lib.unescape(title) == 'The price of "your call is important to us", and its alternatives.'
     assert "hold-loop" not in title
     summary = _text(re.search(r'<p class="summary">(.*?)</p>', page, re.S).group(1))
-    assert "hold-loop (the baseline) with 5 alternatives" in summary
+    assert "hold-loop (the baseline) with 9 alternatives" in summary
     assert re.search(r"\d+\.\d% of the callers \(95% CI \d+\.\d% to \d+\.\d%; about [\d,]+ a day\)", summary)
     assert re.search(r"answered within 20 s \(95% CI", summary)
     assert re.search(r"The largest saving is [\w-]+: [\d,]+ EUR a day less \(95% CI [\d,]+ EUR to [\d,]+ EUR\)", summary)
@@ -62,7 +62,9 @@ def test_what_each_variant_changes_is_tabled_from_the_config(flagship_report: Pa
     assert "shift_adjust: {add: 1}" in text
     table = re.search(r'<table class="changes">(.*?)</table>', (flagship_report / "report.html").read_text(), re.S)
     rows = re.findall(r"<tr><td>([\w-]+)</td><td>([\d,]+)</td>", table.group(1))
-    assert dict(rows)["hold-loop"] == "109" and dict(rows)["more-agents"] == "125", "the agents each scenario has"
+    agents = dict(rows)
+    assert (agents["hold-loop"], agents["more-agents"], agents["least-cost-schedule"]) == ("109", "125", "145"), \
+        "the agents each scenario has"
     assert "callback: {kind: virtual_hold, offer: at_arrival, threshold: 2min" in text
     assert "answered within 20 s; callers who hang up count as misses" in text
 
@@ -103,7 +105,10 @@ def test_cost_whiskers_are_the_paired_difference_against_the_baseline(flagship_r
         width = (segment[1][0] - segment[0][0]) / 2
         expected = 0.0 if name == names[0] else result.comparison(name, names[0], "cost_total").paired_half_width
         assert width == pytest.approx(expected), name
-        assert width < result.estimate(name, "cost_total").half_width or name == names[0]
+        # pairing narrows the CI of the variants whose days move with the baseline's (same staffing); a
+        # schedule under which hardly anyone queues does not move with the understaffed baseline
+        if name not in (names[0], "least-cost-schedule"):
+            assert width < result.estimate(name, "cost_total").half_width, name
     assert any(line.get_linestyle() == "--" for line in ax.get_lines()), "the baseline's total is a dashed line"
 
 

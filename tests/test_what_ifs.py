@@ -193,11 +193,16 @@ def test_the_new_keys_at_their_defaults_keep_a_result_folders_fingerprint() -> N
     assert fingerprint(plain) == "59ebe9b34ea6443cbe83330af93e8ca7a591d01a16e0f309f0fe68773ad3cd2d"
     assert fingerprint(load_config(CONFIGS / "erlang-a.yaml", ["arrivals.volume=1.0"])) == fingerprint(plain)
     assert fingerprint(load_config(CONFIGS / "erlang-a.yaml", ["arrivals.volume=1.1"])) != fingerprint(plain)
-    # costs.churn.per_message and handle_time_slowdown at their defaults: the flagship's folders resume too
-    flagship = load_config(CONFIGS / "your-call-is-important.yaml")
-    assert fingerprint(flagship) == "b4308cf142c44aa39b2993eef1bf9a21d0ef8567a9bdb927b72376ed1ee9628d"
-    assert fingerprint(load_config(CONFIGS / "your-call-is-important.yaml", ["costs.churn.per_message=0.001"])) \
-        != fingerprint(flagship)
+    # costs.churn.per_message and handle_time_slowdown at their defaults: the folders of the flagship as it was
+    # before them (no redials, no price per message, six variants, the web form never neglected) resume too
+    data = yaml.safe_load(FLAGSHIP.read_text())
+    del data["redial"], data["costs"]["churn"]["per_message"], data["variants"]["web-form"]["callback"]["neglect"]
+    data["variants"] = {name: data["variants"][name] for name in
+                        ("informative", "virtual-hold", "scheduled-callback", "web-form", "more-agents")}
+    old_flagship = experiment_from_dict(data, base_dir=CONFIGS)
+    assert fingerprint(old_flagship) == "b4308cf142c44aa39b2993eef1bf9a21d0ef8567a9bdb927b72376ed1ee9628d"
+    assert fingerprint(experiment_from_dict(apply_overrides(data, ["costs.churn.per_message=0.001"]),
+                                            base_dir=CONFIGS)) != fingerprint(old_flagship)
 
 
 def test_shift_adjust_scale_rounds_exact_halves_up() -> None:
