@@ -175,13 +175,15 @@ def _new(width: float = 7.5, height: float = 4.5) -> tuple[Figure, Any]:
 
 
 def _styles(result: "ExperimentResult", names: list[str]) -> dict[str, str]:
-    """Line style per scenario: scenarios sharing a colour (a variant's sweep points) get different dashes."""
+    """Line style per scenario: scenarios sharing a colour (a variant's sweep points, or scenarios after the
+    palette's seven colours are used up) get different dashes."""
+    colors = scenario_colors(result)
     seen: dict[str, int] = {}
     out = {}
     for n in names:
-        g = _group(result, n)
-        out[n] = ("-", "--", ":", "-.")[seen.get(g, 0) % 4]
-        seen[g] = seen.get(g, 0) + 1
+        c = colors[n]
+        out[n] = ("-", "--", ":", "-.")[seen.get(c, 0) % 4]
+        seen[c] = seen.get(c, 0) + 1
     return out
 
 
@@ -277,7 +279,7 @@ def wait_quantiles_figure(result: "ExperimentResult") -> Figure:
 
 @_styled
 def wait_cdf_figure(result: "ExperimentResult", waits: Optional[Mapping[str, np.ndarray]] = None,
-                    max_scenarios: int = 8, bands: bool = True) -> Figure:
+                    max_scenarios: int = 14, bands: bool = True) -> Figure:
     """Distribution of the hold time (wait until answer or hang-up), one curve per scenario.
 
     By default each curve is the **Vincent average** of the replications'
