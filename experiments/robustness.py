@@ -61,9 +61,9 @@ def world_overrides(config: Path, draws: dict[str, float]) -> list[str]:
     return out
 
 
-def simulate_world(args: tuple[Path, int, dict[str, float], int]) -> dict[str, dict[str, float]]:
+def simulate_world(args: tuple[Path, int, dict[str, float]]) -> dict[str, dict[str, float]]:
     """Mean cost and abandonment of every variant in one world (``replications`` days, the config's seed)."""
-    config, replications, draws, _ = args
+    config, replications, draws = args
     experiment = qs.load_config(config, world_overrides(config, draws))
     result = qs.run(experiment, replications=replications, executor="serial", quiet=True)
     return {name: {metric: float(result.values(name, metric).mean())
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
     worlds = [{key: float(rng.uniform(lo, hi)) for key, (lo, hi) in RANGES.items()} for _ in range(args.worlds)]
-    jobs = [(args.config, args.replications, draws, k) for k, draws in enumerate(worlds)]
+    jobs = [(args.config, args.replications, draws) for draws in worlds]
     results: list[dict[str, dict[str, float]]] = []
     with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
         for k, world in enumerate(pool.map(simulate_world, jobs), start=1):

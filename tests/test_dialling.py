@@ -7,11 +7,11 @@ import pytest
 
 from queuesim import Scenario, simulate
 from queuesim.engine import DepartmentCentre, build_centre, simulate_calls
+from queuesim.engine.holding import DIAL  # the work table's kind of dialling / connecting
 from queuesim.rng import RandomStreams
 
 from .test_streaming import BASE, SCHEDULED, VIRTUAL, WEB, _check
 
-DIAL = 4  # the work table's kind of dialling / connecting
 
 
 def _run(callback: dict, seed: int = 3):

@@ -775,6 +775,10 @@ class DepartmentCentre(ContactCentre):
             log = replace(log, slowdown=slowed, handle_time=log.handle_time + slowed)
         return log if self.holding is None else self.holding.log(log)
 
+    def _messages_heard(self, wait: np.ndarray) -> None:
+        """Not from the call's total hold: :meth:`_call_log` counts the messages leg by leg (:meth:`_leg_messages`)."""
+        return None
+
     def _leg_messages(self, n: int, work: np.ndarray) -> Optional[np.ndarray]:
         """Recorded messages each of the first ``n`` calls sat through (None without announcements): on every
         leg, counted from the leg's start, or, while an agent held the line (a warm transfer), from when the
