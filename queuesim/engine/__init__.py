@@ -13,8 +13,9 @@ from .centre import CHUNK, CallChunk, ContactCentre, EngineOutput
 from .control import AgentState, CentreControl, Process
 from .departments import DepartmentCentre
 from .policies import PolicyCentre
+from .staff_side import AgentTable
 
-__all__ = ["AgentState", "CHUNK", "CallChunk", "CentreControl", "ContactCentre", "DepartmentCentre", "EngineOutput",
+__all__ = ["AgentState", "AgentTable", "CHUNK", "CallChunk", "CentreControl", "ContactCentre", "DepartmentCentre", "EngineOutput",
            "PolicyCentre", "Process",
            "build_centre", "fast_path", "simulate_calls"]
 
@@ -30,6 +31,8 @@ def fast_path(scenario: Scenario) -> Optional[type[ContactCentre]]:
     ``tests/test_one_group.py`` shows both give the same call log."""
     if scenario.groups or scenario.handle_time_slowdown is not None:
         return None  # customer slowdown: the department centre only
+    if scenario.staff is not None:
+        return None  # the agent side (and its per-agent records): the department centre only
     callback = scenario.callback
     if callback is not None and (callback.dial == "customer_first" or getattr(callback, "neglect", None) is not None):
         return None  # customer-first dialling, neglected promises: the department centre only
@@ -43,6 +46,7 @@ def build_centre(
     on_calls: Optional[Callable[[CallChunk], None]] = None,
     *,
     fast_paths: bool = True,
+    agent_records: bool = False,
 ) -> ContactCentre:
     """The centre that simulates ``scenario`` (not yet run).
 
@@ -51,12 +55,14 @@ def build_centre(
     (:meth:`~queuesim.model.scenario.Scenario.as_one_group`). Where a one-pool fast path applies
     (:func:`fast_path`) and ``fast_paths`` is true (the default), it runs instead: the same call log, bit
     for bit, in a half to a third of the time. ``fast_paths=False`` runs one pool on the department
-    centre (the yardstick the fast paths are tested against)."""
+    centre (the yardstick the fast paths are tested against). ``agent_records=True`` runs the department
+    centre with its per-agent records (:class:`~queuesim.engine.staff_side.AgentTable` in the output's
+    ``agents``) even without a ``staff`` block: the same call log."""
     if scenario.groups:
-        return DepartmentCentre(scenario, streams, on_calls)
-    fast = fast_path(scenario) if fast_paths else None
+        return DepartmentCentre(scenario, streams, on_calls, agent_records=agent_records)
+    fast = fast_path(scenario) if fast_paths and not agent_records else None
     if fast is None:
-        return DepartmentCentre(scenario.as_one_group(), streams, on_calls, one_pool=True)
+        return DepartmentCentre(scenario.as_one_group(), streams, on_calls, one_pool=True, agent_records=agent_records)
     return fast(scenario, streams, on_calls)
 
 
@@ -68,6 +74,7 @@ def simulate_calls(
     loop: str = "fast",
     processes: Sequence[Process] = (),
     fast_paths: bool = True,
+    agent_records: bool = False,
 ) -> EngineOutput:
     """Simulate one replication of ``scenario``; return its call log and agent records.
 
@@ -82,6 +89,9 @@ def simulate_calls(
     same model by ``env.run()`` (slower; the same numbers, bit for bit).
     ``processes``: researchers' SimPy processes run inside the centre (see
     :mod:`queuesim.engine.control`). ``fast_paths=False`` runs a one-pool scenario on the department
-    centre as a single group (see :func:`build_centre`).
+    centre as a single group (see :func:`build_centre`). The output's ``agents`` holds one row per agent
+    (:class:`~queuesim.engine.staff_side.AgentTable`) when the scenario has a ``staff`` block or
+    ``agent_records`` is true.
     """
-    return build_centre(scenario, streams, on_calls, fast_paths=fast_paths).run(loop, processes)
+    centre = build_centre(scenario, streams, on_calls, fast_paths=fast_paths, agent_records=agent_records)
+    return centre.run(loop, processes)

@@ -57,6 +57,7 @@ from .arrivals import BLOCK, arrival_blocks, total_rate
 from .control import CentreControl, Process
 from .kernel import NORMAL, VOID, Due, EventKey, Kernel, Timer
 from .priority import PriorityQueue, priority_ranks
+from .staff_side import AgentTable
 from .timers import ShiftChanges
 
 __all__ = ["CHUNK", "CallChunk", "ContactCentre", "EngineOutput"]
@@ -106,6 +107,10 @@ class EngineOutput:
     work: Optional[np.ndarray] = None
     """Departments: every stretch of agent work on the calls in ``calls``, ``(agent, start, end, call, kind)``
     (times in s; ``call`` as in ``legs``; kind 0 talk, 1 identify, 2 warm hold, 3 conference, 4 dial)."""
+    agents: Optional[AgentTable] = None
+    """With a ``staff`` block (or ``simulate_calls(..., agent_records=True)``): one row per agent
+    (:class:`~queuesim.engine.staff_side.AgentTable`: calls handled, busy and on-duty time, longest stretch
+    without a pause, delayed breaks, overtime, speed; and the stretches on duty as they happened)."""
 
 
 class _Pool:

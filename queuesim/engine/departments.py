@@ -64,6 +64,7 @@ from .centre import CallChunk, ContactCentre, EngineOutput, _Pool
 from .holding import CALLBACK_LEG, DIAL, Holding
 from .kernel import NORMAL, VOID, Timer
 from .policies import _dense, _mask, _shift
+from .staff_side import StaffSide
 
 __all__ = ["DepartmentCentre", "LEG_OUTCOMES", "WORK_KINDS"]
 
@@ -98,8 +99,13 @@ class DepartmentCentre(ContactCentre):
         streams: RandomStreams,
         on_calls: Optional[Callable[[CallChunk], None]] = None,
         one_pool: bool = False,
+        agent_records: bool = False,
     ) -> None:
         super().__init__(scenario, streams, on_calls)
+        # the agent side (absence, speed, fatigue, breaks, logging off; per-agent records): a component with hooks
+        # at the shift changes, the handlings and the ends of work (it may change the duty periods: first)
+        self.staff: Optional[StaffSide] = (
+            StaffSide(self, scenario, streams) if scenario.staff is not None or agent_records else None)
         # a one-pool scenario run as a single group: its output is shaped as the one-pool engines' (no legs,
         # work or department columns; the agent work other than talk is the extra work)
         self.one_pool = one_pool
@@ -366,6 +372,8 @@ class DepartmentCentre(ContactCentre):
 
     def _release(self, agent: int, now: float) -> None:
         """``agent`` has finished a stretch of work: next task, idle, or off duty."""
+        if self.staff is not None and self.staff.released(agent, now):
+            return  # a break delayed to the end of the call starts now
         self.busy[agent] = False  # _clocked_off inlined
         if not self.on_duty[agent]:
             self.overtime.append((agent, self.off_since[agent], now))
@@ -433,6 +441,8 @@ class DepartmentCentre(ContactCentre):
     def _work(self, agent: int, start: float, end: float, i: int, kind: int) -> None:
         if end > start:
             self.work.extend((agent, start, end, i, kind))
+            if self.staff is not None:
+                self.staff.work(agent, start, end, kind == TALK)
 
     # -- handling --------------------------------------------------------------------
     def _answer(self, i: int, agent: int, now: float) -> None:
@@ -472,11 +482,16 @@ class DepartmentCentre(ContactCentre):
             duration = self.handle[i] + (extra.get(i, 0.0) if extra else 0.0)
             if self.slowdown is not None:
                 duration += self._slowed(i)
+            staff = self.staff
+            if staff is not None and staff.slows:
+                duration += staff.added(agent, i, duration, now + conference)
             self.agent_of[i] = agent
             self.final_group[i] = group
             begin, end = now + conference, now + conference + duration
             if end > begin:  # _work inlined
                 self.work.extend((agent, begin, end, i, TALK))
+                if staff is not None:
+                    staff.work(agent, begin, end, True)
             caller = self.caller[i]
             if caller < 0:  # _u inlined
                 u = 0.5
@@ -498,6 +513,8 @@ class DepartmentCentre(ContactCentre):
                 duration = self.handle[i] * self.tr.own_it_handle_factor
                 if self.slowdown is not None:
                     duration += self._slowed(i)
+                if self.staff is not None and self.staff.slows:
+                    duration += self.staff.added(agent, i, duration, now + identify)
                 self.agent_of[i] = agent
                 self.final_group[i] = group
                 self._work(agent, now + identify, now + identify + duration, i, TALK)
@@ -594,6 +611,8 @@ class DepartmentCentre(ContactCentre):
 
     # -- shift changes -------------------------------------------------------------------
     def _on(self, event: Timer) -> None:
+        if self.staff is not None and self.staff.on(event):
+            return  # (else event.value is the person who comes on duty)
         agent: int = event.value
         self.on_duty[agent] = True
         self.on_duty_in_group[self.group_of_agent[agent]] += 1
@@ -603,6 +622,8 @@ class DepartmentCentre(ContactCentre):
             self._make_idle(agent)
 
     def _off(self, event: Timer) -> None:
+        if self.staff is not None and self.staff.off(event):
+            return  # (else event.value is the person who goes off duty)
         self.on_duty_in_group[self.group_of_agent[event.value]] -= 1
         super()._off(event)
 
@@ -719,6 +740,8 @@ class DepartmentCentre(ContactCentre):
                     queue.extend(held)
         if self.holding is not None:
             self.holding.renumber(done)
+        if self.staff is not None:
+            self.staff.renumber(done)
 
     def _renumber_timers(self, done: int) -> None:
         """Pending timers that refer to calls: void the patience, overflow and warm-limit timers of calls
@@ -773,6 +796,9 @@ class DepartmentCentre(ContactCentre):
         if self.slowdown is not None:
             slowed = _dense(self.slowed, n, 0.0, np.float64)
             log = replace(log, slowdown=slowed, handle_time=log.handle_time + slowed)
+        added = self.staff.added_column(n) if self.staff is not None else None
+        if added is not None:  # the agents' speed and fatigue
+            log = replace(log, handle_time=log.handle_time + added)
         return log if self.holding is None else self.holding.log(log)
 
     def _messages_heard(self, wait: np.ndarray) -> None:
@@ -817,6 +843,8 @@ class DepartmentCentre(ContactCentre):
         self._hold_since: dict[int, float] = {}
         self._timer_from: dict[int, float] = {}
         output = super().run(loop, processes)
+        if self.staff is not None:
+            output = replace(output, agents=self.staff.table(output.overtime))
         if self.one_pool:
             return replace(output, calls=_as_one_pool(output.calls))
         legs = _rows(self.legs, 6)

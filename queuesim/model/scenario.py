@@ -32,6 +32,7 @@ from .groups import AgentGroup, Misroute, Transfers
 from .prices import CostModel
 from .profile import MAX_PROFILE_INTERVALS, RateFunction, read_profile_csv
 from .shifts import Shift, ShiftAdjust, ShiftBreak, Staffing, check_interval, duty_periods
+from .people import Staff
 from .units import UnitError, format_clock, format_duration, parse_rate
 
 __all__ = ["Arrivals", "CallType", "Redial", "Scenario", "Shift", "ShiftAdjust", "ShiftBreak", "Slowdown", "Staffing"]
@@ -377,6 +378,10 @@ class Scenario(ConfigModel):
     handle_time_slowdown: Optional[Slowdown] = Field(
         None, description="callers who waited long take longer to serve: handle time x (1 + min(max, per_wait_minute x minutes on hold))"
     )
+    staff: Optional[Staff] = Field(
+        None, description="agents as people: per-agent speed, fatigue, absenteeism, breaks that wait for the call's "
+        "end, idle agents logging off first; any staff block (even {}) adds the per-agent records",
+    )
     backlog: int = Field(0, ge=0, le=10_000_000, description="callers already waiting when the day starts")
     costs: Optional[CostModel] = Field(None, description="prices of agents, telephony, customers' time, abandonment, churn")
     announcements: Optional[Announcements] = Field(None, description="recorded messages played on hold")
@@ -453,6 +458,9 @@ class Scenario(ConfigModel):
             )
         if self.shifts is not None and not self.shifts:
             raise ValueError("shifts: give at least one shift")
+        if self.staff is not None and self.staff.absenteeism is not None and self.shrinkage > 0:
+            raise ValueError(f"staff.absenteeism ({self.staff.absenteeism:g}) replaces shrinkage "
+                             f"({self.shrinkage:g}): give one of them (shrinkage: 0 with absenteeism)")
         if self.shift_adjust is not None:
             all_shifts = [self.shifts] + [g.shifts for g in self.groups or ()]
             if all(s is None for s in all_shifts):

@@ -1,0 +1,387 @@
+"""The agent side of the department centre: agents as people (``staff`` in the scenario).
+
+:class:`StaffSide` is a component of :class:`~queuesim.engine.departments.DepartmentCentre`,
+called at a few hooks of the routing kernel:
+
+* construction: **absenteeism** (each scheduled agent absent for the whole day with
+  probability ``absenteeism``: the agent keeps its place in the schedule and never
+  comes on duty) and **speed** (each agent's handle-time multiplier, from its tenure
+  group). Both are drawn per agent from streams of their own, keyed by the agent's
+  place in the schedule (its group, its shift, its rank in the shift), so an agent has
+  the same draws in every scenario of an experiment (common random numbers) even when
+  other groups or shifts change size;
+* a handling starts (:meth:`added`): the handle time is multiplied by the agent's speed
+  and, with **fatigue**, by ``1 + min(max, per_point x 100 x (recent occupancy -
+  threshold))``, the recent occupancy being the share of the last ``window`` the agent
+  spent at work on calls;
+* every stretch of agent work (:meth:`work`): per-agent counts and sums, the busy
+  intervals of the fatigue window (a short deque per agent, evicted as the window
+  moves), the longest stretch of work without a pause;
+* shift changes (:meth:`on`, :meth:`off`) and the end of an agent's work
+  (:meth:`released`): **breaks that wait for the call's end** (a break that falls during
+  a call starts when the call ends and lasts its full length; the agent stays on duty
+  until then) and **idle agents logging off first** (when the schedule takes a busy
+  agent off duty and an agent of the same group is idle, the idle one logs off and
+  the busy one takes over the rest of its schedule: the schedule is held by places,
+  ``slot``, which people, ``person``, may swap);
+* the output (:meth:`table`): one row per agent, :class:`AgentTable`.
+
+With every part off (``staff: {}``) the component only records: the engine runs the
+same events in the same order, and the call log is the same bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from ..model.scenario import Scenario
+from ..model.shifts import duty_periods
+from ..model.people import Staff
+from ..rng import RandomStreams
+from .kernel import Timer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .departments import DepartmentCentre
+
+__all__ = ["AgentTable", "StaffSide", "agent_places"]
+
+_NAN = math.nan
+
+
+@dataclass(frozen=True)
+class AgentTable:
+    """One row per agent of the schedule (index = the engine's agent number), times in seconds.
+
+    Agents are people: with ``staff.leaving: idle_first`` people may swap places in the
+    schedule, and a row follows the person (its first place gives its group and draws).
+    """
+
+    group: np.ndarray
+    """int16: the agent's group (index in ``groups``; 0 for one pool)."""
+    absent: np.ndarray
+    """bool: absent for the whole day (``staff.absenteeism``); such a row has zeros everywhere else."""
+    speed: np.ndarray
+    """float64: handle-time multiplier of the agent (``staff.speed``; 1 without)."""
+    calls: np.ndarray
+    """int64: handlings (talks) the agent did: calls answered, a callback's call, a transfer taken."""
+    busy: np.ndarray
+    """float64: time at work on calls (talk, identification, holding a transfer, conference, dialling)."""
+    talk: np.ndarray
+    """float64: time talking (a part of ``busy``), the handle times as handled."""
+    added: np.ndarray
+    """float64: the part of ``talk`` added by the agent's speed and fatigue (negative for a fast agent)."""
+    fatigue: np.ndarray
+    """float64: the part of ``added`` due to fatigue alone (0 without ``staff.fatigue``)."""
+    on_duty: np.ndarray
+    """float64: time on duty (logged in); a duty without end (agents who stay until every call has an outcome)
+    counts until the end of the run. A break delayed to a call's end counts as on duty until it starts."""
+    longest_stretch: np.ndarray
+    """float64: the longest stretch of work without a pause (back-to-back work, not a second idle between)."""
+    breaks_delayed: np.ndarray
+    """int64: breaks that started late because a call ran into them (``staff.breaks: delay_to_call_end``)."""
+    break_delay: np.ndarray
+    """float64: the time those breaks started late, in all."""
+    overtime: np.ndarray
+    """float64: time at work after the schedule took the agent off duty (finishing a call)."""
+    duty: np.ndarray
+    """``(agent, start, end)`` rows, one per stretch on duty as it happened (end ``inf``: on duty to the end)."""
+
+    #: The per-agent columns, in order (``duty`` is a table of its own).
+    COLUMNS = ("group", "absent", "speed", "calls", "busy", "talk", "added", "fatigue", "on_duty",
+               "longest_stretch", "breaks_delayed", "break_delay", "overtime")
+
+    def __len__(self) -> int:
+        return int(self.group.shape[0])
+
+    def occupancy(self) -> np.ndarray:
+        """Busy over on-duty time of each agent (NaN for an agent never on duty)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.on_duty > 0, self.busy / np.where(self.on_duty > 0, self.on_duty, 1.0), np.nan)
+
+
+def agent_places(scenario: Scenario) -> tuple[list[tuple[str, int]], list[bool]]:
+    """Each agent's place in the schedule of a scenario with groups, in the engine's order: ``(key, rank)``,
+    the key ``/group`` or ``/group/shift index``; and whether the agent works shifts (gaps are breaks)."""
+    assert scenario.groups and scenario.horizon is not None
+    places: list[tuple[str, int]] = []
+    shifts: list[bool] = []
+    for g in scenario.groups:
+        if g.shifts is not None:
+            for k, shift in enumerate(scenario.adjusted(g.shifts) or ()):
+                n = len(duty_periods(None, None, (shift,), scenario.shrinkage, scenario.horizon))
+                places.extend((f"/{g.name}/{k}", j) for j in range(n))
+                shifts.extend([True] * n)
+        else:
+            n = len(duty_periods(g.agents, g.staffing, None, scenario.shrinkage, scenario.horizon))
+            places.extend((f"/{g.name}", j) for j in range(n))
+            shifts.extend([False] * n)
+    return places, shifts
+
+
+def _draws(streams: RandomStreams, purpose: str, places: list[tuple[str, int]]) -> list[float]:
+    """A uniform per agent from the stream ``purpose + key`` of its place, the ``rank``-th of that stream."""
+    counts: dict[str, int] = {}
+    for key, rank in places:
+        counts[key] = max(counts.get(key, 0), rank + 1)
+    drawn = {key: streams[purpose + key].random(n).tolist() for key, n in counts.items()}
+    return [drawn[key][rank] for key, rank in places]
+
+
+class StaffSide:
+    """The agent side of a department centre (see the module docstring)."""
+
+    def __init__(self, centre: "DepartmentCentre", scenario: Scenario, streams: RandomStreams) -> None:
+        self.c = centre
+        staff = scenario.staff if scenario.staff is not None else Staff()
+        n = len(centre.duty)
+        places, from_shifts = agent_places(scenario)
+        assert len(places) == n, (len(places), n)
+        self.from_shifts = from_shifts
+        # absenteeism: absent agents keep their place and have no duty period
+        self.absent = [False] * n
+        if staff.absenteeism:
+            p = staff.absenteeism
+            self.absent = [u < p for u in _draws(streams, "absenteeism", places)]
+            if any(self.absent):
+                self._set_duty([[] if a else periods for a, periods in zip(self.absent, centre.duty)])
+        self.speed = staff.multipliers(_draws(streams, "agent_speed", places)) if staff.speed else [1.0] * n
+        self.fatigue = staff.fatigue
+        #: whether handle times change (speed or fatigue): :meth:`added` is called per handling
+        self.slows = bool(staff.speed) or staff.fatigue is not None
+        self.delay_breaks = staff.breaks == "delay_to_call_end"
+        self.idle_first = staff.leaving == "idle_first"
+        # the schedule: places (slots) held by people (persons); each slot's period starts and ends
+        self.person_of = list(range(n))
+        self.slot_of = list(range(n))
+        self.starts = [[s for s, _ in periods] for periods in centre.duty]
+        self.ends = [[e for _, e in periods] for periods in centre.duty]
+        self.scheduled_on = [not centre._varying] * n  # what the schedule says of each slot now
+        self.break_due: list[float] = [_NAN] * n  # a break is due when the current call ends (since then); NaN: none
+        self.break_length = [0.0] * n
+        self.on_break = [False] * n  # on a break started late (its end brings the agent back)
+        self._back_callbacks = [self._back]
+        # per-agent records
+        self.calls = [0] * n
+        self.busy = [0.0] * n
+        self.talk = [0.0] * n
+        self.added_time = [0.0] * n
+        self.fatigue_time = [0.0] * n
+        self.on_duty_time = [0.0] * n
+        self.on_since = [0.0 if not centre._varying else _NAN] * n
+        self.duty_rows: list[float] = []
+        self.stretch_start = [_NAN] * n
+        self.last_end = [-math.inf] * n
+        self.longest = [0.0] * n
+        self.breaks_delayed = [0] * n
+        self.break_delay = [0.0] * n
+        # fatigue: each agent's work intervals that reach into the window, and their total length
+        self.recent: list[deque] = [deque() for _ in range(n)] if self.fatigue is not None else []
+        self.recent_total = [0.0] * n
+        # the time each call's handlings gained or lost by the agents' speed and fatigue (s), by call (sparse)
+        self.added_by_call: dict[int, float] = {}
+
+    def _set_duty(self, duty: list[list[tuple[float, float]]]) -> None:
+        """Replace the centre's duty periods before it builds its idle lines (the base class's agent state)."""
+        c = self.c
+        n = len(duty)
+        c.duty = duty
+        c._varying = any(p != [(0.0, math.inf)] for p in duty)
+        c.on_duty = [not c._varying] * n
+        c.is_idle = [not c._varying] * n
+        c.idle = deque(range(n)) if not c._varying else deque()
+        c._finish_callbacks = [c._service_end_callback()]
+
+    # -- handle times ---------------------------------------------------------------
+    def added(self, agent: int, i: int, duration: float, start: float) -> float:
+        """The time (s) agent ``agent``'s speed and fatigue add to a handling of call ``i`` of ``duration`` s
+        that starts at ``start``."""
+        factor = self.speed[agent]
+        tired = 0.0
+        if self.fatigue is not None:
+            tired = self.fatigue.share(self.recent_occupancy(agent, start))
+        added = duration * (factor * (1.0 + tired) - 1.0)
+        if added != 0.0:
+            self.added_by_call[i] = self.added_by_call.get(i, 0.0) + added
+            self.added_time[agent] += added
+            if tired:
+                self.fatigue_time[agent] += duration * factor * tired
+        return added
+
+    def recent_occupancy(self, agent: int, now: float) -> float:
+        """Share of the last ``fatigue.window`` seconds before ``now`` the agent spent at work on calls."""
+        assert self.fatigue is not None
+        window = self.fatigue.window
+        low = now - window
+        recent = self.recent[agent]
+        total = self.recent_total[agent]
+        while recent and recent[0][1] <= low:
+            start, end = recent.popleft()
+            total -= end - start
+        if not recent:
+            self.recent_total[agent] = 0.0  # (no drift from the sums)
+            return 0.0
+        self.recent_total[agent] = total
+        busy = total - max(0.0, low - recent[0][0]) - max(0.0, recent[-1][1] - now)
+        return min(1.0, max(0.0, busy / window))
+
+    # -- work ---------------------------------------------------------------------------
+    def work(self, agent: int, start: float, end: float, talk: bool) -> None:
+        """A stretch of work of ``agent`` over ``[start, end]`` (a talk, or other work on a call)."""
+        length = end - start
+        self.busy[agent] += length
+        if talk:
+            self.calls[agent] += 1
+            self.talk[agent] += length
+        if start > self.last_end[agent]:  # a pause before it: a new stretch
+            self.stretch_start[agent] = start
+        if end > self.last_end[agent]:
+            self.last_end[agent] = end
+            stretch = end - self.stretch_start[agent]
+            if stretch > self.longest[agent]:
+                self.longest[agent] = stretch
+        if self.fatigue is not None:
+            self.recent[agent].append((start, end))
+            self.recent_total[agent] += length
+
+    # -- going on and off duty ------------------------------------------------------------
+    def _went_on(self, person: int, now: float) -> None:
+        self.on_since[person] = now
+
+    def _went_off(self, person: int, now: float) -> None:
+        since = self.on_since[person]
+        if since == since:
+            self.on_duty_time[person] += now - since
+            self.duty_rows.extend((person, since, now))
+        self.on_since[person] = _NAN
+
+    def on(self, event: Timer) -> bool:
+        """A slot's duty starts (``event.value``: the slot). True if handled here; else ``event.value`` is the
+        person who comes on duty, for the centre to bring on."""
+        slot = event.value
+        self.scheduled_on[slot] = True
+        person = self.person_of[slot]
+        if self.on_break[person] or self.break_due[person] == self.break_due[person]:
+            return True  # a break started late: its end brings the person back
+        event.value = person
+        if not self.c.on_duty[person]:
+            self._went_on(person, self.c.env.now)
+        return False
+
+    def off(self, event: Timer) -> bool:
+        """A slot's duty ends (``event.value``: the slot). True if handled here; else ``event.value`` is the
+        person who goes off duty, for the centre to take off."""
+        c = self.c
+        slot = event.value
+        now = c.env.now
+        self.scheduled_on[slot] = False
+        person = self.person_of[slot]
+        if self.on_break[person]:
+            return True  # already off, on a late break (it will not bring them back: the schedule says off)
+        due = self.break_due[person]
+        if due == due:  # still on the call before a late break, and the next duty ends too: no break
+            self.break_due[person] = _NAN
+        elif c.busy[person] and c.on_duty[person]:
+            k = bisect_left(self.ends[slot], now)
+            follows = k + 1 < len(self.starts[slot])
+            if follows and self.from_shifts[slot] and self.delay_breaks:
+                self.break_due[person] = now
+                self.break_length[person] = self.starts[slot][k + 1] - now
+                return True  # stays on duty until the call ends
+            if self.idle_first and not (follows and self.from_shifts[slot]):
+                group = c.group_of_agent[person]
+                other = c._pop_idle(group)
+                if other >= 0:  # the idle agent logs off in the busy one's place
+                    other_slot = self.slot_of[other]
+                    self.person_of[slot], self.person_of[other_slot] = other, person
+                    self.slot_of[other], self.slot_of[person] = slot, other_slot
+                    person = other
+        event.value = person
+        if c.on_duty[person]:
+            self._went_off(person, now)
+        return False
+
+    def released(self, agent: int, now: float) -> bool:
+        """``agent`` finished a stretch of work: True if a late break starts now (the agent goes off duty)."""
+        due = self.break_due[agent]
+        if due != due:
+            return False
+        c = self.c
+        self.break_due[agent] = _NAN
+        self.breaks_delayed[agent] += 1
+        self.break_delay[agent] += now - due
+        c.busy[agent] = False
+        c.on_duty[agent] = False
+        c.off_since[agent] = now
+        c.on_duty_in_group[c.group_of_agent[agent]] -= 1
+        self._went_off(agent, now)
+        self.on_break[agent] = True
+        c.kernel.later(self.break_length[agent], agent, self._back_callbacks)
+        return True
+
+    def _back(self, event: Timer) -> None:
+        """A late break ends: the agent comes back on duty, unless the schedule has meanwhile ended its duty."""
+        c = self.c
+        agent = event.value
+        self.on_break[agent] = False
+        if not self.scheduled_on[self.slot_of[agent]]:
+            return
+        now = c.env.now
+        c.on_duty[agent] = True
+        c.on_duty_in_group[c.group_of_agent[agent]] += 1
+        self._went_on(agent, now)
+        if not c._next_task(agent, now):
+            c._make_idle(agent)
+
+    # -- hand-overs and output ----------------------------------------------------------------
+    def renumber(self, done: int) -> None:
+        """The first ``done`` calls were handed over: renumber the per-call record."""
+        if self.added_by_call:
+            self.added_by_call = {k - done: v for k, v in self.added_by_call.items() if k >= done}
+
+    def added_column(self, n: int) -> Optional[np.ndarray]:
+        """The time the agents' speed and fatigue added to each of the first ``n`` calls (None if nothing can)."""
+        if not self.slows:
+            return None
+        out = np.zeros(n)
+        for k, v in self.added_by_call.items():
+            if k < n:
+                out[k] = v
+        return out
+
+    def table(self, overtime: np.ndarray) -> AgentTable:
+        """The per-agent records at the end of the run (``overtime``: the centre's ``(agent, off, finished)`` rows)."""
+        c = self.c
+        n = len(self.calls)
+        end = float(c.env.now)
+        on_duty = np.asarray(self.on_duty_time, dtype=np.float64)
+        rows = list(self.duty_rows)
+        for person, since in enumerate(self.on_since):
+            if since == since:  # still on duty: to the end of the run, recorded without an end
+                on_duty[person] += max(end - since, 0.0)
+                rows.extend((person, since, math.inf))
+        duty = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
+        extra = np.zeros(n)
+        if overtime.size:
+            np.add.at(extra, overtime[:, 0].astype(np.int64), overtime[:, 2] - overtime[:, 1])
+        return AgentTable(
+            group=np.asarray(c.group_of_agent, dtype=np.int16),
+            absent=np.asarray(self.absent, dtype=bool),
+            speed=np.asarray(self.speed, dtype=np.float64),
+            calls=np.asarray(self.calls, dtype=np.int64),
+            busy=np.asarray(self.busy, dtype=np.float64),
+            talk=np.asarray(self.talk, dtype=np.float64),
+            added=np.asarray(self.added_time, dtype=np.float64),
+            fatigue=np.asarray(self.fatigue_time, dtype=np.float64),
+            on_duty=on_duty,
+            longest_stretch=np.asarray(self.longest, dtype=np.float64),
+            breaks_delayed=np.asarray(self.breaks_delayed, dtype=np.int64),
+            break_delay=np.asarray(self.break_delay, dtype=np.float64),
+            overtime=extra,
+            duty=duty,
+        )
