@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from ..engine import CallChunk, Process, simulate_calls
+from ..engine import CallChunk, EngineOutput, Process, simulate_calls
 from ..measure.calllog import CallLog
 from ..measure.costs import cost_sums, costs_from_sums
 from ..measure.metrics import CALLER_METRICS
@@ -215,6 +215,15 @@ def _boundaries(scenario: Scenario, duty_starts: np.ndarray) -> np.ndarray:
     return first + step * np.arange(n_intervals + 1)
 
 
+def _duty_as_it_happened(scenario: Scenario, output: EngineOutput) -> Optional[np.ndarray]:
+    """The engine's ``(agent, start, end)`` stretches on duty when the agent side changed them (absence, breaks
+    delayed to a call's end, idle agents logging off first), else None: the scheduled duty periods hold."""
+    staff = scenario.staff
+    if staff is None or output.agents is None or not staff.any_change():
+        return None
+    return output.agents.duty
+
+
 def simulate(
     model: Union[Scenario, "Experiment"],
     seed: Optional[int] = None,
@@ -268,6 +277,9 @@ def simulate(
     callers = tally.callers.result() if tally.callers is not None else None
 
     overtime = output.overtime
+    duty_rows = _duty_as_it_happened(scenario, output)
+    if duty_rows is not None:  # absence, late breaks, people swapping places: the duty the engine saw
+        duty_starts, duty_ends = duty_rows[:, 1].copy(), duty_rows[:, 2].copy()
     staffed = float(time_integral(duty_starts, duty_ends, window)[0])
     if overtime.size:
         staffed += float(time_integral(overtime[:, 1], overtime[:, 2], window)[0])
@@ -277,8 +289,13 @@ def simulate(
     if tally.journeys is not None:
         agent_groups = scenario.agent_groups()
         staffed_by_group = []
+        by_agent = scenario.duty_periods()
+        if duty_rows is not None:
+            by_agent = [[] for _ in by_agent]
+            for agent, start, end in duty_rows.tolist():
+                by_agent[int(agent)].append((start, end))
         for g in range(len(scenario.groups)):
-            mine = [p for a, agent in enumerate(scenario.duty_periods()) if agent_groups[a] == g for p in agent]
+            mine = [p for a, agent in enumerate(by_agent) if agent_groups[a] == g for p in agent]
             s0 = np.array([p[0] for p in mine]) if mine else np.empty(0)
             s1 = np.array([p[1] for p in mine]) if mine else np.empty(0)
             staffed_by_group.append(float(time_integral(s0, s1, window)[0]) if mine else 0.0)
