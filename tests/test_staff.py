@@ -146,6 +146,17 @@ def test_a_break_waits_for_the_call_and_keeps_its_length() -> None:
     assert delayed.agents.breaks_delayed.tolist() == [1] and delayed.agents.break_delay.tolist() == [600.0]
 
 
+def test_longest_stretch_without_a_pause() -> None:
+    """Three 10-minute calls waiting at the start; a one-hour break due at 5 min waits for the first call's end:
+    stretches of 10 and 20 minutes (the break is a pause), so the longest is 20 minutes, not 90."""
+    shifts = [{"start": 0, "length": "3h", "count": 1, "breaks": [{"start": "5min", "length": "1h"}]}]
+    out = simulate_calls(_idle(shifts=shifts, backlog=3, handle_time={"distribution": "deterministic", "value": "10min"},
+                               staff={"breaks": "delay_to_call_end"}), RandomStreams(1))
+    assert out.agents.calls.tolist() == [3] and out.agents.busy.tolist() == [1800.0]
+    assert out.agents.longest_stretch.tolist() == [1200.0]
+    assert out.calls.answer.tolist() == [0.0, 4200.0, 4800.0]
+
+
 def test_a_late_break_outlasting_the_next_duty_does_not_bring_the_agent_back() -> None:
     """A call that runs past the break and the whole duty after it: the agent does not come back."""
     shifts = [{"start": 0, "length": "1h", "count": 1, "breaks": [{"start": "30min", "length": "10min"}]}]
