@@ -46,8 +46,9 @@ class Fatigue(ConfigModel):
     """Fatigue: an agent who has been busy most of the recent past handles calls more slowly.
 
     At the start of a handling, the agent's recent occupancy ``u`` is the share of
-    the last ``window`` they spent handling calls (time off duty and on breaks counts
-    as rest; so does the time before the day starts). The handle time is multiplied by
+    the last ``window`` they spent at work on calls (talk, identification, holding a
+    transfer, dialling); time off duty, on breaks and before the day starts counts as
+    rest. The handle time is multiplied by
     ``1 + min(max, per_point x 100 x (u - threshold))`` when ``u`` is above ``threshold``,
     and is unchanged below it.
     """
@@ -69,7 +70,15 @@ class Fatigue(ConfigModel):
 
 
 class Staff(ConfigModel):
-    """Agents as people: speed, fatigue, absence, breaks and logging off (see :mod:`queuesim.model.people`)."""
+    """Agents as people: per-agent speed, fatigue, absenteeism, breaks and who logs off.
+
+    Every part is off unless given: without a ``staff`` block, or with ``staff: {}``, the
+    same calls are simulated, bit for bit. Any ``staff`` block makes the engine keep one
+    record per agent (calls handled, busy and on-duty time, longest stretch without a
+    pause, delayed breaks, overtime, speed). Absence and tenure groups are drawn per agent
+    from streams of their own, keyed by the agent's place in the schedule (common random
+    numbers across scenarios). Runs on the department centre (one pool as a single group).
+    """
 
     speed: Optional[tuple[SpeedGroup, ...]] = Field(
         None, description="tenure groups: each agent is drawn into one (by its share) and keeps its handle-time "
