@@ -360,3 +360,44 @@ def test_bad_staff_blocks_name_the_field(staff: dict, fragment: str) -> None:
         experiment_from_dict(config)
     message = str(error.value)
     assert fragment in message and "\n" not in message.strip(), message
+
+
+# -- time at high occupancy (records only) -------------------------------------------------------------
+def test_time_at_high_occupancy_exactly() -> None:
+    """Busy from 0 to 90 min, on duty to 3 h: the busy time in the last hour is min(t, 60) minutes, then falls
+    from 60 at 90 min to 0 at 150 min; above half the window from 30 to 120 min: 90 minutes."""
+    shifts = [{"start": 0, "length": "3h", "count": 1}]
+    out = simulate_calls(_idle(shifts=shifts, horizon="4h", arrivals={"interval": "30min", "calls": [0] * 8}, backlog=3,
+                               handle_time={"distribution": "deterministic", "value": "30min"},
+                               staff={"high_occupancy": {"window": "1h", "above": 0.5}}), RandomStreams(1))
+    assert out.agents.time_above.tolist() == [5400.0]
+    assert np.isnan(simulate_calls(_idle(shifts=shifts, staff={}), RandomStreams(1)).agents.time_above).all()
+
+
+def test_time_at_high_occupancy_against_a_fine_grid() -> None:
+    """Departments with shifts, breaks and transfers: each agent's time above 80% over the last 30 minutes,
+    against the busy time evaluated every second from the work table (while on duty)."""
+    scenario = Scenario.model_validate({**DEPARTMENTS, "staff": {"high_occupancy": {"window": "30min", "above": 0.8}}})
+    out = simulate_calls(scenario, RandomStreams(2))
+    work, duty = out.work, out.agents.duty
+    grid = np.arange(0.0, float(np.max(work[:, 2])) + 1800.0, 1.0) + 0.5
+    checked = 0
+    for agent in np.flatnonzero(out.agents.time_above > 0)[:12]:
+        mine = work[work[:, 0] == agent]
+        order = np.argsort(mine[:, 1])
+        starts, ends = mine[order, 1], mine[order, 2]
+        done = np.concatenate(([0.0], np.cumsum(ends - starts)))
+
+        def busy_until(t: np.ndarray) -> np.ndarray:  # busy time in [0, t]
+            k = np.searchsorted(starts, t, side="right")
+            return done[k - 1 + (k == 0)] * (k > 0) + np.where(k > 0, np.clip(t - starts[k - 1], 0, ends[k - 1] - starts[k - 1]), 0)
+
+        recent = busy_until(grid) - busy_until(grid - 1800.0)
+        on = np.zeros(grid.shape, dtype=bool)
+        for _, s, e in duty[duty[:, 0] == agent]:
+            on |= (grid >= s) & (grid < e)
+        approx = float(np.sum((recent > 0.8 * 1800.0) & on))
+        crossings = int(np.sum(np.diff((recent > 0.8 * 1800.0) & on) != 0)) + 1
+        assert abs(out.agents.time_above[agent] - approx) <= crossings, (agent, out.agents.time_above[agent], approx)
+        checked += 1
+    assert checked >= 5

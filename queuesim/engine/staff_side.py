@@ -89,12 +89,15 @@ class AgentTable:
     """float64: the time those breaks started late, in all."""
     overtime: np.ndarray
     """float64: time at work after the schedule took the agent off duty (finishing a call)."""
+    time_above: np.ndarray
+    """float64: time on duty at a recent occupancy above ``staff.high_occupancy.above`` (the share of the last
+    ``high_occupancy.window`` at work on calls); NaN without ``staff.high_occupancy``."""
     duty: np.ndarray
     """``(agent, start, end)`` rows, one per stretch on duty as it happened (end ``inf``: on duty to the end)."""
 
     #: The per-agent columns, in order (``duty`` is a table of its own).
     COLUMNS = ("group", "absent", "speed", "calls", "busy", "talk", "added", "fatigue", "on_duty",
-               "longest_stretch", "breaks_delayed", "break_delay", "overtime")
+               "longest_stretch", "breaks_delayed", "break_delay", "overtime", "time_above")
 
     def __len__(self) -> int:
         return int(self.group.shape[0])
@@ -103,6 +106,82 @@ class AgentTable:
         """Busy over on-duty time of each agent (NaN for an agent never on duty)."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(self.on_duty > 0, self.busy / np.where(self.on_duty > 0, self.on_duty, 1.0), np.nan)
+
+
+def _time_above(busy: float, slope: int, length: float, level: float) -> float:
+    """How long ``busy + slope x t`` (t in [0, length]) is above ``level``."""
+    if slope == 0:
+        return length if busy > level else 0.0
+    cross = (level - busy) / slope
+    cross = 0.0 if cross < 0.0 else (length if cross > length else cross)
+    return length - cross if slope > 0 else cross
+
+
+class _HighOccupancy:
+    """Per agent, exactly: the time on duty at which the busy time in the last ``window`` exceeded
+    ``above x window``. The busy time ``B(t)`` is piecewise linear (slope: busy at ``t`` minus busy at
+    ``t - window``); each agent's clock (``cursor``) advances to every start of work and change of duty,
+    over the breakpoints of its work intervals still within a window (a short deque)."""
+
+    def __init__(self, n: int, window: float, above: float, on_duty: list[bool]) -> None:
+        self.window = window
+        self.level = above * window
+        self.intervals: list[deque] = [deque() for _ in range(n)]
+        self.cursor = [0.0] * n
+        self.recent = [0.0] * n  # B at the cursor
+        self.counting = list(on_duty)
+        self.time = [0.0] * n
+
+    def advance(self, agent: int, until: float) -> None:
+        t = self.cursor[agent]
+        if until <= t:
+            return
+        window = self.window
+        intervals = self.intervals[agent]
+        while intervals and intervals[0][1] + window <= t:
+            intervals.popleft()
+        lag = t - window
+        now_on = lag_on = 0
+        events = []
+        for start, end in intervals:
+            if start <= t < end:
+                now_on = 1
+            if start <= lag < end:
+                lag_on = 1
+            if t < start <= until:
+                events.append((start, 1, 0))
+            if t < end <= until:
+                events.append((end, -1, 0))
+            if t < start + window <= until:
+                events.append((start + window, 0, 1))
+            if t < end + window <= until:
+                events.append((end + window, 0, -1))
+        events.sort()
+        events.append((until, 0, 0))
+        busy, level, counting, above = self.recent[agent], self.level, self.counting[agent], 0.0
+        for at, d_now, d_lag in events:
+            if at > t:
+                slope = now_on - lag_on
+                if counting:
+                    above += _time_above(busy, slope, at - t, level)
+                busy += slope * (at - t)
+                t = at
+            now_on += d_now
+            lag_on += d_lag
+        self.recent[agent] = min(max(busy, 0.0), window)
+        self.cursor[agent] = until
+        self.time[agent] += above
+
+    def add(self, agent: int, start: float, end: float) -> None:
+        self.advance(agent, start)
+        t = self.cursor[agent]
+        if start < t:  # recorded after the fact: its part in the current window
+            self.recent[agent] += max(0.0, min(end, t) - max(start, t - self.window))
+        self.intervals[agent].append((start, end))
+
+    def duty(self, agent: int, now: float, on: bool) -> None:
+        self.advance(agent, now)
+        self.counting[agent] = on
 
 
 def agent_places(scenario: Scenario) -> tuple[list[tuple[str, int]], list[bool]]:
@@ -183,6 +262,8 @@ class StaffSide:
         # fatigue: each agent's work intervals that reach into the window, and their total length
         self.recent: list[deque] = [deque() for _ in range(n)] if self.fatigue is not None else []
         self.recent_total = [0.0] * n
+        high = staff.high_occupancy
+        self.high = _HighOccupancy(n, high.window, high.above, centre.on_duty) if high is not None else None
         # the time each call's handlings gained or lost by the agents' speed and fatigue (s), by call (sparse)
         self.added_by_call: dict[int, float] = {}
 
@@ -248,10 +329,14 @@ class StaffSide:
         if self.fatigue is not None:
             self.recent[agent].append((start, end))
             self.recent_total[agent] += length
+        if self.high is not None:
+            self.high.add(agent, start, end)
 
     # -- going on and off duty ------------------------------------------------------------
     def _went_on(self, person: int, now: float) -> None:
         self.on_since[person] = now
+        if self.high is not None:
+            self.high.duty(person, now, True)
 
     def _went_off(self, person: int, now: float) -> None:
         since = self.on_since[person]
@@ -259,6 +344,8 @@ class StaffSide:
             self.on_duty_time[person] += now - since
             self.duty_rows.extend((person, since, now))
         self.on_since[person] = _NAN
+        if self.high is not None:
+            self.high.duty(person, now, False)
 
     def on(self, event: Timer) -> bool:
         """A slot's duty starts (``event.value``: the slot). True if handled here; else ``event.value`` is the
@@ -366,6 +453,10 @@ class StaffSide:
                 on_duty[person] += max(end - since, 0.0)
                 rows.extend((person, since, math.inf))
         duty = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
+        if self.high is not None:
+            for person in range(n):
+                self.high.advance(person, end)
+        above = np.asarray(self.high.time, dtype=np.float64) if self.high is not None else np.full(n, np.nan)
         extra = np.zeros(n)
         if overtime.size:
             np.add.at(extra, overtime[:, 0].astype(np.int64), overtime[:, 2] - overtime[:, 1])
@@ -383,5 +474,6 @@ class StaffSide:
             breaks_delayed=np.asarray(self.breaks_delayed, dtype=np.int64),
             break_delay=np.asarray(self.break_delay, dtype=np.float64),
             overtime=extra,
+            time_above=above,
             duty=duty,
         )

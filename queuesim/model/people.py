@@ -25,7 +25,7 @@ from pydantic import Field, model_validator
 from .base import ConfigModel
 from .fields import PositiveSeconds, Probability
 
-__all__ = ["BREAK_MODES", "Fatigue", "LEAVING_MODES", "SpeedGroup", "Staff"]
+__all__ = ["BREAK_MODES", "Fatigue", "HighOccupancy", "LEAVING_MODES", "SpeedGroup", "Staff"]
 
 #: What a call that runs into a scheduled break does to it.
 BREAK_MODES = ("shorten", "delay_to_call_end")
@@ -69,6 +69,16 @@ class Fatigue(ConfigModel):
         return min(self.max, self.per_point * 100.0 * above)
 
 
+class HighOccupancy(ConfigModel):
+    """What counts as time at high occupancy in the per-agent records (``time_above``): the time on duty
+    during which the agent's recent occupancy (the share of the last ``window`` spent at work on calls)
+    was above ``above``."""
+
+    window: PositiveSeconds = Field(3600.0, description="length of the recent past the occupancy is measured over, e.g. '60min'")
+    above: float = Field(0.9, ge=0.0, lt=1.0, allow_inf_nan=False,
+                         description="recent occupancy (share, 0-1) above which time on duty counts as time at high occupancy")
+
+
 class Staff(ConfigModel):
     """Agents as people: per-agent speed, fatigue, absenteeism, breaks and who logs off.
 
@@ -101,6 +111,11 @@ class Staff(ConfigModel):
         "shift): 'as_scheduled' (that agent finishes the call as overtime) or 'idle_first' (an idle agent of the same "
         "group logs off in their place and the busy one takes over that agent's remaining schedule; overtime only if "
         "no agent is idle)",
+    )
+
+    high_occupancy: Optional[HighOccupancy] = Field(
+        None, description="records only: each agent's time on duty at a recent occupancy above a threshold "
+        "(time_above in the per-agent records), e.g. {window: 60min, above: 0.9}",
     )
 
     @model_validator(mode="after")
