@@ -91,6 +91,11 @@ def test_agent_records_on_request_change_nothing() -> None:
     recorded = simulate_calls(scenario, RandomStreams(2), agent_records=True)
     _same_log(plain.calls, recorded.calls)
     assert recorded.agents is not None and recorded.agents.calls.sum() == np.sum(plain.calls.agent >= 0)
+    result = simulate(scenario, seed=2, agent_records=True)
+    assert result.summary == simulate(scenario, seed=2).summary
+    columns = result.agents.columns()
+    assert list(columns)[:2] == ["agent", "group"] and "occupancy" in columns
+    assert all(len(v) == BASE["agents"] for v in columns.values())
 
 
 def test_a_staff_block_leaves_the_summary_as_it_was() -> None:

@@ -102,6 +102,12 @@ class AgentTable:
     def __len__(self) -> int:
         return int(self.group.shape[0])
 
+    def columns(self) -> dict[str, np.ndarray]:
+        """The per-agent columns by name, after an ``agent`` column (the row's index) and before ``occupancy``
+        (:meth:`occupancy`): ready for ``pandas.DataFrame(table.columns())`` or a CSV."""
+        return {"agent": np.arange(len(self), dtype=np.int64),
+                **{name: getattr(self, name) for name in self.COLUMNS}, "occupancy": self.occupancy()}
+
     def occupancy(self) -> np.ndarray:
         """Busy over on-duty time of each agent (NaN for an agent never on duty)."""
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
-from ..engine import CallChunk, EngineOutput, Process, simulate_calls
+from ..engine import AgentTable, CallChunk, EngineOutput, Process, simulate_calls
 from ..measure.calllog import CallLog
 from ..measure.costs import cost_sums, costs_from_sums
 from ..measure.metrics import CALLER_METRICS
@@ -50,6 +50,9 @@ class ReplicationResult:
     wait_quantiles: Optional[list[float]] = field(default=None, repr=False)
     """Quantiles of the wait (time on hold, s) of counted calls at 0, 1, ..., 100 %: the hold-time
     distribution of the replication in 101 numbers (average them over replications for a CDF)."""
+    agents: Optional[AgentTable] = field(default=None, repr=False)
+    """One row per agent (:class:`~queuesim.engine.staff_side.AgentTable`), with a ``staff`` block or
+    ``simulate(..., agent_records=True)``; not part of :meth:`to_dict`."""
 
     def to_record(self) -> dict[str, Any]:
         """A flat, JSON-friendly dictionary (no call log)."""
@@ -233,6 +236,7 @@ def simulate(
     processes: Sequence[Process] = (),
     on_progress: Optional[Callable[[float], None]] = None,
     fast_paths: bool = True,
+    agent_records: bool = False,
 ) -> ReplicationResult:
     """Simulate one replication and return its metrics (and call log).
 
@@ -249,7 +253,8 @@ def simulate(
     ``t`` (s) reached, about every 65,536 calls (it does not change any result).
     ``fast_paths=False`` simulates one pool of agents on the department centre, as a single group, instead
     of a one-pool fast path: the same numbers, bit for bit, more slowly (see
-    :func:`queuesim.engine.build_centre`).
+    :func:`queuesim.engine.build_centre`). ``agent_records=True`` keeps one row per agent (``agents`` of the
+    result) without a ``staff`` block (which keeps them anyway): the same numbers.
     """
     scenario = _as_scenario(model)
     if seed is None:
@@ -270,7 +275,8 @@ def simulate(
             if len(chunk.calls.arrival):
                 on_progress(float(chunk.calls.arrival.max()))
 
-    output = simulate_calls(scenario, streams, on_calls=on_calls, processes=processes, fast_paths=fast_paths)
+    output = simulate_calls(scenario, streams, on_calls=on_calls, processes=processes, fast_paths=fast_paths,
+                            agent_records=agent_records)
     runtime = time.perf_counter() - started
     tally.add(output.calls, legs=output.legs, work=output.work, extra_work=output.extra_work)
     calls = tally.log()
@@ -328,4 +334,5 @@ def simulate(
         runtime=runtime,
         intervals=intervals,
         wait_quantiles=quantiles,
+        agents=output.agents,
     )
