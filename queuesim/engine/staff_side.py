@@ -146,22 +146,31 @@ class _HighOccupancy:
         intervals = self.intervals[agent]
         while intervals and intervals[0][1] + window <= t:
             intervals.popleft()
-        lag = t - window
-        now_on = lag_on = 0
+        # the lag side (busy at t - window): the oldest intervals, while they enter the window's tail before
+        # ``until`` (starts increase; after eviction every interval leaves it after t)
         events = []
+        lag_on = 0
         for start, end in intervals:
-            if start <= t < end:
-                now_on = 1
-            if start <= lag < end:
+            entered = start + window
+            if entered > until:
+                break
+            if entered <= t:
                 lag_on = 1
-            if t < start <= until:
-                events.append((start, 1, 0))
-            if t < end <= until:
-                events.append((end, -1, 0))
-            if t < start + window <= until:
-                events.append((start + window, 0, 1))
-            if t < end + window <= until:
+            else:
+                events.append((entered, 0, 1))
+            if end + window <= until:
                 events.append((end + window, 0, -1))
+        # the now side (busy at t): the newest intervals, while they end after t
+        now_on = 0
+        for start, end in reversed(intervals):
+            if end <= t:
+                break
+            if start <= t:
+                now_on = 1
+            elif start <= until:
+                events.append((start, 1, 0))
+            if end <= until:
+                events.append((end, -1, 0))
         events.sort()
         events.append((until, 0, 0))
         busy, level, counting, above = self.recent[agent], self.level, self.counting[agent], 0.0
