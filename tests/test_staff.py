@@ -243,6 +243,11 @@ def test_absenteeism_raises_waits_and_occupancy_is_measured_on_those_present() -
     assert one.summary["occupancy"] == pytest.approx(busy / (present * 4 * 3600.0), rel=0.02)
 
 
+def test_the_overload_warning_counts_the_agents_expected_present() -> None:
+    (warning,) = Scenario(**BASE, staff={"absenteeism": 0.1}).warnings()
+    assert "26.1 agents present on average (absenteeism 0.1)" in warning and "1.15x" in warning
+
+
 def test_absenteeism_replaces_shrinkage() -> None:
     with pytest.raises(ValueError, match=r"staff.absenteeism \(0.08\) replaces shrinkage \(0.3\)"):
         Scenario(**BASE, shrinkage=0.3, staff={"absenteeism": 0.08})

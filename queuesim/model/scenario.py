@@ -691,6 +691,8 @@ class Scenario(ConfigModel):
             return None
         on_duty = sum(max(0.0, min(e, self.horizon) - max(s, start)) for agent in duty for s, e in agent)
         capacity = on_duty / length  # mean agents on duty
+        if self.staff is not None and self.staff.absenteeism:
+            capacity *= 1.0 - self.staff.absenteeism  # expected agents present
         calls = [rf.total() for rf in rates]
         work = [n * h.expectation() for n, h in zip(calls, handles)]
         load = sum(work) / length
@@ -708,6 +710,8 @@ class Scenario(ConfigModel):
         stay_work = sum(w for w, s in zip(work, stay) if s)
         stay_load = stay_work / length
         agents = f"{capacity:,.4g} agents" if self.constant_agents(duty) is not None else f"{capacity:,.4g} agents on duty on average"
+        if self.staff is not None and self.staff.absenteeism:
+            agents = f"{capacity:,.4g} agents present on average (absenteeism {self.staff.absenteeism:g})"
 
         def erlangs(x: float) -> str:
             return f"{x:,.0f}" if x >= 1000 else f"{x:.4g}"
