@@ -134,6 +134,70 @@ def test_idle_first_cuts_the_overtime_of_a_load_following_day() -> None:
     assert np.mean([i["overtime"] / p["overtime"] for p, i in runs]) < 0.9
 
 
+def test_first_free_logs_off_the_first_agent_to_finish() -> None:
+    """Three agents all on calls when the first one's shift ends at 1 h: as scheduled (and idle first: nobody is
+    idle) that agent works on as overtime until its call ends; first free, the first of the three to finish logs
+    off in its place, and the overtime lasts until then."""
+    shifts = [{"start": 0, "length": "1h", "count": 1}, {"start": 0, "length": "2h", "count": 2}]
+    spec = dict(shifts=shifts, backlog=3, handle_time={"distribution": "uniform", "low": "65min", "high": "120min"})
+    runs = {leaving: simulate_calls(_idle(**spec, staff={"leaving": leaving}), RandomStreams(1))
+            for leaving in ("as_scheduled", "idle_first", "first_free")}
+    log = runs["as_scheduled"].calls
+    ends = dict(zip(log.agent.tolist(), log.end.tolist()))
+    first = min(ends, key=ends.get)
+    assert first != 0  # the agent whose shift ended is not the first to finish
+    assert runs["as_scheduled"].overtime.tolist() == [[0.0, 3600.0, ends[0]]]
+    assert runs["idle_first"].overtime.tolist() == [[0.0, 3600.0, ends[0]]]
+    assert runs["first_free"].overtime.tolist() == [[float(first), 3600.0, ends[first]]]
+    assert sorted(runs["first_free"].agents.duty.tolist()) == [[0.0, 0.0, 7200.0], [1.0, 0.0, 7200.0], [2.0, 0.0, 3600.0]]
+    for run in runs.values():
+        _same_log(log, run.calls)
+
+
+def test_first_free_a_slot_back_on_duty_before_anybody_left() -> None:
+    """Staffing 2, 1, 2 per half hour; both agents on 100-minute calls from 0. The second slot's duty ends at
+    30 min while both are busy, and starts again at 60 min before either is free: nobody leaves; its holder
+    worked the gap as overtime."""
+    spec = dict(staffing={"interval": "30min", "agents": [2, 1, 2]}, backlog=2,
+                handle_time={"distribution": "deterministic", "value": "100min"})
+    out = simulate_calls(_idle(**spec, staff={"leaving": "first_free"}), RandomStreams(1))
+    assert out.overtime.tolist() == [[1.0, 1800.0, 3600.0]]
+    assert sorted(out.agents.duty.tolist()) == [[0.0, 0.0, math.inf], [1.0, 0.0, 1800.0], [1.0, 3600.0, math.inf]]
+
+
+#: Shifts that end while every agent is busy, and a shift that starts after: its agents may be the first free.
+SHIFT_CHANGE = dict(
+    horizon="3h", arrivals={"rate": "1.1/min"}, handle_time={**EXP, "mean": "20min"}, patience={**EXP, "mean": "10min"},
+    shifts=[{"start": 0, "length": "1h", "count": 10}, {"start": 0, "length": "3h", "count": 10},
+            {"start": "1h10min", "length": "1h50min", "count": 10}])
+
+
+@pytest.mark.parametrize("leaving", ["as_scheduled", "idle_first", "first_free"])
+@pytest.mark.parametrize("day", ["load_following", "shift_change"])
+def test_duty_and_overtime_add_up_to_the_time_present(leaving: str, day: str) -> None:
+    """The duty as it happened is the scheduled duty in total (people swap places, the schedule's hours stay),
+    and each agent's duty and overtime never overlap."""
+    spec, horizon = (LOAD_FOLLOWING, 8 * 3600.0) if day == "load_following" else (SHIFT_CHANGE, 3 * 3600.0)
+    scenario = Scenario(**spec, staff={"leaving": leaving})
+    out = simulate_calls(scenario, RandomStreams(3))
+    duty = out.agents.duty
+    scheduled = sum(min(e, horizon) - s for periods in scenario.duty_periods() for s, e in periods)
+    assert np.sum(np.minimum(duty[:, 2], horizon) - duty[:, 1]) == pytest.approx(scheduled, rel=1e-12)
+    rows = np.concatenate([duty, out.overtime])
+    for agent in range(len(out.agents)):
+        mine = rows[rows[:, 0] == agent]
+        mine = mine[np.argsort(mine[:, 1])]
+        assert np.all(mine[1:, 1] >= mine[:-1, 2] - 1e-9), (agent, mine)
+
+
+def test_first_free_all_but_ends_the_overtime_of_a_load_following_day() -> None:
+    overtime = {leaving: [simulate(Scenario(**LOAD_FOLLOWING, staff={"leaving": leaving}), seed=8, replication=r,
+                                   keep_calls=False).summary["overtime"] for r in range(3)]
+                for leaving in ("idle_first", "first_free")}
+    assert _paired_low(overtime["idle_first"], overtime["first_free"]) > 0
+    assert np.mean(overtime["first_free"]) < 0.25 * np.mean(overtime["idle_first"])
+
+
 # -- breaks delayed to the end of the call ----------------------------------------------------
 BREAK = [{"start": 0, "length": "2h", "count": 1, "breaks": [{"start": "30min", "length": "15min"}]}]
 
@@ -358,6 +422,7 @@ def test_one_pool_with_every_part_on() -> None:
 @pytest.mark.parametrize("staff, fragment", [
     ({"breaks": "later"}, "staff.breaks"),
     ({"leaving": "busy_first"}, "staff.leaving"),
+    ({"leaving": "first"}, "first_free"),
     ({"absenteeism": 1.5}, "staff.absenteeism"),
     ({"fatigue": {"per_point": -0.1}}, "staff.fatigue.per_point"),
     ({"fatigue": {"per_point": 0.01, "threshold": 1.0}}, "staff.fatigue.threshold"),

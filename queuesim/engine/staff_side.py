@@ -249,7 +249,13 @@ class StaffSide:
         #: whether handle times change (speed or fatigue): :meth:`added` is called per handling
         self.slows = bool(staff.speed) or staff.fatigue is not None
         self.delay_breaks = staff.breaks == "delay_to_call_end"
-        self.idle_first = staff.leaving == "idle_first"
+        self.idle_first = staff.leaving in ("idle_first", "first_free")
+        self.first_free = staff.leaving == "first_free"
+        # first_free: per group, the slots whose duty ended while everybody was busy, (slot, end), first first;
+        # the first agent of the group to finish a task logs off in the slot's place
+        self.to_leave: list[deque] = [deque() for _ in scenario.groups or (0,)] if self.first_free else []
+        self.leave_pending = [False] * n
+        self.leave_end = [0.0] * n
         # the schedule: places (slots) held by people (persons); each slot's period starts and ends
         self.person_of = list(range(n))
         self.slot_of = list(range(n))
@@ -356,6 +362,7 @@ class StaffSide:
     def _went_off(self, person: int, now: float) -> None:
         since = self.on_since[person]
         if since == since:
+            now = max(now, since)
             self.on_duty_time[person] += now - since
             self.duty_rows.extend((person, since, now))
         self.on_since[person] = _NAN
@@ -368,6 +375,13 @@ class StaffSide:
         slot = event.value
         self.scheduled_on[slot] = True
         person = self.person_of[slot]
+        if self.leave_pending[slot]:  # its duty ended while everybody was busy, and nobody has left yet
+            self.leave_pending[slot] = False  # ... nobody needs to: its holder, still on duty, worked the gap
+            now, end = self.c.env.now, self.leave_end[slot]
+            self._went_off(person, end)
+            self._went_on(person, now)
+            self.c.overtime.append((person, end, now))
+            return True
         if self.on_break[person] or self.break_due[person] == self.break_due[person]:
             return True  # a break started late: its end brings the person back
         event.value = person
@@ -399,19 +413,61 @@ class StaffSide:
                 group = c.group_of_agent[person]
                 other = c._pop_idle(group)
                 if other >= 0:  # the idle agent logs off in the busy one's place
-                    other_slot = self.slot_of[other]
-                    self.person_of[slot], self.person_of[other_slot] = other, person
-                    self.slot_of[other], self.slot_of[person] = slot, other_slot
+                    self._swap(slot, other)
                     person = other
+                elif self.first_free:  # the first of the group to finish a task will
+                    self.leave_pending[slot] = True
+                    self.leave_end[slot] = now
+                    self.to_leave[group].append((slot, now))
+                    return True
         event.value = person
         if c.on_duty[person]:
             self._went_off(person, now)
         return False
 
+    def _swap(self, slot: int, person: int) -> None:
+        """``person`` takes ``slot`` in the schedule; its holder takes ``person``'s slot."""
+        holder, own = self.person_of[slot], self.slot_of[person]
+        self.person_of[slot], self.person_of[own] = person, holder
+        self.slot_of[person], self.slot_of[holder] = slot, own
+
+    def _leave_in_place(self, agent: int, now: float) -> bool:
+        """first_free: ``agent`` (on duty, just free) logs off in the place of the oldest slot of its group whose
+        duty ended while everybody was busy (True), the time since that end being overtime; False if none."""
+        c = self.c
+        group = c.group_of_agent[agent]
+        line = self.to_leave[group]
+        while line:
+            slot, end = line.popleft()
+            if not self.leave_pending[slot]:
+                continue  # its duty started again meanwhile
+            self.leave_pending[slot] = False
+            holder = self.person_of[slot]
+            self._swap(slot, agent)
+            c.busy[agent] = False
+            c.on_duty[agent] = False
+            c.off_since[agent] = end
+            c.on_duty_in_group[group] -= 1
+            # the time since the slot's end is overtime, so that duty and overtime add up to the time present and
+            # the duty to the schedule's: the holder's until the agent came on duty (if it came later), the agent's since
+            since = self.on_since[agent]
+            handover = end if not since > end else since
+            if handover > end:
+                self._went_off(holder, end)
+                self._went_on(holder, handover)
+                c.overtime.append((holder, end, handover))
+            self._went_off(agent, handover)
+            c.overtime.append((agent, handover, now))
+            return True
+        return False
+
     def released(self, agent: int, now: float) -> bool:
-        """``agent`` finished a stretch of work: True if a late break starts now (the agent goes off duty)."""
+        """``agent`` finished a stretch of work: True if it goes off duty now (a late break starts, or, with
+        first_free, it logs off in the place of a slot whose duty ended while everybody was busy)."""
         due = self.break_due[agent]
         if due != due:
+            if self.first_free and self.to_leave[self.c.group_of_agent[agent]] and self.c.on_duty[agent]:
+                return self._leave_in_place(agent, now)
             return False
         c = self.c
         self.break_due[agent] = _NAN

@@ -9,7 +9,7 @@
       fatigue: {window: 60min, threshold: 0.85, per_point: 0.01, max: 0.3}
       absenteeism: 0.08             # each scheduled agent absent for the whole day with this chance
       breaks: delay_to_call_end     # a break starts when the agent's call ends (default: shorten)
-      leaving: idle_first           # when staffing drops, idle agents log off first (default: as_scheduled)
+      leaving: first_free           # when staffing drops, idle (else the first free) agents log off (default: as_scheduled)
 
 Every part is off unless given; a ``staff`` block (even ``staff: {}``) makes the engine
 record one row per agent (calls handled, busy and on-duty time, longest stretch without
@@ -30,7 +30,7 @@ __all__ = ["BREAK_MODES", "Fatigue", "HighOccupancy", "LEAVING_MODES", "SpeedGro
 #: What a call that runs into a scheduled break does to it.
 BREAK_MODES = ("shorten", "delay_to_call_end")
 #: Who goes off duty when the schedule takes an agent off while they are on a call.
-LEAVING_MODES = ("as_scheduled", "idle_first")
+LEAVING_MODES = ("as_scheduled", "idle_first", "first_free")
 
 
 class SpeedGroup(ConfigModel):
@@ -106,11 +106,12 @@ class Staff(ConfigModel):
         "shorten", description="a shift's break that falls during a call: 'shorten' (the agent finishes the call and "
         "the break ends on time) or 'delay_to_call_end' (the break starts when the call ends and lasts its full length)",
     )
-    leaving: Literal["as_scheduled", "idle_first"] = Field(
+    leaving: Literal["as_scheduled", "idle_first", "first_free"] = Field(
         "as_scheduled", description="when the schedule takes a busy agent off duty (a drop in staffing, the end of a "
-        "shift): 'as_scheduled' (that agent finishes the call as overtime) or 'idle_first' (an idle agent of the same "
+        "shift): 'as_scheduled' (that agent finishes the call as overtime), 'idle_first' (an idle agent of the same "
         "group logs off in their place and the busy one takes over that agent's remaining schedule; overtime only if "
-        "no agent is idle)",
+        "no agent is idle) or 'first_free' (as idle_first, and if nobody is idle, the first agent of the group to "
+        "finish a task logs off in their place: the overtime lasts until then)",
     )
 
     high_occupancy: Optional[HighOccupancy] = Field(
