@@ -398,15 +398,17 @@ def test_fatigue_bites_at_high_load_and_not_below_its_threshold() -> None:
 
 
 # -- everything at once ------------------------------------------------------------------------------
-def test_every_part_on_streams_and_runs_through_env_run(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("leaving", ["idle_first", "first_free"])
+def test_every_part_on_streams_and_runs_through_env_run(monkeypatch: pytest.MonkeyPatch, leaving: str) -> None:
     """All parts on, departments with shifts and breaks: the streamed log is the whole log, and env.run()
     gives the same numbers."""
-    scenario = Scenario.model_validate({**DEPARTMENTS, "staff": EVERYTHING})
+    scenario = Scenario.model_validate({**DEPARTMENTS, "staff": {**EVERYTHING, "leaving": leaving,
+                                                                 "high_occupancy": {"window": "30min"}}})
     _check(scenario, seed=4, monkeypatch=monkeypatch)
     fast = simulate_calls(scenario, RandomStreams(4))
     reference = build_centre(scenario, RandomStreams(4)).run("reference")
     _same_log(fast.calls, reference.calls)
-    for name in ("calls", "busy", "on_duty", "break_delay", "overtime"):
+    for name in ("calls", "busy", "on_duty", "break_delay", "overtime", "time_above"):
         assert np.array_equal(getattr(fast.agents, name), getattr(reference.agents, name)), name
     assert fast.agents.breaks_delayed.sum() > 0 and fast.agents.absent.any() and fast.agents.fatigue.sum() > 0
 
