@@ -374,6 +374,13 @@ class ResultStore:
                 f"--resume: {meta_path} is missing or unreadable, so the config of the earlier run is "
                 "unknown; use --overwrite to start again"
             ) from None
+        written_by = meta.get("queuesim_version")
+        if written_by != __version__:
+            raise StoreError(
+                f"--resume: {self.path} was written by queuesim {written_by}; this is queuesim {__version__}, whose "
+                "engine may give other numbers for the same config, so the two cannot be mixed. Use another --out "
+                "folder, or --overwrite"
+            )
         if old != self.fingerprint:
             raise StoreError(
                 f"--resume: the config differs from the one of the run in {self.path} (see its config.yaml); "

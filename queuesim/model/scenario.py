@@ -223,6 +223,11 @@ class Arrivals(ConfigModel):
             raise ValueError("give exactly one of 'rate' (constant) or 'calls' / 'file' (a profile per interval)")
         if self.file is not None and self.calls is None:
             raise ValueError("a CSV profile ('file') needs 'interval', e.g. interval: 30min")
+        if self.rate is not None and self.start is not None:
+            raise ValueError(
+                "start: applies to a profile ('calls' or 'file'); a constant rate runs from time 0, the start of "
+                "the day, to the horizon (remove start, or give the rate as a profile: interval, start and calls)"
+            )
         if self.calls is not None:
             if self.interval is None:
                 raise ValueError("a profile ('calls' or 'file') needs 'interval', e.g. interval: 30min")
