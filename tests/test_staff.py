@@ -12,6 +12,7 @@ from queuesim import ConfigError, Scenario, simulate
 from queuesim.engine import DepartmentCentre, build_centre, simulate_calls
 from queuesim.experiment.compare import paired_comparison
 from queuesim.model.config import experiment_from_dict
+from queuesim.measure.agents import AGENT_METRICS
 from queuesim.rng import RandomStreams
 
 from .test_streaming import BASE, DEPARTMENTS, SHIFTS, _check
@@ -99,9 +100,13 @@ def test_agent_records_on_request_change_nothing() -> None:
 
 
 def test_a_staff_block_leaves_the_summary_as_it_was() -> None:
+    """A staff block adds the agents' metrics and changes no other number."""
     plain = simulate(Scenario(**LOAD_FOLLOWING), seed=4, keep_calls=False)
     recorded = simulate(Scenario(**LOAD_FOLLOWING, staff={}), seed=4, keep_calls=False)
-    assert plain.summary == recorded.summary and plain.intervals == recorded.intervals
+    added = {k: v for k, v in recorded.summary.items() if k not in plain.summary}
+    assert set(added) == set(AGENT_METRICS)
+    assert {k: v for k, v in recorded.summary.items() if k in plain.summary} == plain.summary
+    assert plain.intervals == recorded.intervals
 
 
 # -- idle agents log off first --------------------------------------------------------------

@@ -80,7 +80,8 @@ class AgentTable:
     """float64: the part of ``added`` due to fatigue alone (0 without ``staff.fatigue``)."""
     on_duty: np.ndarray
     """float64: time on duty (logged in); a duty without end (agents who stay until every call has an outcome)
-    counts until the end of the run. A break delayed to a call's end counts as on duty until it starts."""
+    counts until the end of the day (the horizon) or the end of the agent's last work after it, whichever is
+    later. A break delayed to a call's end counts as on duty until it starts."""
     longest_stretch: np.ndarray
     """float64: the longest stretch of work without a pause (back-to-back work, not a second idle between)."""
     breaks_delayed: np.ndarray
@@ -109,9 +110,11 @@ class AgentTable:
                 **{name: getattr(self, name) for name in self.COLUMNS}, "occupancy": self.occupancy()}
 
     def occupancy(self) -> np.ndarray:
-        """Busy over on-duty time of each agent (NaN for an agent never on duty)."""
+        """Busy time over time present (on duty and overtime) of each agent, as the centre's occupancy counts
+        it (NaN for an agent never on duty)."""
+        present = self.on_duty + self.overtime
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.on_duty > 0, self.busy / np.where(self.on_duty > 0, self.on_duty, 1.0), np.nan)
+            return np.where(self.on_duty > 0, self.busy / np.where(present > 0, present, 1.0), np.nan)
 
 
 def _time_above(busy: float, slope: int, length: float, level: float) -> float:
@@ -519,14 +522,17 @@ class StaffSide:
         end = float(c.env.now)
         on_duty = np.asarray(self.on_duty_time, dtype=np.float64)
         rows = list(self.duty_rows)
+        home = [end] * n  # when each agent's time on duty stops counting
         for person, since in enumerate(self.on_since):
-            if since == since:  # still on duty: to the end of the run, recorded without an end
-                on_duty[person] += max(end - since, 0.0)
+            if since == since:  # still on duty: recorded without an end; counted to the end of the day (the
+                # horizon) or of the agent's last work after it, not the idle wait for other agents' last calls
+                home[person] = min(end, max(c.horizon, self.last_end[person], since))
+                on_duty[person] += max(home[person] - since, 0.0)
                 rows.extend((person, since, math.inf))
         duty = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
         if self.high is not None:
             for person in range(n):
-                self.high.advance(person, end)
+                self.high.advance(person, home[person])
         above = np.asarray(self.high.time, dtype=np.float64) if self.high is not None else np.full(n, np.nan)
         extra = np.zeros(n)
         if overtime.size:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..engine import AgentTable, CallChunk, EngineOutput, Process, simulate_calls
 from ..measure.calllog import CallLog
+from ..measure.agents import agent_metrics, attrition_costs
 from ..measure.costs import cost_sums, costs_from_sums
 from ..measure.metrics import CALLER_METRICS
 from ..measure.tally import CallerTally, CallTally, IntervalTally, JourneyTally, time_integral
@@ -52,7 +53,8 @@ class ReplicationResult:
     distribution of the replication in 101 numbers (average them over replications for a CDF)."""
     agents: Optional[AgentTable] = field(default=None, repr=False)
     """One row per agent (:class:`~queuesim.engine.staff_side.AgentTable`), with a ``staff`` block or
-    ``simulate(..., agent_records=True)``; not part of :meth:`to_dict`."""
+    ``simulate(..., agent_records=True)``. :meth:`to_dict` keeps its per-agent columns (not the duty stretches),
+    so a result folder's ``agents.csv`` survives a resume."""
 
     def to_record(self) -> dict[str, Any]:
         """A flat, JSON-friendly dictionary (no call log)."""
@@ -74,6 +76,7 @@ class ReplicationResult:
             "summary": dict(self.summary),
             "intervals": None if self.intervals is None else {k: list(v) for k, v in self.intervals.items()},
             "wait_quantiles": None if self.wait_quantiles is None else list(self.wait_quantiles),
+            **({} if self.agents is None else {"agents": agent_columns_json(self.agents)}),
         }
 
     @classmethod
@@ -91,7 +94,37 @@ class ReplicationResult:
             runtime=float(data.get("runtime", 0.0)),
             intervals=intervals,
             wait_quantiles=data.get("wait_quantiles"),
+            agents=None if data.get("agents") is None else agent_table_from_json(data["agents"]),
         )
+
+
+#: dtypes of the per-agent columns read back from JSON (the others are float64).
+_AGENT_DTYPES = {"group": np.int16, "absent": bool, "calls": np.int64, "breaks_delayed": np.int64}
+
+
+def agent_columns_json(table: AgentTable) -> dict[str, list[Any]]:
+    """The per-agent columns of ``table`` as JSON-friendly lists (NaN as None)."""
+    out: dict[str, list[Any]] = {}
+    for name in AgentTable.COLUMNS:
+        values = getattr(table, name)
+        if values.dtype.kind == "f":
+            out[name] = [None if math.isnan(v) else v for v in values.tolist()]
+        elif values.dtype.kind == "b":
+            out[name] = values.astype(np.int64).tolist()  # 0/1: the result file's numbers are numbers
+        else:
+            out[name] = values.tolist()
+    return out
+
+
+def agent_table_from_json(columns: dict[str, list[Any]]) -> AgentTable:
+    """An :class:`AgentTable` from :func:`agent_columns_json` (without its duty stretches)."""
+    arrays = {}
+    for name in AgentTable.COLUMNS:
+        dtype = _AGENT_DTYPES.get(name, np.float64)
+        values = columns[name]
+        arrays[name] = np.array([math.nan if v is None else v for v in values] if dtype is np.float64 else values,
+                                dtype=dtype)
+    return AgentTable(**arrays, duty=np.empty((0, 3)))
 
 
 class NonFiniteResult(ValueError):
@@ -312,6 +345,14 @@ def simulate(
         if callers is not None:
             tally.cost_sums["expected_churn"] = callers["expected_churn"]
         summary.update(costs_from_sums(tally.cost_sums, scenario.costs, paid_agent_seconds=staffed))
+    if output.agents is not None and scenario.staff is not None:
+        summary.update(agent_metrics(output.agents))
+        if scenario.costs is not None and scenario.costs.attrition is not None:
+            priced = attrition_costs(output.agents, scenario.costs.attrition)
+            summary.update(priced)
+            summary["cost_total"] += priced["cost_attrition"]
+            offered = tally.cost_sums["offered"] if tally.cost_sums is not None else 0.0
+            summary["cost_per_call"] = summary["cost_total"] / offered if offered else float("nan")
     if scenario.redial is not None:
         assert callers is not None
         summary.update({name: callers[name] for name in CALLER_METRICS})

@@ -22,9 +22,10 @@ from typing import Annotated, Any, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ..engine import AgentTable
 from ..measure.metrics import INTERVAL_COLUMNS, METRICS
 from ..model.fields import check_input_file
-from .replication import ReplicationResult
+from .replication import ReplicationResult, agent_table_from_json
 
 __all__ = ["DamagedFile", "MAX_REPLICATION_FILE_BYTES", "ReplicationFile", "read_replication_file"]
 
@@ -60,6 +61,8 @@ class ReplicationFile(BaseModel):
     summary: dict[str, Optional[Finite]] = Field(description="metric -> value (null: undefined)")
     intervals: Optional[dict[str, list[Optional[Finite]]]] = Field(description="per-interval columns")
     wait_quantiles: Optional[list[Finite]] = Field(description="hold-time quantiles at 0, 1, ..., 100 % (s)")
+    agents: Optional[dict[str, list[Optional[Finite]]]] = Field(
+        None, description="per-agent columns (staff block): one value per agent of the schedule")
 
     @field_validator("summary")
     @classmethod
@@ -85,6 +88,20 @@ class ReplicationFile(BaseModel):
         if any(v is None for v in intervals["interval_start"]):
             raise ValueError("interval_start has a null")
         return intervals
+
+    @field_validator("agents")
+    @classmethod
+    def _agent_columns(cls, agents: Optional[dict[str, list[Optional[float]]]]) -> Optional[dict[str, list[Any]]]:
+        if agents is None:
+            return None
+        missing = [c for c in AgentTable.COLUMNS if c not in agents]
+        if missing:
+            raise ValueError(f"agent column {missing[0]} is missing")
+        n = len(agents["group"])
+        short = [name for name, values in agents.items() if len(values) != n]
+        if short:
+            raise ValueError(f"agent column {short[0]} has {len(agents[short[0]])} values, group has {n}")
+        return agents
 
     @field_validator("wait_quantiles")
     @classmethod
@@ -117,6 +134,7 @@ class ReplicationFile(BaseModel):
             runtime=self.runtime,
             intervals=intervals,
             wait_quantiles=None if self.wait_quantiles is None else list(self.wait_quantiles),
+            agents=None if self.agents is None else agent_table_from_json(self.agents),
         )
 
 

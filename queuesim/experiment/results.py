@@ -52,8 +52,10 @@ HEADLINE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("service", ("abandonment_rate", "service_level", "asa", "occupancy", "slowdown_time", "redial_agent_time")),
     ("callers who stayed on the line", ("live_mean_wait", "live_wait_p90", "live_abandonment_rate", "live_service_level")),
     ("callbacks", ("callback_accepts", "callbacks_completed", "promise_kept_rate", "callback_delay", "balked")),
+    ("the agents' day", ("agent_occupancy_p90", "high_occupancy_share", "break_delay", "fatigue_time",
+                         "expected_attrition")),
     ("costs", ("cost_total", "cost_agents", "cost_trunk", "cost_customer_time", "cost_abandonment",
-               "cost_churn", "cost_per_call")),
+               "cost_churn", "cost_attrition", "cost_per_call")),
 )
 HEADLINE_METRICS: tuple[str, ...] = tuple(m for _, group in HEADLINE_GROUPS for m in group)
 
@@ -417,6 +419,21 @@ class ExperimentResult:
         import pandas as pd
 
         return pd.DataFrame([r.to_record() for r in self.replications])
+
+    def agents_frame(self) -> "pd.DataFrame | None":
+        """One row per scenario, replication and agent of the per-agent records (``agents.csv``), or None when no
+        replication kept them (scenarios without a ``staff`` block)."""
+        import pandas as pd
+
+        parts = []
+        for r in self.replications:
+            if r.agents is None:
+                continue
+            part = pd.DataFrame(r.agents.columns())
+            part.insert(0, "replication", r.replication)
+            part.insert(0, "scenario", r.scenario)
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True) if parts else None
 
     def to_summary_json(self) -> dict[str, Any]:
         """The ``summary.json`` document (NaN and infinities become null)."""

@@ -12,7 +12,8 @@ Layout of ``DIR`` (every file written atomically: complete or absent)::
     DIR/damaged/<scenario>-rep000003.json
                                     damaged replication files moved aside by --resume
     DIR/replications.csv, DIR/replications.parquet (with pyarrow), DIR/summary.json,
-    DIR/intervals.csv (when replications carry per-interval tables)
+    DIR/intervals.csv (when replications carry per-interval tables), DIR/agents.csv (per-agent records,
+                                    scenarios with a staff block)
     DIR/.lock                       while a run uses DIR: its PID, host and start time
                                     (a killed run leaves it behind, unlocked: harmless)
 
@@ -341,7 +342,7 @@ class ResultStore:
             for name in ("replications", "failures", "calls", "figures"):
                 shutil.rmtree(self.path / name, ignore_errors=True)
             for name in ("meta.json", "config.yaml", "summary.json", "replications.csv",
-                         "replications.parquet", "intervals.csv", "report.html", "report.md"):
+                         "replications.parquet", "intervals.csv", "agents.csv", "report.html", "report.md"):
                 (self.path / name).unlink(missing_ok=True)
         elif has_run and not resume:
             raise StoreError(
@@ -520,6 +521,11 @@ class ResultStore:
             with _writing(self.path / "intervals.csv"):
                 write_text_atomic(self.path / "intervals.csv", intervals.to_csv(index=False))
             written.append(self.path / "intervals.csv")
+        agents = result.agents_frame()
+        if agents is not None:
+            with _writing(self.path / "agents.csv"):
+                write_text_atomic(self.path / "agents.csv", agents.to_csv(index=False))
+            written.append(self.path / "agents.csv")
         with _writing(self.path / "summary.json"):
             write_json_atomic(self.path / "summary.json", result.to_summary_json())
         written.append(self.path / "summary.json")

@@ -42,7 +42,7 @@ COST_METRICS: dict[str, str] = {
     "cost_customer_time": "callers' minutes on hold x value of a customer's minute (currency)",
     "cost_abandonment": "abandoned calls x cost per abandoned call (currency)",
     "cost_churn": "expected customers lost x customer lifetime value (currency)",
-    "cost_total": "sum of the cost components (currency)",
+    "cost_total": "sum of the cost components, cost_attrition included with costs.attrition (currency)",
     "cost_per_call": "cost_total / offered calls (currency per call)",
     "expected_churn": "expected number of customers lost (customers)",
 }

@@ -23,6 +23,7 @@ from typing import Optional
 
 import numpy as np
 
+from .agents import AGENT_METRICS, ATTRITION_METRICS
 from .calllog import CallLog
 from .costs import COST_METRICS
 from .tally import CallerTally, CallTally, IntervalTally, JourneyTally, overlap, time_integral
@@ -193,7 +194,8 @@ def describe_metric(name: str) -> str:
     """
 
     base = name.split("[", 1)[0]
-    for table in (METRIC_DESCRIPTIONS, HOLD_COST_METRICS, CALLER_METRICS, POLICY_METRICS, COST_METRICS, JOURNEY_METRICS):
+    for table in (METRIC_DESCRIPTIONS, HOLD_COST_METRICS, CALLER_METRICS, POLICY_METRICS, COST_METRICS, JOURNEY_METRICS,
+                  AGENT_METRICS, ATTRITION_METRICS):
         if base in table:
             text = table[base]
             return text if base == name else f"{text} -- {name[len(base) + 1:-1]} only"

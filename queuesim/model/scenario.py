@@ -466,6 +466,13 @@ class Scenario(ConfigModel):
         if self.staff is not None and self.staff.absenteeism is not None and self.shrinkage > 0:
             raise ValueError(f"staff.absenteeism ({self.staff.absenteeism:g}) replaces shrinkage "
                              f"({self.shrinkage:g}): give one of them (shrinkage: 0 with absenteeism)")
+        attrition = self.costs.attrition if self.costs is not None else None
+        if attrition is not None and self.staff is None:
+            raise ValueError("costs.attrition: prices the per-agent records, which need a staff block; add "
+                             "staff: {high_occupancy: {above: 0.9}} (or staff: {} with per_hour_above: 0)")
+        if attrition is not None and attrition.per_hour_above > 0 and self.staff.high_occupancy is None:
+            raise ValueError(f"costs.attrition.per_hour_above ({attrition.per_hour_above:g}) counts hours above "
+                             "staff.high_occupancy's threshold; add staff.high_occupancy, e.g. {window: 60min, above: 0.9}")
         if self.shift_adjust is not None:
             all_shifts = [self.shifts] + [g.shifts for g in self.groups or ()]
             if all(s is None for s in all_shifts):

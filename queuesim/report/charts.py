@@ -60,6 +60,7 @@ COST_COLORS: dict[str, str] = {
     "cost_customer_time": "#DDCC77",
     "cost_abandonment": "#CC6677",
     "cost_churn": "#882255",
+    "cost_attrition": "#117733",
 }
 COST_LABELS: dict[str, str] = {
     "cost_agents": "agents",
@@ -67,6 +68,7 @@ COST_LABELS: dict[str, str] = {
     "cost_customer_time": "customers' time",
     "cost_abandonment": "abandoned calls",
     "cost_churn": "churn",
+    "cost_attrition": "agents who quit",
 }
 
 #: Text sizes readable when a figure fills a slide (the figures are 7.5-8 in wide).
@@ -386,13 +388,13 @@ def _waits_in_memory(result: "ExperimentResult") -> dict[str, np.ndarray]:
 def has_costs(result: "ExperimentResult") -> bool:
     """Some scenario reports cost components."""
     names = set(result.metric_names())
-    return all(c in names for c in COST_COLORS) and any(
+    return all(c in names for c in COST_COLORS if c != "cost_attrition") and any(
         np.isfinite(result.values(n, "cost_total")).any() for n in result.scenario_names)
 
 
 @_styled
 def cost_figure(result: "ExperimentResult", max_scenarios: int = 24) -> Figure:
-    """Cost of a day per scenario: stacked bars of the five components, whiskers = paired 95% CI vs the baseline.
+    """Cost of a day per scenario: stacked bars of the components (five, six with ``costs.attrition``), whiskers = paired 95% CI vs the baseline.
 
     Each variant's whisker is the 95% CI of its paired difference against the
     baseline, drawn around its total: it crosses the baseline's dashed line
@@ -411,7 +413,10 @@ def cost_figure(result: "ExperimentResult", max_scenarios: int = 24) -> Figure:
     ax.grid(False, axis="y")
     y = np.arange(len(names))
     left = np.zeros(len(names))
+    present = set(result.metric_names())
     for component, color in COST_COLORS.items():
+        if component not in present:  # agents who quit: only with costs.attrition
+            continue
         means = np.array([result.estimate(n, component).mean for n in names])
         means = np.nan_to_num(means)
         ax.barh(y, means, left=left, color=color, height=0.62, edgecolor="white", linewidth=0.6,

@@ -54,8 +54,18 @@ _NAMES: dict[str, str] = {
     "cost_customer_time": "value of customers' time on hold",
     "cost_abandonment": "business lost with callers who hung up",
     "cost_churn": "customers lost (churn) x their lifetime value",
+    "cost_attrition": "agents expected to quit x their replacement cost",
     "cost_per_call": "cost per offered call",
     "expected_churn": "customers expected to leave",
+    "agents_present": "agents who came on duty",
+    "agents_absent": "agents absent for the day",
+    "agent_occupancy_p10": "occupancy of the least busy agents (10th percentile over agents)",
+    "agent_occupancy_p90": "occupancy of the busiest agents (90th percentile over agents)",
+    "high_occupancy_share": "share of the agents' time run hot (recent occupancy above the threshold)",
+    "longest_stretch_p90": "longest stretch of work without a pause (90th percentile over agents)",
+    "break_delay": "time breaks started late because a call ran into them",
+    "fatigue_time": "agent time added by fatigue",
+    "expected_attrition": "agents expected to quit because of the day",
 }
 
 
