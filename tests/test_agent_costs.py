@@ -125,3 +125,19 @@ def test_result_folder_has_agents_csv_that_survives_a_resume(tmp_path: Path) -> 
     kept = again[again.replication < 2].reset_index(drop=True)
     pd.testing.assert_frame_equal(kept, first)  # the replications read back from their files: the same rows
     assert math.isfinite(json.loads((out / "summary.json").read_text())["scenarios"][0]["metrics"]["cost_attrition"]["mean"])
+
+
+def test_report_draws_the_agents_occupancy_only_when_there_are_agent_records(tmp_path: Path) -> None:
+    """The report's per-agent occupancy figure: present with a staff block (read back from the result folder),
+    absent without."""
+    for name, staff in (("with", HOT["staff"]), ("without", None)):
+        data = {**HOT, "seed": 3, "replications": 2, "horizon": "1h", "staff": staff,
+                "costs": {"agent_per_hour": 28}}
+        if staff is None:
+            data.pop("staff")
+        config = tmp_path / f"{name}.yaml"
+        config.write_text(yaml.safe_dump(data))
+        out = tmp_path / name
+        assert main(["run", str(config), "--out", str(out), "--executor", "serial", "-q", "--report"]) == 0
+        assert (out / "figures" / "agent-occupancy.png").exists() == (staff is not None)
+        assert ("agent-occupancy.png" in (out / "report.md").read_text()) == (staff is not None)

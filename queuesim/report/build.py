@@ -284,6 +284,11 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
             specs.append((f"sweep-{key}", f"Callers who hung up and answered within {threshold} against {key} "
                           "(%, 95% CI bands).",
                           lambda key=key: F.sweep_figure(result, sweep_metrics, key=key)))
+    if F.has_agent_records(result):
+        specs.append(("agent-occupancy", "How the load falls on the agents: for each scenario, the share of its "
+                      "agents (all simulated days together) whose own occupancy over the day, busy / (on duty + "
+                      "overtime), is at most x. Rows per agent are in agents.csv.",
+                      lambda: F.agent_occupancy_figure(result)))
     intervals = result.intervals_frame()
     has_intraday = intervals is not None and intervals.groupby("scenario").size().max() > 1
     if has_intraday:

@@ -34,6 +34,9 @@ __all__ = [
     "KINDS",
     "OKABE_ITO",
     "COST_COLORS",
+    "agent_occupancy_figure",
+    "agent_occupancies",
+    "has_agent_records",
     "compare_figure",
     "cost_figure",
     "has_costs",
@@ -382,6 +385,54 @@ def _waits_in_memory(result: "ExperimentResult") -> dict[str, np.ndarray]:
         keep = (arrival >= scenario.warmup) & (arrival < scenario.horizon)
         pooled.setdefault(rep.scenario, []).append(np.asarray(rep.calls.wait, dtype=np.float64)[keep])
     return {k: np.concatenate(v) for k, v in pooled.items()}
+
+
+# -- agents --------------------------------------------------------------------------
+def agent_occupancies(result: "ExperimentResult") -> dict[str, np.ndarray]:
+    """Scenario -> the occupancy of every agent present, over all its replications (scenarios with per-agent
+    records only: a ``staff`` block)."""
+    out: dict[str, list[np.ndarray]] = {}
+    for r in result.replications:
+        if r.agents is None:
+            continue
+        occupancy = r.agents.occupancy()
+        out.setdefault(r.scenario, []).append(occupancy[np.isfinite(occupancy)])
+    return {n: np.concatenate(out[n]) for n in result.scenario_names if n in out}
+
+
+def has_agent_records(result: "ExperimentResult") -> bool:
+    """Some scenario kept per-agent records."""
+    return any(r.agents is not None for r in result.replications)
+
+
+@_styled
+def agent_occupancy_figure(result: "ExperimentResult", max_scenarios: int = 14) -> Figure:
+    """How the load falls on the agents: for each scenario with per-agent records, the share of its agents
+    (over all simulated days) whose own occupancy, busy / (on duty + overtime), is at most x.
+
+    A curve far to the right is a centre running its people hot; a wide curve, an uneven load (new hires
+    slower, breaks, shifts). The title names the scenario whose busiest tenth of agents is busiest.
+    """
+    values = agent_occupancies(result)
+    if not values:
+        raise ValueError("these results have no per-agent records (add a 'staff' block to the config)")
+    names = [n for n in result.scenario_names if n in values][:max_scenarios]
+    colors = scenario_colors(result)
+    styles = _styles(result, names)
+    fig, ax = _new(7.5, 4.5)
+    for n in names:
+        x = np.sort(values[n]) * 100.0
+        y = np.arange(1, x.size + 1) / x.size * 100.0
+        ax.step(x, y, where="post", color=colors[n], ls=styles[n], lw=1.8, label=_short(n))
+    ax.set_xlabel("an agent's occupancy over the day (%)")
+    ax.set_ylabel("agents with at most this occupancy (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(loc="upper left", frameon=False)
+    top = {n: float(np.percentile(values[n], 90)) for n in names}
+    hottest = max(top, key=top.get)
+    _title(ax, f"The busiest tenth of the agents of {hottest} are at {100 * top[hottest]:.0f}% occupancy or more "
+               f"(all agents over all simulated days)")
+    return fig
 
 
 # -- costs ---------------------------------------------------------------------------
