@@ -141,3 +141,22 @@ def test_report_draws_the_agents_occupancy_only_when_there_are_agent_records(tmp
         assert main(["run", str(config), "--out", str(out), "--executor", "serial", "-q", "--report"]) == 0
         assert (out / "figures" / "agent-occupancy.png").exists() == (staff is not None)
         assert ("agent-occupancy.png" in (out / "report.md").read_text()) == (staff is not None)
+
+
+def test_the_agent_side_study_runs_and_ranks_the_staffings(tmp_path: Path) -> None:
+    """experiments/agent_side.py at 2 days: its table (six scenarios, the ranking per price of an hour run hot)
+    and its two figures."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "experiments" / "agent_side.py"), "--replications", "2",
+                           "--workers", "1", "--out", str(tmp_path), "--figures", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = (tmp_path / "agent_side.md").read_text()
+    for target in ("85%", "90%", "95%"):
+        assert f"| {target}-plain |" in text and f"| {target}-agents |" in text
+    assert text.count("| plain |") == text.count("| agents |") == 5  # one ranking per price of an hour run hot
+    assert (tmp_path / "agent-side-occupancy.png").stat().st_size > 10_000
+    assert (tmp_path / "agent-side-handle-time.png").stat().st_size > 10_000
