@@ -52,6 +52,7 @@ sys.path.insert(0, str(HERE))
 
 import queuesim  # noqa: E402
 from queuesim import load_config, simulate  # noqa: E402
+from queuesim.model.people import Staff  # noqa: E402
 from reference import ciw_reference, simpy_reference  # noqa: E402
 
 
@@ -110,6 +111,13 @@ def _engine_seconds(scenario, seed: int, replications: int, fast_paths: bool = T
 
 #: Suffix of a config's name in the tables when it is simulated on the department centre, not its fast path.
 DEPARTMENTS = "@departments"
+#: Suffix of the flagship's baseline with every part of the agent side on (:data:`AGENT_SIDE`).
+AGENTS = "+agents"
+#: A staff block with every part on: tenure groups, fatigue, absenteeism, late breaks, idle agents leaving first,
+#: time at high occupancy.
+AGENT_SIDE = {"speed": [{"share": 0.2, "multiplier": 1.3}, {"share": 0.1, "multiplier": 0.9}],
+              "fatigue": {"window": 3600, "threshold": 0.85, "per_point": 0.01, "max": 0.3}, "absenteeism": 0.05,
+              "breaks": "delay_to_call_end", "leaving": "first_free", "high_occupancy": {"window": 3600, "above": 0.9}}
 
 
 def configs(replications: int, repeat: int = 5) -> list[dict]:
@@ -130,6 +138,9 @@ def configs(replications: int, repeat: int = 5) -> list[dict]:
         if name == "your-call-is-important":
             models += [(f"{name}{DEPARTMENTS}", scenario.name, scenario, experiment.seed, False)
                        for scenario in experiment.scenarios]
+            base = experiment.scenarios[0]  # the agent side on: any staff block runs on the department centre
+            staffed = base.model_copy(update={"staff": Staff(**AGENT_SIDE)})
+            models.append((f"{name}{AGENTS}", base.name, staffed, experiment.seed, True))
     best = [float("inf")] * len(models)
     calls = [0] * len(models)
     for _ in range(repeat):
@@ -301,6 +312,11 @@ def targets(sections: dict[str, list[dict]]) -> list[dict]:
             add("flagship on its one-pool fast paths / on the department centre, per call", seconds / calls / (
                 sum(r["s_per_replication"] * r["replications"] for r in general) / sum(r["calls"] for r in general)),
                 1.0, "ratio")
+    agents = [r for r in sections.get("configs", []) if r["config"] == "your-call-is-important" + AGENTS]
+    plain = [r for r in sections.get("configs", []) if r["config"] == "your-call-is-important" + DEPARTMENTS]
+    if agents and plain:  # the same baseline on the same centre, with and without the agent side
+        add("flagship's baseline with every agent-side part on / without, both on the department centre, per call",
+            agents[0]["us_per_call"] / plain[0]["us_per_call"], 1.5, "ratio")
     for config, label, limit in (("transfers", "transfers config", 3.0), ("combined", "combined config", 3.5)):
         found = [r for r in sections.get("configs", []) if r["config"] == config]
         if not found:
