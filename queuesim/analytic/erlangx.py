@@ -298,7 +298,7 @@ def erlang_x_metrics(
 
     >>> r = erlang_x_metrics(100 / 3600, 180, 120, 5, lines=7)
     >>> round(r.p_block, 4), round(r.p_block + r.p_abandon + r.p_answered, 12)
-    (0.0228, 1.0)
+    (0.101, 1.0)
     """
     lam = _check_rate(rate)
     h = _check_positive_time(handle_time, "handle_time")
