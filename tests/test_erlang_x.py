@@ -331,3 +331,38 @@ def test_lines_one_pool_streams_exactly(monkeypatch: pytest.MonkeyPatch) -> None
 def test_bad_lines_are_named(spec: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Scenario(**SMALL, **spec)
+
+
+# --------------------------------------------------------------------------
+# staffing: Erlang X is the starting point when the scenario has redials or lines
+# --------------------------------------------------------------------------
+
+
+def test_staff_starts_from_erlang_x_with_redials() -> None:
+    from queuesim.staffing import requirements
+
+    scenario = Scenario(
+        name="redials", horizon="3h", report_interval="1h", arrivals={"rate": 40 / 120},
+        handle_time={**EXP, "mean": 120.0}, patience={**EXP, "mean": 90.0}, agents=1,
+        redial={"probability": 0.8, "max_attempts": 5, "delay": {**EXP, "mean": "10min"}},
+    )
+    cache: dict = {}
+    req = requirements(scenario, ["service_level>=0.8@20s"], replications=4, seed=2, cache=cache)
+    assert req.erlang_x is not None and all(x > a for x, a in zip(req.erlang_x, req.erlang_a))
+    staffings = [key[0] for key in cache]  # in the order simulated: the Erlang A check, then the start
+    assert staffings[1] == tuple(req.erlang_x)
+    assert "erlang_x" in req.to_frame() and "Erlang X" in req.summary()
+    # without redials or lines there is no Erlang X and the search starts from Erlang A
+    plain = requirements(scenario.model_copy(update={"redial": None}), ["service_level>=0.8@20s"], replications=2,
+                         seed=2)
+    assert plain.erlang_x is None and "erlang_x" not in plain.to_frame()
+
+
+def test_staff_with_lines_caps_erlang_x_at_the_lines() -> None:
+    from queuesim.staffing import StaffingError, analytic_agents, parse_targets
+
+    targets = parse_targets(["service_level>=0.8@20s"], 20.0)
+    n = analytic_agents(40 / 120, 120.0, 90.0, targets, model="X", lines=60)
+    assert n == analytic_agents(40 / 120, 120.0, 90.0, targets, model="A")  # lines that never bind
+    with pytest.raises(StaffingError, match="lines"):
+        analytic_agents(40 / 120, 120.0, 90.0, targets, model="X", lines=30)
