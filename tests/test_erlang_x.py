@@ -366,3 +366,60 @@ def test_staff_with_lines_caps_erlang_x_at_the_lines() -> None:
     assert n == analytic_agents(40 / 120, 120.0, 90.0, targets, model="A")  # lines that never bind
     with pytest.raises(StaffingError, match="lines"):
         analytic_agents(40 / 120, 120.0, 90.0, targets, model="X", lines=30)
+
+
+# --------------------------------------------------------------------------
+# queuesim erlang
+# --------------------------------------------------------------------------
+
+
+def test_erlang_command_prints_erlang_x(capsys: pytest.CaptureFixture) -> None:
+    from queuesim.cli import main
+
+    argv = ["erlang", "--rate", "100/h", "--handle-time", "3min", "--patience", "2min", "--agents", "5"]
+    assert main(argv + ["--lines", "7"]) == 0
+    out = capsys.readouterr().out
+    exact = erlang_x_metrics(100 / 3600, 180.0, 120.0, 5, 7)
+    assert "Erlang X (7 lines, no redials" in out and "exact" in out
+    assert f"blocking rate            {100 * exact.p_block:.2f} %" in out
+    assert main(argv + ["--lines", "7", "--redial-probability", "0.5"]) == 0
+    out = capsys.readouterr().out
+    approx = erlang_x_metrics(100 / 3600, 180.0, 120.0, 5, 7, redial_probability=0.5, max_attempts=3)
+    assert "approximation" in out and f"blocking rate            {100 * approx.p_block:.2f} %" in out
+    assert main(argv) == 0 and "Erlang X" not in capsys.readouterr().out  # only when asked for
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--lines", "4"], "--lines 4: must be at least --agents (5)"),
+    (["--lines", "many"], "argument --lines: expected a whole number"),
+    (["--lines", "0"], "argument --lines: expected a whole number from 1"),
+    (["--redial-probability", "1.5"], "argument --redial-probability: expected a number from 0 to 1"),
+    (["--redial-probability", "nan"], "argument --redial-probability: expected a number from 0 to 1"),
+    (["--max-attempts", "0"], "argument --max-attempts: expected a whole number from 1 to 50"),
+])
+def test_erlang_x_bad_options_are_one_line(extra: list, words: str, capsys: pytest.CaptureFixture) -> None:
+    from queuesim.cli import main
+
+    argv = ["erlang", "--rate", "100/h", "--handle-time", "3min", "--patience", "2min", "--agents", "5"]
+    try:
+        code = main(argv + extra)
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_erlang_x_needs_a_way_to_lose_a_call(capsys: pytest.CaptureFixture) -> None:
+    from queuesim.cli import main
+
+    assert main(["erlang", "--rate", "100/h", "--handle-time", "3min", "--agents", "6",
+                 "--redial-probability", "0.5"]) == 2
+    assert "give --patience or --lines" in capsys.readouterr().err
+    assert main(["erlang", "--rate", "100/h", "--handle-time", "3min", "--agents", "6", "--lines", "8",
+                 "--redial-probability", "0.5"]) == 0  # patient callers, lost only to busy tones
+    assert "callers never abandon" in capsys.readouterr().out
+
+
+def test_fewer_lines_than_agents_is_a_warning() -> None:
+    assert any("lines (4) are fewer than agents (5)" in w for w in Scenario(**SMALL, lines=4).warnings())
+    assert not any("lines" in w for w in Scenario(**SMALL, lines=5).warnings())

@@ -656,7 +656,8 @@ class Scenario(ConfigModel):
         """Things that are valid but probably not meant (printed by the CLI).
 
         Intervals with arrivals and no agent on duty; no calls at all; an offered
-        load at or above the capacity (see :meth:`_overload_warning`).
+        load at or above the capacity (see :meth:`_overload_warning`); fewer
+        ``lines`` than a constant number of agents.
         """
         out: list[str] = []
         duty = self.duty_periods()  # once: with many agents it is the dearest part
@@ -679,6 +680,10 @@ class Scenario(ConfigModel):
         overload = self._overload_warning(duty)
         if overload:
             out.append(overload)
+        agents = self.constant_agents(duty)
+        if self.lines is not None and agents is not None and agents > self.lines:
+            out.append(f"{self.name}: lines ({self.lines}) are fewer than agents ({agents}): at most {self.lines} "
+                       "agents can ever be busy")
         return out
 
     def _overload_warning(self, duty: list[list[tuple[float, float]]]) -> Optional[str]:
