@@ -117,13 +117,18 @@ def test_redials_solve_the_fixed_point() -> None:
     (dict(lines=4), "lines must be >= agents"),
     (dict(redial_probability=1.5), "redial_probability"),
     (dict(lines=7, max_attempts=0), "max_attempts"),
-    (dict(patience=math.inf, redial_probability=0.5), "redials need a way to lose a call"),
 ])
 def test_bad_arguments_are_named(kwargs: dict, message: str) -> None:
     args = dict(rate=0.03, handle_time=180.0, patience=120.0, agents=5)
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         erlang_x_metrics(**args)
+
+
+def test_no_way_to_lose_a_call_means_no_redials() -> None:
+    x = erlang_x_metrics(0.03, 180.0, math.inf, 6, redial_probability=0.5)
+    assert x.exact and x.attempt_rate == 0.03 and x.p_abandon == 0.0 and x.p_block == 0.0
+    assert x.asa == pytest.approx(erlang_a_metrics(0.03, 180.0, math.inf, 6).asa)
 
 
 def test_staffing_with_redials_needs_at_least_erlang_a() -> None:

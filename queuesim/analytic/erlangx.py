@@ -294,7 +294,9 @@ def erlang_x_metrics(
     chance a blocked or abandoned attempt is followed by another;
     ``max_attempts``: attempts in all per caller, the first included (>= 1,
     ``math.inf``: no limit). Exact when p = 0 or ``max_attempts`` = 1;
-    otherwise the fixed-point approximation.
+    otherwise the fixed-point approximation. With infinite patience and unlimited
+    lines no call is lost, so nobody redials: the answer is Erlang C's (infinite
+    waits when the load reaches ``agents``).
 
     >>> r = erlang_x_metrics(100 / 3600, 180, 120, 5, lines=7)
     >>> round(r.p_block, 4), round(r.p_block + r.p_abandon + r.p_answered, 12)
@@ -310,9 +312,8 @@ def erlang_x_metrics(
     k = _real(max_attempts, "max_attempts")
     if not (k == _INF or (k >= 1 and k == int(k))):
         raise ValueError(f"max_attempts must be a whole number >= 1 (math.inf allowed), got {max_attempts!r}")
-    if pat == _INF and big_n == _INF and p > 0 and k > 1:
-        raise ValueError("redials need a way to lose a call: give a finite patience or a finite number of lines")
-    exact = p == 0.0 or k == 1
+    # no way to lose a call (infinite patience, unlimited lines): nobody redials, Erlang C
+    exact = p == 0.0 or k == 1 or (pat == _INF and big_n == _INF)
     iterations = 0
     if exact:
         total = lam
