@@ -34,12 +34,16 @@ Lambda = lambda g(L(Lambda)) with lambda the rate of first attempts. The
 root is found by bisection on [lambda, lambda g(1)]; with unlimited attempts
 it is unique (Lambda (1 - p) + p x throughput(Lambda) = lambda, and both
 terms grow with Lambda). The approximation ignores that a redial follows a
-loss, so it arrives when the centre is more likely to still be congested:
-it is good when the redial delay is long compared with the time the queue
-takes to forget its state (a few handle times and patiences), and it
-underestimates the losses of redials, the more so the shorter the delay and
-the heavier the overload. The stationary answer does not depend on the
-delay at all.
+loss, so it arrives when the centre is more likely to still be congested. It
+is good when the redial delay is long compared with the time the centre
+takes to forget a busy spell (a few handle times and patiences; against
+simulation, within 99.9% confidence intervals on six cases from light to
+overloaded with a 10-minute delay), and when the centre is full nearly all the
+time (every attempt meets a full centre anyway). It underestimates the losses
+when redials come soon after a loss to a centre whose busy spells come and
+go: with a 1-minute delay, 10 agents on 10 lines at 9 Erlangs block 33.4%
+of attempts in simulation against 29.0% here. The stationary answer does not
+depend on the delay at all.
 
 Conventions (as in :mod:`queuesim.measure.metrics`; "per attempt" counts every
 call that reaches the centre, first attempts and redials alike, blocked ones
