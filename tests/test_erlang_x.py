@@ -86,6 +86,8 @@ def test_infinite_patience_is_mmnk() -> None:
         m, x = mmnk_metrics(rate, 200.0, 100, 130), erlang_x_metrics(rate, 200.0, math.inf, 100, 130)
         assert x.p_block == pytest.approx(m.p_block, rel=1e-10)
         assert x.mean_queue_length == pytest.approx(m.mean_queue_length, rel=1e-10)
+        assert x.asa == pytest.approx(m.mean_wait, rel=1e-10)  # every admitted call is answered
+        assert x.p_wait == pytest.approx(m.p_wait, rel=1e-10)
 
 
 def test_thousands_of_agents_and_lines_stay_finite() -> None:
