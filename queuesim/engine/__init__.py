@@ -30,6 +30,8 @@ def fast_path(scenario: Scenario) -> Optional[type[ContactCentre]]:
     ``tests/test_one_group.py`` shows both give the same call log."""
     if scenario.groups or scenario.handle_time_slowdown is not None:
         return None  # customer slowdown: the department centre only
+    if scenario.lines is not None:
+        return None  # finite lines (blocking): the department centre only
     callback = scenario.callback
     if callback is not None and (callback.dial == "customer_first" or getattr(callback, "neglect", None) is not None):
         return None  # customer-first dialling, neglected promises: the department centre only
