@@ -1,6 +1,6 @@
 """Which conclusions about the hold loop survive other prices and behaviours?
 
-The twenty-minute hold's verdicts rest on prices and behaviours nobody knows exactly:
+A config's verdicts about the hold loop rest on prices and behaviours nobody knows exactly:
 what a minute on hold, a message, an abandonment or a broken promise adds to churn,
 what a customer is worth, how many callers accept a callback, how much slower a
 caller who waited long is to serve. This study draws each of them from a stated
@@ -8,7 +8,12 @@ range (uniform, independently; the ranges are illustrative, say so, and are prin
 with the results), simulates every variant of the config in each drawn "world" on
 the same callers (common random numbers across worlds and variants), and reports
 for each variant how often it is the cheapest and how often it costs less than the
-hold loop, with the spread of its saving.
+hold loop, with the spread of its saving. Customer slowdown is drawn too, so a config without
+``handle_time_slowdown`` gets it in every world.
+
+Runtime: the twenty-minute hold (40 worlds x 9 variants x 5 days) about a minute on 2
+cores; the flagship (40 x 11 x 5 = 2,200 days of 13,500 calls) about 11 minutes of CPU,
+5-6 minutes on an idle 2-core machine.
 
     python experiments/robustness.py [--worlds 40] [--replications 5] [--workers 2]
                                      [--config configs/twenty-minute-hold.yaml]

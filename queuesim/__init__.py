@@ -14,7 +14,7 @@ constructors accept units ("4min", "95/min").
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from typing import TYPE_CHECKING
 

@@ -134,6 +134,19 @@ def test_resume_refuses_changed_config_but_allows_more_replications(reference: P
     assert len(_rep_files(reference)) == 4
 
 
+def test_resume_refuses_a_folder_written_by_another_version(reference: Path, config: Path, capsys) -> None:
+    """Replications of another queuesim version may come from another engine: resume refuses to mix them."""
+    meta_path = reference / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["queuesim_version"] = "0.0.1"
+    meta_path.write_text(json.dumps(meta))
+    assert main(["run", str(config), "--out", str(reference), "--resume", "-n", "6", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "written by queuesim 0.0.1" in err and f"this is queuesim {qs.__version__}" in err
+    assert len(err.strip().splitlines()) == 1
+    assert len(_rep_files(reference)) == 8  # nothing already computed is touched
+
+
 def test_failed_replication_is_recorded_retried_and_reported(config: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     """A transient failure is retried; a permanent one is recorded, reported and exits 1."""
     import queuesim.experiment.executors as ex

@@ -16,7 +16,7 @@ def test_flagship_headline_has_every_variant_and_is_reproducible(tmp_path: Path)
     experiment = qs.load_config(FLAGSHIP, SHORT)
     assert [s.name for s in experiment.scenarios] == [
         "hold-loop", "no-message", "informative", "virtual-hold", "virtual-hold-customer-first", "scheduled-callback",
-        "web-form", "web-form-kept", "more-agents", "least-cost-schedule"]
+        "web-form", "web-form-kept", "retimed-shifts", "more-agents", "least-cost-schedule"]
     first = qs.run(experiment, replications=3, executor="serial", out=tmp_path / "a")
     again = qs.run(experiment, replications=3, executor="processes", workers=2)
     table = first.headline_table()
@@ -73,3 +73,17 @@ def test_the_robustness_study_runs_and_says_how_often_each_variant_wins(tmp_path
     assert len(rows) == 3 * 9
     for key, (lo, hi) in RANGES.items():
         assert all(lo <= float(row[key]) <= hi for row in rows), key
+
+
+def test_retimed_shifts_keep_the_baseline_head_count_and_paid_hours() -> None:
+    """The retimed-shifts variant is a fix at the same head-count: as many agents and on-duty hours as the hold loop."""
+    experiment = qs.load_config(FLAGSHIP)
+    base, retimed = (next(s for s in experiment.scenarios if s.name == n) for n in ("hold-loop", "retimed-shifts"))
+
+    def head_count_and_hours(scenario: qs.Scenario) -> tuple[int, float]:
+        shifts = scenario.shifts or ()
+        hours = sum(s.count * (s.length - sum(b.length for b in s.breaks)) for s in shifts) / 3600
+        return sum(s.count for s in shifts), hours
+
+    assert head_count_and_hours(retimed) == head_count_and_hours(base) == (109, 109 * 7.5)
+    assert [s.start for s in retimed.shifts] != [s.start for s in base.shifts]

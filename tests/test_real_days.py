@@ -252,6 +252,7 @@ BASE = {"arrivals": {"interval": "30min", "calls": [10, 20]}, "handle_time": {**
         ({"arrivals": {"interval": "7min", "calls": [10]}}, "does not divide the 24-hour day"),
         ({"arrivals": {"calls": [10]}}, "needs 'interval'"),
         ({"arrivals": {"rate": "2/min", "calls": [1], "interval": "30min"}}, "exactly one of"),
+        ({"arrivals": {"rate": "2/min", "start": "08:00"}}, "start: applies to a profile"),  # else silently ignored
         ({"agents": None, "staffing": {"interval": "30min", "agents": [2, -1]}}, "agents[1] = -1"),
         ({"agents": None, "shifts": [{"start": "25:00", "length": "8h", "count": 1}]}, "25:00"),
         ({"agents": None, "shifts": [{"start": "07:00", "length": "1h", "count": 1,

@@ -236,7 +236,7 @@ def resolved_config(experiment: Experiment) -> dict[str, Any]:
 
 #: Scenario keys whose value changes nothing, left out of fingerprints: a folder written before the key
 #: existed keeps its fingerprint and can still be resumed.
-_NEUTRAL_KEYS: dict[str, Any] = {"shift_adjust": None, "handle_time_slowdown": None, "staff": None}
+_NEUTRAL_KEYS: dict[str, Any] = {"shift_adjust": None, "handle_time_slowdown": None, "lines": None, "staff": None}
 _NEUTRAL_CHURN_KEYS: dict[str, Any] = {"per_message": 0.0}
 _NEUTRAL_CALLBACK_KEYS: dict[str, Any] = {"dial": "agent_first", "connect_time": 5.0, "neglect": None}
 _NEUTRAL_ARRIVAL_KEYS: dict[str, Any] = {"volume": 1.0}
@@ -374,6 +374,13 @@ class ResultStore:
                 f"--resume: {meta_path} is missing or unreadable, so the config of the earlier run is "
                 "unknown; use --overwrite to start again"
             ) from None
+        written_by = meta.get("queuesim_version")
+        if written_by != __version__:
+            raise StoreError(
+                f"--resume: {self.path} was written by queuesim {written_by}; this is queuesim {__version__}, whose "
+                "engine may give other numbers for the same config, so the two cannot be mixed. Use another --out "
+                "folder, or --overwrite"
+            )
         if old != self.fingerprint:
             raise StoreError(
                 f"--resume: the config differs from the one of the run in {self.path} (see its config.yaml); "
