@@ -61,6 +61,19 @@ def _whole_number(minimum: int, maximum: Optional[int] = None):
 
 #: Most agents ``queuesim erlang`` computes for (as many as a config may have); answers take well under a second.
 MAX_ERLANG_AGENTS = 1_000_000
+#: Most lines ``queuesim erlang`` computes for (as many as a config may have).
+MAX_ERLANG_LINES = 10_000_000
+
+
+def _fraction(text: str) -> float:
+    """An argparse type: a number from 0 to 1, with a one-line error otherwise."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text[:40]!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text[:40]!r}")
+    return value
 
 
 def nonempty_path(text: str) -> Path:
@@ -167,10 +180,14 @@ def _parser(plugins: bool = True) -> argparse.ArgumentParser:
 
     erlang = sub.add_parser(
         "erlang",
-        help="exact Erlang C / Erlang A answers for one interval",
+        help="Erlang C / A / X answers for one interval",
         description="Print the analytic results of Erlang C (no abandonment) and, with "
-        "--patience, Erlang A (exponential patience). Rates and durations need their unit "
-        "(--rate 100/h, --handle-time 3min): a bare number is refused. Shares are printed in percent.",
+        "--patience, Erlang A (exponential patience). With --lines or --redial-probability, also "
+        "Erlang X: a finite number of lines (callers finding every line busy are blocked) and "
+        "redials of blocked and abandoned callers (exact without redials; with redials the standard "
+        "fixed-point approximation, which treats redials as Poisson arrivals). Rates and durations "
+        "need their unit (--rate 100/h, --handle-time 3min): a bare number is refused. Shares are "
+        "printed in percent.",
     )
     erlang.add_argument("--rate", required=True, help="arrival rate with its unit, e.g. 95/min or 5700/h")
     erlang.add_argument("--handle-time", required=True, help="mean handle time with its unit, e.g. 1min or 240s")
@@ -178,6 +195,14 @@ def _parser(plugins: bool = True) -> argparse.ArgumentParser:
     erlang.add_argument("--agents", required=True, type=_whole_number(1, MAX_ERLANG_AGENTS),
                         help=f"number of agents (1 to {MAX_ERLANG_AGENTS:,})")
     erlang.add_argument("--threshold", default="20s", help="service-level threshold with its unit (default 20s)")
+    erlang.add_argument("--lines", type=_whole_number(1, MAX_ERLANG_LINES),
+                        help="Erlang X: calls that can be in the centre at once, waiting or with an agent "
+                        f"(at least --agents, at most {MAX_ERLANG_LINES:,}; default unlimited)")
+    erlang.add_argument("--redial-probability", type=_fraction,
+                        help="Erlang X: chance that a blocked or abandoned caller calls again (0 to 1; default 0)")
+    erlang.add_argument("--max-attempts", type=_whole_number(1, 50), default=3,
+                        help="Erlang X: attempts per caller in all, the first included (1 to 50; default 3, "
+                        "as redial.max_attempts in a config)")
     for module in _plugin_modules() if plugins else []:
         name, handler = module.register(sub)
         _COMMANDS[name] = handler
@@ -395,6 +420,13 @@ def _cmd_erlang(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     if rate <= 0 or handle <= 0 or threshold < 0 or patience <= 0:
         raise UsageError("--rate, --handle-time and --patience must be positive, --threshold non-negative")
+    erlang_x = args.lines is not None or args.redial_probability is not None
+    if args.lines is not None and args.lines < args.agents:
+        raise UsageError(f"--lines {args.lines}: must be at least --agents ({args.agents}): every call with an agent "
+                         "holds a line")
+    if (args.redial_probability or 0) > 0 and args.lines is None and not math.isfinite(patience):
+        raise UsageError(f"--redial-probability {args.redial_probability:g}: callers redial after abandoning or being "
+                         "blocked; give --patience or --lines")
     c = erlang_c_metrics(rate, handle, args.agents, threshold=threshold)
     print(f"offered load: {c.offered_load:.3f} Erlangs on {args.agents} agents "
           f"(rate {rate * 3600:.1f}/h, handle time {handle:.1f} s)")
@@ -417,7 +449,35 @@ def _cmd_erlang(args: argparse.Namespace) -> int:
         print(f"  {f'service level ({threshold:g} s)':<25}{100 * a.service_level:.2f} %  (abandoned calls count as misses)")
         print(f"  occupancy                {100 * a.occupancy:.2f} %")
         print(f"  mean queue length        {a.mean_queue_length:.3f} callers")
+    if erlang_x:
+        _print_erlang_x(args, rate, handle, patience, threshold)
     return EXIT_OK
+
+
+def _print_erlang_x(args: argparse.Namespace, rate: float, handle: float, patience: float, threshold: float) -> None:
+    """The Erlang X section of ``queuesim erlang``."""
+    from .analytic import erlang_x_metrics
+
+    p = args.redial_probability or 0.0
+    x = erlang_x_metrics(rate, handle, patience, args.agents, args.lines, threshold,
+                         redial_probability=p, max_attempts=args.max_attempts)
+    lines = f"{args.lines:,} lines" if args.lines is not None else "unlimited lines"
+    redials = (f"redials with probability {p:g}, up to {args.max_attempts} attempts" if p > 0 and args.max_attempts > 1
+               else "no redials")
+    how = "exact" if x.exact else "approximation: redials treated as Poisson arrivals"
+    pat = f"mean patience {patience:.1f} s" if math.isfinite(patience) else "callers never abandon"
+    print(f"Erlang X ({lines}, {redials}, {pat}; {how}):")
+    print(f"  attempts                 {x.attempt_rate * 3600:.1f}/h ({x.attempts_per_caller:.3f} per caller), "
+          f"offered load {x.offered_load:.3f} Erlangs")
+    print(f"  blocking rate            {100 * x.p_block:.2f} %  (per attempt: every line busy)")
+    print(f"  abandonment rate         {100 * x.p_abandon:.2f} %  (per attempt)")
+    print(f"  probability of waiting   {100 * x.p_wait:.2f} %  (admitted and not answered at once)")
+    print(f"  ASA (answered calls)     {x.asa:.2f} s")
+    print(f"  mean wait (all attempts) {x.mean_wait:.2f} s  (blocked attempts wait 0)")
+    print(f"  {f'service level ({threshold:g} s)':<25}{100 * x.service_level:.2f} %  (blocked and abandoned attempts count as misses)")
+    print(f"  occupancy                {100 * x.occupancy:.2f} %")
+    print(f"  mean queue length        {x.mean_queue_length:.3f} callers")
+    print(f"  callers never answered   {100 * x.caller_p_lost:.2f} %  (per caller, over all attempts)")
 
 
 _COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "report": _cmd_report, "erlang": _cmd_erlang}

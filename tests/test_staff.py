@@ -11,6 +11,7 @@ import pytest
 from queuesim import ConfigError, Scenario, simulate
 from queuesim.engine import DepartmentCentre, build_centre, simulate_calls
 from queuesim.experiment.compare import paired_comparison
+from queuesim.measure.calllog import BLOCKED
 from queuesim.model.config import experiment_from_dict
 from queuesim.measure.agents import AGENT_METRICS
 from queuesim.rng import RandomStreams
@@ -484,3 +485,14 @@ def test_time_at_high_occupancy_against_a_fine_grid() -> None:
         assert abs(out.agents.time_above[agent] - approx) <= crossings, (agent, out.agents.time_above[agent], approx)
         checked += 1
     assert checked >= 5
+
+
+def test_the_agent_side_with_finite_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Finite lines and every part of the agent side together: calls are blocked, breaks wait, agents log off
+    first free; the streamed log is the whole log, and env.run() gives the same numbers."""
+    scenario = Scenario.model_validate({**DEPARTMENTS, "lines": 40, "staff": {**EVERYTHING, "leaving": "first_free"}})
+    _check(scenario, seed=4, monkeypatch=monkeypatch)
+    fast = simulate_calls(scenario, RandomStreams(4))
+    reference = build_centre(scenario, RandomStreams(4)).run("reference")
+    _same_log(fast.calls, reference.calls)
+    assert np.any(fast.calls.outcome == BLOCKED) and fast.agents.breaks_delayed.sum() > 0

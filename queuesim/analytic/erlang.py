@@ -493,7 +493,7 @@ def _log_queue_term(x: float, y: float, k: int) -> float:
 _MAX_CHUNK = 1 << 20
 
 
-def _queue_chunks(x: float, y: float, jp: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _queue_chunks(x: float, y: float, jp: int, top: Optional[int] = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield chunks (j, w_j = t_j / t_{j*}), each in increasing j, covering the queue sums.
 
     t_j = prod_{i=1..j} x/(y+i) is unimodal with its peak at j* = ``jp`` =
@@ -512,19 +512,22 @@ def _queue_chunks(x: float, y: float, jp: int) -> Iterator[tuple[np.ndarray, np.
     the ASA sum sum_j t_j y/(y+j+1) sum_{i<=j+1} 1/(y+i) than in S + M, so that
     sum is also accurate to ``_TAIL_TOL``. The service-level sums have terms at
     most t_j, so their absolute error is below ``_TAIL_TOL``.
+
+    ``top``: the last index (a finite queue, j <= ``top``; then ``jp <= top``); None for no limit.
     """
     yield np.array([float(jp)]), np.array([1.0])
     s_part, m_part = 1.0, float(jp)
 
     big_j, lw_last, chunk = jp, 0.0, 256
-    while True:
-        j = np.arange(big_j + 1, big_j + chunk + 1, dtype=np.float64)
+    while top is None or big_j < top:
+        hi = big_j + chunk if top is None else min(big_j + chunk, top)
+        j = np.arange(big_j + 1, hi + 1, dtype=np.float64)
         lw = lw_last + np.cumsum(np.log(x / (y + j)))
         w = np.exp(lw)
         yield j, w
         s_part += float(w.sum())
         m_part += float((j * w).sum())
-        big_j += chunk
+        big_j = hi
         lw_last = float(lw[-1])
         w_last = _exp(lw_last)
         if w_last == 0.0:

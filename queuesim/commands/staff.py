@@ -149,13 +149,16 @@ def _requirement_table(req) -> str:
     """Agents required per interval, by method (the search's final result)."""
     from ..model.units import format_clock
 
-    lines = [f"{'interval':>8} {'calls':>7} {'load':>6} {'erlang_c':>8} {'erlang_a':>8} {'simulated':>9} "
-             f"{'required_scheduled':>18}"]
+    x = req.erlang_x  # with redials or lines: Erlang X, the search's starting point
+    lines = [f"{'interval':>8} {'calls':>7} {'load':>6} {'erlang_c':>8} {'erlang_a':>8} "
+             + (f"{'erlang_x':>8} " if x is not None else "") + f"{'simulated':>9} {'required_scheduled':>18}"]
     for k, start in enumerate(req.interval_start):
         flag = "" if req.erlang_a_check.met[k] else "*"
         lines.append(f"{format_clock(start):>8} {req.demand.calls[k]:7.1f} {req.demand.offered_load[k]:6.2f} "
-                     f"{req.erlang_c[k]:8d} {str(req.erlang_a[k]) + flag:>8} {req.simulated[k]:9d} "
-                     f"{req.scheduled[k]:18d}")
+                     f"{req.erlang_c[k]:8d} {str(req.erlang_a[k]) + flag:>8} "
+                     + (f"{x[k]:8d} " if x is not None else "") + f"{req.simulated[k]:9d} {req.scheduled[k]:18d}")
+    if x is not None:
+        lines.append("(erlang_x: Erlang X, Erlang A with the scenario's redials and lines: where the search starts)")
     lines.append("(erlang_c, erlang_a, simulated: agents on duty each method requires; required_scheduled: the "
                  "simulated requirement in scheduled agents, before shrinkage; * Erlang A staffing misses a "
                  "target in this interval when the day is simulated)")

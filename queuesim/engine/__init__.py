@@ -33,6 +33,8 @@ def fast_path(scenario: Scenario) -> Optional[type[ContactCentre]]:
         return None  # customer slowdown: the department centre only
     if scenario.staff is not None:
         return None  # the agent side (and its per-agent records): the department centre only
+    if scenario.lines is not None:
+        return None  # finite lines (blocking): the department centre only
     callback = scenario.callback
     if callback is not None and (callback.dial == "customer_first" or getattr(callback, "neglect", None) is not None):
         return None  # customer-first dialling, neglected promises: the department centre only

@@ -23,6 +23,11 @@ abandoned, or (for a misrouted call) transferred onward.
 * **Resolution.** A handling by the right group resolves the issue with the
   type's ``resolution`` probability; unresolved callers call again with
   ``redial.unresolved_probability`` (the redial mechanism).
+* **Lines.** With ``lines`` set, a call holds one line from its arrival until it
+  ends (abandoned, or its last handling ends; transfers keep the line); a call
+  arriving when every line is held is *blocked*: it never waits (``wait`` 0,
+  outcome ``blocked``) and redials with ``redial.probability``, as an
+  abandoned call would (:meth:`_seize_line`, :meth:`_free_line`).
 
 Every stretch of agent work is recorded as ``(agent, start, end, call, kind)``
 (kind: talk, identify, warm_hold, conference, dial), so occupancy and agent time
@@ -55,7 +60,7 @@ from heapq import heappush
 
 import numpy as np
 
-from ..measure.calllog import CallLog
+from ..measure.calllog import BLOCKED, CallLog
 from ..model.distributions import Deterministic
 from ..rng import RandomStreams
 from ..model.scenario import Scenario
@@ -196,6 +201,10 @@ class DepartmentCentre(ContactCentre):
         informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
         self.holding: Optional[Holding] = (
             Holding(self, scenario, streams) if informative or scenario.callback is not None else None)
+        # finite lines (blocking): the calls holding a line, and the calls blocked (sparse; see _seize_line)
+        self.lines = scenario.lines
+        self.on_line: set[int] = set()
+        self.blocked_calls: set[int] = set()
 
     # -- per-caller draws --------------------------------------------------------
     def _draw_block(self) -> bool:
@@ -244,6 +253,8 @@ class DepartmentCentre(ContactCentre):
         self.attempt.append(attempt)
         if i >= len(self.waiting):  # (answer, agent and abandoned flag are grown ahead with the leg columns)
             self._grow_leg_columns()
+        if self.lines is not None and not self._seize_line(i):
+            return
         p_wrong, wrong = self.misroute[ctype]
         if p_wrong > 0 and caller >= 0:  # _u(caller, 0) inlined
             misrouted = self._route_u[0][caller - self._caller_base] < p_wrong
@@ -346,6 +357,8 @@ class DepartmentCentre(ContactCentre):
         if self.holding is not None and self.holding.ignores_patience(i):
             return
         now = self.env.now
+        if self.lines is not None:
+            self._free_line(i)
         # the leg lasted exactly (patience timer start - leg start) + patience
         waited = (self._timer_from.get(i, self.leg_start[i]) - self.leg_start[i]) + self.patience[i]
         self._end_leg(i, now, -1, 1, waited)
@@ -585,6 +598,8 @@ class DepartmentCentre(ContactCentre):
 
     def _done(self, event: Timer) -> None:
         i, agent, resolved = event.value
+        if self.lines is not None:
+            self._free_line(i)
         if resolved:
             self.resolved.add(i)
         else:
@@ -608,6 +623,22 @@ class DepartmentCentre(ContactCentre):
             patience = float(self._caller_redial_p[b][r, column])
             value = (self.handle[i], patience, self.ctype[i], caller, self.attempt[i] + 1)
             self._after(delay, value, self._redial_callbacks)
+
+    # -- finite lines ---------------------------------------------------------------------
+    def _seize_line(self, i: int) -> bool:
+        """Call ``i`` arrives: it takes a free line (True), or is blocked (False): it never waits, and the
+        caller redials as after abandoning (the same draws: probability, delay, fresh patience)."""
+        if len(self.on_line) < self.lines:
+            self.on_line.add(i)
+            return True
+        self.blocked_calls.add(i)
+        self.patience[i] = 0.0  # its wait
+        self._maybe_redial(i, abandoned=True)
+        return False
+
+    def _free_line(self, i: int) -> None:
+        """Call ``i`` has ended (abandoned, or its last handling is over): its line is free."""
+        self.on_line.discard(i)
 
     # -- shift changes -------------------------------------------------------------------
     def _on(self, event: Timer) -> None:
@@ -742,6 +773,9 @@ class DepartmentCentre(ContactCentre):
             self.holding.renumber(done)
         if self.staff is not None:
             self.staff.renumber(done)
+        if self.lines is not None:  # calls holding a line wait or are handled: never handed over
+            self.on_line = _shift(self.on_line, done)
+            self.blocked_calls = _shift(self.blocked_calls, done)
 
     def _renumber_timers(self, done: int) -> None:
         """Pending timers that refer to calls: void the patience, overflow and warm-limit timers of calls
@@ -799,6 +833,8 @@ class DepartmentCentre(ContactCentre):
         added = self.staff.added_column(n) if self.staff is not None else None
         if added is not None:  # the agents' speed and fatigue
             log = replace(log, handle_time=log.handle_time + added)
+        if self.blocked_calls:
+            log = replace(log, outcome=np.where(_mask(self.blocked_calls, n), BLOCKED, log.outcome).astype(np.int8))
         return log if self.holding is None else self.holding.log(log)
 
     def _messages_heard(self, wait: np.ndarray) -> None:

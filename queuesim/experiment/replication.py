@@ -176,9 +176,10 @@ class _Tally:
         threshold = scenario.service_level_threshold
         self.window = window
         self.window_bounds = np.array([scenario.warmup, float(scenario.horizon)])  # type: ignore[arg-type]
-        self.calls = CallTally(**window, threshold=threshold, redials=scenario.redial is not None)
+        lines = scenario.lines is not None
+        self.calls = CallTally(**window, threshold=threshold, redials=scenario.redial is not None, lines=lines)
         names = scenario.type_names()
-        self.types = [CallTally(**window, threshold=threshold) for _ in names] if len(names) > 1 else []
+        self.types = [CallTally(**window, threshold=threshold, lines=lines) for _ in names] if len(names) > 1 else []
         self.intervals = IntervalTally(boundaries=boundaries, threshold=threshold)
         self.departments = bool(scenario.groups)
         # departments: journeys, and agent busy time from the work table (seconds in the window)

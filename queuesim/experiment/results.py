@@ -49,7 +49,8 @@ __all__ = ["HEADLINE_METRICS", "ExperimentResult", "Failure", "HeadlineCell", "H
 #: Rows of the headline comparison of multi-scenario runs (``queuesim run``, reports), by group.
 HEADLINE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("hold time", ("mean_wait", "wait_p90", "messages_heard")),
-    ("service", ("abandonment_rate", "service_level", "asa", "occupancy", "slowdown_time", "redial_agent_time")),
+    ("service", ("abandonment_rate", "blocking_rate", "service_level", "asa", "occupancy", "slowdown_time",
+                 "redial_agent_time")),
     ("callers who stayed on the line", ("live_mean_wait", "live_wait_p90", "live_abandonment_rate", "live_service_level")),
     ("callbacks", ("callback_accepts", "callbacks_completed", "promise_kept_rate", "callback_delay", "balked")),
     ("the agents' day", ("agent_occupancy_p90", "high_occupancy_share", "break_delay", "fatigue_time",

@@ -237,7 +237,7 @@ def resolved_config(experiment: Experiment) -> dict[str, Any]:
 
 #: Scenario keys whose value changes nothing, left out of fingerprints: a folder written before the key
 #: existed keeps its fingerprint and can still be resumed.
-_NEUTRAL_KEYS: dict[str, Any] = {"shift_adjust": None, "handle_time_slowdown": None, "staff": None}
+_NEUTRAL_KEYS: dict[str, Any] = {"shift_adjust": None, "handle_time_slowdown": None, "lines": None, "staff": None}
 _NEUTRAL_CHURN_KEYS: dict[str, Any] = {"per_message": 0.0}
 _NEUTRAL_CALLBACK_KEYS: dict[str, Any] = {"dial": "agent_first", "connect_time": 5.0, "neglect": None}
 _NEUTRAL_ARRIVAL_KEYS: dict[str, Any] = {"volume": 1.0}

@@ -15,7 +15,8 @@ column         dtype    meaning
 ``agent``      int64    id of the answering agent; -1 if not answered
 ``outcome``    int8     an :data:`OUTCOMES` code: 0 answered (live or by callback), 1 abandoned,
                         2 unserved, 3 balked (hung up on hearing the predicted wait),
-                        4 unreached (took a callback or web form; never contacted)
+                        4 unreached (took a callback or web form; never contacted),
+                        5 blocked (every line busy: busy tone, never on hold; ``wait`` 0)
 ``call_type``  int16    index into ``type_names``
 ``caller``     int64    the caller (redial attempts share it); negative for the opening backlog
 ``attempt``    int16    1 for a first call, 2 for the first redial, ...
@@ -63,13 +64,14 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["ANSWERED", "ABANDONED", "BALKED", "CALLBACK_KINDS", "OUTCOMES", "UNREACHED", "UNSERVED", "CallLog"]
+__all__ = ["ANSWERED", "ABANDONED", "BALKED", "BLOCKED", "CALLBACK_KINDS", "OUTCOMES", "UNREACHED", "UNSERVED", "CallLog"]
 
 ANSWERED = 0
 ABANDONED = 1
 UNSERVED = 2
 BALKED = 3
 UNREACHED = 4
+BLOCKED = 5
 #: Outcome codes and their names, as written to files.
 OUTCOMES: dict[int, str] = {
     ANSWERED: "answered",
@@ -77,6 +79,7 @@ OUTCOMES: dict[int, str] = {
     UNSERVED: "unserved",
     BALKED: "balked",
     UNREACHED: "unreached",
+    BLOCKED: "blocked",
 }
 
 #: Codes of the ``callback`` column (the callback a caller took) and their names, as written to files.
@@ -202,6 +205,11 @@ class CallLog:
     def balked(self) -> np.ndarray:
         """Boolean mask of calls that hung up on hearing the predicted wait."""
         return self.outcome == BALKED
+
+    @property
+    def blocked(self) -> np.ndarray:
+        """Boolean mask of calls blocked because every line was busy (``lines``)."""
+        return self.outcome == BLOCKED
 
     @property
     def unreached(self) -> np.ndarray:

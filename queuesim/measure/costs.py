@@ -10,7 +10,7 @@ component                     cost
 ``cost_trunk``                minutes on hold x ``trunk_per_minute_hold`` + minutes talking x
                               ``trunk_per_minute_talk`` (toll-free lines: the company pays both)
 ``cost_customer_time``        callers' minutes on hold x ``customer_minute`` (the value of their time)
-``cost_abandonment``          abandoned (and balked) calls x ``abandoned_call`` (lost business per attempt)
+``cost_abandonment``          abandoned (balked, blocked) calls x ``abandoned_call`` (lost business per attempt)
 ``cost_churn``                sum over callers of P(churn | experience) x ``churn.lifetime_value``
 ``cost_total``                the sum of the five
 ============================  ===========================================================
@@ -75,7 +75,7 @@ def cost_sums(
     return {
         "hold_minutes": float(np.sum(wait[counted])) / 60.0,
         "talk_minutes": float(np.nansum(talk)) / 60.0,
-        "abandoned": float(np.count_nonzero((calls.abandoned | calls.balked) & counted)),
+        "abandoned": float(np.count_nonzero((calls.abandoned | calls.balked | calls.blocked) & counted)),
         "offered": float(np.count_nonzero(counted)),
         "expected_churn": expected_churn,
     }

@@ -10,7 +10,10 @@ in, plain floats out. Conventions (the same in the analytic module):
   of the wait of all counted calls (s);
 * ``service_level`` = calls answered within the threshold / offered:
   abandoned calls count as misses whenever they hung up;
-* ``p_wait`` = share of offered calls not answered at once (waited, or abandoned);
+* ``p_wait`` = share of offered calls not answered at once (waited, abandoned or blocked);
+* with finite ``lines``, blocked calls are offered calls that never waited (wait 0): they count in
+  ``offered`` and every ``/ offered`` rate, are misses of the service level, and are neither answered
+  nor abandoned; ``blocking_rate`` = blocked / offered;
 * ``occupancy`` = agent busy time / agent staffed time, both inside the window;
 * ``mean_queue_length`` = time-average number of callers on hold inside the
   window (every call's hold interval clipped to the window, divided by its length).
@@ -32,6 +35,7 @@ __all__ = [
     "HOLD_COST_METRICS",
     "CALLER_METRICS",
     "JOURNEY_METRICS",
+    "LINE_METRICS",
     "journey_metrics",
     "POLICY_METRICS",
     "describe_metric",
@@ -73,6 +77,12 @@ HOLD_COST_METRICS: dict[str, str] = {
     "messages_heard": "recorded hold messages sat through to the end, per offered call (messages)",
     "slowdown_time": "agent time added by customer slowdown: callers who waited long take longer to serve (s)",
     "redial_agent_time": "agent time (talk) spent on calls that were redials: callers calling again after hanging up or an unresolved call (s)",
+}
+
+#: Metrics reported when a scenario has finite ``lines``.
+LINE_METRICS: dict[str, str] = {
+    "blocked": "offered calls that found every line busy: busy tone, never on hold (count)",
+    "blocking_rate": "blocked / offered (fraction)",
 }
 
 #: Metrics reported when a scenario has a callback option or informative announcements.
@@ -195,7 +205,7 @@ def describe_metric(name: str) -> str:
 
     base = name.split("[", 1)[0]
     for table in (METRIC_DESCRIPTIONS, HOLD_COST_METRICS, CALLER_METRICS, POLICY_METRICS, COST_METRICS, JOURNEY_METRICS,
-                  AGENT_METRICS, ATTRITION_METRICS):
+                  LINE_METRICS, AGENT_METRICS, ATTRITION_METRICS):
         if base in table:
             text = table[base]
             return text if base == name else f"{text} -- {name[len(base) + 1:-1]} only"

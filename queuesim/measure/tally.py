@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .calllog import ABANDONED, ANSWERED, BALKED, OUTCOMES, UNREACHED, UNSERVED, CallLog
+from .calllog import ABANDONED, ANSWERED, BALKED, BLOCKED, OUTCOMES, UNREACHED, UNSERVED, CallLog
 
 __all__ = ["CallTally", "CallerTally", "IntervalTally", "JourneyTally", "WaitHistogram", "overlap", "time_integral"]
 
@@ -157,8 +157,10 @@ class CallTally:
     rounding); :meth:`result` gives the metrics.
     """
 
-    def __init__(self, *, window_start: float, window_end: float, threshold: float, redials: bool = False) -> None:
+    def __init__(self, *, window_start: float, window_end: float, threshold: float, redials: bool = False,
+                 lines: bool = False) -> None:
         self.window_start, self.window_end, self.threshold = window_start, window_end, threshold
+        self.lines = lines  # finite lines: report blocked calls
         # with redials: the agent time (talk) of the calls that were redials (s)
         self.redial_talk: Optional[float] = 0.0 if redials else None
         self.offered = 0
@@ -289,6 +291,9 @@ class CallTally:
             out["slowdown_time"] = self.slowdown
         if self.redial_talk is not None:
             out["redial_agent_time"] = self.redial_talk
+        if self.lines:
+            out["blocked"] = float(counts[BLOCKED])
+            out["blocking_rate"] = float(counts[BLOCKED]) / offered if offered else math.nan
         if self.policy is not None:
             p = self.policy
             out.update({

@@ -379,7 +379,13 @@ class Scenario(ConfigModel):
         0.0, ge=0.0, lt=1.0, allow_inf_nan=False,
         description="share of scheduled agents unavailable (meetings, absence): on duty = round(scheduled x (1 - shrinkage))",
     )
-    redial: Optional[Redial] = Field(None, description="abandoned callers calling again")
+    redial: Optional[Redial] = Field(None, description="abandoned (and blocked) callers calling again")
+    lines: Optional[int] = Field(
+        None, ge=1, le=10_000_000,
+        description="telephone lines: calls that can be in the centre at once, on hold or with an agent (a transfer "
+        "or warm hand-off keeps its one line); a call arriving when every line is busy is blocked (busy tone, "
+        "outcome 'blocked') and redials as an abandoned caller would; default: unlimited",
+    )
     handle_time_slowdown: Optional[Slowdown] = Field(
         None, description="callers who waited long take longer to serve: handle time x (1 + min(max, per_wait_minute x minutes on hold))"
     )
@@ -446,6 +452,8 @@ class Scenario(ConfigModel):
                     raise ValueError(f"call_types: type {t.name!r} has no handle_time and there is no top-level one")
         elif self.handle_time is None:
             raise ValueError("handle_time: required key is missing")
+        if self.lines is not None:
+            self._check_lines()
         if self.callback is not None and self.callback.offer == "at_announcement":
             if self.announcements is None or self.announcements.kind != "informative":
                 raise ValueError("callback.offer: 'at_announcement' needs informative announcements (announcements.kind: informative)")
@@ -501,6 +509,15 @@ class Scenario(ConfigModel):
                 f"at most {MAX_EXPECTED_CALLS:.0e}: give a shorter horizon or fewer calls"
             )
         return self
+
+    def _check_lines(self) -> None:
+        """Finite lines are not combined with callbacks or informative announcements (callers who hang up
+        and keep their place, or are called back, would need their own line convention)."""
+        if self.callback is not None:
+            raise ValueError(f"lines: {self.lines} is not combined with a callback option; remove 'lines' or 'callback'")
+        if self.announcements is not None and self.announcements.kind == "informative":
+            raise ValueError(f"lines: {self.lines} is not combined with informative announcements; "
+                             "remove 'lines' or use generic announcements")
 
     def _check_groups(self, ways: list[str]) -> None:
         groups = self.groups or ()
@@ -659,7 +676,8 @@ class Scenario(ConfigModel):
         """Things that are valid but probably not meant (printed by the CLI).
 
         Intervals with arrivals and no agent on duty; no calls at all; an offered
-        load at or above the capacity (see :meth:`_overload_warning`).
+        load at or above the capacity (see :meth:`_overload_warning`); fewer
+        ``lines`` than a constant number of agents.
         """
         out: list[str] = []
         duty = self.duty_periods()  # once: with many agents it is the dearest part
@@ -682,6 +700,10 @@ class Scenario(ConfigModel):
         overload = self._overload_warning(duty)
         if overload:
             out.append(overload)
+        agents = self.constant_agents(duty)
+        if self.lines is not None and agents is not None and agents > self.lines:
+            out.append(f"{self.name}: lines ({self.lines}) are fewer than agents ({agents}): at most {self.lines} "
+                       "agents can ever be busy")
         return out
 
     def _overload_warning(self, duty: list[list[tuple[float, float]]]) -> Optional[str]:

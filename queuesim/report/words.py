@@ -34,6 +34,8 @@ _NAMES: dict[str, str] = {
     "messages_heard": "recorded hold messages heard per call",
     "slowdown_time": "agent time added because callers waited long",
     "redial_agent_time": "agent time spent on callers calling again",
+    "blocked": "calls blocked: every line busy (busy tone)",
+    "blocking_rate": "calls that got a busy tone (every line busy)",
     "overtime": "agent time finishing calls after a shift or break began",
     "balked": "callers who hung up on hearing the predicted wait",
     "callback_offers": "callbacks offered",

@@ -1,4 +1,4 @@
-"""How many agents each interval needs: Erlang C, Erlang A, then simulation of the whole day.
+"""How many agents each interval needs: Erlang C, Erlang A (or X), then simulation of the whole day.
 
 The analytic answers treat each interval as a stationary queue of its own
 (the *pointwise stationary* approximation): Erlang C ignores abandonment,
@@ -7,8 +7,13 @@ several call types the interval's mix is used: total rate, rate-weighted mean
 handle time, rate-weighted mean patience (infinite if any type with calls in
 the interval never abandons).
 
-Neither carries a backlog from one interval into the next, so after a sharp
-peak they understaff. :func:`requirements` therefore refines the Erlang A
+When the scenario has redials or a finite number of ``lines``, Erlang X
+(:mod:`queuesim.analytic.erlangx`: Erlang A with blocking, and redials by the
+fixed point on the attempt rate) gives the starting point instead: redials add
+load that Erlang A does not see.
+
+None carries a backlog from one interval into the next, so after a sharp
+peak they understaff. :func:`requirements` therefore refines the Erlang A (X)
 staffing by simulating the whole day with per-interval staffing and common
 random numbers (replication ``r`` uses the same callers for every candidate
 staffing):
@@ -40,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, U
 import numpy as np
 from scipy import stats
 
-from ..analytic import erlang_a_metrics
+from ..analytic import erlang_a_metrics, erlang_x_metrics
 from ..analytic.erlang import _smallest_meeting as smallest_meeting
 from ..experiment.executors import default_workers
 from ..experiment.replication import simulate
@@ -167,30 +172,44 @@ def _analytic_value(metric: str, m: Any) -> float:
 
 
 def analytic_agents(rate: float, handle_time: float, patience: float, targets: Sequence[Target],
-                    *, model: str = "A") -> int:
-    """Fewest agents meeting every target in a stationary M/M/n+M (``model="A"``) or M/M/n (``"C"``) queue.
+                    *, model: str = "A", lines: Optional[int] = None, redial_probability: float = 0.0,
+                    max_attempts: int = 1) -> int:
+    """Fewest agents meeting every target in a stationary M/M/n+M (``model="A"``), M/M/n (``"C"``) or
+    Erlang X (``"X"``: ``lines`` calls at most in the centre, blocked and abandoned callers redialling with
+    ``redial_probability`` up to ``max_attempts`` attempts) queue.
 
-    ``rate`` per second; ``handle_time`` and ``patience`` in seconds (``inf``:
-    never abandon). Erlang C ignores patience: its abandonment is 0, so an
-    abandonment target only asks for stability (agents > load). Returns 0 when
-    no call arrives.
+    ``rate`` per second (first attempts for Erlang X); ``handle_time`` and ``patience`` in seconds
+    (``inf``: never abandon). Erlang C ignores patience: its abandonment is 0, so an abandonment target
+    only asks for stability (agents > load). Erlang X's metrics are per attempt, as the simulated
+    per-interval table's. Returns 0 when no call arrives.
     """
     if rate <= 0:
         return 0
     pat = math.inf if model == "C" else patience
     load = rate * handle_time
 
+    def metrics(n: int, threshold: float) -> Any:
+        if model == "X":
+            return erlang_x_metrics(rate, handle_time, pat, n, lines, threshold,
+                                    redial_probability=redial_probability, max_attempts=max_attempts)
+        return erlang_a_metrics(rate, handle_time, pat, n, threshold=threshold)
+
     def meets(n: int) -> bool:
-        if math.isinf(pat) and load >= n:
+        if math.isinf(pat) and load >= n and (model != "X" or lines is None):
             return False
         for t in targets:
             threshold = t.threshold if t.threshold is not None else 20.0
-            m = erlang_a_metrics(rate, handle_time, pat, n, threshold=threshold)
-            if not t.met(_analytic_value(t.metric, m)):
+            if not t.met(_analytic_value(t.metric, metrics(n, threshold))):
                 return False
         return True
 
     cap = int(math.ceil(100 * load + 100))
+    if model == "X" and lines is not None and lines < cap:
+        cap = lines  # more agents than lines cannot all be busy
+        if not meets(cap):
+            raise StaffingError(
+                f"Erlang X: targets {', '.join(map(str, targets))} are not met even with as many agents as "
+                f"lines ({lines}); raise 'lines'")
     try:
         return smallest_meeting(meets, 0, max(1, int(math.ceil(load))), cap, f"Erlang {model}")
     except ValueError:
@@ -393,6 +412,8 @@ class Requirements:
     days: int
     history: list[tuple[str, int, int, bool]] = field(default_factory=list, repr=False)
     """the search's steps: (action, interval, agents afterwards, accepted)"""
+    erlang_x: Optional[list[int]] = None
+    """Erlang X per interval (scenarios with redials or lines: the search's starting point), else None"""
 
     @property
     def interval_start(self) -> list[float]:
@@ -431,7 +452,8 @@ class Requirements:
     def to_frame(self) -> "pd.DataFrame":
         """One row per interval: ``interval_start`` (s), ``erlang_c``, ``erlang_a``, ``simulated`` (agents on
         duty), then ``clock``, ``calls``, ``offered_load``, ``required_scheduled`` (the simulated requirement
-        in scheduled agents, before shrinkage) and whether the Erlang A staffing met the targets."""
+        in scheduled agents, before shrinkage) and whether the Erlang A staffing met the targets; with redials or
+        ``lines``, ``erlang_x`` too (the search's starting point)."""
         import pandas as pd
 
         return pd.DataFrame({
@@ -444,12 +466,15 @@ class Requirements:
             "offered_load": np.round(self.demand.offered_load, 4),
             "required_scheduled": self.scheduled,
             "erlang_a_meets": self.erlang_a_check.met,
+            **({"erlang_x": self.erlang_x} if self.erlang_x is not None else {}),
         })
 
     def summary(self) -> str:
         """A few lines for people: totals per method, cost, runtime."""
         lines = []
-        for method, label in (("erlang_c", "Erlang C"), ("erlang_a", "Erlang A"), ("simulated", "simulation")):
+        methods = [("erlang_c", "Erlang C"), ("erlang_a", "Erlang A")]
+        methods += [("erlang_x", "Erlang X")] if self.erlang_x is not None else []
+        for method, label in methods + [("simulated", "simulation")]:
             cost = self.cost(method)
             money = f", cost {cost:,.0f} {self.currency}".rstrip() if cost is not None else ""
             lines.append(f"  {label:<11} {self.agent_hours(method):8.1f} agent-hours{money}")
@@ -503,7 +528,7 @@ def requirements(
     ``confidence``: the one-sided confidence level (0.5 <= c < 1; 0.5 = the mean
     over replications must meet the target). ``replications``/``seed``: default
     the experiment's (10 and 0 for a bare scenario). ``start``: initial staffing
-    for the search (default Erlang A). ``executor``: ``serial`` or ``processes``.
+    for the search (default Erlang A; Erlang X when the scenario has redials or ``lines``). ``executor``: ``serial`` or ``processes``.
     ``progress`` receives a line of text at each stage; ``on_step(evaluations,
     missing, phase)`` is called after every step of the search with the
     staffings simulated so far, the intervals the current staffing still
@@ -529,6 +554,7 @@ def requirements(
     check_reachable(targets, patience_finite=patience_finite)
     erlang_c = [analytic_agents(r, h, p, targets, model="C") for r, h, p in zip(d.rate, d.handle_time, d.patience)]
     erlang_a = [analytic_agents(r, h, p, targets, model="A") for r, h, p in zip(d.rate, d.handle_time, d.patience)]
+    erlang_x = _erlang_x_requirement(sc, d, targets)
     active = np.asarray(d.calls) > 0
     lower = np.where(active, 1, 0)
     cap = np.maximum(3 * np.asarray(erlang_a) + 20, lower)
@@ -554,7 +580,7 @@ def requirements(
         return check(cache[key], targets, confidence, active)
 
     try:
-        first = np.asarray(erlang_a if start is None else list(start), dtype=int)
+        first = np.asarray((erlang_x or erlang_a) if start is None else list(start), dtype=int)
         if first.size != d.n:
             raise StaffingError(f"start: give one number per interval ({d.n}), got {first.size}")
         first = np.maximum(first, lower)
@@ -608,5 +634,17 @@ def requirements(
         scenario=sc, demand=d, targets=tuple(targets), confidence=confidence, replications=replications,
         seed=seed, erlang_c=erlang_c, erlang_a=erlang_a, simulated=[int(a) for a in agents],
         erlang_a_check=a_check, check=current, runtime=time.perf_counter() - began,
-        evaluations=evaluations, days=evaluations * replications, history=history,
+        evaluations=evaluations, days=evaluations * replications, history=history, erlang_x=erlang_x,
     )
+
+
+def _erlang_x_requirement(sc: Scenario, d: Demand, targets: Sequence[Target]) -> Optional[list[int]]:
+    """Erlang X per interval when the scenario has redials or finite lines (the search's starting point),
+    else None."""
+    redial = sc.redial
+    if redial is None and sc.lines is None:
+        return None
+    p = redial.probability if redial is not None else 0.0
+    attempts = redial.max_attempts if redial is not None else 1
+    return [analytic_agents(r, h, pat, targets, model="X", lines=sc.lines, redial_probability=p,
+                            max_attempts=attempts) for r, h, pat in zip(d.rate, d.handle_time, d.patience)]
