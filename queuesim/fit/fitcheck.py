@@ -46,7 +46,8 @@ def observed_calls(frame: pd.DataFrame, days: Sequence[Any], start: float, inter
 
 def simulated_calls(config: dict[str, Any], replications: int, seed: int, type_base: dict[str, str]
                     ) -> tuple[pd.DataFrame, int]:
-    """Call table of ``replications`` simulated days of ``config`` (each replication one day); (table, days)."""
+    """Call table of ``replications`` simulated days of ``config`` (each replication one day, column ``rep``);
+    (table, days)."""
     scenario = experiment_from_dict(config, source="fitted config").scenarios[0]
     start = scenario.arrivals.start if scenario.arrivals is not None else 0.0
     step = scenario.arrivals.interval if scenario.arrivals is not None else scenario.report_interval
@@ -64,6 +65,7 @@ def simulated_calls(config: dict[str, Any], replications: int, seed: int, type_b
             "answered": answered, "wait": log["wait"].to_numpy(),
             "handle": np.where(answered, log["handle_time"].to_numpy(), np.nan),
             "group": np.where(answered & (gidx >= 0), np.array(names, dtype=object)[np.clip(gidx, 0, None)], ""),
+            "rep": r,
         }))
     return pd.concat(out, ignore_index=True), replications
 

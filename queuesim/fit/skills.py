@@ -10,8 +10,8 @@ Agent groups (``--groups auto``)
     of the calls can be a skill as well as one with 70%. Agents with the same set of
     skills form a group. A group that answered less than :data:`MIN_GROUP_SHARE` of the
     calls is merged, smallest first, into the group whose mix of types answered is
-    closest (L1 distance between the shares), and takes the union of both skill sets.
-    Every type served by no group is added to the group that answered most of it.
+    closest (L1 distance between the shares); its agents take that group's skills. Every
+    type then served by no group is added to the group that answered most of it.
 
 Routing
     A call type is served by every group having it as a skill, the group that answered
@@ -173,7 +173,8 @@ def cluster_agents(answered: pd.DataFrame, types: Sequence[str]) -> AgentGroups:
         others = [i for i in range(len(groups)) if i != small]
         target = min(others, key=lambda i: (float(np.abs(mix(groups[i][1]) - m).sum()), -size(groups[i][1]),
                                             sorted(groups[i][0])))
-        groups[target][0] |= groups[small][0]
+        # the tiny group's agents take the skills of the group they join: the few calls of other types they
+        # answered are too few to route a type to the whole group (a type left unserved is added back below)
         groups[target][1] = sorted(groups[target][1] + groups[small][1])
         del groups[small]
     # every type served by someone
