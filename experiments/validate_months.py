@@ -1,6 +1,6 @@
 """Honest validation of `queuesim fit` across months: pooled vs skills+priorities.
 
-Run from the repository root (about 4 min on 2 cores; 30 replications per prediction):
+Run from the repository root (1.5-2.5 min on 2 shared cores, measured; 30 replications per prediction):
 
     .venv/bin/python experiments/validate_months.py
     .venv/bin/python experiments/validate_months.py --patience empirical   # the same with Kaplan-Meier patience
