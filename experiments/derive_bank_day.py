@@ -744,7 +744,8 @@ def main() -> int:
     # overstates capacity (see the README).
     from queuesim.fit import fit_records
 
-    fitted, _ = fit_records([str(m) for m in MONTHS], "anonymous-bank", days="sun-thu", hours="07:00-24:00")
+    fitted, _ = fit_records([str(m) for m in MONTHS], "anonymous-bank", days="sun-thu", hours="07:00-24:00",
+                            groups="none", priorities="none")
     res["agents"] = np.asarray(fitted["staffing"]["agents"], dtype=int)
     mean_handle_all = srv["ser_time"].mean()
     res["offered_load"] = profile.to_numpy() * mean_handle_all / SLOT

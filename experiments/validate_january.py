@@ -49,6 +49,7 @@ DOCS = REPO / "docs" / "figures"
 REPS = 20
 SEED = 1999
 DAYS = "sun-thu"
+POOLED = dict(groups="none", priorities="none")  # one FCFS pool (experiments/validate_months.py compares the others)
 KPIS = [("abandonment_rate", "abandonment", 100, "pp"), ("asa", "ASA", 1, "s"),
         ("service_level", "service level (20 s)", 100, "pp"), ("answered", "answered calls", 1, "calls")]
 
@@ -149,7 +150,7 @@ def main() -> int:
     # ------------------------------------------------------------------ 1. January
     print("# 1. Fit January, reproduce January\n")
     rows, sims = {}, {}
-    base_cfg, base_rep = fit_records(jan, "anonymous-bank", days=DAYS, seed=SEED)
+    base_cfg, base_rep = fit_records(jan, "anonymous-bank", days=DAYS, **POOLED, seed=SEED)
     jdays = [pd.Timestamp(d) for d in base_rep.days_used]
     start, step, n = base_rep.start, base_rep.interval, base_rep.n_intervals
     obs_jan = observed_intervals(base_rep._samples["frame"], jdays, start, step, n)
@@ -158,7 +159,7 @@ def main() -> int:
     print(base_rep.staffing.round(2).to_string(index=False), "\n")
     for staffing in ("work-conserving", "busy-while-waiting", "distinct"):
         for patience in ("exponential", "weibull", "empirical"):
-            cfg, rep = fit_records(jan, "anonymous-bank", days=DAYS, staffing=staffing, patience=patience, seed=SEED)
+            cfg, rep = fit_records(jan, "anonymous-bank", days=DAYS, **POOLED, staffing=staffing, patience=patience, seed=SEED)
             sim = sim_mean(simulate_config(cfg), start, n, step)
             name = f"{staffing} / {patience}"
             rows[name] = compare(obs_jan, sim)
@@ -208,8 +209,8 @@ def main() -> int:
     print("\n# 2. Predict February: February's load and staffing, January's behaviour\n")
     frows, fsims = {}, {}
     for staffing in ("work-conserving", "busy-while-waiting", "distinct"):
-        jcfg, _ = fit_records(jan, "anonymous-bank", days=DAYS, staffing=staffing, seed=SEED)
-        fcfg, frep = fit_records(feb, "anonymous-bank", days=DAYS, staffing=staffing, seed=SEED)
+        jcfg, _ = fit_records(jan, "anonymous-bank", days=DAYS, **POOLED, staffing=staffing, seed=SEED)
+        fcfg, frep = fit_records(feb, "anonymous-bank", days=DAYS, **POOLED, staffing=staffing, seed=SEED)
         behaviour = {t["name"]: t for t in jcfg["call_types"]}
         pred = copy.deepcopy(fcfg)
         for t in pred["call_types"]:

@@ -236,7 +236,7 @@ def _bank_data() -> Path:
 @pytest.mark.skipif(not _bank_data().is_file(),
                     reason="Anonymous Bank raw data not found (set QUEUESIM_DATA or put it in ../shared/data)")
 def test_january_raw_file_fits():
-    cfg, rep = fit_records([_bank_data()], "anonymous-bank", days="sun-thu")
+    cfg, rep = fit_records([_bank_data()], "anonymous-bank", days="sun-thu", groups="none", priorities="none")
     assert rep.records_read == 31599
     assert rep.skipped["phantom call"] == 240
     assert len(rep.days_used) == 19

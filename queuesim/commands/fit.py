@@ -16,10 +16,12 @@ from ..cli import EXIT_CANNOT_WRITE, UsageError, nonempty_path
 __all__ = ["register"]
 
 NAME = "fit"
+#: Simulated days of the fitted config behind the report's observed-vs-fitted tables.
+CHECK_REPLICATIONS = 5
 
 
 def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
-    from ..fit.choices import FORMATS, HANDLE_CHOICES, PATIENCE_CHOICES, STAFFING_METHODS
+    from ..fit.choices import FORMATS, GROUPS_CHOICES, HANDLE_CHOICES, PATIENCE_CHOICES, PRIORITIES_CHOICES, STAFFING_METHODS
 
     p = subparsers.add_parser(
         NAME,
@@ -52,6 +54,14 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
     p.add_argument("--staffing", choices=STAFFING_METHODS, default="work-conserving",
                    help="how agents per interval are reconstructed (README: 'Fitting from call records'); "
                    "default work-conserving")
+    p.add_argument("--groups", choices=GROUPS_CHOICES, default="auto",
+                   help="auto: agent groups (skills) fitted from which agents answered which call types, each with "
+                   "its staffing per interval, and the routing of each type (needs agent names in the records; "
+                   "without them, one pool); none: one pool of agents (default auto)")
+    p.add_argument("--priorities", choices=PRIORITIES_CHOICES, default="auto",
+                   help="auto: call types split by the records' priority classes, served by strict priority "
+                   "(higher class first), each class with its own patience and handle time; none: first come, "
+                   "first served (default auto)")
     p.add_argument("--min-handle", metavar="DURATION",
                    help="answered calls shorter than this are left out of handle-time fits "
                    "(default 10s for anonymous-bank, 0 for csv)")
@@ -95,6 +105,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         config, report = fit_records(
             args.records, args.format, columns=args.columns, days=args.days, dates=dates, interval=args.interval,
             hours=args.hours, patience=args.patience, handle=args.handle, staffing=args.staffing,
+            groups=args.groups, priorities=args.priorities,
             min_handle=args.min_handle, min_type_share=args.min_type_share, name=args.name or args.out.stem,
         )
     except (FitError, RecordsError, UnitError) as exc:
@@ -102,8 +113,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     header = (f"# Fitted by `queuesim fit` from {', '.join(Path(f).name for f in report.files)} "
               f"({report.format}); {len(report.days_used)} days, options: "
               + ", ".join(f"{k}={v}" for k, v in report.options.items())
-              + ".\n# Staffing is reconstructed from the records (they hold no schedule); priorities are not "
-              "modelled. See the fit report.\n")
+              + ".\n# Staffing is reconstructed from the records (they hold no schedule)"
+              + ("; agent groups fitted from who answered what" if "groups" in config else "")
+              + ("; priorities modelled as strict priority by class" if any("priority" in t for t in config["call_types"])
+                 else "; priorities are not modelled")
+              + ". See the fit report.\n")
     try:
         path = write_config(config, args.out, header=header)
     except OSError as exc:
@@ -118,8 +132,20 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         h, pt = report.handle[t["name"]], report.patience[t["name"]]
         print(f"  {t['name']}: handle lognormal mean {h['mean']:.0f}s sd {h['sd']:.0f}s (KS {h['ks']:.3f}); patience "
               f"exp. mean {pt['exp_mean']:.0f}s +- {pt['exp_se']:.0f}, Weibull k {pt['weib_shape']:.2f}")
-    print(f"staffing ({args.staffing}): {config['staffing']['agents']}")
+    if "groups" in config:
+        for g in config["groups"]:
+            print(f"group {g['name']} ({args.staffing}): {g['staffing']['agents']}")
+        for t in config["call_types"]:
+            print(f"  {t['name']}" + (f" (priority {t['priority']})" if "priority" in t else "")
+                  + f": served by {', '.join(t['groups'])}")
+    else:
+        print(f"staffing ({args.staffing}): {config['staffing']['agents']}")
+        if any("priority" in t for t in config["call_types"]):
+            print("priorities: " + ", ".join(f"{t['name']} {t['priority']}" for t in config["call_types"]))
     if args.report:
+        from ..fit.fitcheck import check_tables
+
+        report.check = check_tables(config, report, replications=CHECK_REPLICATIONS, seed=int(config["seed"]))
         try:
             args.report.parent.mkdir(parents=True, exist_ok=True)
             args.report.write_text(report.to_text(), encoding="utf-8")

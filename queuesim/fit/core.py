@@ -38,9 +38,10 @@ from .estimators import (
     km_quantile_values,
 )
 from ..model.config import ConfigError, experiment_from_dict
-from .choices import HANDLE_CHOICES, PATIENCE_CHOICES, STAFFING_METHODS
+from .choices import GROUPS_CHOICES, HANDLE_CHOICES, PATIENCE_CHOICES, PRIORITIES_CHOICES, STAFFING_METHODS
 from .plots import fit_figures
 from .records import Records, RecordsError, read_records
+from .skills import AgentGroups, cluster_agents, fold_unrecorded_priorities, group_config, split_by_priority
 
 __all__ = [
     "FitError", "FitReport", "HANDLE_CHOICES", "PATIENCE_CHOICES", "STAFFING_METHODS",
@@ -109,7 +110,8 @@ def _coverage(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
 
 def reconstruct_staffing(frame: pd.DataFrame, days: Sequence[Any], start: float, interval: float,
                          n_intervals: int, *, min_waiting: float = 60.0,
-                         waiting_types: Optional[Sequence[str]] = None) -> dict[str, np.ndarray]:
+                         waiting_types: Optional[Sequence[str]] = None,
+                         servers: Optional[Sequence[str]] = None) -> dict[str, np.ndarray]:
     """Agents per day and interval, by several methods (arrays of shape days x intervals).
 
     * ``distinct``: distinct named agents with a service overlapping the interval. It
@@ -133,12 +135,16 @@ def reconstruct_staffing(frame: pd.DataFrame, days: Sequence[Any], start: float,
       while nobody waited count as available time.
     * ``max_busy``: the largest number of calls in service at once (a lower bound).
     * ``busy``: mean number of agents in service (offered work actually done).
+
+    ``waiting_types``: only callers of these types count as waiting; ``servers``: only these
+    agents count as in service (an agent group: its agents, and the callers it may serve).
     """
     span = int(start + n_intervals * interval) + 1
     shape = (len(days), n_intervals)
     out = {k: np.full(shape, np.nan)
            for k in ("distinct", "busy_while_waiting", "work_conserving", "max_busy", "busy", "waiting_s")}
     by_day = {d: g for d, g in frame.groupby("day", sort=False)}
+    servers_only = None if servers is None else np.asarray(list(servers), dtype=object)
     edges = start + interval * np.arange(n_intervals + 1)
     for di, d in enumerate(days):
         g = by_day.get(d)
@@ -150,6 +156,9 @@ def reconstruct_staffing(frame: pd.DataFrame, days: Sequence[Any], start: float,
         st = (arr + wait)[ans]
         en = st + np.nan_to_num(g["handle"].to_numpy()[ans])
         servers = g["server"].to_numpy()[ans]
+        if servers_only is not None:
+            mine = np.isin(servers, servers_only)
+            st, en, servers = st[mine], en[mine], servers[mine]
         in_service = _coverage(st, en, span)
         queued = wait > 0
         if waiting_types is not None:
@@ -239,6 +248,10 @@ class FitReport:
     staffing: pd.DataFrame
     priorities: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    agent_groups: Optional[AgentGroups] = None
+    type_base: dict[str, str] = field(default_factory=dict)
+    type_priority: dict[str, int] = field(default_factory=dict)
+    check: Optional[dict[str, pd.DataFrame]] = None
     _samples: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -285,8 +298,23 @@ class FitReport:
                      f"{p['weib_mean']:.0f} | {km} | {p['dist_exp']:.3f} / {p['dist_weib']:.3f} |")
         L.append("\n## Staffing (agents per interval, mean over days)\n")
         L.append(_plain_table(self.staffing))
-        L.append("\n## Priorities (reported, not modelled)\n")
+        modelled = len(set(self.type_priority.values())) > 1
+        L.append("\n## Priorities (" + ("modelled: strict priority by class, higher first" if modelled
+                                          else "reported, not modelled") + ")\n")
         L.append(_plain_table(self.priorities))
+        if modelled:
+            L.append("\n| call type | type | priority |\n|---|---|---|")
+            L.extend(f"| {t} | {self.type_base.get(t, t)} | {p} |" for t, p in self.type_priority.items())
+        if self.agent_groups is not None:
+            ag = self.agent_groups
+            L.append("\n## Agent groups (skills fitted from who answered which types)\n")
+            L.append(_plain_table(ag.table()))
+            L.append("\nRouting (home group first; the others may answer from the start):\n")
+            L.extend(f"- {t}: {', '.join(gs)}" for t, gs in ag.routing.items())
+        if self.check is not None:
+            for what, table in self.check.items():
+                L.append(f"\n## Observed vs fitted model, per {what}\n")
+                L.append(_plain_table(table))
         if self.notes:
             L.append("\n## Notes\n")
             L.extend(f"- {n}" for n in self.notes)
@@ -325,6 +353,24 @@ def _round_shares(shares: dict[str, float], digits: int = 4) -> dict[str, float]
     return r
 
 
+def _apportion(weights: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Integers per row (group) and column (interval) adding up to ``totals``, in proportion to
+    ``weights`` (largest remainders; ties to the earlier row; equal shares where all weights are 0)."""
+    k, n = weights.shape
+    out = np.zeros((k, n), dtype=np.int64)
+    for i in range(n):
+        w = np.clip(weights[:, i], 0, None)
+        w = w / w.sum() if w.sum() > 0 else np.full(k, 1.0 / k)
+        exact = w * totals[i]
+        base = np.floor(exact + 1e-9).astype(np.int64)
+        rest = int(totals[i] - base.sum())
+        order = sorted(range(k), key=lambda j: (-(exact[j] - base[j]), j))
+        for j in order[:rest]:
+            base[j] += 1
+        out[:, i] = base
+    return out
+
+
 def _dither(values: np.ndarray) -> list[int]:
     return [int(max(0, round(v))) for v in values]
 
@@ -341,6 +387,8 @@ def fit_records(
     patience: str = "exponential",
     handle: str = "lognormal",
     staffing: str = "work-conserving",
+    groups: str = "auto",
+    priorities: str = "auto",
     min_handle: Union[None, str, float] = None,
     min_type_share: float = 0.05,
     min_day_fraction: float = 0.5,
@@ -360,7 +408,11 @@ def fit_records(
     ``min_handle``: answered calls shorter than this are left out of the handle-time
     fits (default 10 s for ``anonymous-bank``, whose short calls are artefacts; 0
     otherwise); they stay in the arrivals. Types with less than ``min_type_share`` of
-    the calls are merged into ``other``.
+    the calls are merged into ``other``. ``groups="auto"`` fits agent groups (skills),
+    their staffing and the routing of each type where the records name agents;
+    ``priorities="auto"`` splits types by priority class where the records carry several
+    (see :mod:`queuesim.fit.skills`); ``"none"`` for either gives the pooled, first come
+    first served config.
     """
     if patience not in PATIENCE_CHOICES:
         raise FitError(f"patience: expected one of {', '.join(PATIENCE_CHOICES)}, got {patience!r}")
@@ -368,6 +420,10 @@ def fit_records(
         raise FitError(f"handle: expected one of {', '.join(HANDLE_CHOICES)}, got {handle!r}")
     if staffing not in STAFFING_METHODS:
         raise FitError(f"staffing: expected one of {', '.join(STAFFING_METHODS)}, got {staffing!r}")
+    if groups not in GROUPS_CHOICES:
+        raise FitError(f"groups: expected one of {', '.join(GROUPS_CHOICES)}, got {groups!r}")
+    if priorities not in PRIORITIES_CHOICES:
+        raise FitError(f"priorities: expected one of {', '.join(PRIORITIES_CHOICES)}, got {priorities!r}")
     step = parse_duration(interval)
     if step <= 0 or abs(DAY / step - round(DAY / step)) > 1e-9:
         raise FitError(f"interval: must divide 24 h (e.g. 15min, 30min, 1h), got {interval!r}")
@@ -443,9 +499,19 @@ def fit_records(
     fw["group"] = fw["type"]
     if len(small) > 1:
         fw.loc[fw["type"].isin(small), "group"] = "other"
+    fw["base"] = fw["group"]
+    base_order = list(fw["group"].value_counts().index)
+    if "other" in base_order:
+        base_order = [t for t in base_order if t != "other"] + ["other"]
+    level: dict[str, int] = {}
+    base_of = {t: t for t in base_order}
+    if priorities == "auto" and fw["priority"].nunique() > 1:
+        fw["priority"], prio_notes = fold_unrecorded_priorities(fw, "type", seed)
+        notes.extend(prio_notes)
+        fw["group"], level, base_of = split_by_priority(fw["base"], fw["priority"])
     order = list(fw["group"].value_counts().index)
-    if "other" in order:
-        order = [t for t in order if t != "other"] + ["other"]
+    rank = {b: i for i, b in enumerate(base_order)}
+    order.sort(key=lambda t: (rank[base_of[t]], -level.get(t, 0)))
     gshare = fw["group"].value_counts(normalize=True)
     shares = _round_shares({t: float(gshare[t]) for t in order})
     members = {t: sorted(fw.loc[fw["group"] == t, "type"].unique()) for t in order}
@@ -566,6 +632,32 @@ def fit_records(
     agents = [max(a, 1) if profile[i] > 0 else a for i, a in enumerate(agents)]
     staffing_table["agents"] = agents
 
+    # ---- agent groups (skills) and their staffing
+    agent_groups: Optional[AgentGroups] = None
+    group_agents: dict[str, list[int]] = {}
+    named = fw["answered"] & (fw["server"] != "")
+    if groups == "auto" and named.any():
+        agent_groups = cluster_agents(fw[named], base_order)
+        if len(agent_groups.names) == 1:
+            agent_groups = None  # one group serving every type: the pool above, as it is
+            notes.append("groups: every agent serves every call type; one pool of agents")
+    if agent_groups is not None:
+        by_base = fw.assign(type=fw["base"])
+        own = []
+        for gname, skills, members in zip(agent_groups.names, agent_groups.skills, agent_groups.agents):
+            cells = reconstruct_staffing(by_base, chosen, start, step, n_int, waiting_types=skills, servers=members)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", category=RuntimeWarning)
+                gmean = {k: np.nanmean(v, axis=0) for k, v in cells.items()}
+            g_staff = gmean[key]
+            own.append(np.nan_to_num(np.where(np.isnan(g_staff), gmean["max_busy"], g_staff)))
+        # each group's own estimate, scaled so the groups add up to the pool's agents per interval
+        split = _apportion(np.array(own), np.array(agents))
+        for k, gname in enumerate(agent_groups.names):
+            group_agents[gname] = [int(v) for v in split[k]]
+            staffing_table[f"own[{gname}]"] = own[k]
+            staffing_table[f"agents[{gname}]"] = group_agents[gname]
+
     # ---- priorities
     prio_rows = []
     for p, g in fw.groupby("priority"):
@@ -576,7 +668,7 @@ def fit_records(
                               asa=float(g.loc[g["answered"], "wait"].mean()),
                               mean_wait_queued=float(q["wait"].mean()) if len(q) else math.nan))
     prio = pd.DataFrame(prio_rows)
-    if len(prio) > 1:
+    if len(prio) > 1 and not level:
         notes.append("priorities are reported only: the fitted config serves all calls first come, first served")
 
     config: dict[str, Any] = {
@@ -591,18 +683,27 @@ def fit_records(
         "call_types": call_types,
         "staffing": {"interval": f"{step / 60:g}min", "start": format_clock(start), "agents": agents},
     }
+    if level and len(set(level.values())) > 1:
+        for ct in call_types:
+            ct["priority"] = int(level[ct["name"]])
+    if agent_groups is not None:
+        del config["staffing"]
+        config["groups"] = group_config(agent_groups, group_agents, f"{step / 60:g}min", format_clock(start),
+                                        call_types, base_of)
     _make_valid(config, notes)
     report = FitReport(
         files=recs.files, format=format, records_read=recs.read, skipped=dict(recs.skipped),
         excluded=dict(recs.excluded), calls_used=len(fw), outside_hours=outside,
         options=dict(days=",".join(weekdays) if weekdays else "all", interval=f"{step / 60:g}min",
-                     patience=patience, handle=handle, staffing=staffing, min_handle=f"{min_handle_s:g}s",
+                     patience=patience, handle=handle, staffing=staffing, groups=groups, priorities=priorities,
+                     min_handle=f"{min_handle_s:g}s",
                      min_type_share=min_type_share),
         days_used=[pd.Timestamp(d).date().isoformat() for d in chosen], days_dropped=dropped,
         start=start, interval=step, n_intervals=n_int, arrivals=arrivals_info,
         per_day_totals=day_tot.tolist(), profile=profile.tolist(), types=pd.DataFrame(type_rows),
         handle=handle_fits, patience=patience_fits, staffing=staffing_table, priorities=prio, notes=notes,
-        _samples=samples,
+        _samples=samples, agent_groups=agent_groups,
+        type_base={t: base_of[t] for t in order}, type_priority={t: int(level.get(t, 0)) for t in order},
     )
     report._samples["frame"] = fw
     report._samples["staffing_cells"] = st
