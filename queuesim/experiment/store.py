@@ -239,6 +239,7 @@ def resolved_config(experiment: Experiment) -> dict[str, Any]:
 #: existed keeps its fingerprint and can still be resumed.
 _NEUTRAL_KEYS: dict[str, Any] = {"shift_adjust": None, "handle_time_slowdown": None, "lines": None, "staff": None}
 _NEUTRAL_CHURN_KEYS: dict[str, Any] = {"per_message": 0.0}
+_NEUTRAL_COST_KEYS: dict[str, Any] = {"attrition": None}
 _NEUTRAL_CALLBACK_KEYS: dict[str, Any] = {"dial": "agent_first", "connect_time": 5.0, "neglect": None}
 _NEUTRAL_ARRIVAL_KEYS: dict[str, Any] = {"volume": 1.0}
 
@@ -253,6 +254,10 @@ def _drop_neutral_keys(scenario: dict[str, Any]) -> None:
             if key in callback and callback[key] == neutral:
                 del callback[key]
     costs = scenario.get("costs")
+    if isinstance(costs, dict):
+        for key, neutral in _NEUTRAL_COST_KEYS.items():
+            if key in costs and costs[key] == neutral:
+                del costs[key]
     churn = costs.get("churn") if isinstance(costs, dict) else None
     if isinstance(churn, dict):
         for key, neutral in _NEUTRAL_CHURN_KEYS.items():
