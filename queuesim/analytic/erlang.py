@@ -562,6 +562,25 @@ def _queue_chunks(x: float, y: float, jp: int, top: Optional[int] = None) -> Ite
             chunk = min(2 * chunk, _MAX_CHUNK)
 
 
+def answered_terms(j: np.ndarray, w: np.ndarray, y: float, p_beta: float, patience: float) -> tuple[float, float, float]:
+    """Sums over queue states ``j`` (callers ahead of an arrival) with weights ``w`` of an exponential-patience
+    queue: P(answered), P(answered within t) and E[wait; answered] (s), each relative to the weights' scale.
+
+    ``y`` = n mu / theta; ``p_beta`` = 1 - exp(-theta t). P(answered | j) = y/(y+j+1); P(answered, W <= t | j) =
+    y/(y+j+1) I_{p_beta}(j+1, y+1); E[W; answered | j] = y/(y+j+1) sum_{i=1}^{j+1} 1/(n mu + i theta)."""
+    ws = w * (y / (y + j + 1.0))
+    served = float(ws.sum())
+    if p_beta == 1.0:
+        sl = served
+    elif p_beta > 0.0:
+        sl = float((ws * special.betainc(j + 1.0, y + 1.0, p_beta)).sum())
+    else:
+        sl = 0.0
+    j0 = int(j[0])
+    hy = _harmonic_shift(y, j0) + np.cumsum(1.0 / (y + np.arange(j0 + 1, j0 + len(j) + 1, dtype=np.float64)))
+    return served, sl, patience * float((ws * hy).sum())
+
+
 def _erlang_a_finite(lam: float, h: float, patience: float, n: int, t: float) -> ErlangAResult:
     """Erlang A for rate > 0 and 0 < patience < inf (see erlang_a_metrics)."""
     a = lam * h
@@ -574,19 +593,12 @@ def _erlang_a_finite(lam: float, h: float, patience: float, n: int, t: float) ->
     log_tp = _log_queue_term(x, y, jp)
     s_rel = m_rel = served_rel = sl_rel = wserved_rel = 0.0
     for j, w in _queue_chunks(x, y, jp):
-        ws = w * (y / (y + j + 1.0))  # P(answered | j callers ahead) = y/(y+j+1)
         s_rel += float(w.sum())
         m_rel += float((j * w).sum())
-        served_rel += float(ws.sum())
-        # P(answered, W <= t | j ahead) = y/(y+j+1) * I_{1-exp(-theta t)}(j+1, y+1)
-        if p_beta == 1.0:
-            sl_rel += float(ws.sum())
-        elif p_beta > 0.0:
-            sl_rel += float((ws * special.betainc(j + 1.0, y + 1.0, p_beta)).sum())
-        # E[W; answered | j] = y/(y+j+1) * sum_{i=1}^{j+1} 1/(n mu + i theta)
-        j0 = int(j[0])
-        hy = _harmonic_shift(y, j0) + np.cumsum(1.0 / (y + np.arange(j0 + 1, j0 + len(j) + 1, dtype=np.float64)))
-        wserved_rel += patience * float((ws * hy).sum())
+        served, sl, wserved = answered_terms(j, w, y, p_beta, patience)
+        served_rel += served
+        sl_rel += sl
+        wserved_rel += wserved
 
     # Normalise: 1 = pi_n ((1 - B)/B + S) with S = t_peak s_rel. Work relative to
     # the peak state, so that a huge log t_peak never cancels against itself.

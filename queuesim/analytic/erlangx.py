@@ -77,7 +77,7 @@ from .erlang import (
     _check_rate,
     _check_time_or_inf,
     _exp,
-    _harmonic_shift,
+    answered_terms,
     _log_erlang_b,
     _log_queue_term,
     _log1m,
@@ -175,16 +175,11 @@ def _chain_impatient(lam: float, h: float, pat: float, n: int, m: float, t: floa
             j, w = j[:-1], w[:-1]
             if not j.size:
                 continue
-        ws = w * (y / (y + j + 1.0))  # P(answered | j ahead)
         s_adm += float(w.sum())
-        served_rel += float(ws.sum())
-        if p_beta == 1.0:
-            sl_rel += float(ws.sum())
-        elif p_beta > 0.0:
-            sl_rel += float((ws * special.betainc(j + 1.0, y + 1.0, p_beta)).sum())
-        j0 = int(j[0])
-        hy = _harmonic_shift(y, j0) + np.cumsum(1.0 / (y + np.arange(j0 + 1, j0 + len(j) + 1, dtype=np.float64)))
-        wserved_rel += pat * float((ws * hy).sum())
+        served, sl, wserved = answered_terms(j, w, y, p_beta, pat)
+        served_rel += served
+        sl_rel += sl
+        wserved_rel += wserved
     a = lam * h
     log_b = _log_erlang_b(a, n)
     log_idle = _log1m(_exp(log_b)) - log_b - log_tp
