@@ -160,3 +160,63 @@ def test_the_agent_side_study_runs_and_ranks_the_staffings(tmp_path: Path) -> No
     assert text.count("| plain |") == text.count("| agents |") == 5  # one ranking per price of an hour run hot
     assert (tmp_path / "agent-side-occupancy.png").stat().st_size > 10_000
     assert (tmp_path / "agent-side-handle-time.png").stat().st_size > 10_000
+
+
+#: Half-hour calls and 5-minute breaks: calls often run through a whole break.
+LONG_CALLS = {
+    "name": "long-calls", "arrivals": {"rate": "1/min"}, "horizon": "8h",
+    "handle_time": {"distribution": "deterministic", "value": "30min"},
+    "patience": {"distribution": "exponential", "mean": "600min"},
+    "shifts": [{"start": "00:00", "length": "8h", "count": 6,
+                "breaks": [{"start": f"{h}h", "length": "5min"} for h in (2, 4, 6)]}],
+}
+
+
+@pytest.mark.parametrize("fast_paths", [True, False])
+def test_a_call_through_a_whole_break_is_overtime_and_occupancy_stays_at_most_one(fast_paths: bool) -> None:
+    """An agent on a call for the whole of a break is back on duty before the call ends: the break was worked, as
+    overtime (off duty to back on). Without it the busy time exceeds duty plus overtime and occupancy passes 1."""
+    scenario = Scenario(**LONG_CALLS)
+    result = simulate(scenario, seed=1, fast_paths=fast_paths)
+    assert result.summary["overtime"] > 0 and result.summary["occupancy"] <= 1.0
+    agents = simulate(Scenario(**{**LONG_CALLS, "staff": {}}), seed=1).agents
+    occupancy = agents.occupancy()
+    assert agents.overtime.sum() > 0 and np.nanmax(occupancy) <= 1.0 + 1e-12
+    np.testing.assert_allclose(occupancy, agents.busy / (agents.on_duty + agents.overtime))
+
+
+def test_an_agent_on_duty_to_the_end_counts_until_the_horizon_or_their_last_work() -> None:
+    """Constant staffing (duty without end): each agent's time on duty stops at the horizon, or at the end of their
+    own last work after it, not when the last agent finishes; so the per-agent occupancy is not diluted by the
+    drain after the last arrival."""
+    result = simulate(_scenario(staff={}, costs={"agent_per_hour": 28}), seed=10, keep_calls=True)
+    agents, calls = result.agents, result.calls
+    horizon = 4 * 3600.0
+    last_end = np.full(len(agents), horizon)
+    ends = calls.answer + calls.handle_time
+    np.maximum.at(last_end, calls.agent[calls.agent >= 0], ends[calls.agent >= 0])
+    np.testing.assert_allclose(agents.on_duty, last_end, rtol=1e-12)
+    assert last_end.max() > horizon + 60 and (last_end < last_end.max()).any()  # the drain is long and uneven
+
+
+def test_attrition_counts_only_the_agents_present() -> None:
+    """With absenteeism, an absent agent is not at risk of quitting because of the day: per_day is paid only for the
+    agents who came."""
+    priced = simulate(_scenario(staff={"high_occupancy": {"above": 0.9}, "absenteeism": 0.2}, shrinkage=0,
+                                costs={"attrition": {"replacement_cost": 1000, "per_day": 0.01}}), seed=11)
+    assert priced.summary["agents_absent"] > 0
+    assert priced.summary["expected_attrition"] == pytest.approx(0.01 * priced.summary["agents_present"], rel=1e-12)
+
+
+def test_attrition_null_keeps_a_result_folders_fingerprint() -> None:
+    """costs.attrition: null is the default: a config written before the key has the same fingerprint."""
+    from queuesim.experiment.store import fingerprint
+
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    data = yaml.safe_load((configs / "twenty-minute-hold.yaml").read_text())
+    plain = experiment_from_dict(data, base_dir=configs)
+    data["costs"]["attrition"] = None
+    assert fingerprint(experiment_from_dict(data, base_dir=configs)) == fingerprint(plain)
+    data["costs"]["attrition"] = {"replacement_cost": 8000}
+    data["staff"] = {}
+    assert fingerprint(experiment_from_dict(data, base_dir=configs)) != fingerprint(plain)

@@ -545,7 +545,8 @@ class ContactCentre(ShiftChanges):
     def _on(self, event: Timer) -> None:
         agent: int = event.value
         self.on_duty[agent] = True
-        if self.busy[agent]:
+        if self.busy[agent]:  # worked through the whole break: that time was overtime
+            self.overtime.append((agent, self.off_since[agent], self.env.now))
             return  # still finishing a call from before a break: picks up work when done
         now = self.env.now
         j = self._next_caller(now) if self.queue else -1

@@ -647,7 +647,8 @@ class DepartmentCentre(ContactCentre):
         agent: int = event.value
         self.on_duty[agent] = True
         self.on_duty_in_group[self.group_of_agent[agent]] += 1
-        if self.busy[agent]:
+        if self.busy[agent]:  # worked through the whole break: that time was overtime
+            self.overtime.append((agent, self.off_since[agent], self.env.now))
             return
         if not self._next_task(agent, self.env.now):
             self._make_idle(agent)

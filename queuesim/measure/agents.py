@@ -2,8 +2,10 @@
 
 Pure functions of the per-agent records (one row per agent of the schedule, the
 engine's :class:`~queuesim.engine.staff_side.AgentTable`, or any object with the same
-array attributes). Agents absent for the day (``absent``) or never on duty count in
-``agents_absent`` only.
+array attributes). The agents present are those not absent (``absent``) who came on duty;
+``agents_absent`` counts the absent ones. Every number covers the agents' whole day, warm-up
+included (attrition is a per agent-day notion), unlike the cost components measured in the
+window.
 """
 
 from __future__ import annotations
