@@ -1,0 +1,179 @@
+"""The staffing searches: the iterative one meets every target with few simulated staffings, the greedy one
+stays available, verification uses replications the search never saw, and the answer does not depend on
+the number of workers."""
+
+from __future__ import annotations
+
+import importlib
+import math
+
+import numpy as np
+import pytest
+
+import queuesim as qs
+from queuesim.cli import main
+from queuesim.experiment.replication import simulate
+from queuesim.staffing import StaffingError, evaluate_staffing, parse_targets, requirements, tradeoff
+from queuesim.staffing.requirements import interval_table
+from queuesim.staffing.search import IntervalModel, _blame, _trim_batch, propose
+
+from .conftest import SMALL_DAY
+
+requirements_module = importlib.import_module("queuesim.staffing.requirements")
+
+
+def peak_day() -> qs.Scenario:
+    """15-minute intervals of 60 calls, two of 300 at 08:45-09:15: a backlog spills after the peak."""
+    calls = [60, 60, 60, 300, 300, 60, 60, 60]
+    return qs.Scenario(
+        name="peak", arrivals={"interval": "15min", "start": "08:00", "calls": calls},
+        handle_time={"distribution": "exponential", "mean": "6min"},
+        patience={"distribution": "exponential", "mean": "10min"}, agents=1,
+    )
+
+
+TARGETS = ["service_level>=0.8@20s", "abandonment_rate<=0.05"]
+
+
+@pytest.fixture(scope="module")
+def both():
+    sc = peak_day()
+    return {search: requirements(sc, TARGETS, replications=10, seed=5, search=search)
+            for search in ("iterative", "greedy")}
+
+
+def test_iterative_search_meets_every_target_with_far_fewer_staffings(both):
+    it, greedy = both["iterative"], both["greedy"]
+    assert it.check.all_met and greedy.check.all_met
+    # simulated again on the search's replications: every interval meets every target
+    assert evaluate_staffing(peak_day(), it.simulated, TARGETS, replications=10, seed=5).all_met
+    assert it.evaluations * 2 <= greedy.evaluations, (it.evaluations, greedy.evaluations)
+    # and it needs no more agents than the greedy search
+    assert sum(it.simulated) <= sum(greedy.simulated), (it.simulated, greedy.simulated)
+
+
+def test_iterative_search_re_staffs_intervals_from_the_model_and_trims_in_batches(both):
+    actions = {action for action, *_ in both["iterative"].history}
+    assert actions == {"restaff", "remove"}
+    assert {action for action, *_ in both["greedy"].history} <= {"add", "remove"}
+
+
+def test_a_bad_search_is_a_clear_error():
+    with pytest.raises(StaffingError, match=r"search 'fast' is not known; choose one of iterative, greedy"):
+        requirements(peak_day(), TARGETS, replications=2, search="fast")
+
+
+def test_same_answer_on_any_number_of_workers():
+    sc = peak_day()
+    serial = requirements(sc, TARGETS, replications=6, seed=2)
+    two = requirements(sc, TARGETS, replications=6, seed=2, executor="processes", workers=2)
+    assert serial.simulated == two.simulated and serial.history == two.history
+
+
+def test_tradeoff_uses_the_chosen_search():
+    sc = peak_day()
+    frame = tradeoff(sc, TARGETS, [0.8], replications=6, seed=2, search="greedy")
+    greedy = requirements(sc, TARGETS, replications=6, seed=2, search="greedy")
+    assert frame["simulated_hours"].iloc[0] == pytest.approx(greedy.agent_hours())
+
+
+# -- the calibrated model and the batches --------------------------------------------------
+
+
+def test_the_shifted_model_reproduces_the_simulated_bound_and_moves_the_right_way():
+    targets = parse_targets(["service_level>=0.8@20s"], 20.0)
+    model = IntervalModel(rate=20 / 60, handle_time=60.0, patience=300.0, threshold=20.0)  # 20 Erlangs
+    # a simulated bound below the target at 22 agents asks for more agents; above it, for fewer
+    assert propose(22, {"service_level": 0.6}, model, targets, lower=1, cap=60) > 22
+    assert propose(22, {"service_level": 0.97}, model, targets, lower=1, cap=60) < 22
+    # a bound exactly as Erlang A says gives Erlang A's answer
+    exact = {"service_level": model.metrics(22)["service_level"]}
+    erlang_a = next(n for n in range(1, 60) if model.metrics(n)["service_level"] >= 0.8)
+    assert propose(22, exact, model, targets, lower=1, cap=60) == erlang_a
+    # never below the lower bound, never above the cap, and no information keeps the staffing
+    assert propose(22, {"service_level": 0.9999}, model, targets, lower=20, cap=60) >= 20
+    assert propose(22, {"service_level": 0.01}, model, targets, lower=1, cap=25) <= 25
+    assert propose(22, {"service_level": math.nan}, model, targets, lower=1, cap=60) == 22
+
+
+def test_batches_keep_their_intervals_apart_and_blame_the_right_one():
+    slack = np.array([5.0, 4.0, 3.0, 2.0, 1.0, 0.5])
+    assert _trim_batch([0, 1, 2, 3, 4, 5], slack, 2) == [0, 2, 4]
+    assert _trim_batch([0, 1, 2, 3, 4, 5], slack, 3) == [0, 3]
+    own, others = _blame([2, 5], [0, 2, 4])
+    assert own == {2} and others == {4}  # 5 is not in the batch: the interval before it (its backlog)
+    own, others = _blame([5], [0, 2, 6])
+    assert own == set() and others == {6}  # nor is 4 in it: the interval after (its callers still waiting)
+    own, others = _blame([1], [0, 2, 4])
+    assert own == set() and others == {0}  # the interval before a miss: its backlog
+
+
+# -- the per-interval table the search reads -------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["hold-loop", "virtual-hold", "web-form"])
+def test_the_searchs_interval_table_is_simulates_bit_for_bit(variant):
+    sc = qs.load_config("configs/your-call-is-important.yaml").scenario(variant)
+    sc = sc.model_copy(update={"arrivals": sc.arrivals.model_copy(update={"calls": tuple(c // 8 for c in sc.arrivals.calls)})})
+    for replication in (0, 1):
+        expected = simulate(sc, 7, replication=replication, keep_calls=False).intervals
+        got = interval_table(sc, 7, replication)
+        assert set(got) == set(expected)
+        for column, values in expected.items():
+            assert np.array_equal(np.asarray(got[column]), np.asarray(values), equal_nan=True), column
+
+
+# -- verification on replications the search never saw -------------------------------------
+
+
+SHIFTS = """
+shift_templates:
+  - {name: early, start: "08:00", length: 3h, cost_per_hour: 30}
+  - {name: late, start: ["09:00", "10:00"], length: 2h, cost_per_hour: 32}
+"""
+
+
+def test_verification_uses_replications_independent_of_the_search(tmp_path, monkeypatch, capsys):
+    seen: dict[str, set] = {"search": set(), "verification": set()}
+    original = requirements_module.interval_table
+
+    def spy(scenario, seed, replication):
+        seen["verification" if scenario.shifts else "search"].add((seed, replication))
+        return original(scenario, seed, replication)
+
+    monkeypatch.setattr(requirements_module, "interval_table", spy)
+    config = tmp_path / "day.yaml"
+    config.write_text(SMALL_DAY)
+    shifts = tmp_path / "shifts.yaml"
+    shifts.write_text(SHIFTS)
+    assert main(["staff", str(config), "--target", "service_level>=0.8@20s", "--shifts", str(shifts),
+                 "--quiet", "-n", "5"]) == 0
+    assert seen["search"] and seen["verification"]
+    assert not seen["search"] & seen["verification"], sorted(seen["search"] & seen["verification"])
+    assert "simulated 5 replications (numbers 5..9)" in capsys.readouterr().out
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def test_cli_search_option(tmp_path, capsys):
+    config = tmp_path / "day.yaml"
+    config.write_text(SMALL_DAY)
+    args = ["staff", str(config), "--target", "service_level>=0.8@20s", "--quiet", "-n", "5"]
+    assert main(args + ["--search", "greedy"]) == 0
+    greedy = capsys.readouterr().out
+    assert main(args) == 0
+    default = capsys.readouterr().out
+    assert main(args + ["--search", "iterative"]) == 0
+    assert capsys.readouterr().out.split("search:")[0] == default.split("search:")[0]
+
+    def staffings(text: str) -> int:
+        return int(text.split("search: ")[1].split(" staffings")[0])
+
+    assert staffings(default) < staffings(greedy)
+    with pytest.raises(SystemExit) as exit_:
+        main(args + ["--search", "fast"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--search" in err and "'fast'" in err and "iterative" in err and "greedy" in err
+    assert "Traceback" not in err
