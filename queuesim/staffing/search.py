@@ -15,7 +15,8 @@ simulated offered rate (redials included), its mix's handle time and patience,
 shifted (on the logit scale for shares, the log scale for waits) so that at
 the interval's current staffing it reproduces the simulated confidence bound
 of each target; the interval gets the fewest agents for which every shifted
-bound meets its target. The shift carries what Erlang A leaves out (the
+bound meets its target, never fewer than one more than it has missed a target
+with in an earlier round (so that noisy bounds cannot make it swing). The shift carries what Erlang A leaves out (the
 backlog a peak leaves behind, lognormal handle times, non-exponential
 patience, announcements, the confidence-interval half-width), so a few
 rounds reach a staffing that meets every target, usually within an agent or
@@ -56,6 +57,17 @@ GAP = 2
 
 #: model-guided rounds at most before trimming (each simulates one staffing)
 MAX_ROUNDS = 8
+
+DAMP = True  # decreases: half what the model says (at least one), so that a round does not undershoot
+
+#: trimming skips an interval where the calibrated model puts the bound with one agent fewer further than this
+#: on the wrong side of a target (:meth:`Target.margin`); None tries every interval
+SCREEN: Optional[float] = 0.1
+
+#: ... and only where the simulated bound is within this shift of Erlang A (logit scale for shares, log scale
+#: for waits: 1.0 is a factor e on the odds or the wait); further off (a backlog's abandonment against Erlang A's
+#: far tail) the model's slope is not trusted
+TRUST = 1.0
 
 Evaluate = Callable[[np.ndarray], "tuple[object, dict[str, np.ndarray]]"]
 StepDone = Callable[[int, int, str], None]
@@ -155,6 +167,23 @@ class IntervalModel:
         return self._memo[n]
 
 
+def predicted_margin(n: int, n0: int, bounds: dict[str, float], model: IntervalModel,
+                     targets: Sequence[Target]) -> tuple[float, float]:
+    """How far (:meth:`Target.margin`, the worst target) the model shifted to ``bounds`` at ``n0`` agents
+    puts the confidence bound with ``n`` agents on the good side of the targets (< 0: a miss), and the
+    largest shift (on the logit or log scale: how far the simulation is from Erlang A)."""
+    base, there = model.metrics(n0), model.metrics(n)
+    worst, largest = math.inf, 0.0
+    for t in targets:
+        b = bounds.get(t.metric, math.nan)
+        if math.isnan(b):
+            continue
+        shift = _scale(t.metric, b) - _scale(t.metric, base[t.metric])
+        worst = min(worst, t.margin(_unscale(t.metric, _scale(t.metric, there[t.metric]) + shift)))
+        largest = max(largest, abs(shift))
+    return worst, largest
+
+
 def propose(n0: int, bounds: dict[str, float], model: IntervalModel, targets: Sequence[Target], *,
             lower: int, cap: int) -> int:
     """Fewest agents (in ``[lower, cap]``) meeting every target by the model shifted to ``bounds`` at ``n0``.
@@ -232,18 +261,24 @@ def iterative_search(agents: np.ndarray, evaluate, *, lower: np.ndarray, cap: np
     ``models(values)`` gives each interval's :class:`IntervalModel` from a
     simulated staffing's values (its offered calls).
     """
+    def bounds_at(check, k: int) -> dict[str, float]:
+        return {t.metric: float(check.bound[t.metric][k]) for t in targets}
+
     best = None
     seen = set()
     rounds = 0
     current = None
+    floor = lower.copy()  # per interval: one more than the most agents it has missed a target with
     while True:
         current, values = evaluate(agents)
         rounds += 1
         seen.add(tuple(agents))
+        failed = ~current.met
+        floor[failed] = np.maximum(floor[failed], agents[failed] + 1)
         missing = len(current.failing())
         step_done(count(), missing, "adding" if missing else "trimming")
         if current.all_met and (best is None or agents.sum() < best[0].sum()):
-            best = (agents.copy(), current)
+            best = (agents.copy(), current, values)
         stuck = [k for k in current.failing() if agents[k] >= cap[k]]
         if stuck:
             raise _too_many(stuck[0], agents, 0, current, targets, erlang_a, starts)
@@ -254,10 +289,12 @@ def iterative_search(agents: np.ndarray, evaluate, *, lower: np.ndarray, cap: np
         for k in range(agents.size):
             if not active[k]:
                 continue
-            bounds = {t.metric: float(current.bound[t.metric][k]) for t in targets}
+            bounds = bounds_at(current, k)
             n0 = int(agents[k])
             up = min(int(cap[k]), n0 + max(2, n0 // 2))  # at most half as many again per round
-            proposal[k] = propose(n0, bounds, mods[k], targets, lower=int(lower[k]), cap=up)
+            proposal[k] = propose(n0, bounds, mods[k], targets, lower=min(int(floor[k]), n0), cap=up)
+            if DAMP and proposal[k] < n0 - 1:
+                proposal[k] = n0 - (n0 - proposal[k] + 1) // 2
         for k in np.flatnonzero(proposal != agents):
             history.append(("restaff", int(k), int(proposal[k]), True))
         if tuple(proposal) in seen:
@@ -268,26 +305,44 @@ def iterative_search(agents: np.ndarray, evaluate, *, lower: np.ndarray, cap: np
     if best is None:  # no round met every target: add agents from the last staffing
         agents, current = add_until_met(agents.copy(), current, evaluate, cap, targets, erlang_a, starts, history,
                                         say, step_done, count)
+        values = evaluate(agents)[1]
     else:
-        agents, current = best
+        agents, current, values = best
         agents = agents.copy()
     # trimming: take agents from several intervals at once; the blamed keep theirs
     locked = (agents <= lower) | ~active
     retry: set[int] = set()
     gap = GAP
+
+    def screen() -> None:
+        """Lock the intervals where the model, shifted to this staffing's simulation, says one agent fewer
+        misses a target by more than ``SCREEN``, and the shift is small enough to trust: they are not
+        simulated."""
+        if SCREEN is None:
+            return
+        mods = models(values)
+        for k in np.flatnonzero(~locked):
+            n0 = int(agents[k])
+            margin, shift = predicted_margin(n0 - 1, n0, bounds_at(current, k), mods[k], targets)
+            if margin < -SCREEN and shift <= TRUST:
+                locked[k] = True
+                history.append(("skip", int(k), n0 - 1, False))
+
     while True:
+        screen()
         while not locked.all():
             batch = _trim_batch([k for k in range(agents.size) if not locked[k]], current.slack, gap)
             while batch:
                 trial = agents.copy()
                 trial[batch] -= 1
-                result = evaluate(trial)[0]
+                result, trial_values = evaluate(trial)
                 step_done(count(), 0, "trimming")
                 if result.all_met:
                     for k in batch:
                         history.append(("remove", k, int(trial[k]), True))
-                    agents, current = trial, result
+                    agents, current, values = trial, result, trial_values
                     locked |= agents <= lower
+                    screen()
                     break
                 own, others = _blame(result.failing(), batch)
                 for k in sorted(own | others):
