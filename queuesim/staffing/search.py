@@ -184,6 +184,16 @@ def predicted_margin(n: int, n0: int, bounds: dict[str, float], model: IntervalM
     return worst, largest
 
 
+def skip_removal(n0: int, bounds: dict[str, float], model: IntervalModel, targets: Sequence[Target]) -> bool:
+    """Whether trimming skips taking an agent from an interval with ``n0`` agents: the model shifted to its
+    simulated ``bounds`` says ``n0 - 1`` agents miss a target by more than ``SCREEN`` (:meth:`Target.margin`),
+    and the shift is at most ``TRUST`` (the simulation is close enough to Erlang A to trust its slope)."""
+    if SCREEN is None:
+        return False
+    margin, shift = predicted_margin(n0 - 1, n0, bounds, model, targets)
+    return margin < -SCREEN and shift <= TRUST
+
+
 def propose(n0: int, bounds: dict[str, float], model: IntervalModel, targets: Sequence[Target], *,
             lower: int, cap: int) -> int:
     """Fewest agents (in ``[lower, cap]``) meeting every target by the model shifted to ``bounds`` at ``n0``.
@@ -323,8 +333,7 @@ def iterative_search(agents: np.ndarray, evaluate, *, lower: np.ndarray, cap: np
         mods = models(values)
         for k in np.flatnonzero(~locked):
             n0 = int(agents[k])
-            margin, shift = predicted_margin(n0 - 1, n0, bounds_at(current, k), mods[k], targets)
-            if margin < -SCREEN and shift <= TRUST:
+            if skip_removal(n0, bounds_at(current, k), mods[k], targets):
                 locked[k] = True
                 history.append(("skip", int(k), n0 - 1, False))
 
