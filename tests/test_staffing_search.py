@@ -208,3 +208,33 @@ def test_cli_search_option(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--search" in err and "'fast'" in err and "iterative" in err and "greedy" in err
     assert "Traceback" not in err
+
+
+def test_rounds_never_go_back_to_a_staffing_that_missed():
+    """One interval that meets the target from 24 agents, whose simulated bound looks far better than it is
+    once met (0.97): the model keeps proposing too few, and the rounds must not return below a miss."""
+    from queuesim.staffing.requirements import check
+    from queuesim.staffing.search import iterative_search
+
+    targets = parse_targets(["service_level>=0.8@20s"], 20.0)
+    evaluated = []
+
+    def evaluate(agents):
+        evaluated.append(int(agents[0]))
+        sl = 0.97 if agents[0] >= 24 else 0.6
+        values = {m: np.full((5, 1), np.nan) for m in ("abandonment_rate", "asa", "mean_wait", "occupancy")}
+        values.update(service_level=np.full((5, 1), sl), offered=np.full((5, 1), 600.0))
+        return check(values, targets, 0.95), values
+
+    history: list = []
+    agents, result = iterative_search(
+        np.array([20]), evaluate, lower=np.array([1]), cap=np.array([80]), targets=targets, erlang_a=[22],
+        starts=[0.0], history=history, say=lambda _m: None, step_done=lambda *_a: None, count=lambda: 0,
+        models=lambda _v: [IntervalModel(1 / 3, 60.0, 300.0, 20.0)], active=np.array([True]))
+    assert result.all_met and agents[0] == 24
+    rounds = [n for action, _k, n, _ok in history if action == "restaff"]
+    missed = []
+    for n in rounds:
+        assert all(n > m for m in missed), (rounds, missed)
+        if n < 24:
+            missed.append(n)

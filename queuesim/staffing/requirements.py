@@ -11,21 +11,20 @@ Neither carries a backlog from one interval into the next, so after a sharp
 peak they understaff. :func:`requirements` therefore refines the Erlang A
 staffing by simulating the whole day with per-interval staffing and common
 random numbers (replication ``r`` uses the same callers for every candidate
-staffing):
+staffing). An interval meets a target when the one-sided confidence bound
+over replications does (the lower bound of a service level, the upper bound
+of an abandonment rate, ASA, ...). Two searches (:mod:`.search`):
 
-1. *add*: simulate; every interval that misses a target with the stated
-   confidence (the one-sided confidence bound over replications must meet the
-   target: the lower bound of a service level, the upper bound of an
-   abandonment rate, ASA, ...) gets one more agent (two, four, ... if it keeps
-   missing); repeat until every interval meets every target;
-2. *remove*: take one agent from the interval with the largest slack and keep
-   the removal only if every interval still meets every target; an interval
-   whose removal failed is not tried again (removing agents elsewhere only
-   makes things worse, so it would fail again); stop when no interval is left.
+* ``iterative`` (default): rounds that re-staff every interval at once from
+  Erlang A calibrated on the simulated day, then agents taken from several
+  intervals at once where that keeps every target met;
+* ``greedy``: add agents where a target is missed, then remove single agents,
+  largest slack first, keeping a removal only if every interval still meets
+  every target: no single agent can then be removed without breaking one.
 
-The result meets every target in every interval, and no single agent can be
-removed without breaking one (at the stated confidence, for these
-replications). Staffings are cached, so no staffing is simulated twice.
+Either way the result meets every target in every interval (at the stated
+confidence, for these replications). Staffings are cached, so no staffing is
+simulated twice.
 """
 
 from __future__ import annotations
@@ -419,7 +418,7 @@ class Requirements:
     evaluations: int
     days: int
     history: list[tuple[str, int, int, bool]] = field(default_factory=list, repr=False)
-    """the search's steps: (action, interval, agents afterwards, accepted)"""
+    """the search's steps: (action, interval, agents afterwards, accepted); actions add, remove, restaff, skip"""
 
     @property
     def interval_start(self) -> list[float]:
@@ -535,11 +534,19 @@ def requirements(
     over replications must meet the target). ``replications``/``seed``: default
     the experiment's (10 and 0 for a bare scenario). ``start``: initial staffing
     for the search (default Erlang A). ``executor``: ``serial`` or ``processes``.
+    ``search``: ``iterative`` (default: a few simulated staffings) or ``greedy``
+    (one agent at a time; no single agent can be removed from its answer); see
+    :mod:`queuesim.staffing.search`. ``check_erlang_a=False`` does not simulate
+    the Erlang A staffing on its own (``erlang_a_check`` is then None).
     ``progress`` receives a line of text at each stage; ``on_step(evaluations,
     missing, phase)`` is called after every step of the search with the
     staffings simulated so far, the intervals the current staffing still
     misses a target in, and the phase (``"adding"`` agents where targets are
-    missed, ``"trimming"`` agents where there is slack).
+    missed, ``"trimming"`` agents where there is slack). ``history`` of the
+    result lists the steps: ``(action, interval, agents, accepted)`` with
+    action ``add``, ``remove`` (accepted: the removal was kept), ``restaff``
+    (a round of the iterative search) or ``skip`` (a removal trimming did not
+    simulate: the calibrated model says it misses).
 
     Raises :class:`StaffingError` for unreachable targets (before any
     simulation when theory already says so) or when the search exceeds its
