@@ -238,3 +238,46 @@ def test_rounds_never_go_back_to_a_staffing_that_missed():
         assert all(n > m for m in missed), (rounds, missed)
         if n < 24:
             missed.append(n)
+
+
+def _fake_day(meets):
+    """An ``evaluate`` for :func:`iterative_search` on a few intervals: ``meets(agents)`` says which
+    intervals meet 80% in 20 s; their bound is then exactly 0.8, else 0.5 (one call per interval, so Erlang A
+    is far from the simulation and trimming simulates every removal)."""
+    from queuesim.staffing.requirements import check
+
+    targets = parse_targets(["service_level>=0.8@20s"], 20.0)
+    tried = []
+
+    def evaluate(agents):
+        tried.append(tuple(int(a) for a in agents))
+        met = np.asarray(meets(agents))
+        n = len(agents)
+        values = {m: np.full((5, n), np.nan) for m in ("abandonment_rate", "asa", "mean_wait", "occupancy")}
+        values.update(service_level=np.tile(np.where(met, 0.8, 0.5), (5, 1)), offered=np.ones((5, n)))
+        return check(values, targets, 0.95), values
+
+    return targets, evaluate, tried
+
+
+def test_an_interval_blamed_for_its_neighbours_miss_is_tried_again_on_its_own(monkeypatch):
+    """Interval 1 misses when interval 2 loses an agent (its callers wait into 2); the batch {0, 2} blames 0
+    first, wrongly: 0 gets another try at the end and gives up its agent."""
+    from queuesim.staffing import search
+    from queuesim.staffing.search import iterative_search
+
+    monkeypatch.setattr(search, "MAX_ROUNDS", 1)  # trimming only
+
+    def meets(a):
+        return [a[0] >= 4, a[1] >= 5 and a[2] >= 5, a[2] >= 4]
+
+    targets, evaluate, tried = _fake_day(meets)
+    history: list = []
+    agents, result = iterative_search(
+        np.array([5, 5, 5]), evaluate, lower=np.ones(3, dtype=int), cap=np.full(3, 20), targets=targets,
+        erlang_a=[5, 5, 5], starts=[0.0, 1800.0, 3600.0], history=history, say=lambda _m: None,
+        step_done=lambda *_a: None, count=lambda: 0,
+        models=lambda _v: [IntervalModel(1 / 1800, 60.0, 300.0, 20.0) for _ in range(3)],
+        active=np.ones(3, dtype=bool))
+    assert result.all_met
+    assert list(agents) == [4, 5, 5], (list(agents), tried)
