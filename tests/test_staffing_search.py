@@ -13,8 +13,8 @@ import pytest
 import queuesim as qs
 from queuesim.cli import main
 from queuesim.experiment.replication import simulate
-from queuesim.staffing import StaffingError, evaluate_staffing, parse_targets, requirements, tradeoff
-from queuesim.staffing.requirements import interval_table
+from queuesim.staffing import StaffingError, demand, evaluate_staffing, parse_targets, requirements, tradeoff
+from queuesim.staffing.requirements import interval_models, interval_table
 from queuesim.staffing.search import IntervalModel, _blame, _trim_batch, propose, skip_removal
 
 from .conftest import SMALL_DAY
@@ -115,6 +115,17 @@ def test_the_shifted_model_reproduces_the_simulated_bound_and_moves_the_right_wa
     assert propose(22, {"service_level": 0.9999}, model, targets, lower=20, cap=60) >= 20
     assert propose(22, {"service_level": 0.01}, model, targets, lower=1, cap=25) <= 25
     assert propose(22, {"service_level": math.nan}, model, targets, lower=1, cap=60) == 22
+
+
+def test_the_model_takes_the_simulated_offered_calls_redials_included():
+    sc = peak_day()
+    d = demand(sc)
+    offered = np.tile(2 * np.asarray(d.calls), (4, 1))  # redials: twice the first calls
+    offered[:, 0] = 0.0  # none offered: the demand's rate
+    models = interval_models(d, {"offered": offered}, 20.0)
+    assert [m.rate for m in models[1:]] == pytest.approx([2 * r for r in d.rate[1:]])
+    assert models[0].rate == pytest.approx(d.rate[0])
+    assert [m.handle_time for m in models] == pytest.approx(d.handle_time)
 
 
 def test_trimming_skips_only_removals_the_model_says_clearly_miss():

@@ -383,6 +383,15 @@ def evaluate_staffing(scenario: Scenario, agents: Sequence[int], targets: Sequen
     return check(values, targets, confidence, np.asarray(d.calls) > 0)
 
 
+def interval_models(d: Demand, values: dict[str, np.ndarray], threshold: Optional[float]) -> list[IntervalModel]:
+    """Each interval's Erlang A model for the iterative search: the *simulated* offered rate (mean calls
+    offered over the replications, redials included; the demand's where none were offered), the demand
+    mix's handle time and patience."""
+    offered = np.nanmean(values["offered"], axis=0) / d.length
+    return [IntervalModel(float(o) if np.isfinite(o) and o > 0 else r, h, p, threshold or 20.0)
+            for o, r, h, p in zip(offered, d.rate, d.handle_time, d.patience)]
+
+
 def _threshold(targets: Sequence[Target]) -> Optional[float]:
     return next((t.threshold for t in targets if t.metric == "service_level"), None)
 
@@ -598,9 +607,7 @@ def requirements(
         return check(values, targets, confidence, active), values
 
     def models(values: dict[str, np.ndarray]) -> list[IntervalModel]:
-        offered = np.nanmean(values["offered"], axis=0) / d.length
-        return [IntervalModel(float(o) if np.isfinite(o) and o > 0 else r, h, p, threshold or 20.0)
-                for o, r, h, p in zip(offered, d.rate, d.handle_time, d.patience)]
+        return interval_models(d, values, threshold)
 
     try:
         first = np.asarray(erlang_a if start is None else list(start), dtype=int)
