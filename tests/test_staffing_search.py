@@ -292,3 +292,29 @@ def test_an_interval_blamed_for_its_neighbours_miss_is_tried_again_on_its_own(mo
         active=np.ones(3, dtype=bool))
     assert result.all_met
     assert list(agents) == [4, 5, 5], (list(agents), tried)
+
+
+def test_a_round_takes_half_the_agents_the_model_would_take():
+    """Decreases go half the way (at least one agent), so that a round does not undershoot."""
+    from queuesim.staffing.search import iterative_search
+
+    targets, evaluate, _tried = _fake_day(lambda a: [a[0] >= 24])
+    model = IntervalModel(20 / 60, 60.0, 300.0, 20.0)
+    history: list = []
+    iterative_search(
+        np.array([40]), lambda a: _with_bound(evaluate(a), 0.97), lower=np.array([1]), cap=np.array([80]),
+        targets=targets, erlang_a=[22], starts=[0.0], history=history, say=lambda _m: None,
+        step_done=lambda *_a: None, count=lambda: 0, models=lambda _v: [model], active=np.array([True]))
+    first = next(n for action, _k, n, _ok in history if action == "restaff")
+    full = propose(40, {"service_level": 0.97}, model, targets, lower=1, cap=40)
+    assert full < 39 and first == 40 - (40 - full + 1) // 2, (first, full)
+
+
+def _with_bound(evaluated, when_met: float):
+    """The fake day's result with the bound of met intervals set to ``when_met``."""
+    from queuesim.staffing.requirements import check
+
+    result, values = evaluated
+    values = dict(values)
+    values["service_level"] = np.where(values["service_level"] >= 0.8, when_met, values["service_level"])
+    return check(values, result.targets, 0.95), values
