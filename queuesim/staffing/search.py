@@ -29,7 +29,7 @@ its agent and is not tried again, the others try again without it. An
 interval blamed for its neighbour's miss gets one more try at the end, in
 batches three intervals apart. Trimming does not simulate a removal the
 calibrated model says misses a target clearly (:func:`skip_removal`). About
-5 staffings for the bank-like day, 9 for the flagship's, against 36 and 85.
+5 staffings for the bank-like day, 11 for the flagship's, against 36 and 85.
 
 ``greedy`` adds an agent to every interval that misses (1, 1, 2, 4, 8 if it
 keeps missing), then removes single agents one at a time, largest slack
