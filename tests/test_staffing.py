@@ -166,8 +166,8 @@ def test_stationary_simulated_requirement_matches_erlang_a_within_one(target):
 
 
 # 10 replications leave the iterative search's cheaper answers nearer the edge than the greedy one's: on this
-# day (seeds 3-6) their means missed 0.8 on 60 independent replications in 6 intervals against 3 with 10
-# replications, 2 against 1 with 20 (and 16-24 fewer agents)
+# day (seeds 3-6) their means missed 0.8 on 60 independent replications in 5 intervals against 3 with 10
+# replications, 2 against 1 with 20
 @pytest.mark.parametrize("search, replications", [("iterative", 20), ("greedy", 10)])
 def test_sharp_peak_refined_requirement_meets_targets_when_simulated(search, replications):
     sc = peak_day()
