@@ -24,6 +24,14 @@ What it measures (nothing is asserted: the script fails only if a model crashes)
   calls of each feature that follows callers across calls or refers to calls from
   pending events (redials, informative announcements, virtual hold, web forms), and 1
   and 3 million calls of the two-department transfers config;
+* **staffing**: the simulated requirement of the bank-like day (80% in 20 s, at most 5%
+  abandoning) and of the flagship's day (at most 6% abandoning), 20 replications, by the
+  iterative search against the greedy one in the same run (serial: wall-clock and processor
+  seconds, staffings simulated, agent-hours), the iterative one also on 2 worker processes;
+  and the whole ``queuesim staff`` of the bank-like day with shifts and the trade-off curve
+  (a fresh process, serial and on 2 workers; targets 10 s for the bank-like day, 15 s for
+  the flagship's requirement, on 2 cores). ``--small``: the bank-like day with 5 replications,
+  the command without the trade-off curve;
 * **targets**: the issue's targets next to what this run measured.
 
 ``--only core,soak`` runs some sections only (the targets table then shows what it can).
@@ -327,6 +335,15 @@ def targets(sections: dict[str, list[dict]]) -> list[dict]:
         worst = max(found, key=lambda r: r["cost_vs_core_per_call"])
         add(f"{label}'s costliest variant ({worst['scenario']}) per call / core", worst["cost_vs_core_per_call"], limit,
             "ratio")
+    for row in sections.get("staffing", []):
+        if row["replications"] < 20:  # the targets are for 20 replications
+            continue
+        if row["what"] == "requirement your-call-is-important" and row["search"] == "iterative":
+            add(f"flagship's requirement, iterative search, {row['executor']}: wall-clock seconds", row["wall_s"],
+                15.0, "s")
+        if row["what"].startswith("queuesim staff bank-day"):
+            add(f"queuesim staff bank-day with shifts and trade-off, {row['executor']}: wall-clock seconds",
+                row["wall_s"], 10.0, "s")
     logged = [r for r in sections.get("scaling", []) if r["axis"] == "calls" and r["call_log"]]
     if logged and max(r["calls"] for r in logged) >= 1_000_000:  # below that the interpreter dominates
         big = max(logged, key=lambda r: r["calls"])
@@ -351,6 +368,64 @@ def parallel(replications: int, max_workers: int) -> list[dict]:
         elapsed = time.perf_counter() - started
         base = base or elapsed
         rows.append({"workers": workers, "replications": replications, "seconds": elapsed, "speedup": base / elapsed})
+    return rows
+
+
+STAFF_CASES = {
+    "bank-day": ("configs/bank-day.yaml", ["service_level>=0.8@20s", "abandonment_rate<=0.05"]),
+    "your-call-is-important": ("configs/your-call-is-important.yaml", ["abandonment_rate<=0.06"]),
+}
+
+
+def staffing(small: bool) -> list[dict]:
+    """The simulated requirement by each search (the greedy one is the reference), and the whole command."""
+    from queuesim.staffing import requirements
+
+    rows = []
+    cases = ["bank-day"] if small else list(STAFF_CASES)
+    replications = 5 if small else 20
+    for case in cases:
+        path, targets = STAFF_CASES[case]
+        runs = [("greedy", "serial"), ("iterative", "serial")] + ([] if small else [("iterative", "processes")])
+        reference = None
+        for search, executor in runs:
+            started, cpu = time.perf_counter(), time.process_time()
+            req = requirements(ROOT / path, targets, replications=replications, search=search, executor=executor,
+                               workers=2)
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+            reference = reference or wall
+            rows.append({"what": f"requirement {case}", "search": search,
+                         "executor": executor if executor == "serial" else "2 processes", "wall_s": wall,
+                         "cpu_s": cpu if executor == "serial" else float("nan"), "staffings": req.evaluations,
+                         "replications": replications, "agent_hours": req.agent_hours(),
+                         "time_vs_greedy": wall / reference})
+    script = Path(sys.executable).with_name("queuesim")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "queuesim.cli"]
+    command += ["staff", "configs/bank-day.yaml", "--target", "service_level>=0.8@20s", "--target",
+                "abandonment_rate<=0.05", "--set", "costs.agent_per_hour=30", "--shifts",
+                "experiments/staffing_bank_day_shifts.yaml", "--quiet", "-n", str(replications)]
+    if small:  # CI: the command runs, without the trade-off curve
+        command += ["--tradeoff", "none"]
+    import tempfile
+
+    for executor in ["serial"] + ([] if small else ["processes"]):
+        with tempfile.TemporaryDirectory() as out:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            proc = subprocess.run(command + ["--out", out, "--executor", executor, "--workers", "2"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if proc.returncode != 0:
+            raise RuntimeError(f"queuesim staff failed: {proc.stderr.decode(errors='replace').strip()}")
+        text = proc.stdout.decode()
+        staffings = int(text.split("search: ")[1].split(" staffings")[0])
+        rows.append({"what": "queuesim staff bank-day, shifts" + ("" if small else " and trade-off"), "search": "iterative",
+                     "executor": executor if executor == "serial" else "2 processes", "wall_s": wall,
+                     "cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+                     if executor == "serial" else float("nan"),
+                     "staffings": staffings, "replications": replications, "agent_hours": float("nan"),
+                     "time_vs_greedy": float("nan")})
     return rows
 
 
@@ -393,7 +468,7 @@ def _figure(rows: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-SECTIONS = ("startup", "core", "configs", "scaling", "parallel", "soak")
+SECTIONS = ("startup", "core", "configs", "scaling", "parallel", "soak", "staffing")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -425,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
     if "soak" in chosen:
         sections["soak"] = soak([20_000, 100_000, 200_000] if small else [1_000_000, 5_000_000, 10_000_000],
                                 [20_000, 100_000] if small else [1_000_000, 5_000_000])
+    if "staffing" in chosen:
+        sections["staffing"] = staffing(small)
     sections["targets"] = targets(sections)
     doc = {
         "queuesim_version": queuesim.__version__, "python": platform.python_version(),

@@ -165,19 +165,24 @@ def test_stationary_simulated_requirement_matches_erlang_a_within_one(target):
         assert req.check.all_met
 
 
-def test_sharp_peak_refined_requirement_meets_targets_when_simulated():
+# 10 replications leave the iterative search's cheaper answers nearer the edge than the greedy one's: on this
+# day (seeds 3-6) their means missed 0.8 on 60 independent replications in 5 intervals against 3 with 10
+# replications, 2 against 1 with 20
+@pytest.mark.parametrize("search, replications", [("iterative", 20), ("greedy", 10)])
+def test_sharp_peak_refined_requirement_meets_targets_when_simulated(search, replications):
     sc = peak_day()
     targets = ["service_level>=0.8@20s"]
-    req = requirements(sc, targets, replications=10, seed=3)
+    req = requirements(sc, targets, replications=replications, seed=3, search=search)
     assert req.check.all_met
-    # the same replications: every interval meets at the stated confidence, and no agent can go
-    same = evaluate_staffing(sc, req.simulated, targets, replications=10, seed=3)
+    # the same replications: every interval meets at the stated confidence
+    same = evaluate_staffing(sc, req.simulated, targets, replications=replications, seed=3)
     assert same.all_met
-    for k in range(len(req.simulated)):
-        if req.simulated[k] > 1:
-            fewer = list(req.simulated)
-            fewer[k] -= 1
-            assert not evaluate_staffing(sc, fewer, targets, replications=10, seed=3).all_met
+    if search == "greedy":  # and no single agent can go
+        for k in range(len(req.simulated)):
+            if req.simulated[k] > 1:
+                fewer = list(req.simulated)
+                fewer[k] -= 1
+                assert not evaluate_staffing(sc, fewer, targets, replications=replications, seed=3).all_met
     # independent replications: the mean meets the target in every interval
     fresh = evaluate_staffing(sc, req.simulated, targets, replications=60, seed=3, confidence=0.5,
                               first_replication=1000)

@@ -78,6 +78,10 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
                    help="simulate replications in this process or on worker processes (default serial: one "
                    "day takes milliseconds, so process start-up rarely pays)")
     p.add_argument("--workers", type=_positive_int, help="worker processes for --executor processes")
+    p.add_argument("--search", choices=["iterative", "greedy"], default="iterative",
+                   help="how the simulated requirement is searched: iterative (default: re-staff every interval at "
+                   "once from a model calibrated on each simulated day, a few rounds, then trim agents in batches) "
+                   "or greedy (one agent at a time: slower, and no single agent can be removed from its answer)")
     p.add_argument("--max-evaluations", type=_non_negative_int, default=2000,
                    help="stop the search after simulating this many staffings (default 2000)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
@@ -212,7 +216,7 @@ def _handle(args: argparse.Namespace) -> int:
             req = requirements(experiment, args.target, confidence=args.confidence, replications=args.replications,
                                seed=args.seed, scenario=sc.name, executor=args.executor, workers=args.workers,
                                max_evaluations=args.max_evaluations, progress=say, cache=cache,
-                               on_step=progress.step)
+                               on_step=progress.step, search=args.search)
         finally:
             progress.close()
         # each result is printed as soon as it is final
@@ -249,7 +253,7 @@ def _handle(args: argparse.Namespace) -> int:
                 curve = tradeoff(experiment, req.targets, levels, confidence=args.confidence,
                                  replications=req.replications, seed=req.seed, scenario=sc.name,
                                  templates=templates, shortage_penalty=args.shortage_penalty,
-                                 executor=args.executor, workers=args.workers, cache=cache)
+                                 executor=args.executor, workers=args.workers, cache=cache, search=args.search)
     except StaffingError as exc:
         raise UsageError(str(exc)) from None
 

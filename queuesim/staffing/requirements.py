@@ -16,21 +16,20 @@ None carries a backlog from one interval into the next, so after a sharp
 peak they understaff. :func:`requirements` therefore refines the Erlang A (X)
 staffing by simulating the whole day with per-interval staffing and common
 random numbers (replication ``r`` uses the same callers for every candidate
-staffing):
+staffing). An interval meets a target when the one-sided confidence bound
+over replications does (the lower bound of a service level, the upper bound
+of an abandonment rate, ASA, ...). Two searches (:mod:`.search`):
 
-1. *add*: simulate; every interval that misses a target with the stated
-   confidence (the one-sided confidence bound over replications must meet the
-   target: the lower bound of a service level, the upper bound of an
-   abandonment rate, ASA, ...) gets one more agent (two, four, ... if it keeps
-   missing); repeat until every interval meets every target;
-2. *remove*: take one agent from the interval with the largest slack and keep
-   the removal only if every interval still meets every target; an interval
-   whose removal failed is not tried again (removing agents elsewhere only
-   makes things worse, so it would fail again); stop when no interval is left.
+* ``iterative`` (default): rounds that re-staff every interval at once from
+  Erlang A calibrated on the simulated day, then agents taken from several
+  intervals at once where that keeps every target met;
+* ``greedy``: add agents where a target is missed, then remove single agents,
+  largest slack first, keeping a removal only if every interval still meets
+  every target: no single agent can then be removed without breaking one.
 
-The result meets every target in every interval, and no single agent can be
-removed without breaking one (at the stated confidence, for these
-replications). Staffings are cached, so no staffing is simulated twice.
+Either way the result meets every target in every interval (at the stated
+confidence, for these replications). Staffings are cached, so no staffing is
+simulated twice.
 """
 
 from __future__ import annotations
@@ -43,15 +42,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, Union
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from ..analytic import erlang_a_metrics, erlang_x_metrics
 from ..analytic.erlang import _smallest_meeting as smallest_meeting
 from ..experiment.executors import default_workers
-from ..experiment.replication import simulate
+from ..engine import simulate_calls
+from ..experiment.replication import _boundaries, simulate
+from ..measure.tally import IntervalTally
 from ..model.config import load_config
 from ..model.scenario import Scenario, Staffing
 from ..model.units import format_clock
+from ..rng import RandomStreams
+from .search import SEARCHES, IntervalModel, greedy_search, iterative_search
 from .targets import METRICS, StaffingError, Target, check_reachable, parse_targets
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -238,18 +241,40 @@ def staffed(scenario: Scenario, d: Demand, agents: Sequence[int], threshold: Opt
     return scenario.model_copy(update=update)
 
 
+def interval_table(scenario: Scenario, seed: int, replication: int) -> dict[str, np.ndarray]:
+    """The per-interval table of one replication, as :func:`~queuesim.experiment.replication.simulate` reports
+    it (the same numbers, bit for bit), without the day's other metrics, which a staffing search never reads:
+    the engine's calls go straight to the interval tally. Scenarios with departments go through ``simulate``."""
+    if scenario.groups:
+        return simulate(scenario, seed, replication=replication, keep_calls=False).intervals or {}
+    streams = RandomStreams(seed, replication)
+    periods = [p for agent in scenario.duty_periods() for p in agent]
+    duty_starts = np.array([p[0] for p in periods], dtype=np.float64)
+    duty_ends = np.array([p[1] for p in periods], dtype=np.float64)
+    tally = IntervalTally(boundaries=_boundaries(scenario, duty_starts), threshold=scenario.service_level_threshold)
+
+    def add(calls: Any, extra_work: Optional[np.ndarray]) -> None:
+        tally.add(calls, busy=True)
+        if extra_work is not None and extra_work.size:  # callback dialling: agent work outside the calls
+            tally.add_extra_work(extra_work)
+
+    output = simulate_calls(scenario, streams, on_calls=lambda chunk: add(chunk.calls, chunk.extra_work))
+    add(output.calls, output.extra_work)
+    return tally.result(duty_starts=duty_starts, duty_ends=duty_ends, overtime=output.overtime)
+
+
 def _interval_rows(scenario: Scenario, seed: int, replication: int, starts: Sequence[float]) -> np.ndarray:
     """(metrics x intervals) array of one replication, aligned on ``starts``."""
-    result = simulate(scenario, seed, replication=replication, keep_calls=False)
-    table = result.intervals or {}
-    out = np.full((len(SIM_METRICS) + 1, len(starts)), np.nan)
-    index = {round(s, 6): k for k, s in enumerate(table.get("interval_start", []))}
+    table = interval_table(scenario, seed, replication)
+    out = np.full((len(SIM_METRICS) + 2, len(starts)), np.nan)
+    index = {round(float(s), 6): k for k, s in enumerate(table.get("interval_start", []))}
     for j, s in enumerate(starts):
         k = index.get(round(s, 6))
         if k is None:
             continue
         for i, metric in enumerate(SIM_METRICS):
             out[i, j] = table[metric][k]
+        out[-2, j] = table["offered"][k]
         out[-1, j] = table["agents"][k]
     return out
 
@@ -263,7 +288,7 @@ class Simulator:
     """Simulates scenarios over replications ``first..first+R-1`` (common random numbers), serially or on processes.
 
     ``run(scenario)`` returns a dict metric -> array (replications x intervals),
-    plus ``"agents"`` (mean agents on duty).
+    plus ``"offered"`` (calls offered, redials included) and ``"agents"`` (mean agents on duty).
     """
 
     def __init__(self, seed: int, replications: int, starts: Sequence[float], *,
@@ -292,6 +317,7 @@ class Simulator:
         self.days += len(reps)
         stacked = np.stack(rows)  # reps x (metrics+1) x intervals
         out = {metric: stacked[:, i, :] for i, metric in enumerate(SIM_METRICS)}
+        out["offered"] = stacked[:, -2, :]
         out["agents"] = stacked[:, -1, :]
         return out
 
@@ -351,8 +377,8 @@ def check(values: dict[str, np.ndarray], targets: Sequence[Target], confidence: 
             dev = np.where(finite, x - m, 0.0)
             sd = np.sqrt(np.where(n > 1, (dev**2).sum(axis=0) / np.maximum(n - 1, 1), 0.0))
             df = np.maximum(n - 1, 1)
-            one = np.where(n > 1, stats.t.ppf(confidence, df) * sd / np.sqrt(np.maximum(n, 1)), 0.0)
-            two = np.where(n > 1, stats.t.ppf(0.5 + confidence / 2, df) * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+            one = np.where(n > 1, special.stdtrit(df, confidence) * sd / np.sqrt(np.maximum(n, 1)), 0.0)
+            two = np.where(n > 1, special.stdtrit(df, 0.5 + confidence / 2) * sd / np.sqrt(np.maximum(n, 1)), np.nan)
         b = m - one if t.higher_is_better else m + one
         ok = np.array([t.met(float(v)) for v in b]) | ~active
         mean[t.metric], bound[t.metric], half[t.metric], met_t[t.metric] = m, b, two, ok
@@ -374,6 +400,15 @@ def evaluate_staffing(scenario: Scenario, agents: Sequence[int], targets: Sequen
     sim = Simulator(seed, replications, d.starts, first_replication=first_replication)
     values = sim.run(staffed(scenario, d, agents, _threshold(targets)))
     return check(values, targets, confidence, np.asarray(d.calls) > 0)
+
+
+def interval_models(d: Demand, values: dict[str, np.ndarray], threshold: Optional[float]) -> list[IntervalModel]:
+    """Each interval's Erlang A model for the iterative search: the *simulated* offered rate (mean calls
+    offered over the replications, redials included; the demand's where none were offered), the demand
+    mix's handle time and patience."""
+    offered = np.nanmean(values["offered"], axis=0) / d.length
+    return [IntervalModel(float(o) if np.isfinite(o) and o > 0 else r, h, p, threshold or 20.0)
+            for o, r, h, p in zip(offered, d.rate, d.handle_time, d.patience)]
 
 
 def _threshold(targets: Sequence[Target]) -> Optional[float]:
@@ -405,13 +440,13 @@ class Requirements:
     erlang_c: list[int]
     erlang_a: list[int]
     simulated: list[int]
-    erlang_a_check: IntervalCheck
+    erlang_a_check: Optional[IntervalCheck]
     check: IntervalCheck
     runtime: float
     evaluations: int
     days: int
     history: list[tuple[str, int, int, bool]] = field(default_factory=list, repr=False)
-    """the search's steps: (action, interval, agents afterwards, accepted)"""
+    """the search's steps: (action, interval, agents afterwards, accepted); actions add, remove, restaff, skip"""
     erlang_x: Optional[list[int]] = None
     """Erlang X per interval (scenarios with redials or lines: the search's starting point), else None"""
 
@@ -465,7 +500,8 @@ class Requirements:
             "calls": np.round(self.demand.calls, 3),
             "offered_load": np.round(self.demand.offered_load, 4),
             "required_scheduled": self.scheduled,
-            "erlang_a_meets": self.erlang_a_check.met,
+            "erlang_a_meets": (self.erlang_a_check.met if self.erlang_a_check is not None
+                               else np.full(self.demand.n, None)),
             **({"erlang_x": self.erlang_x} if self.erlang_x is not None else {}),
         })
 
@@ -478,8 +514,9 @@ class Requirements:
             cost = self.cost(method)
             money = f", cost {cost:,.0f} {self.currency}".rstrip() if cost is not None else ""
             lines.append(f"  {label:<11} {self.agent_hours(method):8.1f} agent-hours{money}")
-        misses = (~self.erlang_a_check.met).sum()
-        lines.append(f"  Erlang A staffing, simulated: misses a target in {misses} of {self.demand.n} intervals")
+        if self.erlang_a_check is not None:
+            misses = (~self.erlang_a_check.met).sum()
+            lines.append(f"  Erlang A staffing, simulated: misses a target in {misses} of {self.demand.n} intervals")
         lines.append(
             f"  search: {self.evaluations} staffings x {self.replications} replications "
             f"({self.days} simulated days) in {self.runtime:.1f} s"
@@ -515,6 +552,8 @@ def requirements(
     executor: str = "serial",
     workers: Optional[int] = None,
     max_evaluations: int = 2000,
+    search: str = "iterative",
+    check_erlang_a: bool = True,
     simulator: Optional[Simulator] = None,
     cache: Optional[dict] = None,
     progress: Optional[Callable[[str], None]] = None,
@@ -529,11 +568,19 @@ def requirements(
     over replications must meet the target). ``replications``/``seed``: default
     the experiment's (10 and 0 for a bare scenario). ``start``: initial staffing
     for the search (default Erlang A; Erlang X when the scenario has redials or ``lines``). ``executor``: ``serial`` or ``processes``.
+    ``search``: ``iterative`` (default: a few simulated staffings) or ``greedy``
+    (one agent at a time; no single agent can be removed from its answer); see
+    :mod:`queuesim.staffing.search`. ``check_erlang_a=False`` does not simulate
+    the Erlang A staffing on its own (``erlang_a_check`` is then None).
     ``progress`` receives a line of text at each stage; ``on_step(evaluations,
     missing, phase)`` is called after every step of the search with the
     staffings simulated so far, the intervals the current staffing still
     misses a target in, and the phase (``"adding"`` agents where targets are
-    missed, ``"trimming"`` agents where there is slack).
+    missed, ``"trimming"`` agents where there is slack). ``history`` of the
+    result lists the steps: ``(action, interval, agents, accepted)`` with
+    action ``add``, ``remove`` (accepted: the removal was kept), ``restaff``
+    (a round of the iterative search) or ``skip`` (a removal trimming did not
+    simulate: the calibrated model says it misses).
 
     Raises :class:`StaffingError` for unreachable targets (before any
     simulation when theory already says so) or when the search exceeds its
@@ -545,6 +592,8 @@ def requirements(
     replications = default_reps if replications is None else int(replications)
     if replications < 1:
         raise StaffingError(f"replications must be >= 1, got {replications}")
+    if search not in SEARCHES:
+        raise StaffingError(f"search {search!r} is not known; choose one of {', '.join(SEARCHES)}")
     if not 0.5 <= confidence < 1.0:
         raise StaffingError(f"confidence {confidence!r} must be in [0.5, 1): e.g. 0.95 (0.5 = the mean must meet the target)")
     targets = parse_targets(targets if not isinstance(targets, (str, Target)) else [targets],
@@ -568,7 +617,7 @@ def requirements(
     history: list[tuple[str, int, int, bool]] = []
     evaluations = 0
 
-    def evaluate(agents: np.ndarray) -> IntervalCheck:
+    def simulated(agents: np.ndarray) -> dict[str, np.ndarray]:
         nonlocal evaluations
         key = (tuple(int(a) for a in agents), threshold, seed, replications)
         if key not in cache:
@@ -577,55 +626,27 @@ def requirements(
                                     "converging; relax the targets or raise max_evaluations")
             cache[key] = sim.run(staffed(sc, d, agents, threshold))
             evaluations += 1
-        return check(cache[key], targets, confidence, active)
+        return cache[key]
+
+    def run(agents: np.ndarray) -> tuple[IntervalCheck, dict[str, np.ndarray]]:
+        values = simulated(agents)
+        return check(values, targets, confidence, active), values
+
+    def models(values: dict[str, np.ndarray]) -> list[IntervalModel]:
+        return interval_models(d, values, threshold)
 
     try:
         first = np.asarray((erlang_x or erlang_a) if start is None else list(start), dtype=int)
         if first.size != d.n:
             raise StaffingError(f"start: give one number per interval ({d.n}), got {first.size}")
         first = np.maximum(first, lower)
-        a_check = evaluate(np.maximum(np.asarray(erlang_a), lower))
-        agents = first.copy()
-        current = evaluate(agents)
-        step_done(evaluations, len(current.failing()), "adding")
-        # 1. add agents where an interval misses a target
-        step = np.ones(d.n, dtype=int)
-        misses = np.zeros(d.n, dtype=int)
-        rounds = 0
-        while not current.all_met:
-            rounds += 1
-            failing = current.failing()
-            say(f"add: {len(failing)} interval(s) miss a target (round {rounds})")
-            for k in failing:
-                agents[k] += step[k]
-                history.append(("add", k, int(agents[k]), True))
-                if agents[k] > cap[k]:
-                    t = ", ".join(str(x) for x in targets if not current.met_by_target[x.metric][k])
-                    raise StaffingError(
-                        f"interval {format_clock(d.starts[k])}: {t} is still missed with {agents[k] - step[k]} agents "
-                        f"(Erlang A asks for {erlang_a[k]}); the target looks unreachable in simulation "
-                        "(e.g. below what any number of agents gives), so the search stops here"
-                    )
-            current = evaluate(agents)
-            step_done(evaluations, len(current.failing()), "adding")
-            # an interval that keeps missing takes bigger steps (1, 1, 2, 4, 8): large deficits converge fast
-            misses = np.where(current.met, 0, misses + 1)
-            step = np.minimum(2 ** np.maximum(misses - 1, 0), 8)
-        # 2. remove agents one at a time where the slack is largest
-        locked = agents <= lower
-        while not locked.all():
-            order = [k for k in np.argsort(-current.slack, kind="stable") if not locked[k]]
-            k = int(order[0])
-            trial = agents.copy()
-            trial[k] -= 1
-            result = evaluate(trial)
-            step_done(evaluations, 0, "trimming")
-            history.append(("remove", k, int(trial[k]), result.all_met))
-            if result.all_met:
-                agents, current = trial, result
-                locked[k] = agents[k] <= lower[k]
-            else:
-                locked[k] = True
+        a_check = run(np.maximum(np.asarray(erlang_a), lower))[0] if check_erlang_a else None
+        common = dict(lower=lower, cap=cap, targets=targets, erlang_a=erlang_a, starts=d.starts,
+                      history=history, say=say, step_done=step_done, count=lambda: evaluations)
+        if search == "greedy":
+            agents, current = greedy_search(first.copy(), run, **common)
+        else:
+            agents, current = iterative_search(first.copy(), run, models=models, active=active, **common)
         say(f"done: {evaluations} staffings simulated")
     finally:
         if own:

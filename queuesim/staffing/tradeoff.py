@@ -35,6 +35,7 @@ def tradeoff(
     executor: str = "serial",
     workers: Optional[int] = None,
     cache: Optional[dict] = None,
+    search: str = "iterative",
 ) -> "pd.DataFrame":
     """Agent-hours and cost of meeting the targets with the service-level target at each of ``levels``.
 
@@ -45,7 +46,8 @@ def tradeoff(
     ``schedule_cost`` (the least-cost shifts covering the simulated
     requirement), and ``runtime`` (s). All levels share one simulator and one
     cache of simulated staffings (common random numbers throughout); pass the
-    ``cache`` given to :func:`requirements` to reuse its simulations.
+    ``cache`` given to :func:`requirements` to reuse its simulations. ``search``:
+    as for :func:`requirements`.
     """
     import pandas as pd
 
@@ -66,7 +68,7 @@ def tradeoff(
             t0 = time.perf_counter()
             these = [Target("service_level", level, base.threshold), *others]
             req = requirements(sc, these, confidence=confidence, replications=replications, seed=seed,
-                               simulator=sim, cache=cache)
+                               simulator=sim, cache=cache, search=search, check_erlang_a=False)
             row: dict[str, Any] = {"service_level": level}
             for method in ("erlang_c", "erlang_a", "simulated"):
                 row[f"{method}_hours"] = req.agent_hours(method)
