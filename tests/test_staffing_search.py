@@ -165,6 +165,18 @@ def test_the_searchs_interval_table_is_simulates_bit_for_bit(variant):
             assert np.array_equal(np.asarray(got[column]), np.asarray(values), equal_nan=True), column
 
 
+def test_the_searchs_interval_table_follows_the_duty_the_agent_side_changed():
+    """Absent agents: the table counts the duty as it happened, as ``simulate`` does."""
+    day = qs.load_config("configs/bank-day.yaml").scenarios[0]
+    sc = day.model_copy(update={"staff": qs.Scenario.model_validate(
+        {**day.model_dump(exclude_none=True), "staff": {"absenteeism": 0.2}}).staff})
+    expected = simulate(sc, 7, replication=0, keep_calls=False).intervals
+    got = interval_table(sc, 7, 0)
+    assert not np.array_equal(np.asarray(expected["agents"]), np.asarray(interval_table(day, 7, 0)["agents"]))
+    for column, values in expected.items():
+        assert np.array_equal(np.asarray(got[column]), np.asarray(values), equal_nan=True), column
+
+
 # -- verification on replications the search never saw -------------------------------------
 
 

@@ -48,7 +48,7 @@ from ..analytic import erlang_a_metrics, erlang_x_metrics
 from ..analytic.erlang import _smallest_meeting as smallest_meeting
 from ..experiment.executors import default_workers
 from ..engine import simulate_calls
-from ..experiment.replication import _boundaries, simulate
+from ..experiment.replication import _boundaries, _duty_as_it_happened, simulate
 from ..measure.tally import IntervalTally
 from ..model.config import load_config
 from ..model.scenario import Scenario, Staffing
@@ -260,6 +260,9 @@ def interval_table(scenario: Scenario, seed: int, replication: int) -> dict[str,
 
     output = simulate_calls(scenario, streams, on_calls=lambda chunk: add(chunk.calls, chunk.extra_work))
     add(output.calls, output.extra_work)
+    rows = _duty_as_it_happened(scenario, output)
+    if rows is not None:  # the agent side changed the duty (absence, late breaks): the duty the engine saw
+        duty_starts, duty_ends = rows[:, 1].copy(), rows[:, 2].copy()
     return tally.result(duty_starts=duty_starts, duty_ends=duty_ends, overtime=output.overtime)
 
 
