@@ -21,7 +21,7 @@ staffing moves with the price of an hour run hot (recomputed from the same simul
 
 Writes experiments/results/agent_side/agent_side.md and .csv, and the figures
 docs/figures/agent-side-occupancy.png and docs/figures/agent-side-handle-time.png.
-About 90 s on 2 cores.
+About 25 s on an idle 2-core machine (90 s on a busy one).
 """
 
 from __future__ import annotations
