@@ -106,6 +106,8 @@ def test_interrupted_run_resumes_to_the_same_table(reference: Path, config: Path
         pytest.skip("the run finished before this process was scheduled to interrupt it (a loaded machine)")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0 and len(_rep_files(out)) >= 800:
+        pytest.skip("the run finished before the interrupt reached it (a loaded machine)")
     assert proc.returncode == 130, err
     assert "--resume" in err and "Traceback" not in err
     done = len(_rep_files(out))
