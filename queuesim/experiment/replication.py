@@ -345,15 +345,12 @@ def simulate(
         assert tally.cost_sums is not None
         if callers is not None:
             tally.cost_sums["expected_churn"] = callers["expected_churn"]
-        summary.update(costs_from_sums(tally.cost_sums, scenario.costs, paid_agent_seconds=staffed))
+        attrition = (attrition_costs(output.agents, scenario.costs.attrition)
+                     if output.agents is not None and scenario.costs.attrition is not None else None)
+        summary.update(costs_from_sums(tally.cost_sums, scenario.costs, paid_agent_seconds=staffed,
+                                       attrition=attrition))
     if output.agents is not None and scenario.staff is not None:
         summary.update(agent_metrics(output.agents))
-        if scenario.costs is not None and scenario.costs.attrition is not None:
-            priced = attrition_costs(output.agents, scenario.costs.attrition)
-            summary.update(priced)
-            summary["cost_total"] += priced["cost_attrition"]
-            offered = tally.cost_sums["offered"] if tally.cost_sums is not None else 0.0
-            summary["cost_per_call"] = summary["cost_total"] / offered if offered else float("nan")
     if scenario.redial is not None:
         assert callers is not None
         summary.update({name: callers[name] for name in CALLER_METRICS})

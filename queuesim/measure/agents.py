@@ -40,6 +40,11 @@ ATTRITION_METRICS: dict[str, str] = {
 }
 
 
+def _present(table: Any) -> np.ndarray:
+    """Agents who came on duty: not absent, some time on duty."""
+    return (~np.asarray(table.absent, dtype=bool)) & (np.asarray(table.on_duty, dtype=np.float64) > 0)
+
+
 def _percentile(values: np.ndarray, q: float) -> float:
     return float(np.percentile(values, q)) if values.size else float("nan")
 
@@ -47,7 +52,7 @@ def _percentile(values: np.ndarray, q: float) -> float:
 def agent_metrics(table: Any) -> dict[str, float]:
     """:data:`AGENT_METRICS` of one replication from its per-agent records."""
     on_duty = np.asarray(table.on_duty, dtype=np.float64)
-    present = (~np.asarray(table.absent, dtype=bool)) & (on_duty > 0)
+    present = _present(table)
     busy = np.asarray(table.busy, dtype=np.float64)[present]
     duty = on_duty[present]
     time_above = np.asarray(table.time_above, dtype=np.float64)[present]
@@ -71,8 +76,7 @@ def attrition_costs(table: Any, attrition: Optional[Attrition]) -> dict[str, flo
     Empty without ``attrition``."""
     if attrition is None:
         return {}
-    on_duty = np.asarray(table.on_duty, dtype=np.float64)
-    present = (~np.asarray(table.absent, dtype=bool)) & (on_duty > 0)
+    present = _present(table)
     hours_above = np.nan_to_num(np.asarray(table.time_above, dtype=np.float64)[present], nan=0.0) / 3600.0
     p = np.minimum(1.0, attrition.per_day + attrition.per_hour_above * hours_above)
     leavers = float(np.sum(p))

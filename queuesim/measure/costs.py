@@ -81,8 +81,12 @@ def cost_sums(
     }
 
 
-def costs_from_sums(sums: dict[str, float], costs: CostModel, *, paid_agent_seconds: float) -> dict[str, float]:
-    """Cost metrics of :data:`COST_METRICS` from (summed) :func:`cost_sums` and paid agent time (s)."""
+def costs_from_sums(sums: dict[str, float], costs: CostModel, *, paid_agent_seconds: float,
+                    attrition: Optional[dict[str, float]] = None) -> dict[str, float]:
+    """Cost metrics of :data:`COST_METRICS` from (summed) :func:`cost_sums` and paid agent time (s).
+
+    ``attrition`` (:func:`queuesim.measure.agents.attrition_costs`, with ``costs.attrition``) adds
+    ``expected_attrition`` and ``cost_attrition``, which counts in ``cost_total``."""
     cost_agents = paid_agent_seconds / 3600.0 * costs.agent_per_hour
     cost_trunk = sums["hold_minutes"] * costs.trunk_per_minute_hold + sums["talk_minutes"] * costs.trunk_per_minute_talk
     cost_customer = sums["hold_minutes"] * costs.customer_minute
@@ -90,6 +94,8 @@ def costs_from_sums(sums: dict[str, float], costs: CostModel, *, paid_agent_seco
     expected_churn = sums["expected_churn"]
     cost_churn = expected_churn * costs.churn.lifetime_value
     total = cost_agents + cost_trunk + cost_customer + cost_abandon + cost_churn
+    if attrition:
+        total += attrition["cost_attrition"]
     offered = sums["offered"]
     return {
         "cost_agents": cost_agents,
@@ -100,6 +106,7 @@ def costs_from_sums(sums: dict[str, float], costs: CostModel, *, paid_agent_seco
         "cost_total": total,
         "cost_per_call": total / offered if offered else float("nan"),
         "expected_churn": expected_churn,
+        **(attrition or {}),
     }
 
 
