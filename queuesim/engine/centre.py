@@ -545,8 +545,8 @@ class ContactCentre(ShiftChanges):
     def _on(self, event: Timer) -> None:
         agent: int = event.value
         self.on_duty[agent] = True
-        if self.busy[agent]:  # worked through the whole break: that time was overtime
-            self.overtime.append((agent, self.off_since[agent], self.env.now))
+        if self.busy[agent]:
+            self._worked_through_break(agent)
             return  # still finishing a call from before a break: picks up work when done
         now = self.env.now
         j = self._next_caller(now) if self.queue else -1
@@ -555,6 +555,11 @@ class ContactCentre(ShiftChanges):
         else:
             self.is_idle[agent] = True
             self.idle.append(agent)
+
+    def _worked_through_break(self, agent: int) -> None:
+        """``agent`` is back on duty while still on the call that ran into the time off: that time was
+        overtime (from going off duty until now)."""
+        self.overtime.append((agent, self.off_since[agent], self.env.now))
 
     def _off(self, event: Timer) -> None:
         agent: int = event.value

@@ -111,6 +111,10 @@ class DepartmentCentre(ContactCentre):
         # at the shift changes, the handlings and the ends of work (it may change the duty periods: first)
         self.staff: Optional[StaffSide] = (
             StaffSide(self, scenario, streams) if scenario.staff is not None or agent_records else None)
+        #: the agent side's hook at the end of each stretch of work, only when it can act there (late breaks,
+        #: first-free logging off): records, speed and fatigue cost nothing per release
+        self._release_hook = (self.staff.released if self.staff is not None
+                              and (self.staff.delay_breaks or self.staff.first_free) else None)
         # a one-pool scenario run as a single group: its output is shaped as the one-pool engines' (no legs,
         # work or department columns; the agent work other than talk is the extra work)
         self.one_pool = one_pool
@@ -385,7 +389,7 @@ class DepartmentCentre(ContactCentre):
 
     def _release(self, agent: int, now: float) -> None:
         """``agent`` has finished a stretch of work: next task, idle, or off duty."""
-        if self.staff is not None and self.staff.released(agent, now):
+        if self._release_hook is not None and self._release_hook(agent, now):
             return  # a break delayed to the end of the call starts now
         self.busy[agent] = False  # _clocked_off inlined
         if not self.on_duty[agent]:
@@ -647,8 +651,8 @@ class DepartmentCentre(ContactCentre):
         agent: int = event.value
         self.on_duty[agent] = True
         self.on_duty_in_group[self.group_of_agent[agent]] += 1
-        if self.busy[agent]:  # worked through the whole break: that time was overtime
-            self.overtime.append((agent, self.off_since[agent], self.env.now))
+        if self.busy[agent]:
+            self._worked_through_break(agent)
             return
         if not self._next_task(agent, self.env.now):
             self._make_idle(agent)

@@ -726,8 +726,8 @@ class PolicyCentre(ContactCentre):
         self.n_on_duty += 1
         agent: int = event.value
         self.on_duty[agent] = True
-        if self.busy[agent]:  # worked through the whole break: that time was overtime
-            self.overtime.append((agent, self.off_since[agent], self.env.now))
+        if self.busy[agent]:
+            self._worked_through_break(agent)
             return
         if not self._dispatch(agent, self.env.now):
             self.is_idle[agent] = True
