@@ -159,6 +159,9 @@ def test_fitted_config_validates_and_runs_from_the_cli(skills_csv: Path, tmp_pat
     exp = load_config(out)
     assert [g.name for g in exp.scenarios[0].groups] == ["A+C", "B+C"]
     assert cli_main(["run", str(out), "--replications", "2", "--out", str(tmp_path / "run")]) == 0
+    code, printed, err = run_cli("staff", str(out), "-t", "abandonment_rate<=0.1", "-n", "3", "-q")
+    assert code == 0, err  # staffing a fitted centre with skills: every group's requirement
+    assert "for group A+C:" in printed and "for group B+C:" in printed
     text = report.read_text()
     assert "## Agent groups" in text and "per call type" in text and "per agent group" in text
 

@@ -184,6 +184,14 @@ def _schedule_table(req, plan, ver) -> str:
     return "\n".join(lines)
 
 
+def _parts(req) -> list:
+    """``(label, requirement)`` per group with departments (label `` for group NAME``), else ``[("", req)]``."""
+    parts = getattr(req, "parts", None)
+    if parts is None:
+        return [("", req)]
+    return [(f" for group {name}", part) for name, part in parts.items()]
+
+
 def _handle(args: argparse.Namespace) -> int:
     from ..model.config import load_config
     from ..staffing import StaffingError, requirements, schedule, tradeoff, verify
@@ -223,8 +231,9 @@ def _handle(args: argparse.Namespace) -> int:
         targets = ", ".join(str(t) for t in req.targets)
         print(f"scenario: {sc.name}  targets: {targets}  ({req.replications} replications, "
               f"{req.confidence:.0%} one-sided confidence, seed {req.seed})")
-        print("agents required per interval:")
-        print(_requirement_table(req))
+        for name, part in _parts(req):
+            print(f"agents required per interval{name}:")
+            print(_requirement_table(part))
         print("agents required (agent-hours on duty):")
         print(req.summary(), flush=True)
         plan = ver = None
@@ -234,14 +243,21 @@ def _handle(args: argparse.Namespace) -> int:
             print("shifts (least cost, HiGHS):")
             for row in plan.to_frame().itertuples():
                 if row.agents:
-                    print(f"  {row.shift:<16} {row.start:>5} {row.length:>7} x {row.agents}")
+                    group = f"{getattr(row, 'group', '')[:16]:<17}" if hasattr(row, "group") else ""
+                    print(f"  {group}{row.shift:<16} {row.start:>5} {row.length:>7} x {row.agents}")
             print(plan.summary(), flush=True)
             say("simulating the schedule on replications independent of the search")
             ver = verify(experiment, plan, req.targets, confidence=args.confidence, replications=req.replications,
                          seed=req.seed, scenario=sc.name, executor=args.executor, workers=args.workers,
                          first_replication=req.replications)  # independent of the search's replications
             print("schedule simulated on replications independent of the search:")
-            print(_schedule_table(req, plan, ver))
+            for name, part in _parts(req):
+                if name and part.group not in plan.parts:
+                    continue  # kept as configured: no shifts chosen
+                group_plan = plan.parts[part.group] if name else plan
+                group_ver = ver.parts[part.group] if name else ver
+                print(f"group {part.group}:" if name else "", end="\n" if name else "")
+                print(_schedule_table(part, group_plan, group_ver))
             print(ver.summary(), flush=True)
         curve = None
         levels = args.tradeoff
@@ -274,6 +290,13 @@ def _handle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _file_name(name: str) -> str:
+    """A group name as part of a file name: letters, digits, ``-``, ``_`` and ``.``; anything else ``_``."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".") or "group"
+
+
 def _cannot_write(path: Path, exc: OSError) -> int:
     """One line on stderr for an output that cannot be written; exit code 3."""
     print(f"error: cannot write {getattr(exc, 'filename', None) or path}: {exc.strerror or exc}", file=sys.stderr)
@@ -300,13 +323,27 @@ def _write(out: Path, req, plan, ver, curve) -> list[Path]:
         written.append(path)
 
     save_csv(req.to_frame(), "requirements.csv")
-    save_fig(requirement_figure(req, plan), "requirements.png")
+    groups = getattr(req, "parts", None)
+    if groups is None:
+        save_fig(requirement_figure(req, plan), "requirements.png")
+    else:  # one figure per group
+        for name, part in groups.items():
+            own = plan.parts.get(name) if plan is not None else None
+            save_fig(requirement_figure(part, own), f"requirements-{_file_name(name)}.png")
     if plan is not None:
         save_csv(plan.to_frame(), "schedule.csv")
         save_csv(plan.coverage_frame(), "coverage.csv")
     if ver is not None:
         save_csv(ver.to_frame(), "verification.csv")
-        save_fig(verification_figure(ver), "verification.png")
+        if groups is None:
+            save_fig(verification_figure(ver), "verification.png")
+        else:
+            for name, part in ver.parts.items():
+                bad = len(part.failing)
+                title = (f"Group {name}: the schedule " + ("meets every target in every interval" if not bad else
+                         f"misses a target in {bad} of {len(part.interval_start)} intervals")
+                         + f" ({part.replications} replications)")
+                save_fig(verification_figure(part, title=title), f"verification-{_file_name(name)}.png")
     if curve is not None:
         save_csv(curve, "tradeoff.csv")
         save_fig(tradeoff_figure(curve), "tradeoff.png")

@@ -8,10 +8,15 @@
     plan = staffing.schedule(req, "shifts.yaml")          # least-cost shifts (integer programme, HiGHS)
     check = staffing.verify("configs/bank-day.yaml", plan, req.targets)   # simulate the schedule
     staffing.tradeoff("configs/bank-day.yaml", req.targets, [0.7, 0.8, 0.9])   # cost vs service level
+
+With departments (``groups``), the same calls give per-group results: :class:`GroupRequirements`
+(one :class:`Requirements` per group in ``parts``, all groups searched together on the same simulated days),
+:class:`GroupSchedule` and :class:`GroupVerification`.
 """
 
 from .requirements import (
     Demand,
+    GroupRequirements,
     IntervalCheck,
     Requirements,
     analytic_agents,
@@ -20,15 +25,18 @@ from .requirements import (
     requirements,
     scheduled_agents,
 )
-from .schedule import Schedule, ShiftTemplate, coverage_matrix, load_templates, schedule
+from .schedule import GroupSchedule, Schedule, ShiftTemplate, coverage_matrix, load_templates, schedule
 from .targets import METRICS, StaffingError, Target, parse_target, parse_targets
 from .tradeoff import DEFAULT_LEVELS, tradeoff
-from .verify import Verification, verify
+from .verify import GroupVerification, Verification, verify
 
 __all__ = [
     "DEFAULT_LEVELS",
     "METRICS",
     "Demand",
+    "GroupRequirements",
+    "GroupSchedule",
+    "GroupVerification",
     "IntervalCheck",
     "Requirements",
     "Schedule",

@@ -107,7 +107,8 @@ def requirement_figure(req: "Requirements", plan: Optional["Schedule"] = None, t
     targets = ", ".join(str(t) for t in req.targets)
     if title is None:
         extra = req.agent_hours("simulated") - req.agent_hours("erlang_a")
-        title = (f"Meeting {targets} in every interval takes {req.agent_hours('simulated'):.1f} agent-hours: "
+        who = f"Group {req.group}: meeting" if req.group is not None else "Meeting"
+        title = (f"{who} {targets} in every interval takes {req.agent_hours('simulated'):.1f} agent-hours: "
                  f"{extra:+.1f} vs Erlang A\n(Erlang A misses a target in {int(miss.sum())} of {len(starts)} "
                  f"intervals once backlogs and real distributions are simulated)")
     fig.suptitle(title, fontsize=11)

@@ -49,7 +49,7 @@ from ..analytic.erlang import _smallest_meeting as smallest_meeting
 from ..experiment.executors import default_workers
 from ..engine import simulate_calls
 from ..experiment.replication import _boundaries, _duty_as_it_happened, simulate
-from ..measure.tally import IntervalTally
+from ..measure.tally import IntervalTally, time_integral
 from ..model.config import load_config
 from ..model.scenario import Scenario, Staffing
 from ..model.units import format_clock
@@ -64,6 +64,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Demand",
+    "GroupRequirements",
     "IntervalCheck",
     "Requirements",
     "analytic_agents",
@@ -128,13 +129,12 @@ class Demand:
         return [r * h for r, h in zip(self.rate, self.handle_time)]
 
 
-def demand(scenario: Scenario) -> Demand:
-    """Intervals of the scenario (its profile's, else ``report_interval``/30 min) and their mix."""
-    if scenario.groups:
-        raise StaffingError(
-            "staffing requirements are computed for one pool of identical agents; this scenario has "
-            "departments (groups): compute each group's requirement from a scenario of its own"
-        )
+def demand(scenario: Scenario, types: Optional[Sequence[int]] = None) -> Demand:
+    """Intervals of the scenario (its profile's, else ``report_interval``/30 min) and their mix.
+
+    ``types``: indices of the call types counted (default all); the intervals are the scenario's whichever
+    types are counted, so that every group's demand (:func:`group_demands`) is on the same intervals.
+    """
     step = scenario.interval_length()
     rfs = scenario.rate_functions()
     horizon = float(scenario.horizon)  # type: ignore[arg-type]
@@ -142,10 +142,11 @@ def demand(scenario: Scenario) -> Demand:
     n = max(int(math.ceil((horizon - first) / step - 1e-9)), 1)
     handles = [h.expectation() for h in scenario.type_handle_times()]
     patiences = [math.inf if p is None else p.expectation() for p in scenario.type_patience()]
+    chosen = range(len(rfs)) if types is None else sorted(set(types))
     calls, rate, handle, patience = [], [], [], []
     for k in range(n):
         a, b = first + k * step, min(first + (k + 1) * step, horizon)
-        c = [rf.expected_in(a, b) for rf in rfs]
+        c = [rfs[t].expected_in(a, b) if t in chosen else 0.0 for t in range(len(rfs))]
         total = sum(c)
         calls.append(total)
         rate.append(total / (b - a))
@@ -157,6 +158,35 @@ def demand(scenario: Scenario) -> Demand:
             handle.append(float(np.average(handles)))
             patience.append(math.inf)
     return Demand(first, step, tuple(calls), tuple(rate), tuple(handle), tuple(patience))
+
+
+def home_groups(scenario: Scenario) -> list[int]:
+    """Each call type's home group (the first of its ``groups``): the group whose requirement answers for
+    the type's callers, whichever group's agent ends up answering them (overflow, transfers)."""
+    return [served[0] for served in scenario.type_groups()]
+
+
+def group_demands(scenario: Scenario) -> list[Demand]:
+    """One :class:`Demand` per group of a scenario with departments: the mix of the call types it is home
+    to, on the scenario's intervals (no calls for a group that is no type's home)."""
+    home = home_groups(scenario)
+    return [demand(scenario, [t for t, h in enumerate(home) if h == g]) for g in range(len(scenario.groups or ()))]
+
+
+def configured_agents(scenario: Scenario, d: Demand) -> list[list[int]]:
+    """Agents each group's config has on duty in each interval of ``d`` (the interval's mean, rounded;
+    after shrinkage)."""
+    bounds = np.array([d.start + k * d.length for k in range(d.n + 1)])
+    periods = scenario.duty_periods()
+    groups = np.asarray(scenario.agent_groups())
+    out = []
+    for g in range(len(scenario.groups or ())):
+        mine = [p for a, agent in enumerate(periods) if groups[a] == g for p in agent]
+        starts = np.array([p[0] for p in mine], dtype=float)
+        ends = np.array([p[1] for p in mine], dtype=float)
+        on_duty = time_integral(starts, ends, bounds) / d.length if mine else np.zeros(d.n)
+        out.append([int(math.floor(x + 0.5)) for x in on_duty])
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -228,14 +258,24 @@ def analytic_agents(rate: float, handle_time: float, patience: float, targets: S
 
 
 def staffed(scenario: Scenario, d: Demand, agents: Sequence[int], threshold: Optional[float] = None) -> Scenario:
-    """The scenario with ``agents[k]`` agents on duty in interval ``k`` of ``d`` (no shrinkage)."""
-    update: dict[str, Any] = {
-        "staffing": Staffing(interval=d.length, start=d.start, agents=tuple(int(a) for a in agents)),
-        "agents": None,
-        "shifts": None,
-        "shift_adjust": None,
-        "shrinkage": 0.0,
-    }
+    """The scenario with ``agents[k]`` agents on duty in interval ``k`` of ``d`` (no shrinkage).
+
+    With departments, ``agents`` holds every group's staffing one after the other (group by group, in the
+    order of ``groups``, ``d.n`` intervals each).
+    """
+    update: dict[str, Any] = {"shift_adjust": None, "shrinkage": 0.0}
+    if scenario.groups:
+        n = d.n
+        if len(agents) != n * len(scenario.groups):
+            raise StaffingError(f"agents: give one number per interval ({n}) and group ({len(scenario.groups)}), "
+                                f"got {len(agents)}")
+        update["groups"] = tuple(
+            g.model_copy(update={"agents": None, "shifts": None, "staffing": Staffing(
+                interval=d.length, start=d.start, agents=tuple(int(a) for a in agents[i * n:(i + 1) * n]))})
+            for i, g in enumerate(scenario.groups))
+    else:
+        update.update(staffing=Staffing(interval=d.length, start=d.start, agents=tuple(int(a) for a in agents)),
+                      agents=None, shifts=None)
     if threshold is not None:
         update["service_level_threshold"] = float(threshold)
     return scenario.model_copy(update=update)
@@ -266,19 +306,64 @@ def interval_table(scenario: Scenario, seed: int, replication: int) -> dict[str,
     return tally.result(duty_starts=duty_starts, duty_ends=duty_ends, overtime=output.overtime)
 
 
+def group_interval_tables(scenario: Scenario, seed: int, replication: int) -> list[dict[str, np.ndarray]]:
+    """Per group of a scenario with departments, the per-interval table of one replication (the columns of
+    :func:`interval_table`), for the group's own callers and agents.
+
+    A group's callers are those of the call types it is home to (:func:`home_groups`), whoever answered
+    them: their waits over all legs (overflow, transfers) and outcomes count for their home group. Its
+    occupancy and agents on duty are those of its own agents, whatever they worked on (misrouted calls,
+    overflow from other groups, warm transfers held).
+    """
+    streams = RandomStreams(seed, replication)
+    home = np.asarray(home_groups(scenario), dtype=np.int64)
+    agent_group = np.asarray(scenario.agent_groups(), dtype=np.int64)
+    n_groups = len(scenario.groups or ())
+    rows = [(a, p[0], p[1]) for a, agent in enumerate(scenario.duty_periods()) for p in agent]
+    duty = np.array(rows, dtype=np.float64).reshape(-1, 3)
+    boundaries = _boundaries(scenario, duty[:, 1].copy())
+    tallies = [IntervalTally(boundaries=boundaries, threshold=scenario.service_level_threshold)
+               for _ in range(n_groups)]
+
+    def add(calls: Any, work: Optional[np.ndarray]) -> None:
+        group_of_call = home[calls.call_type]
+        group_of_work = agent_group[work[:, 0].astype(np.int64)] if work is not None and work.size else None
+        for g, tally in enumerate(tallies):
+            tally.add(calls.select(group_of_call == g), busy=False)
+            if group_of_work is not None:
+                tally.add_extra_work(work[group_of_work == g])
+
+    output = simulate_calls(scenario, streams, on_calls=lambda chunk: add(chunk.calls, chunk.work))
+    add(output.calls, output.work)
+    happened = _duty_as_it_happened(scenario, output)
+    if happened is not None:  # the agent side changed the duty: the duty the engine saw
+        duty = happened
+    overtime = output.overtime
+    tables = []
+    for g, tally in enumerate(tallies):
+        mine = agent_group[duty[:, 0].astype(np.int64)] == g
+        extra = overtime[agent_group[overtime[:, 0].astype(np.int64)] == g] if overtime.size else overtime
+        tables.append(tally.result(duty_starts=duty[mine, 1].copy(), duty_ends=duty[mine, 2].copy(), overtime=extra))
+    return tables
+
+
 def _interval_rows(scenario: Scenario, seed: int, replication: int, starts: Sequence[float]) -> np.ndarray:
-    """(metrics x intervals) array of one replication, aligned on ``starts``."""
-    table = interval_table(scenario, seed, replication)
-    out = np.full((len(SIM_METRICS) + 2, len(starts)), np.nan)
-    index = {round(float(s), 6): k for k, s in enumerate(table.get("interval_start", []))}
-    for j, s in enumerate(starts):
-        k = index.get(round(s, 6))
-        if k is None:
-            continue
-        for i, metric in enumerate(SIM_METRICS):
-            out[i, j] = table[metric][k]
-        out[-2, j] = table["offered"][k]
-        out[-1, j] = table["agents"][k]
+    """(metrics x cells) array of one replication, aligned on ``starts``: the intervals, or with departments
+    every group's intervals one group after the other."""
+    tables = group_interval_tables(scenario, seed, replication) if scenario.groups else [
+        interval_table(scenario, seed, replication)]
+    n = len(starts)
+    out = np.full((len(SIM_METRICS) + 2, n * len(tables)), np.nan)
+    for g, table in enumerate(tables):
+        index = {round(float(s), 6): k for k, s in enumerate(table.get("interval_start", []))}
+        for j, s in enumerate(starts):
+            k = index.get(round(s, 6))
+            if k is None:
+                continue
+            for i, metric in enumerate(SIM_METRICS):
+                out[i, g * n + j] = table[metric][k]
+            out[-2, g * n + j] = table["offered"][k]
+            out[-1, g * n + j] = table["agents"][k]
     return out
 
 
@@ -398,11 +483,26 @@ def evaluate_staffing(scenario: Scenario, agents: Sequence[int], targets: Sequen
     (replications ``first_replication ...``; NaN-free means in ``.mean``)."""
     targets = parse_targets(targets, scenario.service_level_threshold)
     d = demand(scenario)
-    if len(agents) != d.n:
-        raise StaffingError(f"agents: give one number per interval ({d.n}), got {len(agents)}")
+    cells = cell_demand(scenario, d)
+    if len(agents) != cells.n:
+        raise StaffingError(f"agents: give one number per interval ({d.n}), got {len(agents)}"
+                            if not scenario.groups else
+                            f"agents: give one number per interval ({d.n}) and group ({len(scenario.groups)}), "
+                            f"got {len(agents)}")
     sim = Simulator(seed, replications, d.starts, first_replication=first_replication)
     values = sim.run(staffed(scenario, d, agents, _threshold(targets)))
-    return check(values, targets, confidence, np.asarray(d.calls) > 0)
+    return check(values, targets, confidence, np.asarray(cells.calls) > 0)
+
+
+def cell_demand(scenario: Scenario, d: Demand) -> Demand:
+    """The demand of every cell a staffing search sets: ``d`` itself for one pool; with departments, every
+    group's demand (:func:`group_demands`) one group after the other (``calls``, ``rate``, ... of length
+    groups x intervals; ``start`` and ``length`` are ``d``'s, so its ``starts`` are not the cells')."""
+    if not scenario.groups:
+        return d
+    parts = group_demands(scenario)
+    return Demand(d.start, d.length, *(tuple(x for part in parts for x in getattr(part, name))
+                                       for name in ("calls", "rate", "handle_time", "patience")))
 
 
 def interval_models(d: Demand, values: dict[str, np.ndarray], threshold: Optional[float]) -> list[IntervalModel]:
@@ -452,6 +552,8 @@ class Requirements:
     """the search's steps: (action, interval, agents afterwards, accepted); actions add, remove, restaff, skip"""
     erlang_x: Optional[list[int]] = None
     """Erlang X per interval (scenarios with redials or lines: the search's starting point), else None"""
+    group: Optional[str] = None
+    """With departments: the group this requirement is for (a part of :class:`GroupRequirements`)"""
 
     @property
     def interval_start(self) -> list[float]:
@@ -520,6 +622,132 @@ class Requirements:
         if self.erlang_a_check is not None:
             misses = (~self.erlang_a_check.met).sum()
             lines.append(f"  Erlang A staffing, simulated: misses a target in {misses} of {self.demand.n} intervals")
+        lines.append(
+            f"  search: {self.evaluations} staffings x {self.replications} replications "
+            f"({self.days} simulated days) in {self.runtime:.1f} s"
+        )
+        return "\n".join(lines)
+
+
+def _cells(check: IntervalCheck, part: slice) -> IntervalCheck:
+    """The check of some of a search's cells (one group's intervals)."""
+    return IntervalCheck(check.targets, *({k: v[part] for k, v in table.items()} for table in
+                                          (check.mean, check.bound, check.half_width, check.met_by_target)),
+                         check.met[part], check.slack[part])
+
+
+@dataclass
+class GroupRequirements:
+    """Agents required per group and interval in a centre with departments (``groups``), from one search.
+
+    The groups are staffed together: every simulated day has every group's staffing, so a group's
+    requirement already counts the overflow it takes from other groups, the calls it receives by mistake and
+    the transfers it makes and takes. A group answers for its own callers (the call types it is home to):
+    each of its intervals meets every target for the callers of those types who arrived in it, over all
+    their legs, whoever answered them; its occupancy is its own agents'. A group that is no type's home
+    (``fixed``) keeps the agents its config has on duty. ``parts`` holds one :class:`Requirements` per group
+    (its demand, Erlang C/A and simulated requirement, the checks); the totals add the groups up.
+    """
+
+    scenario: Scenario
+    targets: tuple[Target, ...]
+    confidence: float
+    replications: int
+    seed: int
+    parts: dict[str, Requirements]
+    fixed: tuple[str, ...]
+    runtime: float
+    evaluations: int
+    days: int
+    history: list[tuple[str, int, int, bool]] = field(default_factory=list, repr=False)
+    """the search's steps, as :attr:`Requirements.history`; ``interval`` is a cell: group index x intervals +
+    interval"""
+
+    @classmethod
+    def split(cls, whole: Requirements, d: Demand) -> "GroupRequirements":
+        """The per-group view of a search over every group's cells (``whole``, cells group by group)."""
+        sc = whole.scenario
+        demands = group_demands(sc)
+        parts, fixed = {}, []
+        for g, (group, part) in enumerate(zip(sc.groups or (), demands)):
+            cells = slice(g * d.n, (g + 1) * d.n)
+            if not any(c > 0 for c in part.calls):
+                fixed.append(group.name)
+            parts[group.name] = Requirements(
+                scenario=sc, demand=part, targets=whole.targets, confidence=whole.confidence,
+                replications=whole.replications, seed=whole.seed, erlang_c=whole.erlang_c[cells],
+                erlang_a=whole.erlang_a[cells], simulated=whole.simulated[cells],
+                erlang_a_check=None if whole.erlang_a_check is None else _cells(whole.erlang_a_check, cells),
+                check=_cells(whole.check, cells), runtime=whole.runtime, evaluations=whole.evaluations,
+                days=whole.days, erlang_x=None if whole.erlang_x is None else whole.erlang_x[cells], group=group.name)
+        return cls(scenario=sc, targets=whole.targets, confidence=whole.confidence, replications=whole.replications,
+                   seed=whole.seed, parts=parts, fixed=tuple(fixed), runtime=whole.runtime,
+                   evaluations=whole.evaluations, days=whole.days, history=whole.history)
+
+    @property
+    def groups(self) -> list[str]:
+        return list(self.parts)
+
+    @property
+    def interval_start(self) -> list[float]:
+        return next(iter(self.parts.values())).interval_start
+
+    @property
+    def erlang_x(self) -> Optional[list[int]]:
+        """Every group's Erlang X requirement one after the other (None without redials or lines)."""
+        first = next(iter(self.parts.values()))
+        return None if first.erlang_x is None else [x for p in self.parts.values() for x in (p.erlang_x or ())]
+
+    @property
+    def all_met(self) -> bool:
+        return all(p.check.all_met for p in self.parts.values())
+
+    @property
+    def agent_per_hour(self) -> Optional[float]:
+        return next(iter(self.parts.values())).agent_per_hour
+
+    @property
+    def currency(self) -> str:
+        return next(iter(self.parts.values())).currency
+
+    def agent_hours(self, method: str = "simulated") -> float:
+        """Agent-hours on duty of a method's requirement, all groups together (see
+        :meth:`Requirements.agent_hours`)."""
+        return float(sum(p.agent_hours(method) for p in self.parts.values()))
+
+    def cost(self, method: str = "simulated") -> Optional[float]:
+        """Agent-hours x ``costs.agent_per_hour``, all groups together (None without a price)."""
+        costs = [p.cost(method) for p in self.parts.values()]
+        return None if any(c is None for c in costs) else float(sum(costs))  # type: ignore[arg-type]
+
+    def to_frame(self) -> "pd.DataFrame":
+        """One row per group and interval: ``group``, then the columns of :meth:`Requirements.to_frame`."""
+        import pandas as pd
+
+        frames = []
+        for name, part in self.parts.items():
+            frame = part.to_frame()
+            frame.insert(0, "group", name)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def summary(self) -> str:
+        """A few lines for people: totals per method and per group, runtime."""
+        lines = []
+        methods = [("erlang_c", "Erlang C"), ("erlang_a", "Erlang A")]
+        methods += [("erlang_x", "Erlang X")] if self.erlang_x is not None else []
+        for method, label in methods + [("simulated", "simulation")]:
+            cost = self.cost(method)
+            money = f", cost {cost:,.0f} {self.currency}".rstrip() if cost is not None else ""
+            per_group = ", ".join(f"{name} {p.agent_hours(method):.1f}" for name, p in self.parts.items())
+            lines.append(f"  {label:<11} {self.agent_hours(method):8.1f} agent-hours{money} ({per_group})")
+        checks = [p.erlang_a_check for p in self.parts.values()]
+        if all(c is not None for c in checks):
+            misses = sum(int((~c.met).sum()) for c in checks)  # type: ignore[union-attr]
+            cells = sum(p.demand.n for p in self.parts.values())
+            lines.append(f"  Erlang A staffing, simulated: misses a target in {misses} of {cells} group-intervals")
+        if self.fixed:
+            lines.append(f"  kept as configured (no call type's home group): {', '.join(self.fixed)}")
         lines.append(
             f"  search: {self.evaluations} staffings x {self.replications} replications "
             f"({self.days} simulated days) in {self.runtime:.1f} s"
@@ -602,14 +830,25 @@ def requirements(
     targets = parse_targets(targets if not isinstance(targets, (str, Target)) else [targets],
                             sc.service_level_threshold)
     d = demand(sc)
-    patience_finite = any(math.isfinite(p) for p, c in zip(d.patience, d.calls) if c > 0)
+    cells = cell_demand(sc, d)  # with departments: every group's intervals, one group after the other
+    patience_finite = any(math.isfinite(p) for p, c in zip(cells.patience, cells.calls) if c > 0)
     check_reachable(targets, patience_finite=patience_finite)
-    erlang_c = [analytic_agents(r, h, p, targets, model="C") for r, h, p in zip(d.rate, d.handle_time, d.patience)]
-    erlang_a = [analytic_agents(r, h, p, targets, model="A") for r, h, p in zip(d.rate, d.handle_time, d.patience)]
-    erlang_x = _erlang_x_requirement(sc, d, targets)
-    active = np.asarray(d.calls) > 0
+    erlang_c = [analytic_agents(r, h, p, targets, model="C") for r, h, p in zip(cells.rate, cells.handle_time, cells.patience)]
+    erlang_a = [analytic_agents(r, h, p, targets, model="A") for r, h, p in zip(cells.rate, cells.handle_time, cells.patience)]
+    erlang_x = _erlang_x_requirement(sc, cells, targets)
+    active = np.asarray(cells.calls) > 0
     lower = np.where(active, 1, 0)
     cap = np.maximum(3 * np.asarray(erlang_a) + 20, lower)
+    labels: Sequence[Union[float, str]] = d.starts
+    fixed = np.zeros(cells.n, dtype=bool)
+    if sc.groups:  # a group that is no type's home keeps the agents its config has on duty
+        names = [g.name for g in sc.groups]
+        homed = np.repeat([any(c > 0 for c in part.calls) for part in group_demands(sc)], d.n)
+        configured = np.asarray(configured_agents(sc, d), dtype=int).ravel()
+        fixed = ~homed
+        lower = np.where(fixed, configured, lower)
+        cap = np.where(fixed, configured, cap)
+        labels = [f"group {names[g]}, interval {format_clock(s)}" for g in range(len(names)) for s in d.starts]
     threshold = _threshold(targets)
     say = progress or (lambda _msg: None)
     step_done = on_step or (lambda _n, _missing, _phase: None)
@@ -636,15 +875,16 @@ def requirements(
         return check(values, targets, confidence, active), values
 
     def models(values: dict[str, np.ndarray]) -> list[IntervalModel]:
-        return interval_models(d, values, threshold)
+        return interval_models(cells, values, threshold)
 
     try:
         first = np.asarray((erlang_x or erlang_a) if start is None else list(start), dtype=int)
-        if first.size != d.n:
-            raise StaffingError(f"start: give one number per interval ({d.n}), got {first.size}")
-        first = np.maximum(first, lower)
+        if first.size != cells.n:
+            raise StaffingError(f"start: give one number per interval ({d.n})"
+                                + (f" and group ({len(sc.groups)})" if sc.groups else "") + f", got {first.size}")
+        first = np.where(fixed, lower, np.maximum(first, lower))
         a_check = run(np.maximum(np.asarray(erlang_a), lower))[0] if check_erlang_a else None
-        common = dict(lower=lower, cap=cap, targets=targets, erlang_a=erlang_a, starts=d.starts,
+        common = dict(lower=lower, cap=cap, targets=targets, erlang_a=erlang_a, starts=labels,
                       history=history, say=say, step_done=step_done, count=lambda: evaluations)
         if search == "greedy":
             agents, current = greedy_search(first.copy(), run, **common)
@@ -654,12 +894,15 @@ def requirements(
     finally:
         if own:
             sim.close()
-    return Requirements(
-        scenario=sc, demand=d, targets=tuple(targets), confidence=confidence, replications=replications,
+    result = Requirements(
+        scenario=sc, demand=cells, targets=tuple(targets), confidence=confidence, replications=replications,
         seed=seed, erlang_c=erlang_c, erlang_a=erlang_a, simulated=[int(a) for a in agents],
         erlang_a_check=a_check, check=current, runtime=time.perf_counter() - began,
         evaluations=evaluations, days=evaluations * replications, history=history, erlang_x=erlang_x,
     )
+    if not sc.groups:
+        return result
+    return GroupRequirements.split(result, d)
 
 
 def _erlang_x_requirement(sc: Scenario, d: Demand, targets: Sequence[Target]) -> Optional[list[int]]:

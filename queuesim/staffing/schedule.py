@@ -35,12 +35,13 @@ from ..model.config import MAX_CONFIG_BYTES, ConfigError, parse_yaml
 from ..model.fields import ClockTime, PositiveSeconds, check_input_file
 from ..model.scenario import Shift, ShiftBreak
 from ..model.units import format_clock, format_duration
+from .requirements import GroupRequirements
 from .targets import StaffingError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["Schedule", "ShiftTemplate", "coverage_matrix", "expand_templates", "load_templates", "schedule"]
+__all__ = ["GroupSchedule", "Schedule", "ShiftTemplate", "coverage_matrix", "expand_templates", "load_templates", "schedule"]
 
 
 class ShiftTemplate(BaseModel):
@@ -61,11 +62,13 @@ class ShiftTemplate(BaseModel):
     breaks: tuple[ShiftBreak, ...] = Field((), description="unpaid breaks, start measured from the shift start")
     cost_per_hour: Optional[float] = Field(None, ge=0.0, allow_inf_nan=False, description="cost per paid hour")
     max_agents: Optional[int] = Field(None, ge=0, le=1_000_000, description="at most this many agents per start")
+    groups: Optional[tuple[str, ...]] = Field(
+        None, min_length=1, description="with departments: the groups whose agents can work it (default: every group)")
 
-    @field_validator("start", mode="before")
+    @field_validator("start", "groups", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
-        return value if isinstance(value, (list, tuple)) else [value]
+        return value if isinstance(value, (list, tuple)) or value is None else [value]
 
     @model_validator(mode="after")
     def _breaks_fit(self) -> "ShiftTemplate":
@@ -259,6 +262,82 @@ class Schedule:
         return "\n".join(lines)
 
 
+@dataclass
+class GroupSchedule:
+    """The least-cost shifts of every group of a centre with departments, one :class:`Schedule` per group
+    (``parts``; groups kept as configured have none). Totals add the groups up."""
+
+    parts: dict[str, Schedule]
+    runtime: float
+
+    @property
+    def cost(self) -> float:
+        return float(sum(p.cost for p in self.parts.values()))
+
+    @property
+    def agent_hours(self) -> float:
+        """Paid agent-hours of every group's schedule."""
+        return float(sum(p.agent_hours for p in self.parts.values()))
+
+    @property
+    def uncovered(self) -> list[tuple[str, float]]:
+        """``(group, interval start)`` of every interval a group's shifts leave short of its requirement."""
+        return [(name, s) for name, p in self.parts.items() for s in p.uncovered]
+
+    def shift_lists(self) -> dict[str, list[Shift]]:
+        """Each group's chosen shifts as scenario ``shifts`` (count > 0 only)."""
+        return {name: p.shift_list() for name, p in self.parts.items()}
+
+    def _frames(self, method: str) -> "pd.DataFrame":
+        import pandas as pd
+
+        frames = []
+        for name, part in self.parts.items():
+            frame = getattr(part, method)()
+            frame.insert(0, "group", name)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def to_frame(self) -> "pd.DataFrame":
+        """One row per group and candidate shift: ``group``, then the columns of :meth:`Schedule.to_frame`."""
+        return self._frames("to_frame")
+
+    def coverage_frame(self) -> "pd.DataFrame":
+        """One row per group and interval: ``group``, then the columns of :meth:`Schedule.coverage_frame`."""
+        return self._frames("coverage_frame")
+
+    def summary(self) -> str:
+        lines = []
+        for name, part in self.parts.items():
+            lines.append(f"  group {name}:")
+            lines.extend("  " + line for line in part.summary().splitlines())
+        currency = next(iter(self.parts.values())).currency if self.parts else ""
+        lines.append(f"  all groups: {self.agent_hours:.1f} paid agent-hours, cost {self.cost:,.2f} {currency}".rstrip())
+        return "\n".join(lines)
+
+
+def _group_schedule(req: GroupRequirements, templates: Union[str, Path, Sequence[Any]], **options: Any) -> GroupSchedule:
+    """Each group's least-cost shifts for its own requirement, from the templates it can work."""
+    began = time.perf_counter()
+    loaded = load_templates(templates)
+    names = req.groups
+    for t in loaded:
+        unknown = [g for g in t.groups or () if g not in names]
+        if unknown:
+            raise StaffingError(f"shift template {t.name!r}: groups {', '.join(map(repr, unknown))} are not groups of "
+                                f"the scenario; choose among {', '.join(names)}")
+    parts = {}
+    for name, part in req.parts.items():
+        if name in req.fixed:
+            continue
+        own = [t for t in loaded if t.groups is None or name in t.groups]
+        if not own:
+            raise StaffingError(f"group {name!r}: no shift template lists it in 'groups'; add it to a template's "
+                                "groups or leave a template's groups out (every group may work it)")
+        parts[name] = schedule(part, own, **options)
+    return GroupSchedule(parts, time.perf_counter() - began)
+
+
 def schedule(
     required: Union[Sequence[int], Any],
     templates: Union[str, Path, Sequence[Any]],
@@ -269,7 +348,7 @@ def schedule(
     default_cost_per_hour: Optional[float] = None,
     currency: str = "",
     time_limit: float = 60.0,
-) -> Schedule:
+) -> Union[Schedule, GroupSchedule]:
     """Agents per shift covering ``required`` at least cost (integer programme, HiGHS).
 
     ``required``: agents per interval (a list, with ``interval_start`` (s) of
@@ -278,10 +357,16 @@ def schedule(
     its intervals, prices and currency). ``templates``: a YAML path or a list of
     :class:`ShiftTemplate` / mappings. ``shortage_penalty``: cost per
     agent-interval short (default: 10 x the most expensive candidate shift, so
-    shortages remain only where they cannot be avoided).
+    shortages remain only where they cannot be avoided). A
+    :class:`~queuesim.staffing.GroupRequirements` (departments) gives a
+    :class:`GroupSchedule`: each group's shifts for its own requirement, from
+    the templates it can work (their ``groups``).
     """
     from scipy.optimize import Bounds, LinearConstraint, milp
 
+    if isinstance(required, GroupRequirements):
+        return _group_schedule(required, templates, shortage_penalty=shortage_penalty,  # type: ignore[return-value]
+                               default_cost_per_hour=default_cost_per_hour, currency=currency, time_limit=time_limit)
     began = time.perf_counter()
     if hasattr(required, "scheduled") and hasattr(required, "demand"):
         req = required

@@ -76,10 +76,16 @@ Evaluate = Callable[[np.ndarray], "tuple[object, dict[str, np.ndarray]]"]
 StepDone = Callable[[int, int, str], None]
 
 
+def _where(starts: Sequence, k: int) -> str:
+    """Where cell ``k`` of the search is, for messages: ``starts[k]`` is an interval's start (s) or a label
+    (with departments: the group and the interval)."""
+    return starts[k] if isinstance(starts[k], str) else f"interval {format_clock(starts[k])}"
+
+
 def _too_many(k: int, agents: np.ndarray, step: int, check, targets, erlang_a, starts) -> StaffingError:
     t = ", ".join(str(x) for x in targets if not check.met_by_target[x.metric][k])
     return StaffingError(
-        f"interval {format_clock(starts[k])}: {t} is still missed with {agents[k] - step} agents "
+        f"{_where(starts, k)}: {t} is still missed with {agents[k] - step} agents "
         f"(Erlang A asks for {erlang_a[k]}); the target looks unreachable in simulation "
         "(e.g. below what any number of agents gives), so the search stops here"
     )

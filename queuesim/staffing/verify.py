@@ -12,7 +12,8 @@ import numpy as np
 from ..measure.stats import mean_ci
 from ..model.scenario import Scenario, Shift
 from ..model.units import format_clock
-from .requirements import SIM_METRICS, IntervalCheck, Simulator, check, demand, resolve_scenario
+from .requirements import SIM_METRICS, IntervalCheck, Simulator, _cells, cell_demand, check, demand, resolve_scenario
+from .schedule import GroupSchedule
 from .targets import StaffingError, Target, parse_targets
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..model.spec import Experiment
     from .schedule import Schedule
 
-__all__ = ["Verification", "verify"]
+__all__ = ["GroupVerification", "Verification", "verify"]
 
 
 @dataclass
@@ -94,7 +95,7 @@ class Verification:
 
 def verify(
     model: Union[Scenario, "Experiment", str, Path],
-    shifts: Union["Schedule", Sequence[Union[Shift, dict]]],
+    shifts: Union["Schedule", GroupSchedule, Sequence[Union[Shift, dict]], dict[str, Sequence[Union[Shift, dict]]]],
     targets: Union[str, Target, Sequence[Union[str, Target]]],
     *,
     confidence: float = 0.95,
@@ -104,8 +105,12 @@ def verify(
     executor: str = "serial",
     workers: Optional[int] = None,
     first_replication: int = 0,
-) -> Verification:
+) -> Union[Verification, "GroupVerification"]:
     """Simulate the scenario staffed by ``shifts`` (a :class:`Schedule` or scenario shifts) and check targets.
+
+    With departments, ``shifts`` is a :class:`~queuesim.staffing.GroupSchedule` or a mapping of group
+    names to shifts (groups not named keep their config's agents), and the result a
+    :class:`GroupVerification`: each group's intervals checked for its own callers.
 
     The scenario's shrinkage applies to the shifts' counts. Replications
     ``first_replication ...`` are simulated: 0 reuses the random numbers of
@@ -119,16 +124,27 @@ def verify(
     seed = default_seed if seed is None else int(seed)
     replications = default_reps if replications is None else int(replications)
     targets = parse_targets(targets if not isinstance(targets, (str, Target)) else [targets], sc.service_level_threshold)
-    required = None
-    if hasattr(shifts, "shift_list"):
-        required = list(shifts.required)  # type: ignore[union-attr]
-        shift_list = shifts.shift_list()  # type: ignore[union-attr]
-    else:
-        shift_list = [s if isinstance(s, Shift) else Shift.model_validate(s) for s in shifts]  # type: ignore[union-attr]
-    if not shift_list or all(s.count == 0 for s in shift_list):
-        raise StaffingError("verify: the schedule has no agent on any shift")
     d = demand(sc)
-    update: dict[str, Any] = {"shifts": tuple(shift_list), "agents": None, "staffing": None, "shift_adjust": None}
+    cells = cell_demand(sc, d)
+    update: dict[str, Any] = {"shift_adjust": None}
+    required: Optional[list[Optional[list[int]]]] = None
+    if sc.groups:
+        by_group = _group_shifts(sc, shifts)
+        required = [list(shifts.parts[g.name].required) if isinstance(shifts, GroupSchedule) and g.name in shifts.parts
+                    else None for g in sc.groups]
+        update["groups"] = tuple(  # the groups not scheduled keep their shifts, as adjusted
+            g.model_copy(update={"shifts": sc.adjusted(g.shifts)}) if g.name not in by_group else g.model_copy(update={
+                "shifts": tuple(by_group[g.name]) or None, "agents": None if by_group[g.name] else 0, "staffing": None})
+            for g in sc.groups)
+    else:
+        if hasattr(shifts, "shift_list"):
+            required = [list(shifts.required)]  # type: ignore[union-attr]
+            shift_list = shifts.shift_list()  # type: ignore[union-attr]
+        else:
+            shift_list = [s if isinstance(s, Shift) else Shift.model_validate(s) for s in shifts]  # type: ignore[union-attr]
+        if not shift_list or all(s.count == 0 for s in shift_list):
+            raise StaffingError("verify: the schedule has no agent on any shift")
+        update.update(shifts=tuple(shift_list), agents=None, staffing=None)
     sl = next((t.threshold for t in targets if t.metric == "service_level"), None)
     if sl is not None:
         update["service_level_threshold"] = sl
@@ -136,16 +152,74 @@ def verify(
     with Simulator(seed, replications, d.starts, executor=executor, workers=workers,
                    first_replication=first_replication) as sim:
         values = sim.run(run)
-    result = check(values, targets, confidence, np.asarray(d.calls) > 0)
+    result = check(values, targets, confidence, np.asarray(cells.calls) > 0)
 
     metrics, ci = {}, {}
     for m in SIM_METRICS:
-        est = [mean_ci(values[m][:, k], confidence) if np.isfinite(values[m][:, k]).any() else None for k in range(d.n)]
+        est = [mean_ci(values[m][:, k], confidence) if np.isfinite(values[m][:, k]).any() else None
+               for k in range(cells.n)]
         metrics[m] = np.array([e.mean if e else np.nan for e in est])
         ci[m] = (np.array([e.low if e else np.nan for e in est]), np.array([e.high if e else np.nan for e in est]))
     agents = np.nanmean(values["agents"], axis=0)
-    return Verification(
-        interval_start=d.starts, agents=agents, required=required, metrics=metrics, ci=ci, check=result,
-        targets=tuple(targets), confidence=confidence, replications=replications,
-        runtime=time.perf_counter() - began, first_replication=first_replication,
-    )
+    runtime = time.perf_counter() - began
+    parts = []
+    for g in range(len(sc.groups) if sc.groups else 1):
+        part = slice(g * d.n, (g + 1) * d.n)
+        parts.append(Verification(
+            interval_start=d.starts, agents=agents[part], required=None if required is None else required[g],
+            metrics={m: v[part] for m, v in metrics.items()}, ci={m: (lo[part], hi[part]) for m, (lo, hi) in ci.items()},
+            check=_cells(result, part), targets=tuple(targets), confidence=confidence, replications=replications,
+            runtime=runtime, first_replication=first_replication))
+    if not sc.groups:
+        return parts[0]
+    return GroupVerification(dict(zip((g.name for g in sc.groups), parts)))
+
+
+def _group_shifts(sc: Scenario, shifts: Any) -> dict[str, list[Shift]]:
+    """Each group's shifts from a :class:`GroupSchedule` or a mapping group name -> shifts (the groups not
+    named keep their config's agents)."""
+    if isinstance(shifts, GroupSchedule):
+        given = shifts.shift_lists()
+    elif isinstance(shifts, dict):
+        given = {name: [s if isinstance(s, Shift) else Shift.model_validate(s) for s in listed]
+                 for name, listed in shifts.items()}
+    else:
+        raise StaffingError("verify: with departments, give a group schedule or a mapping of group names to shifts")
+    names = [g.name for g in sc.groups or ()]
+    unknown = [name for name in given if name not in names]
+    if unknown:
+        raise StaffingError(f"verify: {', '.join(map(repr, unknown))} are not groups of the scenario; "
+                            f"choose among {', '.join(names)}")
+    if not any(s.count > 0 for listed in given.values() for s in listed):
+        raise StaffingError("verify: the schedule has no agent on any shift")
+    return given
+
+
+@dataclass
+class GroupVerification:
+    """A schedule of a centre with departments simulated: one :class:`Verification` per group (``parts``;
+    each group's intervals checked for its own callers, as :class:`~queuesim.staffing.GroupRequirements`)."""
+
+    parts: dict[str, Verification]
+
+    @property
+    def all_met(self) -> bool:
+        return all(p.all_met for p in self.parts.values())
+
+    @property
+    def runtime(self) -> float:
+        return next(iter(self.parts.values())).runtime
+
+    def to_frame(self) -> "pd.DataFrame":
+        """One row per group and interval: ``group``, then the columns of :meth:`Verification.to_frame`."""
+        import pandas as pd
+
+        frames = []
+        for name, part in self.parts.items():
+            frame = part.to_frame()
+            frame.insert(0, "group", name)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def summary(self) -> str:
+        return "\n".join(f"  group {name}:\n  " + part.summary().lstrip() for name, part in self.parts.items())
