@@ -150,9 +150,10 @@ def test_staff_command_with_groups_prints_and_writes_every_group(tmp_path):
     shifts = tmp_path / "shifts.yaml"
     shifts.write_text("- {name: day, start: ['00:00', '00:30'], length: 1h}\n")
     out = tmp_path / "out"
-    code, text, err = run_cli("staff", str(config), "-t", "abandonment_rate<=0.05", "-n", "3", "--shifts",
-                              str(shifts), "--out", str(out), "-q")
+    code, text, err = run_cli("staff", str(config), "-t", "abandonment_rate<=0.05", "-t", "service_level>=0.8@20s",
+                              "-n", "3", "--shifts", str(shifts), "--out", str(out), "-q", "--tradeoff", "0.7,0.8")
     assert code == 0, err
+    assert (out / "tradeoff.csv").is_file() and "0.70: Erlang A" in text  # the groups added up
     assert "agents required per interval for group A:" in text and "for group B team:" in text
     assert "group B team:" in text and "all groups:" in text
     for name in ("requirements-A.png", "requirements-B_team.png", "verification-A.png", "verification-B_team.png"):

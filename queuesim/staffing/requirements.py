@@ -612,13 +612,7 @@ class Requirements:
 
     def summary(self) -> str:
         """A few lines for people: totals per method, cost, runtime."""
-        lines = []
-        methods = [("erlang_c", "Erlang C"), ("erlang_a", "Erlang A")]
-        methods += [("erlang_x", "Erlang X")] if self.erlang_x is not None else []
-        for method, label in methods + [("simulated", "simulation")]:
-            cost = self.cost(method)
-            money = f", cost {cost:,.0f} {self.currency}".rstrip() if cost is not None else ""
-            lines.append(f"  {label:<11} {self.agent_hours(method):8.1f} agent-hours{money}")
+        lines = method_totals(self)
         if self.erlang_a_check is not None:
             misses = (~self.erlang_a_check.met).sum()
             lines.append(f"  Erlang A staffing, simulated: misses a target in {misses} of {self.demand.n} intervals")
@@ -627,6 +621,31 @@ class Requirements:
             f"({self.days} simulated days) in {self.runtime:.1f} s"
         )
         return "\n".join(lines)
+
+
+def method_totals(req: Any, detail: Callable[[str], str] = lambda _method: "") -> list[str]:
+    """One line per method of a requirement (:class:`Requirements` or :class:`GroupRequirements`): its
+    agent-hours on duty, cost and ``detail(method)``."""
+    lines = []
+    methods = [("erlang_c", "Erlang C"), ("erlang_a", "Erlang A")]
+    methods += [("erlang_x", "Erlang X")] if req.erlang_x is not None else []
+    for method, label in methods + [("simulated", "simulation")]:
+        cost = req.cost(method)
+        money = f", cost {cost:,.0f} {req.currency}".rstrip() if cost is not None else ""
+        lines.append(f"  {label:<11} {req.agent_hours(method):8.1f} agent-hours{money}{detail(method)}")
+    return lines
+
+
+def group_frames(parts: dict[str, Any], method: str = "to_frame") -> "pd.DataFrame":
+    """Every group's table (``parts[name].<method>()``) one after the other, with a ``group`` column first."""
+    import pandas as pd
+
+    frames = []
+    for name, part in parts.items():
+        frame = getattr(part, method)()
+        frame.insert(0, "group", name)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _cells(check: IntervalCheck, part: slice) -> IntervalCheck:
@@ -722,25 +741,12 @@ class GroupRequirements:
 
     def to_frame(self) -> "pd.DataFrame":
         """One row per group and interval: ``group``, then the columns of :meth:`Requirements.to_frame`."""
-        import pandas as pd
-
-        frames = []
-        for name, part in self.parts.items():
-            frame = part.to_frame()
-            frame.insert(0, "group", name)
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
+        return group_frames(self.parts)
 
     def summary(self) -> str:
         """A few lines for people: totals per method and per group, runtime."""
-        lines = []
-        methods = [("erlang_c", "Erlang C"), ("erlang_a", "Erlang A")]
-        methods += [("erlang_x", "Erlang X")] if self.erlang_x is not None else []
-        for method, label in methods + [("simulated", "simulation")]:
-            cost = self.cost(method)
-            money = f", cost {cost:,.0f} {self.currency}".rstrip() if cost is not None else ""
-            per_group = ", ".join(f"{name} {p.agent_hours(method):.1f}" for name, p in self.parts.items())
-            lines.append(f"  {label:<11} {self.agent_hours(method):8.1f} agent-hours{money} ({per_group})")
+        lines = method_totals(self, lambda method: " (" + ", ".join(
+            f"{name} {p.agent_hours(method):.1f}" for name, p in self.parts.items()) + ")")
         checks = [p.erlang_a_check for p in self.parts.values()]
         if all(c is not None for c in checks):
             misses = sum(int((~c.met).sum()) for c in checks)  # type: ignore[union-attr]

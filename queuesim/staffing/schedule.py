@@ -35,7 +35,7 @@ from ..model.config import MAX_CONFIG_BYTES, ConfigError, parse_yaml
 from ..model.fields import ClockTime, PositiveSeconds, check_input_file
 from ..model.scenario import Shift, ShiftBreak
 from ..model.units import format_clock, format_duration
-from .requirements import GroupRequirements
+from .requirements import GroupRequirements, group_frames
 from .targets import StaffingError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -288,23 +288,13 @@ class GroupSchedule:
         """Each group's chosen shifts as scenario ``shifts`` (count > 0 only)."""
         return {name: p.shift_list() for name, p in self.parts.items()}
 
-    def _frames(self, method: str) -> "pd.DataFrame":
-        import pandas as pd
-
-        frames = []
-        for name, part in self.parts.items():
-            frame = getattr(part, method)()
-            frame.insert(0, "group", name)
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
-
     def to_frame(self) -> "pd.DataFrame":
         """One row per group and candidate shift: ``group``, then the columns of :meth:`Schedule.to_frame`."""
-        return self._frames("to_frame")
+        return group_frames(self.parts)
 
     def coverage_frame(self) -> "pd.DataFrame":
         """One row per group and interval: ``group``, then the columns of :meth:`Schedule.coverage_frame`."""
-        return self._frames("coverage_frame")
+        return group_frames(self.parts, "coverage_frame")
 
     def summary(self) -> str:
         lines = []

@@ -12,7 +12,9 @@ import numpy as np
 from ..measure.stats import mean_ci
 from ..model.scenario import Scenario, Shift
 from ..model.units import format_clock
-from .requirements import SIM_METRICS, IntervalCheck, Simulator, _cells, cell_demand, check, demand, resolve_scenario
+from .requirements import (
+    SIM_METRICS, IntervalCheck, Simulator, _cells, cell_demand, check, demand, group_frames, resolve_scenario,
+)
 from .schedule import GroupSchedule
 from .targets import StaffingError, Target, parse_targets
 
@@ -212,14 +214,7 @@ class GroupVerification:
 
     def to_frame(self) -> "pd.DataFrame":
         """One row per group and interval: ``group``, then the columns of :meth:`Verification.to_frame`."""
-        import pandas as pd
-
-        frames = []
-        for name, part in self.parts.items():
-            frame = part.to_frame()
-            frame.insert(0, "group", name)
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True)
+        return group_frames(self.parts)
 
     def summary(self) -> str:
         return "\n".join(f"  group {name}:\n  " + part.summary().lstrip() for name, part in self.parts.items())
