@@ -8,6 +8,7 @@ group's staffing. One pool written as one group must give the pool's requirement
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from queuesim import Scenario
@@ -110,14 +111,57 @@ def test_every_group_meets_the_targets_for_its_own_callers_and_groups_interact()
     assert b.calls == pytest.approx([0.3 * c for c in demand(_day()).calls], rel=1e-12)
 
 
-def test_a_group_that_is_no_types_home_keeps_its_configured_agents():
-    sc = _day(agents=None, groups=[{"name": "A", "agents": 20}, {"name": "B", "agents": 10},
-                                   {"name": "spare", "agents": 3}],
-              call_types=[{"name": "a", "share": 0.7, "groups": ["A", "spare"], "overflow_after": "30s"},
-                          {"name": "b", "share": 0.3, "groups": ["B", "spare"], "overflow_after": "30s"}])
-    req = requirements(sc, TARGETS, replications=4, seed=5)
-    assert req.fixed == ("spare",) and req.parts["spare"].simulated == [3, 3, 3]
+def _with_spare(**kw) -> Scenario:
+    """Two groups and a ``spare`` group that is no type's home: it only takes overflow after 30 s."""
+    spare = kw.pop("spare", {"agents": 3})
+    return _day(agents=None, groups=[{"name": "A", "agents": 20}, {"name": "B", "agents": 10},
+                                     {"name": "spare", **spare}],
+                call_types=[{"name": "a", "share": 0.7, "groups": ["A", "spare"], "overflow_after": "30s"},
+                            {"name": "b", "share": 0.3, "groups": ["B", "spare"], "overflow_after": "30s"}], **kw)
+
+
+def test_a_group_that_is_no_types_home_keeps_its_config_and_is_left_out_of_the_requirement():
+    req = requirements(_with_spare(), TARGETS, replications=4, seed=5)
+    assert req.fixed == ("spare",) and req.groups == ["A", "B"]
     assert "kept as configured (no call type's home group): spare" in req.summary()
+    assert req.agent_hours() == pytest.approx(sum(p.agent_hours() for p in req.parts.values()))
+    assert set(req.to_frame()["group"]) == {"A", "B"}
+
+
+def test_the_search_simulates_a_group_kept_as_configured_with_its_own_shifts_shrinkage_and_adjustment():
+    """Its shifts as written, after shift_adjust and shrinkage: the same agents on duty as in the config."""
+    shifts = [{"start": "00:15", "length": "30min", "count": 3}, {"start": "01:00", "length": "20min", "count": 2}]
+    sc = _with_spare(spare={"shifts": shifts}, shrinkage=0.5, shift_adjust={"add": 1})
+    d = demand(sc)
+    searched = staffed(sc, d, [20, 20, 20, 10, 10, 10, 99, 99, 99])  # the spare's numbers are not used
+    spare = lambda s: [p for p, g in zip(s.duty_periods(), s.agent_groups()) if g == 2]  # noqa: E731
+    assert spare(searched) == spare(sc) and len(spare(sc)) == 4  # round(4 x 0.5) + round(3 x 0.5), halves up
+    assert searched.shrinkage == 0.0 and sc.shrinkage == 0.5
+
+
+def test_a_group_reached_by_mistake_keeps_agents_where_its_own_types_do_not_call():
+    """b calls only in the last two half hours, but a fifth of a's callers reach B by mistake all day: B keeps
+    its configured agents (at least one) in the first two and the search succeeds."""
+    sc = _day(agents=None, groups=[{"name": "A", "agents": 20}, {"name": "B", "agents": 0}], arrivals=None,
+              call_types=[{"name": "a", "groups": ["A"], "misroute": {"probability": 0.2, "to": "B"},
+                           "arrivals": {"interval": "30min", "calls": [150, 240, 300]}},
+                          {"name": "b", "groups": ["B"], "arrivals": {"interval": "30min", "calls": [0, 0, 100]}}],
+              transfers={"policy": "cold"})
+    req = requirements(sc, ["abandonment_rate<=0.1"], replications=4, seed=5)
+    assert req.all_met
+    b = req.parts["B"]
+    assert b.simulated[:2] == [1, 1] and b.simulated[2] >= 1 and b.demand.calls[:2] == (0.0, 0.0)
+
+
+def test_trimming_blames_within_a_group_then_the_same_time_in_another():
+    from queuesim.staffing.search import _blame, _trim_batch
+
+    # two groups of 6 intervals: cells 0-5 and 6-11
+    assert _blame([6], [5, 8], block=6) == (set(), {8})  # not group 0's last interval: 8 is in its own group
+    assert _blame([7], [1, 10], block=6) == (set(), {1})  # the same interval in the other group
+    assert _blame([7], [6, 1], block=6) == (set(), {6})  # its own neighbour first
+    assert _trim_batch([5, 6, 7], np.array([0, 0, 0, 0, 0, 3, 2, 1.0]), 2, block=6) == [5, 6]
+    assert _trim_batch([5, 6, 7], np.array([0, 0, 0, 0, 0, 3, 2, 1.0]), 2) == [5, 7]  # one group
 
 
 def test_each_groups_shifts_cover_its_own_requirement_from_the_templates_it_may_work():
@@ -153,13 +197,14 @@ def test_staff_command_with_groups_prints_and_writes_every_group(tmp_path):
     code, text, err = run_cli("staff", str(config), "-t", "abandonment_rate<=0.05", "-t", "service_level>=0.8@20s",
                               "-n", "3", "--shifts", str(shifts), "--out", str(out), "-q", "--tradeoff", "0.7,0.8")
     assert code == 0, err
-    assert (out / "tradeoff.csv").is_file() and "0.70: Erlang A" in text  # the groups added up
+    curve = pd.read_csv(out / "tradeoff.csv")
+    requirement = pd.read_csv(out / "requirements.csv")
+    at = curve.loc[curve["service_level"] == 0.8, "simulated_hours"].iloc[0]  # the groups added up
+    assert at == pytest.approx(requirement["simulated"].sum() * 0.5)
     assert "agents required per interval for group A:" in text and "for group B team:" in text
     assert "group B team:" in text and "all groups:" in text
     for name in ("requirements-A.png", "requirements-B_team.png", "verification-A.png", "verification-B_team.png"):
         assert (out / "figures" / name).is_file()
-    import pandas as pd
-
     frame = pd.read_csv(out / "requirements.csv")
     assert list(frame["group"].unique()) == ["A", "B team"] and len(frame) == 6
     assert set(pd.read_csv(out / "verification.csv")["group"]) == {"A", "B team"}
@@ -169,4 +214,42 @@ def test_a_staffing_for_groups_has_one_number_per_interval_and_group():
     sc = _two_groups()
     with pytest.raises(StaffingError, match=r"^agents: give one number per interval \(3\) and group \(2\), got 3$"):
         staffed(sc, demand(sc), [10, 10, 10])
-    assert len(SIM_METRICS) + 2 == _interval_rows(staffed(sc, demand(sc), [9] * 6), 0, 0, demand(sc).starts).shape[0]
+
+
+def test_bad_shift_templates_and_schedules_are_one_line_errors_before_any_simulation(tmp_path):
+    config = tmp_path / "two.yaml"
+    config.write_text(
+        "horizon: 90min\narrivals: {interval: 30min, calls: [150, 240, 300]}\n"
+        "handle_time: {distribution: exponential, mean: 3min}\n"
+        "groups:\n  - {name: A, agents: 20}\n  - {name: B, agents: 10}\n"
+        "call_types:\n  - {name: a, share: 0.7, groups: [A]}\n  - {name: b, share: 0.3, groups: [B]}\n")
+    cases = {
+        "- {name: x, start: '00:00', length: 90min, groups: [C]}\n":
+            "shift template 'x': groups 'C' are not groups of the scenario; choose among A, B",
+        "- {name: x, start: '00:00', length: 90min, groups: [A]}\n":
+            "group 'B': no shift template lists it in 'groups'",
+    }
+    for text, message in cases.items():
+        shifts = tmp_path / "shifts.yaml"
+        shifts.write_text(text)
+        code, printed, err = run_cli("staff", str(config), "-t", "abandonment_rate<=0.05", "-n", "2",
+                                     "--shifts", str(shifts))
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+        assert "agents required" not in printed  # nothing simulated
+    shifts.write_text("- {name: x, start: '00:00', length: 90min, groups: [A]}\n")
+    code, _, err = run_cli("staff", "configs/erlang-a.yaml", "-t", "abandonment_rate<=0.05", "--shifts", str(shifts))
+    assert code == 2 and "groups: the scenario has no departments (groups); remove 'groups'" in err
+    with pytest.raises(StaffingError, match=r"^verify: shifts of group 'A', shift 1: length: "):
+        verify(_two_groups(), {"A": [{"start": "00:00", "length": "-1h", "count": 3}]}, TARGETS, replications=2)
+    with pytest.raises(StaffingError, match=r"^verify: shifts of group 'A': expected a list of shifts, got dict$"):
+        verify(_two_groups(), {"A": {"start": "00:00"}}, TARGETS, replications=2)
+    with pytest.raises(StaffingError, match=r"^verify: this scenario has no departments"):
+        verify(_day(), {"A": []}, TARGETS, replications=2)
+
+
+def test_group_names_become_distinct_file_names():
+    from queuesim.commands.staff import _file_names
+
+    assert _file_names(["販売", "サポート", "B team", "B_team", "b team", "ok.1"]) == {
+        "販売": "販売", "サポート": "サポート", "B team": "B_team-3", "B_team": "B_team-4", "b team": "b_team-5",
+        "ok.1": "ok.1"}

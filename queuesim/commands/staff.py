@@ -219,6 +219,12 @@ def _handle(args: argparse.Namespace) -> int:
             sc = experiment.scenario(args.scenario) if args.scenario else experiment.scenarios[0]
         except KeyError as exc:
             raise UsageError(str(exc).strip("'\"")) from None
+        if templates is not None:  # templates naming groups the scenario lacks fail before any simulation
+            from ..staffing.requirements import home_groups
+            from ..staffing.schedule import check_template_groups
+
+            names = [g.name for g in sc.groups or ()]
+            check_template_groups(templates, names, [names[g] for g in sorted(set(home_groups(sc)))] if names else ())
         cache: dict = {}  # simulated staffings, shared with the trade-off curve
         try:
             req = requirements(experiment, args.target, confidence=args.confidence, replications=args.replications,
@@ -290,11 +296,17 @@ def _handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _file_name(name: str) -> str:
-    """A group name as part of a file name: letters, digits, ``-``, ``_`` and ``.``; anything else ``_``."""
+def _file_names(names: list[str]) -> dict[str, str]:
+    """Each group name as part of a file name: letters (any script), digits, ``-``, ``_`` and ``.``, anything
+    else ``_``; names that come out the same get their group's number (1, 2, ...) after them."""
     import re
 
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip(".") or "group"
+    plain = {name: re.sub(r"[^\w.-]+", "_", name).strip(".") or "group" for name in names}
+    counts: dict[str, int] = {}
+    for text in plain.values():
+        counts[text.lower()] = counts.get(text.lower(), 0) + 1  # case-insensitive file systems
+    return {name: text if counts[text.lower()] == 1 else f"{text}-{k + 1}"
+            for k, (name, text) in enumerate(plain.items())}
 
 
 def _cannot_write(path: Path, exc: OSError) -> int:
@@ -327,9 +339,10 @@ def _write(out: Path, req, plan, ver, curve) -> list[Path]:
     if groups is None:
         save_fig(requirement_figure(req, plan), "requirements.png")
     else:  # one figure per group
+        files = _file_names(list(groups))
         for name, part in groups.items():
             own = plan.parts.get(name) if plan is not None else None
-            save_fig(requirement_figure(part, own), f"requirements-{_file_name(name)}.png")
+            save_fig(requirement_figure(part, own), f"requirements-{files[name]}.png")
     if plan is not None:
         save_csv(plan.to_frame(), "schedule.csv")
         save_csv(plan.coverage_frame(), "coverage.csv")
@@ -343,7 +356,7 @@ def _write(out: Path, req, plan, ver, curve) -> list[Path]:
                 title = (f"Group {name}: the schedule " + ("meets every target in every interval" if not bad else
                          f"misses a target in {bad} of {len(part.interval_start)} intervals")
                          + f" ({part.replications} replications)")
-                save_fig(verification_figure(part, title=title), f"verification-{_file_name(name)}.png")
+                save_fig(verification_figure(part, title=title), f"verification-{files[name]}.png")
     if curve is not None:
         save_csv(curve, "tradeoff.csv")
         save_fig(tradeoff_figure(curve), "tradeoff.png")

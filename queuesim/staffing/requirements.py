@@ -51,6 +51,7 @@ from ..engine import simulate_calls
 from ..experiment.replication import _boundaries, _duty_as_it_happened, simulate
 from ..measure.tally import IntervalTally, time_integral
 from ..model.config import load_config
+from ..model.groups import AgentGroup
 from ..model.scenario import Scenario, Staffing
 from ..model.units import format_clock
 from ..rng import RandomStreams
@@ -173,6 +174,34 @@ def group_demands(scenario: Scenario) -> list[Demand]:
     return [demand(scenario, [t for t, h in enumerate(home) if h == g]) for g in range(len(scenario.groups or ()))]
 
 
+def as_configured(scenario: Scenario, group: AgentGroup) -> AgentGroup:
+    """The group as its config has it, with the scenario's ``shrinkage`` and ``shift_adjust`` applied to its
+    counts (the same agents on duty, bit for bit, in a scenario without them)."""
+    keep = 1.0 - scenario.shrinkage
+
+    def rounded(n: int) -> int:
+        return int(math.floor(n * keep + 0.5))  # as duty_periods rounds
+
+    if group.agents is not None:
+        return group.model_copy(update={"agents": rounded(group.agents)})
+    if group.staffing is not None:
+        return group.model_copy(update={"staffing": group.staffing.model_copy(
+            update={"agents": tuple(rounded(a) for a in group.staffing.agents)})})
+    shifts = tuple(s.model_copy(update={"count": rounded(s.count)}) for s in scenario.adjusted(group.shifts) or ())
+    return group.model_copy(update={"shifts": shifts})
+
+
+def misrouted_to(scenario: Scenario, d: Demand) -> np.ndarray:
+    """(groups x intervals) whether callers of another type can be sent to the group by mistake
+    (``misroute.to``) in the interval: such a group needs agents to find out even without callers of its own."""
+    names = [g.name for g in scenario.groups or ()]
+    out = np.zeros((len(names), d.n), dtype=bool)
+    for t, call_type in enumerate(scenario.call_types or ()):
+        if call_type.misroute is not None and call_type.misroute.probability > 0:
+            out[names.index(call_type.misroute.to)] |= np.asarray(demand(scenario, [t]).calls) > 0
+    return out
+
+
 def configured_agents(scenario: Scenario, d: Demand) -> list[list[int]]:
     """Agents each group's config has on duty in each interval of ``d`` (the interval's mean, rounded;
     after shrinkage)."""
@@ -261,7 +290,8 @@ def staffed(scenario: Scenario, d: Demand, agents: Sequence[int], threshold: Opt
     """The scenario with ``agents[k]`` agents on duty in interval ``k`` of ``d`` (no shrinkage).
 
     With departments, ``agents`` holds every group's staffing one after the other (group by group, in the
-    order of ``groups``, ``d.n`` intervals each).
+    order of ``groups``, ``d.n`` intervals each); a group that is no call type's home keeps its config's
+    agents, staffing or shifts (:func:`as_configured`), whatever ``agents`` says for it.
     """
     update: dict[str, Any] = {"shift_adjust": None, "shrinkage": 0.0}
     if scenario.groups:
@@ -269,9 +299,11 @@ def staffed(scenario: Scenario, d: Demand, agents: Sequence[int], threshold: Opt
         if len(agents) != n * len(scenario.groups):
             raise StaffingError(f"agents: give one number per interval ({n}) and group ({len(scenario.groups)}), "
                                 f"got {len(agents)}")
+        homed = set(home_groups(scenario))
         update["groups"] = tuple(
             g.model_copy(update={"agents": None, "shifts": None, "staffing": Staffing(
                 interval=d.length, start=d.start, agents=tuple(int(a) for a in agents[i * n:(i + 1) * n]))})
+            if i in homed else as_configured(scenario, g)
             for i, g in enumerate(scenario.groups))
     else:
         update.update(staffing=Staffing(interval=d.length, start=d.start, agents=tuple(int(a) for a in agents)),
@@ -664,8 +696,11 @@ class GroupRequirements:
     the transfers it makes and takes. A group answers for its own callers (the call types it is home to):
     each of its intervals meets every target for the callers of those types who arrived in it, over all
     their legs, whoever answered them; its occupancy is its own agents'. A group that is no type's home
-    (``fixed``) keeps the agents its config has on duty. ``parts`` holds one :class:`Requirements` per group
-    (its demand, Erlang C/A and simulated requirement, the checks); the totals add the groups up.
+    (named in ``fixed``) keeps its config's agents and is not part of the requirement. ``parts`` holds one
+    :class:`Requirements` per group that is some type's home (its demand, Erlang C/A and simulated
+    requirement, the checks); the totals add them up. In an interval where none of a group's own types
+    call but other callers can reach it by mistake (``misroute.to``), the group keeps the agents its config
+    has on duty then, at least one.
     """
 
     scenario: Scenario
@@ -688,10 +723,12 @@ class GroupRequirements:
         sc = whole.scenario
         demands = group_demands(sc)
         parts, fixed = {}, []
+        homed = set(home_groups(sc))
         for g, (group, part) in enumerate(zip(sc.groups or (), demands)):
             cells = slice(g * d.n, (g + 1) * d.n)
-            if not any(c > 0 for c in part.calls):
+            if g not in homed:
                 fixed.append(group.name)
+                continue
             parts[group.name] = Requirements(
                 scenario=sc, demand=part, targets=whole.targets, confidence=whole.confidence,
                 replications=whole.replications, seed=whole.seed, erlang_c=whole.erlang_c[cells],
@@ -795,7 +832,7 @@ def requirements(
     cache: Optional[dict] = None,
     progress: Optional[Callable[[str], None]] = None,
     on_step: Optional[Callable[[int, int, str], None]] = None,
-) -> Requirements:
+) -> Union[Requirements, GroupRequirements]:
     """Fewest agents per interval meeting every target: Erlang C, Erlang A, and simulation-refined.
 
     ``model``: a Scenario, a single- or multi-scenario Experiment, or a config
@@ -818,6 +855,10 @@ def requirements(
     action ``add``, ``remove`` (accepted: the removal was kept), ``restaff``
     (a round of the iterative search) or ``skip`` (a removal trimming did not
     simulate: the calibrated model says it misses).
+
+    With departments (``groups``) the result is a :class:`GroupRequirements`: every group's requirement per
+    interval from one search over all groups' intervals (``start``: every group's staffing, one group after
+    the other; the cells of groups kept as configured keep their configured agents whatever ``start`` says).
 
     Raises :class:`StaffingError` for unreachable targets (before any
     simulation when theory already says so) or when the search exceeds its
@@ -847,11 +888,15 @@ def requirements(
     cap = np.maximum(3 * np.asarray(erlang_a) + 20, lower)
     labels: Sequence[Union[float, str]] = d.starts
     fixed = np.zeros(cells.n, dtype=bool)
-    if sc.groups:  # a group that is no type's home keeps the agents its config has on duty
+    if sc.groups:
+        # a group that is no type's home keeps the agents its config has on duty; so does (at least one agent)
+        # a group's interval without callers of its own where other callers can reach it by mistake
         names = [g.name for g in sc.groups]
-        homed = np.repeat([any(c > 0 for c in part.calls) for part in group_demands(sc)], d.n)
+        homed = np.repeat([g in set(home_groups(sc)) for g in range(len(names))], d.n)
         configured = np.asarray(configured_agents(sc, d), dtype=int).ravel()
-        fixed = ~homed
+        reached = misrouted_to(sc, d).ravel() & ~active & homed
+        configured = np.where(reached, np.maximum(configured, 1), configured)
+        fixed = ~homed | reached
         lower = np.where(fixed, configured, lower)
         cap = np.where(fixed, configured, cap)
         labels = [f"group {names[g]}, interval {format_clock(s)}" for g in range(len(names)) for s in d.starts]
@@ -895,7 +940,8 @@ def requirements(
         if search == "greedy":
             agents, current = greedy_search(first.copy(), run, **common)
         else:
-            agents, current = iterative_search(first.copy(), run, models=models, active=active, **common)
+            agents, current = iterative_search(first.copy(), run, models=models, active=active,
+                                               block=d.n if sc.groups else 0, **common)
         say(f"done: {evaluations} staffings simulated")
     finally:
         if own:
@@ -912,12 +958,14 @@ def requirements(
 
 
 def _erlang_x_requirement(sc: Scenario, d: Demand, targets: Sequence[Target]) -> Optional[list[int]]:
-    """Erlang X per interval when the scenario has redials or finite lines (the search's starting point),
-    else None."""
+    """Erlang X per interval (cell) when the scenario has redials or finite lines (the search's starting point),
+    else None. With departments the lines are the whole centre's, shared by its groups: each group's Erlang X
+    has its redials only (None without redials)."""
     redial = sc.redial
-    if redial is None and sc.lines is None:
+    lines = None if sc.groups else sc.lines
+    if redial is None and lines is None:
         return None
     p = redial.probability if redial is not None else 0.0
     attempts = redial.max_attempts if redial is not None else 1
-    return [analytic_agents(r, h, pat, targets, model="X", lines=sc.lines, redial_probability=p,
+    return [analytic_agents(r, h, pat, targets, model="X", lines=lines, redial_probability=p,
                             max_attempts=attempts) for r, h, pat in zip(d.rate, d.handle_time, d.patience)]

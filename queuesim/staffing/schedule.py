@@ -41,7 +41,8 @@ from .targets import StaffingError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["GroupSchedule", "Schedule", "ShiftTemplate", "coverage_matrix", "expand_templates", "load_templates", "schedule"]
+__all__ = ["GroupSchedule", "Schedule", "ShiftTemplate", "check_template_groups", "coverage_matrix", "expand_templates",
+           "load_templates", "schedule"]
 
 
 class ShiftTemplate(BaseModel):
@@ -310,22 +311,32 @@ def _group_schedule(req: GroupRequirements, templates: Union[str, Path, Sequence
     """Each group's least-cost shifts for its own requirement, from the templates it can work."""
     began = time.perf_counter()
     loaded = load_templates(templates)
-    names = req.groups
-    for t in loaded:
-        unknown = [g for g in t.groups or () if g not in names]
+    check_template_groups(loaded, [g.name for g in req.scenario.groups or ()], req.groups)
+    parts = {name: schedule(part, [t for t in loaded if t.groups is None or name in t.groups], **options)
+             for name, part in req.parts.items()}
+    return GroupSchedule(parts, time.perf_counter() - began)
+
+
+def check_template_groups(templates: Sequence[ShiftTemplate], groups: Optional[Sequence[str]],
+                          scheduled: Sequence[str] = ()) -> None:
+    """One-line :class:`StaffingError` unless every template's ``groups`` are among ``groups`` (the scenario's
+    group names; None or empty: the scenario has no departments, and no template may name groups) and every
+    group in ``scheduled`` may work some template."""
+    if not groups:
+        named = next((t for t in templates if t.groups), None)
+        if named is not None:
+            raise StaffingError(f"shift template {named.name!r}: groups: the scenario has no departments (groups); "
+                                "remove 'groups'")
+        return
+    for t in templates:
+        unknown = [g for g in t.groups or () if g not in groups]
         if unknown:
             raise StaffingError(f"shift template {t.name!r}: groups {', '.join(map(repr, unknown))} are not groups of "
-                                f"the scenario; choose among {', '.join(names)}")
-    parts = {}
-    for name, part in req.parts.items():
-        if name in req.fixed:
-            continue
-        own = [t for t in loaded if t.groups is None or name in t.groups]
-        if not own:
+                                f"the scenario; choose among {', '.join(groups)}")
+    for name in scheduled:
+        if not any(t.groups is None or name in t.groups for t in templates):
             raise StaffingError(f"group {name!r}: no shift template lists it in 'groups'; add it to a template's "
                                 "groups or leave a template's groups out (every group may work it)")
-        parts[name] = schedule(part, own, **options)
-    return GroupSchedule(parts, time.perf_counter() - began)
 
 
 def schedule(
@@ -376,11 +387,14 @@ def schedule(
             starts = [float(interval_start) + k * float(interval) for k in range(len(need))]
         else:
             starts = [float(s) for s in interval_start]
+    loaded = load_templates(templates)
+    if getattr(required, "group", None) is None:  # one pool: no template may name groups
+        check_template_groups(loaded, None)
     if any(n < 0 for n in need):
         raise StaffingError("schedule: requirements must be >= 0 agents")
     if len(starts) != len(need) or not need:
         raise StaffingError(f"schedule: {len(need)} requirements but {len(starts)} interval starts")
-    candidates = expand_templates(load_templates(templates), 1.0 if default_cost_per_hour is None else default_cost_per_hour)
+    candidates = expand_templates(loaded, 1.0 if default_cost_per_hour is None else default_cost_per_hour)
     n_int, n_shift = len(need), len(candidates)
     a = coverage_matrix(candidates, starts[0], float(interval), n_int)
     cost = np.array([c.cost for c in candidates])

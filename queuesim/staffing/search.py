@@ -238,23 +238,32 @@ def propose(n0: int, bounds: dict[str, float], model: IntervalModel, targets: Se
     return max(n, min(n0 + 1, cap))
 
 
-def _trim_batch(candidates: list[int], slack: np.ndarray, gap: int) -> list[int]:
-    """Intervals to take an agent from together: largest slack first, at least ``gap`` intervals apart."""
+def _group_of(k: int, block: int) -> int:
+    """The group of cell ``k`` when every group has ``block`` cells (0: one group)."""
+    return k // block if block else 0
+
+
+def _trim_batch(candidates: list[int], slack: np.ndarray, gap: int, block: int = 0) -> list[int]:
+    """Intervals to take an agent from together: largest slack first, at least ``gap`` intervals apart within
+    a group (cells of different groups, ``block`` cells each, may be taken together)."""
     chosen: list[int] = []
     for k in sorted(candidates, key=lambda j: (-slack[j], j)):
-        if all(abs(k - c) >= gap for c in chosen):
+        if all(abs(k - c) >= gap or _group_of(k, block) != _group_of(c, block) for c in chosen):
             chosen.append(k)
     return sorted(chosen)
 
 
-def _blame(failing: Sequence[int], batch: Sequence[int]) -> tuple[set[int], set[int]]:
+def _blame(failing: Sequence[int], batch: Sequence[int], block: int = 0) -> tuple[set[int], set[int]]:
     """Which intervals of a batch removal take the blame for the intervals that then miss a target.
 
     An interval of the batch that misses is to blame itself (``own``); one that
     is not in the batch blames the batch's interval just before it (its
-    backlog), else just after it (its callers still waiting then), else the
-    nearest one before it (``others``: the attribution may be wrong when both
-    neighbours were in the batch).
+    backlog), else just after it (its callers still waiting then), else, with
+    several groups (``block`` cells each), another group's cell at the same
+    interval (its overflow or misrouted callers), else the nearest one before
+    it in its group, else the nearest one in its group, else another group's
+    at the nearest interval (``others``: the attribution may be wrong when
+    both neighbours were in the batch).
     """
     own, others = set(), set()
     members = set(batch)
@@ -262,23 +271,35 @@ def _blame(failing: Sequence[int], batch: Sequence[int]) -> tuple[set[int], set[
         if j in members:
             own.add(j)
             continue
+        group = _group_of(j, block)
         for c in (j - 1, j + 1):
-            if c in members:
+            if c in members and _group_of(c, block) == group:
                 others.add(c)
                 break
         else:
-            before = [c for c in batch if c < j]
-            others.add(before[-1] if before else min(batch, key=lambda c: abs(c - j)))
+            same_time = [c for c in batch if block and c % block == j % block]
+            own_group = [c for c in batch if _group_of(c, block) == group]
+            before = [c for c in own_group if c < j]
+            if same_time:
+                others.add(same_time[0])
+            elif before:
+                others.add(before[-1])
+            elif own_group:
+                others.add(min(own_group, key=lambda c: abs(c - j)))
+            else:  # another group's cell, the nearest interval (the earlier one on a tie)
+                others.add(min(batch, key=lambda c: (abs(c % block - j % block), c % block > j % block, c)))
     return own, others - own
 
 
 def iterative_search(agents: np.ndarray, evaluate, *, lower: np.ndarray, cap: np.ndarray, targets, erlang_a,
                      starts, history: list, say, step_done, count, models: Callable[[dict], list],
-                     active: np.ndarray):
+                     active: np.ndarray, block: int = 0):
     """Model-guided rounds from ``agents``, then trimming in batches (see the module's docstring).
 
     ``models(values)`` gives each interval's :class:`IntervalModel` from a
-    simulated staffing's values (its offered calls).
+    simulated staffing's values (its offered calls). ``block``: with several
+    groups, the cells of each (their intervals, one group after the other);
+    0 for one pool.
     """
     def bounds_at(check, k: int) -> dict[str, float]:
         return {t.metric: float(check.bound[t.metric][k]) for t in targets}
@@ -349,7 +370,7 @@ def iterative_search(agents: np.ndarray, evaluate, *, lower: np.ndarray, cap: np
     while True:
         screen()
         while not locked.all():
-            batch = _trim_batch([k for k in range(agents.size) if not locked[k]], current.slack, gap)
+            batch = _trim_batch([k for k in range(agents.size) if not locked[k]], current.slack, gap, block)
             while batch:
                 trial = agents.copy()
                 trial[batch] -= 1
@@ -362,7 +383,7 @@ def iterative_search(agents: np.ndarray, evaluate, *, lower: np.ndarray, cap: np
                     locked |= agents <= lower
                     screen()
                     break
-                own, others = _blame(result.failing(), batch)
+                own, others = _blame(result.failing(), batch, block)
                 for k in sorted(own | others):
                     history.append(("remove", k, int(trial[k]), False))
                     locked[k] = True

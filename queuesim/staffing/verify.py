@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
+from pydantic import ValidationError
 
 from ..measure.stats import mean_ci
 from ..model.scenario import Scenario, Shift
 from ..model.units import format_clock
 from .requirements import (
-    SIM_METRICS, IntervalCheck, Simulator, _cells, cell_demand, check, demand, group_frames, resolve_scenario,
+    SIM_METRICS, IntervalCheck, Simulator, _cells, cell_demand, check, demand, group_frames, home_groups,
+    resolve_scenario,
 )
 from .schedule import GroupSchedule
 from .targets import StaffingError, Target, parse_targets
@@ -139,11 +141,14 @@ def verify(
                 "shifts": tuple(by_group[g.name]) or None, "agents": None if by_group[g.name] else 0, "staffing": None})
             for g in sc.groups)
     else:
+        if isinstance(shifts, (GroupSchedule, dict)):
+            raise StaffingError("verify: this scenario has no departments (groups): give a schedule or a list of "
+                                "shifts, not one per group")
         if hasattr(shifts, "shift_list"):
             required = [list(shifts.required)]  # type: ignore[union-attr]
             shift_list = shifts.shift_list()  # type: ignore[union-attr]
         else:
-            shift_list = [s if isinstance(s, Shift) else Shift.model_validate(s) for s in shifts]  # type: ignore[union-attr]
+            shift_list = _shift_list(shifts, "shifts")
         if not shift_list or all(s.count == 0 for s in shift_list):
             raise StaffingError("verify: the schedule has no agent on any shift")
         update.update(shifts=tuple(shift_list), agents=None, staffing=None)
@@ -165,7 +170,11 @@ def verify(
     agents = np.nanmean(values["agents"], axis=0)
     runtime = time.perf_counter() - began
     parts = []
+    homed = set(home_groups(sc)) if sc.groups else {0}
     for g in range(len(sc.groups) if sc.groups else 1):
+        if g not in homed:  # no callers of its own: nothing to check
+            parts.append(None)
+            continue
         part = slice(g * d.n, (g + 1) * d.n)
         parts.append(Verification(
             interval_start=d.starts, agents=agents[part], required=None if required is None else required[g],
@@ -174,7 +183,22 @@ def verify(
             runtime=runtime, first_replication=first_replication))
     if not sc.groups:
         return parts[0]
-    return GroupVerification(dict(zip((g.name for g in sc.groups), parts)))
+    return GroupVerification({g.name: p for g, p in zip(sc.groups, parts) if p is not None})
+
+
+def _shift_list(listed: Any, where: str) -> list[Shift]:
+    """Scenario shifts from a list of :class:`Shift` or mappings; a one-line :class:`StaffingError` otherwise."""
+    if isinstance(listed, (str, bytes, dict)) or not hasattr(listed, "__iter__"):
+        raise StaffingError(f"verify: {where}: expected a list of shifts, got {type(listed).__name__}")
+    out = []
+    for k, item in enumerate(listed):
+        try:
+            out.append(item if isinstance(item, Shift) else Shift.model_validate(item))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise StaffingError(f"verify: {where}, shift {k + 1}: {loc + ': ' if loc else ''}{first['msg']}") from None
+    return out
 
 
 def _group_shifts(sc: Scenario, shifts: Any) -> dict[str, list[Shift]]:
@@ -183,8 +207,7 @@ def _group_shifts(sc: Scenario, shifts: Any) -> dict[str, list[Shift]]:
     if isinstance(shifts, GroupSchedule):
         given = shifts.shift_lists()
     elif isinstance(shifts, dict):
-        given = {name: [s if isinstance(s, Shift) else Shift.model_validate(s) for s in listed]
-                 for name, listed in shifts.items()}
+        given = {str(name): _shift_list(listed, f"shifts of group {name!r}") for name, listed in shifts.items()}
     else:
         raise StaffingError("verify: with departments, give a group schedule or a mapping of group names to shifts")
     names = [g.name for g in sc.groups or ()]
@@ -199,8 +222,9 @@ def _group_shifts(sc: Scenario, shifts: Any) -> dict[str, list[Shift]]:
 
 @dataclass
 class GroupVerification:
-    """A schedule of a centre with departments simulated: one :class:`Verification` per group (``parts``;
-    each group's intervals checked for its own callers, as :class:`~queuesim.staffing.GroupRequirements`)."""
+    """A schedule of a centre with departments simulated: one :class:`Verification` per group that is some
+    call type's home (``parts``; each group's intervals checked for its own callers, as
+    :class:`~queuesim.staffing.GroupRequirements`)."""
 
     parts: dict[str, Verification]
 
@@ -217,4 +241,5 @@ class GroupVerification:
         return group_frames(self.parts)
 
     def summary(self) -> str:
-        return "\n".join(f"  group {name}:\n  " + part.summary().lstrip() for name, part in self.parts.items())
+        return "\n".join(f"  group {name}:\n" + "\n".join("  " + line for line in part.summary().splitlines())
+                         for name, part in self.parts.items())
