@@ -200,6 +200,21 @@ def _bank(month: str) -> Path:
 
 @pytest.mark.skipif(not _bank("january").is_file(),
                     reason="Anonymous Bank raw data not found (set QUEUESIM_DATA or put it in ../shared/data)")
+def test_a_config_fitted_from_the_january_records_runs_and_is_staffed_from_the_cli(tmp_path: Path):
+    """The planner's path on real records: fit with groups and priorities, run it, staff every group."""
+    out = tmp_path / "january.yaml"
+    assert cli_main(["fit", "--records", str(_bank("january")), "--format", "anonymous-bank", "--out", str(out)]) == 0
+    sc = load_config(out).scenarios[0]
+    assert len(sc.groups) >= 2 and len({t.priority for t in sc.call_types}) >= 2
+    assert cli_main(["run", str(out), "--replications", "1", "--out", str(tmp_path / "run")]) == 0
+    code, printed, err = run_cli("staff", str(out), "-t", "service_level>=0.8@20s", "-n", "2", "-q")
+    assert code == 0, err
+    for group in sc.groups:
+        assert f"agents required per interval for group {group.name}:" in printed
+
+
+@pytest.mark.skipif(not _bank("january").is_file(),
+                    reason="Anonymous Bank raw data not found (set QUEUESIM_DATA or put it in ../shared/data)")
 def test_january_records_give_groups_and_priority_classes():
     cfg, rep = fit_records([_bank("january")], "anonymous-bank", days="sun-thu")
     assert len(cfg["groups"]) >= 2
