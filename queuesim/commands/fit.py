@@ -7,11 +7,10 @@ stays fast (see :mod:`queuesim.cli`).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
-from ..cli import EXIT_CANNOT_WRITE, UsageError, nonempty_path
+from ..cli import EXIT_CANNOT_WRITE, UsageError, _fraction, nonempty_path
 
 __all__ = ["register"]
 
@@ -65,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> tuple[str, object]:
     p.add_argument("--min-handle", metavar="DURATION",
                    help="answered calls shorter than this are left out of handle-time fits "
                    "(default 10s for anonymous-bank, 0 for csv)")
-    p.add_argument("--min-type-share", type=_share, default=0.05,
+    p.add_argument("--min-type-share", type=_fraction, default=0.05,
                    help="call types below this share are merged into 'other' (default 0.05)")
     p.add_argument("--name", default=None, help="scenario name (default: the output file's stem)")
     p.add_argument("--out", required=True, type=nonempty_path, metavar="CONFIG.yaml", help="config to write")
@@ -79,17 +78,6 @@ def _cannot_write(path: Path, exc: OSError) -> int:
     """One line on stderr for an output that cannot be written; exit code 3."""
     print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
     return EXIT_CANNOT_WRITE
-
-
-def _share(text: str) -> float:
-    """An argparse type: a fraction in [0, 1]."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}")
-    return value
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
