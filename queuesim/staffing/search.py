@@ -181,16 +181,25 @@ def predicted_margin(n: int, n0: int, bounds: dict[str, float], model: IntervalM
     """How far (:meth:`Target.margin`, the worst target) the model shifted to ``bounds`` at ``n0`` agents
     puts the confidence bound with ``n`` agents on the good side of the targets (< 0: a miss), and the
     largest shift (on the logit or log scale: how far the simulation is from Erlang A)."""
-    base, there = model.metrics(n0), model.metrics(n)
+    there = model.metrics(n)
     worst, largest = math.inf, 0.0
-    for t in targets:
-        b = bounds.get(t.metric, math.nan)
-        if math.isnan(b):
-            continue
-        shift = _scale(t.metric, b) - _scale(t.metric, base[t.metric])
+    for t, shift in _shifts(n0, bounds, model, targets):
         worst = min(worst, t.margin(_unscale(t.metric, _scale(t.metric, there[t.metric]) + shift)))
         largest = max(largest, abs(shift))
     return worst, largest
+
+
+def _shifts(n0: int, bounds: dict[str, float], model: IntervalModel,
+            targets: Sequence[Target]) -> list[tuple[Target, float]]:
+    """Each target with a simulated bound at ``n0`` agents, and how far that bound is from the model's value
+    there (on the logit scale for shares, the log scale for waits)."""
+    base = model.metrics(n0)
+    out = []
+    for t in targets:
+        b = bounds.get(t.metric, math.nan)
+        if not math.isnan(b):
+            out.append((t, _scale(t.metric, b) - _scale(t.metric, base[t.metric])))
+    return out
 
 
 def skip_removal(n0: int, bounds: dict[str, float], model: IntervalModel, targets: Sequence[Target]) -> bool:
@@ -211,13 +220,7 @@ def propose(n0: int, bounds: dict[str, float], model: IntervalModel, targets: Se
     information, the interval keeps ``n0``). Above ``n0`` if the bounds miss a
     target, at most ``n0`` if they meet every target.
     """
-    shifts = {}
-    base = model.metrics(n0)
-    for t in targets:
-        b = bounds.get(t.metric, math.nan)
-        if math.isnan(b):
-            continue
-        shifts[t.metric] = _scale(t.metric, b) - _scale(t.metric, base[t.metric])
+    shifts = {t.metric: shift for t, shift in _shifts(n0, bounds, model, targets)}
     if not shifts:
         return n0
 
