@@ -253,3 +253,19 @@ def test_group_names_become_distinct_file_names():
     assert _file_names(["販売", "サポート", "B team", "B_team", "b team", "ok.1"]) == {
         "販売": "販売", "サポート": "サポート", "B team": "B_team-3", "B_team": "B_team-4", "b team": "b_team-5",
         "ok.1": "ok.1"}
+
+
+def test_the_skills_study_runs_and_cross_training_needs_fewer_agents(tmp_path):
+    """experiments/skills_staffing.py at one arrival rate and 3 replications: its table, one row per routing."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "experiments" / "skills_staffing.py"), "--replications", "3",
+                           "--rates", "6", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    table = pd.read_csv(tmp_path / "skills_staffing_seed404.csv")
+    assert list(table["routing"]) == ["specialists", "tech helps billing", "cross-trained"]
+    assert table["other_department_talk_hours"].iloc[0] == 0 and (table["other_department_talk_hours"].iloc[1:] > 0).all()
+    assert table["agent_hours"].iloc[2] < table["agent_hours"].iloc[0]
