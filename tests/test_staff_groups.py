@@ -7,6 +7,8 @@ group's staffing. One pool written as one group must give the pool's requirement
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -269,3 +271,72 @@ def test_the_skills_study_runs_and_cross_training_needs_fewer_agents(tmp_path):
     assert list(table["routing"]) == ["specialists", "tech helps billing", "cross-trained"]
     assert table["other_department_talk_hours"].iloc[0] == 0 and (table["other_department_talk_hours"].iloc[1:] > 0).all()
     assert table["agent_hours"].iloc[2] < table["agent_hours"].iloc[0]
+
+
+def _priorities(**kw) -> Scenario:
+    """One pool; vip callers (20%) served before standard ones."""
+    return _day(call_types=[{"name": "vip", "share": 0.2, "priority": 2}, {"name": "std", "share": 0.8, "priority": 1}],
+                **kw)
+
+
+def test_a_target_may_name_a_call_type():
+    from queuesim.staffing import parse_targets
+
+    vip = parse_targets(["service_level>=0.8@20s", "service_level[vip]>=0.9", "asa[std]<=30s"], 20.0)
+    assert [t.key for t in vip] == ["service_level", "service_level[vip]", "asa[std]"]
+    assert str(vip[1]) == "service_level[vip]>=0.9@20s" and vip[1].threshold == 20.0
+    for bad, message in (
+        ("occupancy[vip]<=0.9", "occupancy is the agents', not a call type's"),
+        ("service_level[std]>=0.9@10s", "its threshold differs from service_level>=0.8@20s's"),
+        ("service_level[vip]>=0.7", "service_level[vip] is given twice"),
+    ):
+        with pytest.raises(StaffingError, match=re.escape(message)):
+            parse_targets(["service_level>=0.8@20s", "service_level[vip]>=0.9", bad], 20.0)
+    with pytest.raises(StaffingError, match=r"^target service_level\[gold\]>=0.9@20s: 'gold' is not a call type of "
+                                            r"the scenario; choose among vip, std$"):
+        requirements(_priorities(), ["service_level[gold]>=0.9"], replications=2)
+
+
+def test_a_call_types_own_numbers_per_interval_are_its_callers():
+    """The rows for a type's target against the type's own calls in the same replication's call log."""
+    sc = staffed(_priorities(), demand(_priorities()), [20, 26, 33])
+    rows = _interval_rows(sc, 4, 1, demand(sc).starts, types=[1])
+    calls = simulate_calls(sc, RandomStreams(4, 1)).calls
+    std = calls.select(calls.call_type == 1)
+    slot = np.floor(std.arrival / 1800.0).astype(int)
+    for k in range(3):
+        mine = slot == k
+        live = std.answered[mine]
+        within = (live & (std.wait[mine] <= sc.service_level_threshold)).sum()
+        assert rows[len(SIM_METRICS) + 2, k] == pytest.approx(within / mine.sum(), abs=1e-12)  # service_level[std]
+        assert rows[len(SIM_METRICS) + 3, k] == pytest.approx(std.abandoned[mine].sum() / mine.sum(), abs=1e-12)
+
+
+def test_the_low_priority_types_target_asks_for_more_agents_than_the_pools():
+    """Standard callers wait behind vip ones: 90% of them answered in 20 s needs more agents than 90% of all
+    callers; vip's own 90% needs fewer. The pool's target alone gives the same staffing as before."""
+    pool = requirements(_priorities(), ["service_level>=0.9@20s"], replications=6, seed=3)
+    std = requirements(_priorities(), ["service_level[std]>=0.9@20s"], replications=6, seed=3)
+    vip = requirements(_priorities(), ["service_level[vip]>=0.9@20s"], replications=6, seed=3)
+    assert sum(std.simulated) > sum(pool.simulated) > sum(vip.simulated), (std.simulated, pool.simulated, vip.simulated)
+    assert std.check.all_met and "service_level[std]" in std.check.mean
+
+
+def test_a_types_target_counts_in_its_home_groups_intervals_only(tmp_path):
+    req = requirements(_two_groups(overflow=True), ["abandonment_rate<=0.05", "service_level[b]>=0.9@20s"],
+                       replications=4, seed=5)
+    assert np.isnan(req.parts["A"].check.mean["service_level[b]"]).all()
+    assert np.isfinite(req.parts["B"].check.mean["service_level[b]"]).all() and req.all_met
+    config = tmp_path / "vip.yaml"
+    config.write_text(
+        "horizon: 90min\narrivals: {interval: 30min, calls: [150, 240, 300]}\nagents: 30\n"
+        "handle_time: {distribution: exponential, mean: 3min}\npatience: {distribution: exponential, mean: 4min}\n"
+        "call_types:\n  - {name: vip, share: 0.2, priority: 2}\n  - {name: std, share: 0.8, priority: 1}\n")
+    shifts = tmp_path / "shifts.yaml"
+    shifts.write_text("- {name: day, start: ['00:00', '00:30'], length: 1h}\n")
+    code, text, err = run_cli("staff", str(config), "-t", "service_level>=0.8@20s", "-t", "service_level[std]>=0.8",
+                              "-n", "3", "--shifts", str(shifts), "--out", str(tmp_path / "out"), "-q",
+                              "--tradeoff", "0.7")
+    assert code == 0, err
+    frame = pd.read_csv(tmp_path / "out" / "verification.csv")
+    assert {"service_level[std]", "meets_service_level[std]"} <= set(frame.columns)

@@ -191,9 +191,9 @@ def test_verification_uses_replications_independent_of_the_search(tmp_path, monk
     seen: dict[str, set] = {"search": set(), "verification": set()}
     original = requirements_module.interval_table
 
-    def spy(scenario, seed, replication):
+    def spy(scenario, seed, replication, *rest):
         seen["verification" if scenario.shifts else "search"].add((seed, replication))
-        return original(scenario, seed, replication)
+        return original(scenario, seed, replication, *rest)
 
     monkeypatch.setattr(requirements_module, "interval_table", spy)
     config = tmp_path / "day.yaml"

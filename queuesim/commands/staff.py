@@ -267,7 +267,7 @@ def _handle(args: argparse.Namespace) -> int:
             print(ver.summary(), flush=True)
         curve = None
         levels = args.tradeoff
-        if args.out is not None and any(t.metric == "service_level" for t in req.targets):
+        if args.out is not None and any(t.metric == "service_level" and t.call_type is None for t in req.targets):
             if levels is None:
                 levels = list(DEFAULT_LEVELS)
             if levels:

@@ -119,10 +119,12 @@ def requirement_figure(req: "Requirements", plan: Optional["Schedule"] = None, t
 
 @_plain_text
 def verification_figure(ver: "Verification", title: Optional[str] = None) -> "Figure":
-    """Each target's metric per interval for the schedule: mean, CI, target line, misses marked."""
+    """Each target's metric per interval for the schedule: mean, CI, target line, misses marked (a target
+    for a call type whose callers are not this group's is left out)."""
     starts = np.asarray(ver.interval_start, dtype=float)
     length = float(starts[1] - starts[0]) if len(starts) > 1 else 1800.0
-    n = len(ver.targets) + 1
+    shown = [t for t in ver.targets if t.call_type is None or np.isfinite(ver.metrics[t.key]).any()]
+    n = len(shown) + 1
     fig = _figure(figsize=(11, 2.4 * n + 0.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(n, 1, sharex=True))
     mid = starts + length / 2
@@ -135,17 +137,17 @@ def verification_figure(ver: "Verification", title: Optional[str] = None) -> "Fi
     ax.set_ylabel("agents")
     ax.legend(loc="upper right", fontsize=8)
     ax.grid(alpha=0.3)
-    for ax, t in zip(axes[1:], ver.targets):
-        m = ver.metrics[t.metric]
-        lo, hi = ver.ci[t.metric]
-        ok = ver.check.met_by_target[t.metric]
+    for ax, t in zip(axes[1:], shown):
+        m = ver.metrics[t.key]
+        lo, hi = ver.ci[t.key]
+        ok = ver.check.met_by_target[t.key]
         ax.errorbar(mid[ok], m[ok], yerr=[m[ok] - lo[ok], hi[ok] - m[ok]], fmt="o", color=GREEN, markersize=4,
                     capsize=2, label=f"meets (mean, {ver.confidence:.0%} CI)")
         if (~ok).any():
             ax.errorbar(mid[~ok], m[~ok], yerr=[m[~ok] - lo[~ok], hi[~ok] - m[~ok]], fmt="s", color=VERMILLION,
                         markersize=5, capsize=2, label="misses")
         ax.axhline(t.value, color="black", linestyle=":", linewidth=1.2, label=f"target {t}")
-        ax.set_ylabel(_LABEL.get(t.metric, t.metric))
+        ax.set_ylabel(_LABEL.get(t.metric, t.metric) + (f"\n({t.call_type})" if t.call_type else ""))
         ax.grid(alpha=0.3)
         ax.legend(loc="best", fontsize=8)
     _clock_axis(axes[-1], starts, length)

@@ -56,7 +56,7 @@ from ..model.scenario import Scenario, Staffing
 from ..model.units import format_clock
 from ..rng import RandomStreams
 from .search import SEARCHES, IntervalModel, greedy_search, iterative_search
-from .targets import METRICS, StaffingError, Target, check_reachable, parse_targets
+from .targets import METRICS, TYPE_METRICS, StaffingError, Target, check_reachable, parse_targets
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -313,20 +313,43 @@ def staffed(scenario: Scenario, d: Demand, agents: Sequence[int], threshold: Opt
     return scenario.model_copy(update=update)
 
 
-def interval_table(scenario: Scenario, seed: int, replication: int) -> dict[str, np.ndarray]:
+class _TypeTallies:
+    """Per-interval caller metrics of some call types, each on its own (for targets naming a call type)."""
+
+    def __init__(self, types: Sequence[int], boundaries: np.ndarray, threshold: float) -> None:
+        self.tallies = {k: IntervalTally(boundaries=boundaries, threshold=threshold) for k in types}
+
+    def add(self, calls: Any) -> None:
+        for k, tally in self.tallies.items():
+            tally.add(calls.select(calls.call_type == k), busy=False)
+
+    def results(self, into: Optional[dict[int, dict[str, np.ndarray]]]) -> None:
+        if into is None:
+            return
+        empty = np.empty(0)
+        for k, tally in self.tallies.items():
+            into[k] = tally.result(duty_starts=empty, duty_ends=empty, overtime=np.empty((0, 3)))
+
+
+def interval_table(scenario: Scenario, seed: int, replication: int, types: Sequence[int] = (),
+                   type_tables: Optional[dict[int, dict[str, np.ndarray]]] = None) -> dict[str, np.ndarray]:
     """The per-interval table of one replication, as :func:`~queuesim.experiment.replication.simulate` reports
     it (the same numbers, bit for bit), without the day's other metrics, which a staffing search never reads:
-    the engine's calls go straight to the interval tally. Scenarios with departments go through ``simulate``."""
+    the engine's calls go straight to the interval tally. Scenarios with departments go through ``simulate``.
+    ``types``: call types whose own per-interval caller metrics go into ``type_tables`` (type index -> table)."""
     if scenario.groups:
         return simulate(scenario, seed, replication=replication, keep_calls=False).intervals or {}
     streams = RandomStreams(seed, replication)
     periods = [p for agent in scenario.duty_periods() for p in agent]
     duty_starts = np.array([p[0] for p in periods], dtype=np.float64)
     duty_ends = np.array([p[1] for p in periods], dtype=np.float64)
-    tally = IntervalTally(boundaries=_boundaries(scenario, duty_starts), threshold=scenario.service_level_threshold)
+    boundaries = _boundaries(scenario, duty_starts)
+    tally = IntervalTally(boundaries=boundaries, threshold=scenario.service_level_threshold)
+    by_type = _TypeTallies(types, boundaries, scenario.service_level_threshold)
 
     def add(calls: Any, extra_work: Optional[np.ndarray]) -> None:
         tally.add(calls, busy=True)
+        by_type.add(calls)
         if extra_work is not None and extra_work.size:  # callback dialling: agent work outside the calls
             tally.add_extra_work(extra_work)
 
@@ -335,17 +358,21 @@ def interval_table(scenario: Scenario, seed: int, replication: int) -> dict[str,
     rows = _duty_as_it_happened(scenario, output)
     if rows is not None:  # the agent side changed the duty (absence, late breaks): the duty the engine saw
         duty_starts, duty_ends = rows[:, 1].copy(), rows[:, 2].copy()
+    by_type.results(type_tables)
     return tally.result(duty_starts=duty_starts, duty_ends=duty_ends, overtime=output.overtime)
 
 
-def group_interval_tables(scenario: Scenario, seed: int, replication: int) -> list[dict[str, np.ndarray]]:
+def group_interval_tables(scenario: Scenario, seed: int, replication: int, types: Sequence[int] = (),
+                          type_tables: Optional[dict[int, dict[str, np.ndarray]]] = None
+                          ) -> list[dict[str, np.ndarray]]:
     """Per group of a scenario with departments, the per-interval table of one replication (the columns of
     :func:`interval_table`), for the group's own callers and agents.
 
     A group's callers are those of the call types it is home to (:func:`home_groups`), whoever answered
     them: their waits over all legs (overflow, transfers) and outcomes count for their home group. Its
     occupancy and agents on duty are those of its own agents, whatever they worked on (misrouted calls,
-    overflow from other groups, warm transfers held).
+    overflow from other groups, warm transfers held). ``types`` and ``type_tables``: as for
+    :func:`interval_table`.
     """
     streams = RandomStreams(seed, replication)
     home = np.asarray(home_groups(scenario), dtype=np.int64)
@@ -356,8 +383,10 @@ def group_interval_tables(scenario: Scenario, seed: int, replication: int) -> li
     boundaries = _boundaries(scenario, duty[:, 1].copy())
     tallies = [IntervalTally(boundaries=boundaries, threshold=scenario.service_level_threshold)
                for _ in range(n_groups)]
+    by_type = _TypeTallies(types, boundaries, scenario.service_level_threshold)
 
     def add(calls: Any, work: Optional[np.ndarray]) -> None:
+        by_type.add(calls)
         group_of_call = home[calls.call_type]
         group_of_work = agent_group[work[:, 0].astype(np.int64)] if work is not None and work.size else None
         for g, tally in enumerate(tallies):
@@ -371,6 +400,7 @@ def group_interval_tables(scenario: Scenario, seed: int, replication: int) -> li
     if happened is not None:  # the agent side changed the duty: the duty the engine saw
         duty = happened
     overtime = output.overtime
+    by_type.results(type_tables)
     tables = []
     for g, tally in enumerate(tallies):
         mine = agent_group[duty[:, 0].astype(np.int64)] == g
@@ -379,40 +409,53 @@ def group_interval_tables(scenario: Scenario, seed: int, replication: int) -> li
     return tables
 
 
-def _interval_rows(scenario: Scenario, seed: int, replication: int, starts: Sequence[float]) -> np.ndarray:
-    """(metrics x cells) array of one replication, aligned on ``starts``: the intervals, or with departments
-    every group's intervals one group after the other."""
-    tables = group_interval_tables(scenario, seed, replication) if scenario.groups else [
-        interval_table(scenario, seed, replication)]
+def _interval_rows(scenario: Scenario, seed: int, replication: int, starts: Sequence[float],
+                   types: Sequence[int] = ()) -> np.ndarray:
+    """(rows x cells) array of one replication, aligned on ``starts``: the cells are the intervals, or with
+    departments every group's intervals one group after the other; the rows :data:`SIM_METRICS`, offered,
+    agents, then for each of ``types`` its own :data:`~.targets.TYPE_METRICS` (NaN outside the cells of
+    its home group)."""
+    by_type: dict[int, dict[str, np.ndarray]] = {}
+    tables = group_interval_tables(scenario, seed, replication, types, by_type) if scenario.groups else [
+        interval_table(scenario, seed, replication, types, by_type)]
     n = len(starts)
-    out = np.full((len(SIM_METRICS) + 2, n * len(tables)), np.nan)
-    for g, table in enumerate(tables):
+    home = home_groups(scenario) if scenario.groups else [0] * len(scenario.type_names())
+    out = np.full((len(SIM_METRICS) + 2 + len(TYPE_METRICS) * len(types), n * len(tables)), np.nan)
+
+    def put(table: dict[str, np.ndarray], rows: list[tuple[int, str]], g: int) -> None:
         index = {round(float(s), 6): k for k, s in enumerate(table.get("interval_start", []))}
         for j, s in enumerate(starts):
             k = index.get(round(s, 6))
-            if k is None:
-                continue
-            for i, metric in enumerate(SIM_METRICS):
-                out[i, g * n + j] = table[metric][k]
-            out[-2, g * n + j] = table["offered"][k]
-            out[-1, g * n + j] = table["agents"][k]
+            if k is not None:
+                for i, metric in rows:
+                    out[i, g * n + j] = table[metric][k]
+
+    for g, table in enumerate(tables):
+        put(table, [*enumerate(SIM_METRICS), (len(SIM_METRICS), "offered"), (len(SIM_METRICS) + 1, "agents")], g)
+    first = len(SIM_METRICS) + 2
+    for q, k in enumerate(types):
+        put(by_type[k], [(first + q * len(TYPE_METRICS) + i, m) for i, m in enumerate(TYPE_METRICS)], home[k])
     return out
 
 
-def _batch(args: tuple[Scenario, int, Sequence[int], Sequence[float]]) -> list[np.ndarray]:
-    scenario, seed, reps, starts = args
-    return [_interval_rows(scenario, seed, r, starts) for r in reps]
+def _batch(args: tuple[Scenario, int, Sequence[int], Sequence[float], Sequence[int]]) -> list[np.ndarray]:
+    scenario, seed, reps, starts, types = args
+    return [_interval_rows(scenario, seed, r, starts, types) for r in reps]
 
 
 class Simulator:
     """Simulates scenarios over replications ``first..first+R-1`` (common random numbers), serially or on processes.
 
-    ``run(scenario)`` returns a dict metric -> array (replications x intervals),
-    plus ``"offered"`` (calls offered, redials included) and ``"agents"`` (mean agents on duty).
+    ``run(scenario)`` returns a dict metric -> array (replications x cells),
+    plus ``"offered"`` (calls offered, redials included) and ``"agents"`` (mean agents on duty), and for each
+    call type in ``types`` (``(index, name)``) its own caller metrics as ``"metric[name]"``.
     """
 
     def __init__(self, seed: int, replications: int, starts: Sequence[float], *,
-                 executor: str = "serial", workers: Optional[int] = None, first_replication: int = 0) -> None:
+                 executor: str = "serial", workers: Optional[int] = None, first_replication: int = 0,
+                 types: Sequence[tuple[int, str]] = ()) -> None:
+        self.types = [int(k) for k, _ in types]
+        self.type_keys = [f"{m}[{name}]" for _, name in types for m in TYPE_METRICS]
         if executor not in ("serial", "processes"):
             raise StaffingError(f"executor {executor!r} is not known; choose serial or processes")
         self.seed, self.replications, self.starts = int(seed), int(replications), list(starts)
@@ -428,17 +471,19 @@ class Simulator:
     def run(self, scenario: Scenario) -> dict[str, np.ndarray]:
         reps = list(range(self.first, self.first + self.replications))
         if self.pool is None:
-            rows = _batch((scenario, self.seed, reps, self.starts))
+            rows = _batch((scenario, self.seed, reps, self.starts, self.types))
         else:
             chunks = [reps[i::self.workers] for i in range(self.workers)]
-            parts = list(self.pool.map(_batch, [(scenario, self.seed, c, self.starts) for c in chunks]))
+            parts = list(self.pool.map(_batch, [(scenario, self.seed, c, self.starts, self.types) for c in chunks]))
             by_rep = {r: row for c, part in zip(chunks, parts) for r, row in zip(c, part)}
             rows = [by_rep[r] for r in reps]
         self.days += len(reps)
-        stacked = np.stack(rows)  # reps x (metrics+1) x intervals
+        stacked = np.stack(rows)  # reps x rows x cells
         out = {metric: stacked[:, i, :] for i, metric in enumerate(SIM_METRICS)}
-        out["offered"] = stacked[:, -2, :]
-        out["agents"] = stacked[:, -1, :]
+        out["offered"] = stacked[:, len(SIM_METRICS), :]
+        out["agents"] = stacked[:, len(SIM_METRICS) + 1, :]
+        for i, key in enumerate(self.type_keys):
+            out[key] = stacked[:, len(SIM_METRICS) + 2 + i, :]
         return out
 
     def close(self) -> None:
@@ -489,7 +534,7 @@ def check(values: dict[str, np.ndarray], targets: Sequence[Target], confidence: 
     met = np.ones(n_int, dtype=bool)
     slack = np.full(n_int, np.inf)
     for t in targets:
-        x = values[t.metric]
+        x = values[t.key]
         finite = np.isfinite(x)
         n = finite.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -501,7 +546,7 @@ def check(values: dict[str, np.ndarray], targets: Sequence[Target], confidence: 
             two = np.where(n > 1, special.stdtrit(df, 0.5 + confidence / 2) * sd / np.sqrt(np.maximum(n, 1)), np.nan)
         b = m - one if t.higher_is_better else m + one
         ok = np.array([t.met(float(v)) for v in b]) | ~active
-        mean[t.metric], bound[t.metric], half[t.metric], met_t[t.metric] = m, b, two, ok
+        mean[t.key], bound[t.key], half[t.key], met_t[t.key] = m, b, two, ok
         met &= ok
         margin = np.array([t.margin(float(v)) for v in b])
         slack = np.minimum(slack, np.where(active, margin, np.inf))
@@ -521,9 +566,24 @@ def evaluate_staffing(scenario: Scenario, agents: Sequence[int], targets: Sequen
                             if not scenario.groups else
                             f"agents: give one number per interval ({d.n}) and group ({len(scenario.groups)}), "
                             f"got {len(agents)}")
-    sim = Simulator(seed, replications, d.starts, first_replication=first_replication)
+    sim = Simulator(seed, replications, d.starts, first_replication=first_replication,
+                    types=target_types(scenario, targets))
     values = sim.run(staffed(scenario, d, agents, _threshold(targets)))
     return check(values, targets, confidence, np.asarray(cells.calls) > 0)
+
+
+def target_types(scenario: Scenario, targets: Sequence[Target]) -> list[tuple[int, str]]:
+    """``(index, name)`` of each call type a target names, in the scenario's order; a one-line
+    :class:`StaffingError` for a name that is not one of the scenario's call types."""
+    names = scenario.type_names()
+    named = []
+    for t in targets:
+        if t.call_type is not None and t.call_type not in names:
+            raise StaffingError(f"target {t}: {t.call_type!r} is not a call type of the scenario; choose among "
+                                f"{', '.join(names)}")
+        if t.call_type is not None:
+            named.append(t.call_type)
+    return [(k, name) for k, name in enumerate(names) if name in named]
 
 
 def cell_demand(scenario: Scenario, d: Demand) -> Demand:
@@ -880,9 +940,11 @@ def requirements(
     cells = cell_demand(sc, d)  # with departments: every group's intervals, one group after the other
     patience_finite = any(math.isfinite(p) for p, c in zip(cells.patience, cells.calls) if c > 0)
     check_reachable(targets, patience_finite=patience_finite)
-    erlang_c = [analytic_agents(r, h, p, targets, model="C") for r, h, p in zip(cells.rate, cells.handle_time, cells.patience)]
-    erlang_a = [analytic_agents(r, h, p, targets, model="A") for r, h, p in zip(cells.rate, cells.handle_time, cells.patience)]
-    erlang_x = _erlang_x_requirement(sc, cells, targets)
+    types = target_types(sc, targets)
+    mix = [t for t in targets if t.call_type is None] or targets  # what Erlang can say of the interval's mix
+    erlang_c = [analytic_agents(r, h, p, mix, model="C") for r, h, p in zip(cells.rate, cells.handle_time, cells.patience)]
+    erlang_a = [analytic_agents(r, h, p, mix, model="A") for r, h, p in zip(cells.rate, cells.handle_time, cells.patience)]
+    erlang_x = _erlang_x_requirement(sc, cells, mix)
     active = np.asarray(cells.calls) > 0
     lower = np.where(active, 1, 0)
     cap = np.maximum(3 * np.asarray(erlang_a) + 20, lower)
@@ -905,14 +967,16 @@ def requirements(
     step_done = on_step or (lambda _n, _missing, _phase: None)
 
     own = simulator is None
-    sim = simulator or Simulator(seed, replications, d.starts, executor=executor, workers=workers)
+    sim = simulator or Simulator(seed, replications, d.starts, executor=executor, workers=workers, types=types)
+    if sim.types != [k for k, _ in types]:
+        raise StaffingError("simulator: give it the call types the targets name (Simulator(..., types=...))")
     cache = {} if cache is None else cache
     history: list[tuple[str, int, int, bool]] = []
     evaluations = 0
 
     def simulated(agents: np.ndarray) -> dict[str, np.ndarray]:
         nonlocal evaluations
-        key = (tuple(int(a) for a in agents), threshold, seed, replications)
+        key = (tuple(int(a) for a in agents), threshold, seed, replications, tuple(sim.types))
         if key not in cache:
             if evaluations >= max_evaluations:
                 raise StaffingError(f"the search stopped after {max_evaluations} simulated staffings without "

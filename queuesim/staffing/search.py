@@ -83,7 +83,7 @@ def _where(starts: Sequence, k: int) -> str:
 
 
 def _too_many(k: int, agents: np.ndarray, step: int, check, targets, erlang_a, starts) -> StaffingError:
-    t = ", ".join(str(x) for x in targets if not check.met_by_target[x.metric][k])
+    t = ", ".join(str(x) for x in targets if not check.met_by_target[x.key][k])
     return StaffingError(
         f"{_where(starts, k)}: {t} is still missed with {agents[k] - step} agents "
         f"(Erlang A asks for {erlang_a[k]}); the target looks unreachable in simulation "
@@ -196,7 +196,7 @@ def _shifts(n0: int, bounds: dict[str, float], model: IntervalModel,
     base = model.metrics(n0)
     out = []
     for t in targets:
-        b = bounds.get(t.metric, math.nan)
+        b = bounds.get(t.key, math.nan)
         if not math.isnan(b):
             out.append((t, _scale(t.metric, b) - _scale(t.metric, base[t.metric])))
     return out
@@ -216,20 +216,20 @@ def propose(n0: int, bounds: dict[str, float], model: IntervalModel, targets: Se
             lower: int, cap: int) -> int:
     """Fewest agents (in ``[lower, cap]``) meeting every target by the model shifted to ``bounds`` at ``n0``.
 
-    ``bounds[metric]``: the simulated confidence bound at ``n0`` agents (NaN: no
+    ``bounds[target.key]``: the simulated confidence bound at ``n0`` agents (NaN: no
     information, the interval keeps ``n0``). Above ``n0`` if the bounds miss a
     target, at most ``n0`` if they meet every target.
     """
-    shifts = {t.metric: shift for t, shift in _shifts(n0, bounds, model, targets)}
+    shifts = {t.key: shift for t, shift in _shifts(n0, bounds, model, targets)}
     if not shifts:
         return n0
 
     def meets(n: int) -> bool:
         if n == n0:
-            return all(t.met(bounds[t.metric]) for t in targets if t.metric in shifts)
+            return all(t.met(bounds[t.key]) for t in targets if t.key in shifts)
         m = model.metrics(n)
-        return all(t.met(_unscale(t.metric, _scale(t.metric, m[t.metric]) + shifts[t.metric]))
-                   for t in targets if t.metric in shifts)
+        return all(t.met(_unscale(t.metric, _scale(t.metric, m[t.metric]) + shifts[t.key]))
+                   for t in targets if t.key in shifts)
 
     n = n0
     if meets(n):
@@ -305,7 +305,7 @@ def iterative_search(agents: np.ndarray, evaluate, *, lower: np.ndarray, cap: np
     0 for one pool.
     """
     def bounds_at(check, k: int) -> dict[str, float]:
-        return {t.metric: float(check.bound[t.metric][k]) for t in targets}
+        return {t.key: float(check.bound[t.key][k]) for t in targets}
 
     best = None
     seen = set()

@@ -14,6 +14,11 @@ metric                 direction  value
 
 Every metric improves (weakly) as agents are added, so "the fewest agents
 meeting every target" is well defined per interval.
+
+A caller metric may name a call type in brackets: ``service_level[vip]>=0.9@10s``
+holds for that type's callers only (where the type's home group is staffed; the
+other targets hold for all callers of the pool or group). Every service-level
+target has the same threshold: the simulation measures one.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Iterable, Optional, Union
 
 from ..model.units import UnitError, format_duration, parse_duration
 
-__all__ = ["METRICS", "StaffingError", "Target", "parse_target", "parse_targets"]
+__all__ = ["METRICS", "StaffingError", "TYPE_METRICS", "Target", "parse_target", "parse_targets"]
 
 
 class StaffingError(ValueError):
@@ -47,7 +52,10 @@ _ALIASES = {"sl": "service_level", "abandonment": "abandonment_rate", "abandon":
 _FORM = ("NAME>=VALUE or NAME<=VALUE, e.g. 'service_level>=0.8@20s', 'abandonment_rate<=0.05', "
          "'asa<=30s'; NAME is one of " + ", ".join(METRICS))
 
-_RE = re.compile(r"^\s*([A-Za-z_]+)\s*(>=|<=|=>|=<|>|<|=)\s*([^@]+?)\s*(?:@\s*(.+?)\s*)?$")
+_RE = re.compile(r"^\s*([A-Za-z_]+)\s*(?:\[([^\]]+)\])?\s*(>=|<=|=>|=<|>|<|=)\s*([^@]+?)\s*(?:@\s*(.+?)\s*)?$")
+
+#: metrics a target may ask of one call type's callers (occupancy is the agents')
+TYPE_METRICS = ("service_level", "abandonment_rate", "asa", "mean_wait")
 
 
 @dataclass(frozen=True)
@@ -55,12 +63,20 @@ class Target:
     """One target: ``metric`` ``op`` ``value`` (seconds for durations, fractions otherwise).
 
     ``threshold`` (s) is the service-level threshold T, only for ``service_level``
-    (None: the scenario's ``service_level_threshold``).
+    (None: the scenario's ``service_level_threshold``). ``call_type``: the target
+    holds for that call type's callers only (None: for all callers).
     """
 
     metric: str
     value: float
     threshold: Optional[float] = None
+    call_type: Optional[str] = None
+
+    @property
+    def key(self) -> str:
+        """The measured quantity: the metric, with the call type in brackets for a type's target
+        (``service_level[vip]``)."""
+        return self.metric if self.call_type is None else f"{self.metric}[{self.call_type}]"
 
     @property
     def op(self) -> str:
@@ -77,7 +93,7 @@ class Target:
         else:
             value = f"{self.value:g}"
         at = f"@{self.threshold:g}s" if self.threshold is not None else ""
-        return f"{self.metric}{self.op}{value}{at}"
+        return f"{self.key}{self.op}{value}{at}"
 
     def __str__(self) -> str:
         return self.text()
@@ -112,7 +128,9 @@ def parse_target(spec: Union[str, Target, dict]) -> Target:
     """Parse one target; raises :class:`StaffingError` naming the target, the value and what is allowed.
 
     >>> parse_target("service_level>=0.8@20s")
-    Target(metric='service_level', value=0.8, threshold=20.0)
+    Target(metric='service_level', value=0.8, threshold=20.0, call_type=None)
+    >>> parse_target("service_level[vip]>=0.9@10s").key
+    'service_level[vip]'
     >>> parse_target("asa<=0.5min").value
     30.0
     """
@@ -123,6 +141,7 @@ def parse_target(spec: Union[str, Target, dict]) -> Target:
             name, op, value = spec["metric"], spec.get("op") or METRICS[spec["metric"]][0], spec["value"]
         except KeyError as exc:
             raise StaffingError(f"target {spec!r}: missing key {exc}; expected metric, value (and threshold)") from None
+        name = f"{name}[{spec['call_type']}]" if spec.get("call_type") else name
         text = f"{name}{op}{value}" + (f"@{spec['threshold']}" if spec.get("threshold") is not None else "")
         return parse_target(text)
     if not isinstance(spec, str):
@@ -131,11 +150,18 @@ def parse_target(spec: Union[str, Target, dict]) -> Target:
     match = _RE.match(spec)
     if not match:
         raise StaffingError(f"{where}: not understood; expected {_FORM}")
-    name, op, value_text, at = match.groups()
+    name, call_type, op, value_text, at = match.groups()
     key = name.lower()
     metric = _ALIASES.get(key, key)
     if metric not in METRICS:
         raise StaffingError(f"{where}: unknown metric {name!r}; allowed: {', '.join(METRICS)}")
+    if call_type is not None:
+        call_type = call_type.strip()
+        if metric not in TYPE_METRICS:
+            raise StaffingError(f"{where}: {metric} is the agents', not a call type's: a call type in brackets "
+                                f"goes with {', '.join(TYPE_METRICS)}")
+        if not call_type:
+            raise StaffingError(f"{where}: empty call type in brackets; write e.g. {metric}[vip]")
     direction, kind, meaning = METRICS[metric]
     op = {"=>": ">=", "=<": "<=", ">": ">=", "<": "<="}.get(op, op)
     if op != direction:
@@ -163,14 +189,15 @@ def parse_target(spec: Union[str, Target, dict]) -> Target:
             raise StaffingError(f"{where}: threshold: {exc}") from None
         if not math.isfinite(threshold) or threshold < 0:
             raise StaffingError(f"{where}: threshold must be a duration >= 0, got {at!r}")
-    return Target(metric, value, threshold)
+    return Target(metric, value, threshold, call_type)
 
 
 def parse_targets(specs: Iterable[Union[str, Target, dict]], default_threshold: float) -> list[Target]:
     """Parse several targets; service-level thresholds default to ``default_threshold`` (s).
 
-    Raises :class:`StaffingError` if none is given, a metric appears twice or two
-    service-level targets use different thresholds (the simulation measures one).
+    Raises :class:`StaffingError` if none is given, a metric appears twice (for all
+    callers, or for the same call type) or two service-level targets use different
+    thresholds (the simulation measures one).
     """
     if isinstance(specs, (str, Target, dict)):
         specs = [specs]
@@ -180,9 +207,15 @@ def parse_targets(specs: Iterable[Union[str, Target, dict]], default_threshold: 
     out: list[Target] = []
     for t in targets:
         if t.metric == "service_level" and t.threshold is None:
-            t = Target(t.metric, t.value, float(default_threshold))
-        if any(o.metric == t.metric for o in out):
-            raise StaffingError(f"target {t}: {t.metric} is given twice; give each metric once")
+            t = Target(t.metric, t.value, float(default_threshold), t.call_type)
+        if any(o.key == t.key for o in out):
+            raise StaffingError(f"target {t}: {t.key} is given twice; give each metric once"
+                                + (" per call type" if t.call_type else ""))
+        other = next((o for o in out if o.metric == "service_level" and t.metric == "service_level"
+                      and o.threshold != t.threshold), None)
+        if other is not None:
+            raise StaffingError(f"target {t}: its threshold differs from {other}'s; every service-level target "
+                                "has the same threshold (the simulation measures one)")
         out.append(t)
     return out
 

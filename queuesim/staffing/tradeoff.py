@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
-from .requirements import Simulator, demand, requirements, resolve_scenario
+from .requirements import Simulator, demand, requirements, resolve_scenario, target_types
 from .schedule import schedule
 from .targets import StaffingError, Target, parse_targets
 
@@ -40,7 +40,7 @@ def tradeoff(
     """Agent-hours and cost of meeting the targets with the service-level target at each of ``levels``.
 
     The other targets stay as given; ``targets`` must contain a service-level
-    target (its threshold is kept). One row per level: ``service_level``,
+    target for all callers (its threshold is kept; targets for a call type stay as given). One row per level: ``service_level``,
     agent-hours by ``erlang_c``/``erlang_a``/``simulated``, ``cost_*`` (agent-hours
     x ``costs.agent_per_hour``; NaN without a price), with ``templates`` also
     ``schedule_cost`` (the least-cost shifts covering the simulated
@@ -56,14 +56,16 @@ def tradeoff(
     seed = default_seed if seed is None else int(seed)
     replications = default_reps if replications is None else int(replications)
     parsed = parse_targets(targets if not isinstance(targets, (str, Target)) else [targets], sc.service_level_threshold)
-    base = next((t for t in parsed if t.metric == "service_level"), None)
+    base = next((t for t in parsed if t.metric == "service_level" and t.call_type is None), None)
     if base is None:
-        raise StaffingError("a trade-off curve varies the service-level target: give one, e.g. 'service_level>=0.8@20s'")
-    others = [t for t in parsed if t.metric != "service_level"]
+        raise StaffingError("a trade-off curve varies the service-level target for all callers: give one, e.g. "
+                            "'service_level>=0.8@20s'")
+    others = [t for t in parsed if t is not base]
     d = demand(sc)
     rows = []
     cache = {} if cache is None else cache
-    with Simulator(seed, replications, d.starts, executor=executor, workers=workers) as sim:
+    with Simulator(seed, replications, d.starts, executor=executor, workers=workers,
+                   types=target_types(sc, parsed)) as sim:
         for level in sorted(float(x) for x in levels):
             t0 = time.perf_counter()
             these = [Target("service_level", level, base.threshold), *others]

@@ -15,7 +15,7 @@ from ..model.scenario import Scenario, Shift
 from ..model.units import format_clock
 from .requirements import (
     SIM_METRICS, IntervalCheck, Simulator, _cells, cell_demand, check, demand, group_frames, home_groups,
-    resolve_scenario,
+    resolve_scenario, target_types,
 )
 from .schedule import GroupSchedule
 from .targets import StaffingError, Target, parse_targets
@@ -61,7 +61,8 @@ class Verification:
     def to_frame(self) -> "pd.DataFrame":
         """One row per interval: ``interval_start`` (s), ``clock``, ``agents`` on duty (mean),
         ``required_scheduled`` (the requirement the shifts were chosen for), then each metric with
-        ``_ci_low``/``_ci_high``, ``meets_<metric>`` per target, ``meets_targets`` (all of them) and
+        ``_ci_low``/``_ci_high`` (a call type's own, e.g. ``service_level[vip]``, after them for targets
+        naming one), ``meets_<metric>`` per target, ``meets_targets`` (all of them) and
         ``missed_targets`` (the metrics missed, e.g. ``service_level``; empty when all are met)."""
         import pandas as pd
 
@@ -72,18 +73,18 @@ class Verification:
         }
         if self.required is not None:
             data["required_scheduled"] = self.required
-        for m in SIM_METRICS:
+        for m in self.metrics:
             data[m] = self.metrics[m]
             data[f"{m}_ci_low"], data[f"{m}_ci_high"] = self.ci[m]
         for t in self.targets:
-            data[f"meets_{t.metric}"] = self.check.met_by_target[t.metric]
+            data[f"meets_{t.key}"] = self.check.met_by_target[t.key]
         data["meets_targets"] = self.check.met
         data["missed_targets"] = self.missed_targets()
         return pd.DataFrame(data)
 
     def missed_targets(self) -> list[str]:
         """Per interval, the metrics whose target is missed (comma-separated; empty when all are met)."""
-        return [", ".join(t.metric for t in self.targets if not self.check.met_by_target[t.metric][k])
+        return [", ".join(t.key for t in self.targets if not self.check.met_by_target[t.key][k])
                 for k in range(len(self.interval_start))]
 
     def summary(self) -> str:
@@ -157,12 +158,12 @@ def verify(
         update["service_level_threshold"] = sl
     run = sc.model_copy(update=update)
     with Simulator(seed, replications, d.starts, executor=executor, workers=workers,
-                   first_replication=first_replication) as sim:
+                   first_replication=first_replication, types=target_types(sc, targets)) as sim:
         values = sim.run(run)
     result = check(values, targets, confidence, np.asarray(cells.calls) > 0)
 
     metrics, ci = {}, {}
-    for m in SIM_METRICS:
+    for m in [*SIM_METRICS, *sim.type_keys]:
         est = [mean_ci(values[m][:, k], confidence) if np.isfinite(values[m][:, k]).any() else None
                for k in range(cells.n)]
         metrics[m] = np.array([e.mean if e else np.nan for e in est])
