@@ -38,7 +38,7 @@ from queuesim.experiment.compare import paired_comparison
 from queuesim.measure.agents import attrition_costs
 from queuesim.model.prices import Attrition
 from queuesim.report import charts
-from queuesim.staffing.requirements import demand
+from queuesim.staffing.simulated import demand
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

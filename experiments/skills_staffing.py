@@ -42,7 +42,7 @@ import numpy as np
 from queuesim import simulate
 from queuesim.model.config import experiment_from_dict
 from queuesim.staffing import evaluate_staffing, requirements
-from queuesim.staffing.requirements import demand, home_groups, staffed
+from queuesim.staffing.simulated import demand, home_groups, staffed
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE.parent / "configs" / "transfers.yaml"

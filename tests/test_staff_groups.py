@@ -18,7 +18,7 @@ from queuesim.engine import simulate_calls
 from queuesim.measure.tally import time_integral
 from queuesim.rng import RandomStreams
 from queuesim.staffing import GroupRequirements, GroupSchedule, StaffingError, requirements, schedule, verify
-from queuesim.staffing.requirements import (
+from queuesim.staffing.simulated import (
     SIM_METRICS, _interval_rows, demand, group_demands, group_interval_tables, staffed,
 )
 

@@ -14,12 +14,13 @@ import queuesim as qs
 from queuesim.cli import main
 from queuesim.experiment.replication import simulate
 from queuesim.staffing import StaffingError, demand, evaluate_staffing, parse_targets, requirements, tradeoff
-from queuesim.staffing.requirements import interval_models, interval_table
+from queuesim.staffing.requirements import interval_models
+from queuesim.staffing.simulated import interval_table
 from queuesim.staffing.search import IntervalModel, _blame, _trim_batch, propose, skip_removal
 
 from .conftest import SMALL_DAY
 
-requirements_module = importlib.import_module("queuesim.staffing.requirements")
+simulated_module = importlib.import_module("queuesim.staffing.simulated")
 
 
 def peak_day() -> qs.Scenario:
@@ -189,13 +190,13 @@ shift_templates:
 
 def test_verification_uses_replications_independent_of_the_search(tmp_path, monkeypatch, capsys):
     seen: dict[str, set] = {"search": set(), "verification": set()}
-    original = requirements_module.interval_table
+    original = simulated_module.interval_table
 
     def spy(scenario, seed, replication, *rest):
         seen["verification" if scenario.shifts else "search"].add((seed, replication))
         return original(scenario, seed, replication, *rest)
 
-    monkeypatch.setattr(requirements_module, "interval_table", spy)
+    monkeypatch.setattr(simulated_module, "interval_table", spy)
     config = tmp_path / "day.yaml"
     config.write_text(SMALL_DAY)
     shifts = tmp_path / "shifts.yaml"

@@ -220,7 +220,7 @@ def _handle(args: argparse.Namespace) -> int:
         except KeyError as exc:
             raise UsageError(str(exc).strip("'\"")) from None
         if templates is not None:  # templates naming groups the scenario lacks fail before any simulation
-            from ..staffing.requirements import home_groups
+            from ..staffing.simulated import home_groups
             from ..staffing.schedule import check_template_groups
 
             names = [g.name for g in sc.groups or ()]

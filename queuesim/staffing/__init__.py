@@ -15,17 +15,16 @@ With departments (``groups``), the same calls give per-group results: :class:`Gr
 """
 
 from .requirements import (
-    Demand,
     GroupRequirements,
     IntervalCheck,
     Requirements,
     analytic_agents,
-    demand,
     evaluate_staffing,
     requirements,
     scheduled_agents,
 )
 from .schedule import GroupSchedule, Schedule, ShiftTemplate, coverage_matrix, load_templates, schedule
+from .simulated import Demand, demand
 from .targets import METRICS, StaffingError, Target, parse_target, parse_targets
 from .tradeoff import DEFAULT_LEVELS, tradeoff
 from .verify import GroupVerification, Verification, verify

@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
-from .requirements import Simulator, demand, requirements, resolve_scenario, target_types
+from .requirements import requirements, resolve_scenario
+from .simulated import Simulator, demand, target_types
 from .schedule import schedule
 from .targets import StaffingError, Target, parse_targets
 

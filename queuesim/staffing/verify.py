@@ -13,10 +13,8 @@ from pydantic import ValidationError
 from ..measure.stats import mean_ci
 from ..model.scenario import Scenario, Shift
 from ..model.units import format_clock
-from .requirements import (
-    SIM_METRICS, IntervalCheck, Simulator, _cells, cell_demand, check, demand, group_frames, home_groups,
-    resolve_scenario, target_types,
-)
+from .requirements import IntervalCheck, _cells, check, group_frames, resolve_scenario
+from .simulated import SIM_METRICS, Simulator, cell_demand, demand, home_groups, target_types
 from .schedule import GroupSchedule
 from .targets import StaffingError, Target, parse_targets
 
