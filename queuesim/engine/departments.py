@@ -205,6 +205,10 @@ class DepartmentCentre(ContactCentre):
         informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
         self.holding: Optional[Holding] = (
             Holding(self, scenario, streams) if informative or scenario.callback is not None else None)
+        #: the component's hooks at a freed agent's next task, only when it has a callback desk (its work there:
+        #: due callbacks, web-form requests): without one they cannot act
+        self._task_hooks: Optional[Holding] = (
+            self.holding if self.holding is not None and self.holding.desk is not None else None)
         # finite lines (blocking): the calls holding a line, and the calls blocked (sparse; see _seize_line)
         self.lines = scenario.lines
         self.on_line: set[int] = set()
@@ -228,12 +232,6 @@ class DepartmentCentre(ContactCentre):
         if caller < 0:
             return 0.5
         return self._route_u[column][caller - self._caller_base]
-
-    def _t(self, key: str, caller: int) -> float:
-        values = self._caller_t.get(key)
-        if caller < 0 or not values:
-            return math.nan
-        return values[caller - self._caller_base]
 
     def _after(self, delay: float, value, callbacks: list) -> None:
         """``Timeout(env, delay, value)`` with ``callbacks``: :meth:`Kernel.later`."""
@@ -411,14 +409,14 @@ class DepartmentCentre(ContactCentre):
         """Give ``agent`` its next task: the holding component's work before the inbound lines (due
         callbacks), the inbound lines (a virtual-hold entry is called back), then the component's other
         work; False if there is none."""
-        holding = self.holding
-        if holding is not None and holding.before_inbound(agent, now):
+        hooks = self._task_hooks
+        if hooks is not None and hooks.before_inbound(agent, now):
             return True
         i = self._pick(self.group_of_agent[agent])
         if i >= 0:
             self._take_up(i, agent, now)
             return True
-        return holding is not None and holding.after_inbound(agent, now)
+        return hooks is not None and hooks.after_inbound(agent, now)
 
     def _take_up(self, i: int, agent: int, now: float) -> None:
         """``agent`` reaches call ``i`` waiting in its lines: answers it, or calls back a virtual-hold entry."""
@@ -547,8 +545,14 @@ class DepartmentCentre(ContactCentre):
         return added
 
     def _draw_or(self, key: str, i: int, default: float) -> float:
-        value = self._t(key, self.caller[i])
-        return default if math.isnan(value) else value
+        """Call ``i``'s caller's transfer time ``key`` (s), drawn by caller; ``default`` when not drawn (no such
+        distribution configured, or a backlog caller)."""
+        values = self._caller_t.get(key)
+        caller = self.caller[i]
+        if caller < 0 or not values:
+            return default
+        value = values[caller - self._caller_base]
+        return default if value != value else value  # (nan: not drawn)
 
     def _transfer(self, event: Timer) -> None:
         i, agent, policy = event.value
