@@ -66,6 +66,7 @@ from ..rng import RandomStreams
 from ..model.scenario import Scenario
 from .arrivals import BLOCK
 from .centre import CallChunk, ContactCentre, EngineOutput, _Pool
+from .callback_desk import CallbackDesk
 from .holding import CALLBACK_LEG, DIAL, Holding
 from .kernel import NORMAL, VOID, Timer
 from .policies import _dense, _mask, _shift
@@ -205,10 +206,9 @@ class DepartmentCentre(ContactCentre):
         informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
         self.holding: Optional[Holding] = (
             Holding(self, scenario, streams) if informative or scenario.callback is not None else None)
-        #: the component's hooks at a freed agent's next task, only when it has a callback desk (its work there:
-        #: due callbacks, web-form requests): without one they cannot act
-        self._task_hooks: Optional[Holding] = (
-            self.holding if self.holding is not None and self.holding.desk is not None else None)
+        #: the callback desk (of the holding component), called where a freed agent looks for work before and
+        #: after the inbound lines (due callbacks, web-form requests); None without one
+        self._desk: Optional[CallbackDesk] = self.holding.desk if self.holding is not None else None
         # finite lines (blocking): the calls holding a line, and the calls blocked (sparse; see _seize_line)
         self.lines = scenario.lines
         self.on_line: set[int] = set()
@@ -232,10 +232,6 @@ class DepartmentCentre(ContactCentre):
         if caller < 0:
             return 0.5
         return self._route_u[column][caller - self._caller_base]
-
-    def _after(self, delay: float, value, callbacks: list) -> None:
-        """``Timeout(env, delay, value)`` with ``callbacks``: :meth:`Kernel.later`."""
-        self.kernel.later(delay, value, callbacks)
 
     # -- arrivals and legs ---------------------------------------------------------
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
@@ -409,14 +405,14 @@ class DepartmentCentre(ContactCentre):
         """Give ``agent`` its next task: the holding component's work before the inbound lines (due
         callbacks), the inbound lines (a virtual-hold entry is called back), then the component's other
         work; False if there is none."""
-        hooks = self._task_hooks
-        if hooks is not None and hooks.before_inbound(agent, now):
+        desk = self._desk
+        if desk is not None and desk.before_inbound(agent, now):
             return True
         i = self._pick(self.group_of_agent[agent])
         if i >= 0:
             self._take_up(i, agent, now)
             return True
-        return hooks is not None and hooks.after_inbound(agent, now)
+        return desk is not None and desk.after_inbound(agent, now)
 
     def _take_up(self, i: int, agent: int, now: float) -> None:
         """``agent`` reaches call ``i`` waiting in its lines: answers it, or calls back a virtual-hold entry."""
@@ -470,7 +466,7 @@ class DepartmentCentre(ContactCentre):
         self.legs.extend((i, self.leg_group[i], start, start + waited, agent, 0))
         self.busy[agent] = True
         if self.holding is not None:
-            self.holding.answered(i, self.group_of_agent[agent], self._line(self.ctype[i], self.leg[i]), waited)
+            self.holding.answered(i, self.group_of_agent[agent], waited)
         self._serve(i, agent, now)
 
     def _serve(self, i: int, agent: int, now: float, lead: float = 0.0) -> None:
@@ -491,7 +487,7 @@ class DepartmentCentre(ContactCentre):
                 self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
                 self._work(holder, now, now + conference, i, CONFERENCE)
                 self._work(agent, now, now + conference, i, CONFERENCE)
-                self._after(conference, holder, self._release_callbacks)
+                self.kernel.later(conference, holder, self._release_callbacks)
         if group in self.type_groups[ctype]:
             extra = self.extra
             duration = self.handle[i] + (extra.get(i, 0.0) if extra else 0.0)
@@ -533,10 +529,10 @@ class DepartmentCentre(ContactCentre):
                 self.agent_of[i] = agent
                 self.final_group[i] = group
                 self._work(agent, now + identify, now + identify + duration, i, TALK)
-                self._after(identify + duration, (i, agent, True), self._done_callbacks)
+                self.kernel.later(identify + duration, (i, agent, True), self._done_callbacks)
                 return
             policy = self.tr.own_it_fallback
-        self._after(identify, (i, agent, policy), self._transfer_callbacks)
+        self.kernel.later(identify, (i, agent, policy), self._transfer_callbacks)
 
     def _slowed(self, i: int) -> float:
         """Customer slowdown: the time (s) a handling of call ``i`` takes longer after its hold so far."""
@@ -565,7 +561,7 @@ class DepartmentCentre(ContactCentre):
             patience = self._draw_or("warm_patience", i, math.inf)
             self._new_leg(i, home, now, patience)
             if self.holder.get(i, -1) >= 0 and self.tr is not None and self.tr.warm_limit is not None:
-                self._after(self.tr.warm_limit, (i, self.leg[i]), self._warm_callbacks)
+                self.kernel.later(self.tr.warm_limit, (i, self.leg[i]), self._warm_callbacks)
             return
         # cold: the first agent is free; the caller queues again and will re-explain
         self._release(agent, now)
@@ -596,7 +592,7 @@ class DepartmentCentre(ContactCentre):
         self.patience[i] = patience
         self._timer_from[i] = now
         if patience < math.inf:
-            self._after(patience, (i, token), self._renege_callbacks)
+            self.kernel.later(patience, (i, token), self._renege_callbacks)
         if self.holding is not None:
             self.holding.alone(i, now)
 
@@ -630,7 +626,7 @@ class DepartmentCentre(ContactCentre):
             delay = float(self._caller_redial_d[b][r, column])
             patience = float(self._caller_redial_p[b][r, column])
             value = (self.handle[i], patience, self.ctype[i], caller, self.attempt[i] + 1)
-            self._after(delay, value, self._redial_callbacks)
+            self.kernel.later(delay, value, self._redial_callbacks)
 
     # -- finite lines ---------------------------------------------------------------------
     def _seize_line(self, i: int) -> bool:
