@@ -24,7 +24,15 @@ import numpy as np
 
 from .calllog import ABANDONED, ANSWERED, BALKED, BLOCKED, OUTCOMES, UNREACHED, UNSERVED, CallLog
 
-__all__ = ["CallTally", "CallerTally", "IntervalTally", "JourneyTally", "WaitHistogram", "overlap", "time_integral"]
+__all__ = ["CallTally", "CallerTally", "IntervalTally", "JourneyTally", "WaitHistogram", "distinct", "overlap",
+           "time_integral"]
+
+
+def distinct(ids: np.ndarray) -> np.ndarray:
+    """The distinct values of an integer array, ascending: ``np.unique(ids)`` by sorting (numpy's hash-table
+    path costs about ten times as much on the few thousand caller ids of a replication)."""
+    ids = np.sort(ids)
+    return ids[np.concatenate(([True], ids[1:] != ids[:-1]))] if ids.size else ids
 
 
 def overlap(starts: np.ndarray, ends: np.ndarray, window_start: float, window_end: float) -> float:
@@ -564,7 +572,7 @@ class JourneyTally:
         legs = np.empty((0, 6)) if legs is None else legs
         work = np.empty((0, 5)) if work is None else work
         first = (calls.attempt == 1) & (calls.arrival >= start) & (calls.arrival < end)
-        new = np.unique(calls.caller[first])  # a caller's first call comes once
+        new = distinct(calls.caller[first])  # a caller's first call comes once
         self.callers += int(new.size)
         ids = np.concatenate((self._ids, new))
         flags = np.concatenate((self._resolved, np.zeros(new.size, dtype=bool)))
@@ -580,7 +588,7 @@ class JourneyTally:
                 index = work[:, 3].astype(np.int64) - (int(calls.id[0]) if len(calls) else 0)
                 in_mine = mine[index]
                 self.agent_time += float(np.sum(work[in_mine, 2] - work[in_mine, 1]))
-            now_resolved = np.unique(calls.caller[mine & resolved])
+            now_resolved = distinct(calls.caller[mine & resolved])
             if now_resolved.size:
                 at = np.searchsorted(ids, now_resolved)
                 fresh = ~flags[at]
