@@ -171,6 +171,7 @@ class DepartmentCentre(ContactCentre):
         # records, kept flat (a record's numbers one after another: no tuple kept alive per record)
         self.legs: list[float] = []  # call, group, start, end, agent, outcome
         self.work: list[float] = []  # agent, start, end, call, kind
+        self._record_arrays: dict[str, np.ndarray] = {}  # the records above as arrays (see _records)
         # per-caller draws (by block): misroute, resolution (per handling), transfer times
         # routing uniforms by caller (index: caller id - _caller_base), one list per column: 0 misroute,
         # 1 resolution (right group), 2 own-it, 3 resolution after a repeat
@@ -734,7 +735,7 @@ class DepartmentCentre(ContactCentre):
         """The first ``done`` calls with their legs and work (call column: the log's ``id``)."""
         work = self._work_array()
         log = self._call_log(done)
-        legs = _rows(self.legs, 6)
+        legs = self._legs_array()
         mine_legs = legs[:, 0] < done
         mine_work = work[:, 3] < done
         handed_legs, handed_work = legs[mine_legs], work[mine_work]
@@ -748,7 +749,7 @@ class DepartmentCentre(ContactCentre):
         held_work[:, 3] -= done
         self.legs = held_legs.ravel().tolist()
         self.work = held_work.ravel().tolist()
-        self._work_rows = None
+        self._record_arrays.clear()
         extra = extra if extra.shape[0] else np.empty((0, 3))
         if self.one_pool:
             return CallChunk(_as_one_pool(log), settled, extra)
@@ -853,7 +854,7 @@ class DepartmentCentre(ContactCentre):
         announcements = self.scenario.announcements
         if announcements is None:
             return None
-        legs = _rows(self.legs, 6)
+        legs = self._legs_array()
         legs = legs[legs[:, 0] < n]
         alone_from = legs[:, 2].copy()
         held = work[(work[:, 4] == WARM_HOLD) & (work[:, 3] < n)]
@@ -874,11 +875,21 @@ class DepartmentCentre(ContactCentre):
         return rows if rows.shape[0] else np.empty((0, 3))
 
     def _work_array(self) -> np.ndarray:
-        """The work records held as an array ``(agent, start, end, call, kind)`` (built once; the list
-        only grows between hand-overs, which reset the cache)."""
-        if getattr(self, "_work_rows", None) is None or self._work_rows.shape[0] * 5 != len(self.work):
-            self._work_rows = _rows(self.work, 5)
-        return self._work_rows
+        """The work records held as an array ``(agent, start, end, call, kind)``."""
+        return self._records("work", 5)
+
+    def _legs_array(self) -> np.ndarray:
+        """The queue legs held as an array ``(call, group, start, end, agent, outcome)``."""
+        return self._records("legs", 6)
+
+    def _records(self, name: str, width: int) -> np.ndarray:
+        """The flat records ``name`` (``width`` numbers each) as an array, one record a row, built once: the
+        list only grows between hand-overs, which reset the cache. Read only (copy before changing it)."""
+        flat = getattr(self, name)
+        cached = self._record_arrays.get(name)
+        if cached is None or cached.shape[0] * width != len(flat):
+            cached = self._record_arrays[name] = _rows(flat, width)
+        return cached
 
     def run(self, loop: str = "fast", processes=()) -> EngineOutput:
         self._hold_since: dict[int, float] = {}
@@ -888,9 +899,10 @@ class DepartmentCentre(ContactCentre):
             output = replace(output, agents=self.staff.table(output.overtime))
         if self.one_pool:
             return replace(output, calls=_as_one_pool(output.calls))
-        legs = _rows(self.legs, 6)
+        legs = self._legs_array()
         work = self._work_array()
         if self._offset:  # the log's ids, as in the chunks handed over
+            legs = legs.copy()
             legs[:, 0] += self._offset
             work = work.copy()
             work[:, 3] += self._offset

@@ -171,8 +171,8 @@ class WaitHistogram:
         below = np.floor(rank).astype(np.int64)
         above = np.minimum(below + 1, self.n - 1)
         cumulative = np.cumsum(self.counts)
-        v0 = self._order_statistic(below, cumulative)
-        v1 = self._order_statistic(above, cumulative)
+        around = self._order_statistic(np.concatenate((below.ravel(), above.ravel())), cumulative)  # both at once
+        v0, v1 = around[: below.size].reshape(below.shape), around[below.size :].reshape(below.shape)
         return v0 + (rank - below) * (v1 - v0)
 
 
