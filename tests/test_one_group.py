@@ -3,10 +3,10 @@
 The department centre (the routing kernel with its holding and callback components) simulates every
 scenario; the one-pool engines (``ContactCentre``, ``PolicyCentre``) are fast paths. Every one-pool
 model (plain, shifts, redials, priorities, informative announcements under each predictor, the oracle
-included, each callback kind and priority policy, web hours) and every flagship variant run through
-the department centre as a single group (``fast_paths=False``) gives the same engine output, bit for
-bit, as its fast path: call log, extra work, overtime; and streams the same chunks. The flagship variants
-with no fast path run on the department centre.
+included, each callback kind and priority policy, agent- and customer-first dialling, web hours) and every
+flagship variant run through the department centre as a single group (``fast_paths=False``) gives the
+same engine output, bit for bit, as its fast path: call log, extra work, overtime; and streams the same
+chunks. The flagship variants with no fast path run on the department centre.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ def _differences(fast: EngineOutput, general: EngineOutput) -> list[str]:
     return out
 
 
-#: flagship variants with no fast path (customer-first dialling, neglect): the department centre is their only engine
-DEPARTMENTS_ONLY = {"virtual-hold-customer-first", "web-form"}
+#: flagship variants with no fast path (neglected promises): the department centre is their only engine
+DEPARTMENTS_ONLY = {"web-form"}
 
 
 def _models() -> list[tuple[str, Scenario]]:
@@ -155,6 +155,7 @@ def one_pool_scenarios(draw) -> Scenario:
         callback["predictor"] = draw(st.sampled_from(["queue_length", "last_to_enter_service", "head_of_line"]))
         if messages == "informative" and draw(st.booleans()):
             callback["offer"] = "at_announcement"
+        callback["dial"] = draw(st.sampled_from(["agent_first", "customer_first"]))
         policy = draw(st.sampled_from(["strict", "reserved", "when_short"]))
         if kind != "web_form":
             callback["priority"] = policy

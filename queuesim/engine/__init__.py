@@ -36,8 +36,8 @@ def fast_path(scenario: Scenario) -> Optional[type[ContactCentre]]:
     if scenario.lines is not None:
         return None  # finite lines (blocking): the department centre only
     callback = scenario.callback
-    if callback is not None and (callback.dial == "customer_first" or getattr(callback, "neglect", None) is not None):
-        return None  # customer-first dialling, neglected promises: the department centre only
+    if callback is not None and getattr(callback, "neglect", None) is not None:
+        return None  # neglected promises: the department centre only
     informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
     return PolicyCentre if informative or scenario.callback is not None else ContactCentre
 

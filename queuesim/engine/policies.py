@@ -15,10 +15,12 @@ and agents choose their next task among three queues:
   their place here and is called back when they reach the front;
 * **web-form requests** that are due, only when nothing else waits.
 
-A callback attempt takes ``dial_time`` of the agent's time; the customer
-picks up with ``answer_probability`` (then the talk takes their handle
-time), else the next attempt comes ``retry_spacing`` later, up to
-``attempts``.
+A callback attempt takes ``dial_time`` of the agent's time (``dial:
+agent_first``); the customer picks up with ``answer_probability`` (then the
+talk takes their handle time), else the next attempt comes ``dial_time +
+retry_spacing`` later, up to ``attempts``. With ``dial: customer_first`` the
+system dials: the agent spends ``connect_time`` on a customer who answers, and
+no time on one who does not (the agent's next task comes at once, as an event).
 """
 
 from __future__ import annotations
@@ -589,14 +591,19 @@ class PolicyCentre(ContactCentre):
         u = self._caller_draw(self._blocks_answer, caller, attempt - 1)
         picked = u is not None and u < cb.answer_probability
         self.busy[agent] = True
-        if cb.dial_time > 0:
-            self.extra_work.append((agent, now, now + cb.dial_time))
+        customer_first = cb.dial == "customer_first"
+        # the agent's time before the talk, or on an attempt nobody answers (customer-first: none)
+        lead = cb.connect_time if customer_first else cb.dial_time
+        if not picked and customer_first:
+            lead = 0.0
+        if lead > 0:
+            self.extra_work.append((agent, now, now + lead))
         if picked:
-            self.answer[i] = now + cb.dial_time
+            self.answer[i] = now + lead
             self.agent_of[i] = agent
-            duration = cb.dial_time + self.handle[i]
+            duration = lead + self.handle[i]
         else:
-            duration = cb.dial_time
+            duration = lead
             if attempt < cb.attempts:
                 retry = self._web_due_callbacks if cb.kind == "web_form" else self._callback_due_callbacks
                 self._later(cb.dial_time + cb.retry_spacing, (i, attempt + 1), retry)
