@@ -32,12 +32,13 @@ its desk, the due callbacks and their events), including how they are cut and
 renumbered when calls are handed over. The centre calls it at a few hooks: a
 leg finds nobody free (:meth:`blocked`), a leg joined the lines
 (:meth:`queued`, :meth:`joined`), a leg is answered (:meth:`answered`) or
-leaves the lines otherwise (:meth:`left_lines`), an agent reaches a virtual entry (:meth:`reach`), a
-patience timer is due (:meth:`ignores_patience`), the hand-over of settled
-calls (:meth:`cut`, :meth:`drop_callers`, :meth:`renumber`) and the call log
-(:meth:`log`). Where a freed agent looks for work before and after the inbound
-lines, the centre calls the callback desk itself (its ``before_inbound`` and
-``after_inbound``: due callbacks, web-form requests).
+leaves the lines otherwise (:meth:`left_lines`), an agent reaches a virtual
+entry (:meth:`reach`), a patience timer is due (:meth:`ignores_patience`), the
+hand-over of settled calls (:meth:`cut`, :meth:`drop_callers`,
+:meth:`renumber`) and the call log (:meth:`log`). Where a freed agent looks for
+work before and after the inbound lines, the centre calls the callback desk
+itself (its ``before_inbound`` and ``after_inbound``: due callbacks, web-form
+requests).
 """
 
 from __future__ import annotations
