@@ -3,10 +3,10 @@
 The department centre (the routing kernel with its holding and callback components) simulates every
 scenario; the one-pool engines (``ContactCentre``, ``PolicyCentre``) are fast paths. Every one-pool
 model (plain, shifts, redials, priorities, informative announcements under each predictor, the oracle
-included, each callback kind and priority policy, web hours) and every flagship variant run through
-the department centre as a single group (``fast_paths=False``) gives the same engine output, bit for
-bit, as its fast path: call log, extra work, overtime; and streams the same chunks. The flagship variants
-with no fast path run on the department centre.
+included, each callback kind and priority policy, agent- and customer-first dialling, neglected promises,
+web hours) and every flagship variant run through the department centre as a single group
+(``fast_paths=False``) gives the same engine output, bit for bit, as its fast path: call log, extra work,
+overtime; and streams the same chunks.
 """
 
 from __future__ import annotations
@@ -44,19 +44,8 @@ def _differences(fast: EngineOutput, general: EngineOutput) -> list[str]:
     return out
 
 
-#: flagship variants with no fast path (customer-first dialling, neglect): the department centre is their only engine
-DEPARTMENTS_ONLY = {"virtual-hold-customer-first", "web-form"}
-
-
 def _models() -> list[tuple[str, Scenario]]:
-    return [(name, _scenario(name)) for name in MODELS] + [
-        (f"flagship/{s.name}", s) for s in _flagship() if s.name not in DEPARTMENTS_ONLY]
-
-
-@pytest.mark.parametrize("variant", sorted(DEPARTMENTS_ONLY))
-def test_flagship_variants_without_a_fast_path_run_on_the_department_centre(variant: str) -> None:
-    scenario = next(s for s in _flagship() if s.name == variant)
-    assert type(build_centre(scenario, RandomStreams(3))) is DepartmentCentre
+    return [(name, _scenario(name)) for name in MODELS] + [(f"flagship/{s.name}", s) for s in _flagship()]
 
 
 @pytest.mark.parametrize("name, scenario", _models(), ids=[name for name, _ in _models()])
@@ -155,6 +144,11 @@ def one_pool_scenarios(draw) -> Scenario:
         callback["predictor"] = draw(st.sampled_from(["queue_length", "last_to_enter_service", "head_of_line"]))
         if messages == "informative" and draw(st.booleans()):
             callback["offer"] = "at_announcement"
+        callback["dial"] = draw(st.sampled_from(["agent_first", "customer_first"]))
+        if kind != "virtual_hold" and draw(st.booleans()):  # promises forgotten when the staff are stretched
+            callback["neglect"] = {"per_hour": draw(st.sampled_from([2.0, 20.0])),
+                                   "above": draw(st.sampled_from([0.3, 0.8])),
+                                   "review": draw(st.sampled_from(["5min", "15min"]))}
         policy = draw(st.sampled_from(["strict", "reserved", "when_short"]))
         if kind != "web_form":
             callback["priority"] = policy

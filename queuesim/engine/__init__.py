@@ -24,9 +24,9 @@ def fast_path(scenario: Scenario) -> Optional[type[ContactCentre]]:
     """The one-pool fast path that simulates ``scenario`` exactly as the department centre would, or None.
 
     :class:`ContactCentre` (the core: shifts, redials, generic messages, priorities) and
-    :class:`PolicyCentre` (adds informative announcements and callbacks) implement a fixed set of
-    features; a scenario with groups, or with a feature only the department centre's components
-    implement, has no fast path. A new per-call feature is added to the department centre (a component);
+    :class:`PolicyCentre` (adds informative announcements and callbacks: either dialling mode, neglect)
+    implement a fixed set of features; a scenario with groups, or with a feature only the department
+    centre's components implement, has no fast path. A new per-call feature is added to the department centre (a component);
     it returns None here when configured, unless a fast path implements it too and
     ``tests/test_one_group.py`` shows both give the same call log."""
     if scenario.groups or scenario.handle_time_slowdown is not None:
@@ -35,9 +35,6 @@ def fast_path(scenario: Scenario) -> Optional[type[ContactCentre]]:
         return None  # the agent side (and its per-agent records): the department centre only
     if scenario.lines is not None:
         return None  # finite lines (blocking): the department centre only
-    callback = scenario.callback
-    if callback is not None and (callback.dial == "customer_first" or getattr(callback, "neglect", None) is not None):
-        return None  # customer-first dialling, neglected promises: the department centre only
     informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
     return PolicyCentre if informative or scenario.callback is not None else ContactCentre
 

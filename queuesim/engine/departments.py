@@ -66,6 +66,7 @@ from ..rng import RandomStreams
 from ..model.scenario import Scenario
 from .arrivals import BLOCK
 from .centre import CallChunk, ContactCentre, EngineOutput, _Pool
+from .callback_desk import CallbackDesk
 from .holding import CALLBACK_LEG, DIAL, Holding
 from .kernel import NORMAL, VOID, Timer
 from .policies import _dense, _mask, _shift
@@ -170,6 +171,7 @@ class DepartmentCentre(ContactCentre):
         # records, kept flat (a record's numbers one after another: no tuple kept alive per record)
         self.legs: list[float] = []  # call, group, start, end, agent, outcome
         self.work: list[float] = []  # agent, start, end, call, kind
+        self._record_arrays: dict[str, np.ndarray] = {}  # the records above as arrays (see _records)
         # per-caller draws (by block): misroute, resolution (per handling), transfer times
         # routing uniforms by caller (index: caller id - _caller_base), one list per column: 0 misroute,
         # 1 resolution (right group), 2 own-it, 3 resolution after a repeat
@@ -205,6 +207,9 @@ class DepartmentCentre(ContactCentre):
         informative = scenario.announcements is not None and scenario.announcements.kind == "informative"
         self.holding: Optional[Holding] = (
             Holding(self, scenario, streams) if informative or scenario.callback is not None else None)
+        #: the callback desk (of the holding component), called where a freed agent looks for work before and
+        #: after the inbound lines (due callbacks, web-form requests); None without one
+        self._desk: Optional[CallbackDesk] = self.holding.desk if self.holding is not None else None
         # finite lines (blocking): the calls holding a line, and the calls blocked (sparse; see _seize_line)
         self.lines = scenario.lines
         self.on_line: set[int] = set()
@@ -228,16 +233,6 @@ class DepartmentCentre(ContactCentre):
         if caller < 0:
             return 0.5
         return self._route_u[column][caller - self._caller_base]
-
-    def _t(self, key: str, caller: int) -> float:
-        values = self._caller_t.get(key)
-        if caller < 0 or not values:
-            return math.nan
-        return values[caller - self._caller_base]
-
-    def _after(self, delay: float, value, callbacks: list) -> None:
-        """``Timeout(env, delay, value)`` with ``callbacks``: :meth:`Kernel.later`."""
-        self.kernel.later(delay, value, callbacks)
 
     # -- arrivals and legs ---------------------------------------------------------
     def _enter(self, handle: float, patience: float, ctype: int, caller: int, attempt: int) -> None:
@@ -411,14 +406,14 @@ class DepartmentCentre(ContactCentre):
         """Give ``agent`` its next task: the holding component's work before the inbound lines (due
         callbacks), the inbound lines (a virtual-hold entry is called back), then the component's other
         work; False if there is none."""
-        holding = self.holding
-        if holding is not None and holding.before_inbound(agent, now):
+        desk = self._desk
+        if desk is not None and desk.before_inbound(agent, now):
             return True
         i = self._pick(self.group_of_agent[agent])
         if i >= 0:
             self._take_up(i, agent, now)
             return True
-        return holding is not None and holding.after_inbound(agent, now)
+        return desk is not None and desk.after_inbound(agent, now)
 
     def _take_up(self, i: int, agent: int, now: float) -> None:
         """``agent`` reaches call ``i`` waiting in its lines: answers it, or calls back a virtual-hold entry."""
@@ -472,7 +467,7 @@ class DepartmentCentre(ContactCentre):
         self.legs.extend((i, self.leg_group[i], start, start + waited, agent, 0))
         self.busy[agent] = True
         if self.holding is not None:
-            self.holding.answered(i, self.group_of_agent[agent], self._line(self.ctype[i], self.leg[i]), waited)
+            self.holding.answered(i, self.group_of_agent[agent], waited)
         self._serve(i, agent, now)
 
     def _serve(self, i: int, agent: int, now: float, lead: float = 0.0) -> None:
@@ -493,7 +488,7 @@ class DepartmentCentre(ContactCentre):
                 self._work(holder, self._hold_since[i], now, i, WARM_HOLD)
                 self._work(holder, now, now + conference, i, CONFERENCE)
                 self._work(agent, now, now + conference, i, CONFERENCE)
-                self._after(conference, holder, self._release_callbacks)
+                self.kernel.later(conference, holder, self._release_callbacks)
         if group in self.type_groups[ctype]:
             extra = self.extra
             duration = self.handle[i] + (extra.get(i, 0.0) if extra else 0.0)
@@ -535,10 +530,10 @@ class DepartmentCentre(ContactCentre):
                 self.agent_of[i] = agent
                 self.final_group[i] = group
                 self._work(agent, now + identify, now + identify + duration, i, TALK)
-                self._after(identify + duration, (i, agent, True), self._done_callbacks)
+                self.kernel.later(identify + duration, (i, agent, True), self._done_callbacks)
                 return
             policy = self.tr.own_it_fallback
-        self._after(identify, (i, agent, policy), self._transfer_callbacks)
+        self.kernel.later(identify, (i, agent, policy), self._transfer_callbacks)
 
     def _slowed(self, i: int) -> float:
         """Customer slowdown: the time (s) a handling of call ``i`` takes longer after its hold so far."""
@@ -547,8 +542,14 @@ class DepartmentCentre(ContactCentre):
         return added
 
     def _draw_or(self, key: str, i: int, default: float) -> float:
-        value = self._t(key, self.caller[i])
-        return default if math.isnan(value) else value
+        """Call ``i``'s caller's transfer time ``key`` (s), drawn by caller; ``default`` when not drawn (no such
+        distribution configured, or a backlog caller)."""
+        values = self._caller_t.get(key)
+        caller = self.caller[i]
+        if caller < 0 or not values:
+            return default
+        value = values[caller - self._caller_base]
+        return default if value != value else value  # (nan: not drawn)
 
     def _transfer(self, event: Timer) -> None:
         i, agent, policy = event.value
@@ -561,7 +562,7 @@ class DepartmentCentre(ContactCentre):
             patience = self._draw_or("warm_patience", i, math.inf)
             self._new_leg(i, home, now, patience)
             if self.holder.get(i, -1) >= 0 and self.tr is not None and self.tr.warm_limit is not None:
-                self._after(self.tr.warm_limit, (i, self.leg[i]), self._warm_callbacks)
+                self.kernel.later(self.tr.warm_limit, (i, self.leg[i]), self._warm_callbacks)
             return
         # cold: the first agent is free; the caller queues again and will re-explain
         self._release(agent, now)
@@ -592,7 +593,7 @@ class DepartmentCentre(ContactCentre):
         self.patience[i] = patience
         self._timer_from[i] = now
         if patience < math.inf:
-            self._after(patience, (i, token), self._renege_callbacks)
+            self.kernel.later(patience, (i, token), self._renege_callbacks)
         if self.holding is not None:
             self.holding.alone(i, now)
 
@@ -626,7 +627,7 @@ class DepartmentCentre(ContactCentre):
             delay = float(self._caller_redial_d[b][r, column])
             patience = float(self._caller_redial_p[b][r, column])
             value = (self.handle[i], patience, self.ctype[i], caller, self.attempt[i] + 1)
-            self._after(delay, value, self._redial_callbacks)
+            self.kernel.later(delay, value, self._redial_callbacks)
 
     # -- finite lines ---------------------------------------------------------------------
     def _seize_line(self, i: int) -> bool:
@@ -734,7 +735,7 @@ class DepartmentCentre(ContactCentre):
         """The first ``done`` calls with their legs and work (call column: the log's ``id``)."""
         work = self._work_array()
         log = self._call_log(done)
-        legs = _rows(self.legs, 6)
+        legs = self._legs_array()
         mine_legs = legs[:, 0] < done
         mine_work = work[:, 3] < done
         handed_legs, handed_work = legs[mine_legs], work[mine_work]
@@ -748,7 +749,7 @@ class DepartmentCentre(ContactCentre):
         held_work[:, 3] -= done
         self.legs = held_legs.ravel().tolist()
         self.work = held_work.ravel().tolist()
-        self._work_rows = None
+        self._record_arrays.clear()
         extra = extra if extra.shape[0] else np.empty((0, 3))
         if self.one_pool:
             return CallChunk(_as_one_pool(log), settled, extra)
@@ -853,7 +854,7 @@ class DepartmentCentre(ContactCentre):
         announcements = self.scenario.announcements
         if announcements is None:
             return None
-        legs = _rows(self.legs, 6)
+        legs = self._legs_array()
         legs = legs[legs[:, 0] < n]
         alone_from = legs[:, 2].copy()
         held = work[(work[:, 4] == WARM_HOLD) & (work[:, 3] < n)]
@@ -874,11 +875,21 @@ class DepartmentCentre(ContactCentre):
         return rows if rows.shape[0] else np.empty((0, 3))
 
     def _work_array(self) -> np.ndarray:
-        """The work records held as an array ``(agent, start, end, call, kind)`` (built once; the list
-        only grows between hand-overs, which reset the cache)."""
-        if getattr(self, "_work_rows", None) is None or self._work_rows.shape[0] * 5 != len(self.work):
-            self._work_rows = _rows(self.work, 5)
-        return self._work_rows
+        """The work records held as an array ``(agent, start, end, call, kind)``."""
+        return self._records("work", 5)
+
+    def _legs_array(self) -> np.ndarray:
+        """The queue legs held as an array ``(call, group, start, end, agent, outcome)``."""
+        return self._records("legs", 6)
+
+    def _records(self, name: str, width: int) -> np.ndarray:
+        """The flat records ``name`` (``width`` numbers each) as an array, one record a row, built once: the
+        list only grows between hand-overs, which reset the cache. Read only (copy before changing it)."""
+        flat = getattr(self, name)
+        cached = self._record_arrays.get(name)
+        if cached is None or cached.shape[0] * width != len(flat):
+            cached = self._record_arrays[name] = _rows(flat, width)
+        return cached
 
     def run(self, loop: str = "fast", processes=()) -> EngineOutput:
         self._hold_since: dict[int, float] = {}
@@ -888,9 +899,10 @@ class DepartmentCentre(ContactCentre):
             output = replace(output, agents=self.staff.table(output.overtime))
         if self.one_pool:
             return replace(output, calls=_as_one_pool(output.calls))
-        legs = _rows(self.legs, 6)
+        legs = self._legs_array()
         work = self._work_array()
         if self._offset:  # the log's ids, as in the chunks handed over
+            legs = legs.copy()
             legs[:, 0] += self._offset
             work = work.copy()
             work[:, 3] += self._offset

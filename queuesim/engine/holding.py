@@ -32,12 +32,13 @@ its desk, the due callbacks and their events), including how they are cut and
 renumbered when calls are handed over. The centre calls it at a few hooks: a
 leg finds nobody free (:meth:`blocked`), a leg joined the lines
 (:meth:`queued`, :meth:`joined`), a leg is answered (:meth:`answered`) or
-leaves the lines otherwise (:meth:`left_lines`), a freed agent looks for work
-before and after the inbound lines (:meth:`before_inbound`,
-:meth:`after_inbound`), an agent reaches a virtual entry (:meth:`reach`), a
-patience timer is due (:meth:`ignores_patience`), the hand-over of settled
-calls (:meth:`cut`, :meth:`drop_callers`, :meth:`renumber`) and the call log
-(:meth:`log`).
+leaves the lines otherwise (:meth:`left_lines`), an agent reaches a virtual
+entry (:meth:`reach`), a patience timer is due (:meth:`ignores_patience`), the
+hand-over of settled calls (:meth:`cut`, :meth:`drop_callers`,
+:meth:`renumber`) and the call log (:meth:`log`). Where a freed agent looks for
+work before and after the inbound lines, the centre calls the callback desk
+itself (its ``before_inbound`` and ``after_inbound``: due callbacks, web-form
+requests).
 """
 
 from __future__ import annotations
@@ -261,11 +262,12 @@ class Holding:
             self._first_timer.callbacks = self._message_callbacks
             c.kernel.push((fifo[0][0], NORMAL, fifo[0][1]), self._first_timer)
 
-    def answered(self, i: int, group: int, line: int, waited: float) -> None:
-        """Call ``i``'s leg was answered by an agent of ``group`` after ``waited`` s; if it waited in ``line``,
-        that is the line's last wait answered (a leg answered at once never waited there)."""
-        if i in self.entries:
-            self.last_wait[group][line] = waited
+    def answered(self, i: int, group: int, waited: float) -> None:
+        """Call ``i``'s leg was answered by an agent of ``group`` after ``waited`` s; if it waited in the lines,
+        that is the last wait answered in its line of ``group`` (a leg answered at once never waited there)."""
+        held = self.entries.get(i)
+        if held is not None:
+            self.last_wait[group][held[0]] = waited
             self.left_lines(i)
 
     def ignores_patience(self, i: int) -> bool:
@@ -326,15 +328,7 @@ class Holding:
         self.balked.add(i)
         return True
 
-    # -- hooks: a freed agent's next task (the callback desk's) -------------------------------
-    def before_inbound(self, agent: int, now: float) -> bool:
-        """``agent`` takes a due callback (or, inside web hours, a web-form request) before the inbound lines."""
-        return self.desk is not None and self.desk.before_inbound(agent, now)
-
-    def after_inbound(self, agent: int, now: float) -> bool:
-        """Nobody waits in ``agent``'s lines: a due callback (unless reserved for others) or a web-form request."""
-        return self.desk is not None and self.desk.after_inbound(agent, now)
-
+    # -- hooks: an agent reaches a virtual-hold entry ------------------------------------------
     def reach(self, i: int, agent: int, now: float) -> None:
         """``agent`` reached call ``i``'s virtual-hold entry in its lines: the agent dials."""
         assert self.desk is not None

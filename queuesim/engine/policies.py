@@ -15,16 +15,23 @@ and agents choose their next task among three queues:
   their place here and is called back when they reach the front;
 * **web-form requests** that are due, only when nothing else waits.
 
-A callback attempt takes ``dial_time`` of the agent's time; the customer
-picks up with ``answer_probability`` (then the talk takes their handle
-time), else the next attempt comes ``retry_spacing`` later, up to
-``attempts``.
+A callback attempt takes ``dial_time`` of the agent's time (``dial:
+agent_first``); the customer picks up with ``answer_probability`` (then the
+talk takes their handle time), else the next attempt comes ``dial_time +
+retry_spacing`` later, up to ``attempts``. With ``dial: customer_first`` the
+system dials: the agent spends ``connect_time`` on a customer who answers, and
+no time on one who does not (the agent's next task comes at once, as an event).
+
+With ``neglect`` (scheduled callbacks, web forms), the requests promised and not
+yet worked are reviewed every ``neglect.review`` while there are any: each is
+forgotten (a broken promise) with the chance the share of busy agents gives.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from itertools import chain
 from dataclasses import replace
 from heapq import heappush
 from typing import Optional
@@ -237,6 +244,11 @@ class PolicyCentre(ContactCentre):
         self._web_open = 0  # web-form requests taken whose deadline has not passed
         self._web_window_pending = False
         self._web_window_callbacks = [self._web_window_opens]
+        # neglect: requests promised and not yet worked, reviewed every neglect.review while there are any
+        self._neglect = getattr(self.cb, "neglect", None)
+        self._pending: set[int] = set()
+        self._review_callbacks = [self._review]
+        self._review_pending = False
 
     def _later(self, delay: float, value, callbacks: list) -> None:
         """``Timeout(env, delay, value)`` with ``callbacks`` (a shared list): :meth:`Kernel.later`."""
@@ -505,6 +517,7 @@ class PolicyCentre(ContactCentre):
         if cb.kind == "scheduled":
             self.due_at[i] = due = book_slot(self.slots, now, cb)
             self._later(due - now, (i, 1), self._callback_due_callbacks)
+            self._promise(i)
             return True
         # web form: kept with probability follow_through, after a delay; else broken
         kept = self._caller_draw(self._blocks_kept, caller)
@@ -512,13 +525,45 @@ class PolicyCentre(ContactCentre):
         if kept is not None and kept < cb.follow_through and delay is not None and delay < cb.late_after:
             self.due_at[i] = now + delay
             self._later(delay, (i, 1), self._web_due_callbacks)
+            self._promise(i)
         self._later(cb.late_after, i, self._web_deadline_callbacks)
         self._web_open += 1
         if self._web_hours is not None and not self._web_window_pending:
             self._schedule_web_window(now)
         return True
 
+    def _promise(self, i: int) -> None:
+        """Call ``i``'s request waits to be worked: under ``neglect`` it may be forgotten meanwhile."""
+        if self._neglect is None:
+            return
+        self._pending.add(i)
+        if not self._review_pending:
+            self._review_pending = True
+            self._later(self._neglect.review, None, self._review_callbacks)
+
+    def _review(self, event: Timer) -> None:
+        """Pending requests are reviewed: each is forgotten (a broken promise) with the chance the share of busy
+        agents gives (:meth:`~queuesim.model.callbacks.Neglect.probability`); reviews go on while requests are
+        pending and, after the horizon, while some other event may still change something."""
+        self._review_pending = False
+        if not self._pending:
+            return
+        on_duty, busy = self.agent_counts(None)  # nobody on duty: nobody to be stretched, nothing forgotten
+        chance = self._neglect.probability(busy / on_duty) if on_duty else 0.0
+        calls = sorted(self._pending)
+        for i, u in zip(calls, self.streams["callback_neglect"].random(len(calls))):
+            if u < chance:
+                self._pending.discard(i)
+                self.unreached.add(i)
+        review = self._review_callbacks
+        if self._pending and (self.env.now < self.horizon
+                              or any(event.callbacks is not review for event in self.kernel.pending())):
+            self._review_pending = True
+            self._later(self._neglect.review, None, review)
+
     def _callback_due(self, event: Timer) -> None:
+        if event.value[0] in self.unreached:
+            return  # forgotten
         self.callbacks_due.append(event.value)
         self._wake()
 
@@ -557,6 +602,7 @@ class PolicyCentre(ContactCentre):
     def _web_deadline(self, event: Timer) -> None:
         i = event.value
         self._web_open -= 1
+        self._pending.discard(i)
         if self.agent_of[i] >= 0:
             return
         self.unreached.add(i)
@@ -589,17 +635,25 @@ class PolicyCentre(ContactCentre):
         u = self._caller_draw(self._blocks_answer, caller, attempt - 1)
         picked = u is not None and u < cb.answer_probability
         self.busy[agent] = True
-        if cb.dial_time > 0:
-            self.extra_work.append((agent, now, now + cb.dial_time))
+        if self._pending:
+            self._pending.discard(i)  # worked now; a retry is promised again
+        customer_first = cb.dial == "customer_first"
+        # the agent's time before the talk, or on an attempt nobody answers (customer-first: none)
+        lead = cb.connect_time if customer_first else cb.dial_time
+        if not picked and customer_first:
+            lead = 0.0
+        if lead > 0:
+            self.extra_work.append((agent, now, now + lead))
         if picked:
-            self.answer[i] = now + cb.dial_time
+            self.answer[i] = now + lead
             self.agent_of[i] = agent
-            duration = cb.dial_time + self.handle[i]
+            duration = lead + self.handle[i]
         else:
-            duration = cb.dial_time
+            duration = lead
             if attempt < cb.attempts:
                 retry = self._web_due_callbacks if cb.kind == "web_form" else self._callback_due_callbacks
                 self._later(cb.dial_time + cb.retry_spacing, (i, attempt + 1), retry)
+                self._promise(i)
             elif cb.kind != "web_form":
                 self.unreached.add(i)
         self.busy_until[agent] = now + duration
@@ -643,13 +697,11 @@ class PolicyCentre(ContactCentre):
 
     def _dispatch(self, agent: int, now: float) -> bool:
         """Give ``agent`` its next task; False if there is none."""
-        if self.callbacks_due and self._may_take_callback(agent):
-            i, attempt = self.callbacks_due.popleft()
-            self._attempt(i, attempt, agent, now)
+        if self.callbacks_due and self._may_take_callback(agent) and self._take_due(self.callbacks_due, agent, now):
             return True
         hours = self._web_hours
         if hours is not None:  # web-form requests: first inside the blocks, never outside
-            if self.web_due and self._in_web_hours(now) and self._take_web_request(agent, now):
+            if self.web_due and self._in_web_hours(now) and self._take_due(self.web_due, agent, now):
                 return True
         queue, flags = self.queue, self.abandoned_flag
         while queue:
@@ -663,16 +715,16 @@ class PolicyCentre(ContactCentre):
             else:
                 self._start(j, agent, now)
             return True
-        if self.callbacks_due and (self.cb is None or self.cb.priority != "reserved"):
-            i, attempt = self.callbacks_due.popleft()
-            self._attempt(i, attempt, agent, now)
+        if (self.callbacks_due and (self.cb is None or self.cb.priority != "reserved")
+                and self._take_due(self.callbacks_due, agent, now)):
             return True
-        return hours is None and self._take_web_request(agent, now)
+        return hours is None and self._take_due(self.web_due, agent, now)
 
-    def _take_web_request(self, agent: int, now: float) -> bool:
-        """``agent`` works the next due web-form request still open, if any."""
-        while self.web_due:
-            i, attempt = self.web_due.popleft()
+    def _take_due(self, due, agent: int, now: float) -> bool:
+        """``agent`` works the next task of ``due`` (due callback attempts, or web-form requests) not forgotten or
+        broken meanwhile, if any."""
+        while due:
+            i, attempt = due.popleft()
             if i in self.unreached:
                 continue
             self._attempt(i, attempt, agent, now)
@@ -787,7 +839,7 @@ class PolicyCentre(ContactCentre):
             del self._tolerance[:trim], self._accept[:trim]
         super()._drop(done, settled)
         for name in ("cb_kind", "requested", "predicted", "due_at", "_messages",
-                     "balked", "unreached", "virtual", "offered_cb"):
+                     "balked", "unreached", "virtual", "offered_cb", "_pending"):
             setattr(self, name, _shift(getattr(self, name), done))
         for pending in (self.callbacks_due, self.web_due):
             held = [(i - done, attempt) for i, attempt in pending]
@@ -851,4 +903,7 @@ class PolicyCentre(ContactCentre):
         )
 
     def _extra_work(self) -> np.ndarray:
-        return np.asarray(self.extra_work, dtype=np.float64) if self.extra_work else np.empty((0, 3))
+        rows = self.extra_work  # (agent, start, end) tuples: read flat (a third of np.asarray's time on nested rows)
+        if not rows:
+            return np.empty((0, 3))
+        return np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=3 * len(rows)).reshape(len(rows), 3)

@@ -211,8 +211,8 @@ class _Tally:
         Departments: ``legs`` and ``work``, the rows of these calls (see :class:`~queuesim.engine.EngineOutput`);
         ``extra_work``: agent work outside the calls (callback dialling), counted unless a work table has it."""
         self.calls.add(calls)
-        for k, tally in enumerate(self.types):
-            tally.add(calls.select(calls.call_type == k))
+        for tally, of_type in zip(self.types, calls.by_type() if self.types else ()):
+            tally.add(of_type)
         self.intervals.add(calls, busy=not self.departments)
         broken = calls.unreached if calls.callback is not None else None
         if self.callers is not None:

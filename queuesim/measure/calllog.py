@@ -157,6 +157,16 @@ class CallLog:
         """The calls where ``mask`` is true, as a new log."""
         return CallLog(**{name: getattr(self, name)[mask] for name in self.columns}, type_names=self.type_names)
 
+    def by_type(self) -> "list[CallLog]":
+        """The calls of each call type (in the order of :attr:`type_names`), each log in call order: one stable
+        sort of the log, then a slice per type (cheaper than one :meth:`select` per type)."""
+        order = np.argsort(self.call_type, kind="stable")
+        bounds = np.searchsorted(self.call_type[order], np.arange(len(self.type_names) + 1)).tolist()
+        names = self.columns
+        columns = {name: getattr(self, name)[order] for name in names}
+        return [CallLog(**{name: columns[name][lo:hi] for name in names}, type_names=self.type_names)
+                for lo, hi in zip(bounds, bounds[1:])]
+
     @classmethod
     def concatenate(cls, logs: "list[CallLog]") -> "CallLog":
         """One log of ``logs`` (chunks of the same replication, in order).
