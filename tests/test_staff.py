@@ -442,6 +442,27 @@ def test_the_agent_table_of_a_streamed_run_is_the_whole_runs(monkeypatch: pytest
     assert whole.time_above.sum() > 0 and whole.longest_stretch.max() > 0
 
 
+def test_the_release_hook_is_on_only_while_something_waits_for_an_agent_to_finish() -> None:
+    """The centre calls the agent side at the end of each stretch of work only while a late break is due or a
+    first-free log-off waits: the count of those goes up and back down to zero (the hook is off at the end),
+    and each stretch of work that ended while the hook was off had nothing waiting for it."""
+    scenario = Scenario.model_validate({**DEPARTMENTS, "staff": {**EVERYTHING, "leaving": "first_free"}})
+    centre = build_centre(scenario, RandomStreams(2))
+    staff = centre.staff
+    skipped: list[bool] = []
+    release = centre._release
+
+    def watched(agent: int, now: float) -> None:
+        if centre._release_hook is None:  # nothing may wait: no break due, no slot waiting for a log-off
+            skipped.append(staff.break_due[agent] != staff.break_due[agent] and not any(staff.to_leave))
+        release(agent, now)
+
+    centre._release = watched
+    out = centre.run()
+    assert staff.pending == 0 and centre._release_hook is None
+    assert out.agents.breaks_delayed.sum() > 0 and skipped and all(skipped)
+
+
 def test_one_pool_with_every_part_on() -> None:
     shifts = [{"start": 0, "length": "4h", "count": 16, "breaks": [{"start": "1h", "length": "15min"}]},
               {"start": "30min", "length": "3h30min", "count": 14}]

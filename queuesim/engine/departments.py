@@ -111,10 +111,9 @@ class DepartmentCentre(ContactCentre):
         # at the shift changes, the handlings and the ends of work (it may change the duty periods: first)
         self.staff: Optional[StaffSide] = (
             StaffSide(self, scenario, streams) if scenario.staff is not None or agent_records else None)
-        #: the agent side's hook at the end of each stretch of work, only when it can act there (late breaks,
-        #: first-free logging off): records, speed and fatigue cost nothing per release
-        self._release_hook = (self.staff.released if self.staff is not None
-                              and (self.staff.delay_breaks or self.staff.first_free) else None)
+        #: the agent side's hook at the end of each stretch of work, set by the agent side only while it can act
+        #: there (a late break due, a log-off waiting for the first agent free): None the rest of the time
+        self._release_hook: Optional[Callable[[int, float], bool]] = None
         #: the agent side's hook at each stretch of work as it is recorded, only with fatigue (which reads the
         #: recent past at each handling); the per-agent records are counted from the work table (StaffSide.absorb)
         self._fatigue_log = self.staff.worked if self.staff is not None and self.staff.fatigue is not None else None

@@ -23,7 +23,7 @@ called at a few hooks of the routing kernel:
   occupancy**, swept with numpy over the stretch of the day no later row can reach
   (:func:`_time_above`);
 * shift changes (:meth:`on`, :meth:`off`) and the end of an agent's work
-  (:meth:`released`, with late breaks or first-free log-offs): **breaks that
+  (:meth:`released`, only while a late break or a log-off waits for one): **breaks that
   wait for the call's end** (a break that falls during a call starts when the call ends
   and lasts its full length; the agent stays on duty until then) and **idle agents
   logging off first** (when the schedule takes a busy agent off duty and an agent of
@@ -272,6 +272,9 @@ class StaffSide:
         self.break_length = [0.0] * n
         self.on_break = [False] * n  # on a break started late (its end brings the agent back)
         self._back_callbacks = [self._back]
+        #: late breaks due and log-offs waiting for an agent to finish: while there are none, :meth:`released` has
+        #: nothing to do and the centre does not call it
+        self.pending = 0
         # per-agent records: from the work table (:meth:`absorb`), and at the handlings and shift changes
         self.calls = np.zeros(n, dtype=np.int64)
         self.busy = np.zeros(n)
@@ -446,11 +449,13 @@ class StaffSide:
         due = self.break_due[person]
         if due == due:  # still on the call before a late break, and the next duty ends too: no break
             self.break_due[person] = _NAN
+            self._waiting(-1)
         elif c.busy[person] and c.on_duty[person]:
             k = bisect_left(self.ends[slot], now)
             follows = k + 1 < len(self.starts[slot])
             if follows and self.from_shifts[slot] and self.delay_breaks:
                 self.break_due[person] = now
+                self._waiting(1)
                 self.break_length[person] = self.starts[slot][k + 1] - now
                 return True  # stays on duty until the call ends
             if self.idle_first and not (follows and self.from_shifts[slot]):
@@ -463,11 +468,18 @@ class StaffSide:
                     self.leave_pending[slot] = True
                     self.leave_end[slot] = now
                     self.to_leave[group].append((slot, now))
+                    self._waiting(1)
                     return True
         event.value = person
         if c.on_duty[person]:
             self._went_off(person, now)
         return False
+
+    def _waiting(self, change: int) -> None:
+        """One more (``change`` 1) or one less (-1) late break or log-off waiting for an agent to finish: the
+        centre calls :meth:`released` at the end of each stretch of work while there is one."""
+        self.pending += change
+        self.c._release_hook = self.released if self.pending else None
 
     def _swap(self, slot: int, person: int) -> None:
         """``person`` takes ``slot`` in the schedule; its holder takes ``person``'s slot."""
@@ -483,6 +495,7 @@ class StaffSide:
         line = self.to_leave[group]
         while line:
             slot, end = line.popleft()
+            self._waiting(-1)
             if not self.leave_pending[slot]:
                 continue  # its duty started again meanwhile
             self.leave_pending[slot] = False
@@ -515,6 +528,7 @@ class StaffSide:
             return False
         c = self.c
         self.break_due[agent] = _NAN
+        self._waiting(-1)
         self.breaks_delayed[agent] += 1
         self.break_delay[agent] += now - due
         c.busy[agent] = False
