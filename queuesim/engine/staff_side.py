@@ -254,6 +254,12 @@ class StaffSide:
         self.fatigue = staff.fatigue
         #: whether handle times change (speed or fatigue): :meth:`added` is called per handling
         self.slows = bool(staff.speed) or staff.fatigue is not None
+        fatigue = staff.fatigue
+        # fatigue's parameters as plain floats (s, share, share per share, share)
+        self._window = fatigue.window if fatigue is not None else 0.0
+        self._threshold = fatigue.threshold if fatigue is not None else 0.0
+        self._per_share = fatigue.per_point * 100.0 if fatigue is not None else 0.0
+        self._max = fatigue.max if fatigue is not None else 0.0
         self.delay_breaks = staff.breaks == "delay_to_call_end"
         self.idle_first = staff.leaving in ("idle_first", "first_free")
         self.first_free = staff.leaving == "first_free"
@@ -314,8 +320,28 @@ class StaffSide:
         that starts at ``start``."""
         factor = self.speed[agent]
         tired = 0.0
-        if self.fatigue is not None:
-            tired = self.fatigue.share(self.recent_occupancy(agent, start))
+        if self._window:  # recent_occupancy and Fatigue.share, inlined (the same operations)
+            window = self._window
+            low = start - window
+            recent = self.recent[agent]
+            total = self.recent_total[agent]
+            while recent and recent[0][1] <= low:
+                first, last = recent.popleft()
+                total -= last - first
+            if recent:
+                self.recent_total[agent] = total
+                first, last = recent[0][0], recent[-1][1]
+                if low > first:
+                    total -= low - first
+                if last > start:
+                    total -= last - start
+                above = (1.0 if total >= window else (total / window if total > 0.0 else 0.0)) - self._threshold
+                if above > 0.0:
+                    tired = self._per_share * above
+                    if tired > self._max:
+                        tired = self._max
+            else:
+                self.recent_total[agent] = 0.0  # (no drift from the sums)
         added = duration * (factor * (1.0 + tired) - 1.0)
         if added != 0.0:
             self.added_by_call[i] = self.added_by_call.get(i, 0.0) + added
@@ -326,8 +352,7 @@ class StaffSide:
 
     def recent_occupancy(self, agent: int, now: float) -> float:
         """Share of the last ``fatigue.window`` seconds before ``now`` the agent spent at work on calls."""
-        assert self.fatigue is not None
-        window = self.fatigue.window
+        window = self._window
         low = now - window
         recent = self.recent[agent]
         total = self.recent_total[agent]
