@@ -150,7 +150,7 @@ def _time_above(agent: np.ndarray, start: np.ndarray, end: np.ndarray, duty: np.
     slope_step = np.concatenate((ones, -ones, -ones, ones, nothing, nothing))
     duty_step = np.concatenate((np.zeros(4 * count, dtype=np.int64), nothing + 1, nothing - 1))
     order = np.argsort(at, kind="stable")  # (four nearly sorted runs: cheap)
-    order = order[np.argsort(who[order], kind="stable")]
+    order = order[np.argsort(_narrow(who[order], n), kind="stable")]
     who, at = who[order], at[order]
     # after each breakpoint: the slope of B and whether the time counts (each agent's steps sum to zero, so the
     # running sums start at zero with each agent)
@@ -169,6 +169,11 @@ def _time_above(agent: np.ndarray, start: np.ndarray, end: np.ndarray, duty: np.
     above = np.where(slope == 0, np.where(busy > level, length, 0.0), np.where(slope > 0, length - cross, cross))
     keep = same & counted
     return np.bincount(who[:-1][keep], weights=above[keep], minlength=n)[:n]
+
+
+def _narrow(agent: np.ndarray, n: int) -> np.ndarray:
+    """Agent numbers (below ``n``) as 16-bit integers when they fit: numpy sorts those stably by radix."""
+    return agent.astype(np.int16) if n <= np.iinfo(np.int16).max else agent
 
 
 class _HighOccupancy:
@@ -402,7 +407,7 @@ class StaffSide:
         agent = np.concatenate((carried, agent))
         start = np.concatenate((self.stretch_start[carried], start))
         end = np.concatenate((self.last_end[carried], end))
-        order = np.argsort(agent, kind="stable")
+        order = np.argsort(_narrow(agent, len(self.longest)), kind="stable")
         agent, start, end = agent[order], start[order], end[order]
         m = end.shape[0]
         # the latest end before each row (its agent's): a running maximum of the ends' ranks, agent by agent
