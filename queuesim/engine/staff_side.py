@@ -325,7 +325,7 @@ class StaffSide:
         that starts at ``start``."""
         factor = self.speed[agent]
         tired = 0.0
-        if self._window:  # recent_occupancy and Fatigue.share, inlined (the same operations)
+        if self._window:  # the recent occupancy (the share of the last window at work) and Fatigue.share
             window = self._window
             low = start - window
             recent = self.recent[agent]
@@ -354,22 +354,6 @@ class StaffSide:
             if tired:
                 self.fatigue_time[agent] += duration * factor * tired
         return added
-
-    def recent_occupancy(self, agent: int, now: float) -> float:
-        """Share of the last ``fatigue.window`` seconds before ``now`` the agent spent at work on calls."""
-        window = self._window
-        low = now - window
-        recent = self.recent[agent]
-        total = self.recent_total[agent]
-        while recent and recent[0][1] <= low:
-            start, end = recent.popleft()
-            total -= end - start
-        if not recent:
-            self.recent_total[agent] = 0.0  # (no drift from the sums)
-            return 0.0
-        self.recent_total[agent] = total
-        busy = total - max(0.0, low - recent[0][0]) - max(0.0, recent[-1][1] - now)
-        return min(1.0, max(0.0, busy / window))
 
     # -- work ---------------------------------------------------------------------------
     def worked(self, agent: int, start: float, end: float) -> None:
