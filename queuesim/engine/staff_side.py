@@ -131,8 +131,7 @@ def _time_above(agent: np.ndarray, start: np.ndarray, end: np.ndarray, duty: np.
     in the last ``window`` seconds, ``B(t)``, was above ``level`` seconds.
 
     ``agent``, ``start``, ``end``: the agents' stretches of work (s), every one that reaches into the window of
-    a counted instant (one agent's follow one another; where one ends as the next starts, rounding may make
-    them overlap by a few ulps, and that overlap counts twice); ``duty``: ``(agent, from, to)`` rows, the time to
+    a counted instant, one agent's apart from one another (:func:`_union`); ``duty``: ``(agent, from, to)`` rows, the time to
     count. ``B(t) = S(t) - S(t - window)``, ``S`` the agent's busy time since the start of the day, is
     piecewise linear: its slope (busy at ``t`` minus busy at ``t - window``) changes only at the starts and
     ends of work and a window later. One sweep over those times and the ends of the duty rows, sorted by
@@ -171,6 +170,28 @@ def _time_above(agent: np.ndarray, start: np.ndarray, end: np.ndarray, duty: np.
     return np.bincount(who[:-1][keep], weights=above[keep], minlength=n)[:n]
 
 
+def _union(agent: np.ndarray, start: np.ndarray, end: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray,
+                                                                                   np.ndarray]:
+    """Each agent's (below ``n``) stretches of work ``[start, end]`` (s) as the fewest intervals covering the same
+    time, apart from one another, by agent then start: back-to-back work is one interval (fewer breakpoints to
+    sweep), and work that overlaps the previous by a rounding error (a talk that starts as the last work ends,
+    at an instant summed in another order) counts once."""
+    order = np.argsort(start, kind="stable")
+    order = order[np.argsort(_narrow(agent[order], n), kind="stable")]
+    agent, start, end = agent[order], start[order], end[order]
+    m = end.shape[0]
+    # the latest end before each row (its agent's): a running maximum of the ends' ranks, agent by agent
+    rank = np.empty(m, dtype=np.int64)
+    by_end = np.argsort(end, kind="stable")
+    rank[by_end] = np.arange(m)
+    key = np.maximum.accumulate(agent * m + rank)
+    first = np.concatenate(([True], agent[1:] != agent[:-1]))
+    previous = np.where(first, 0, np.concatenate(([0], key[:-1])) - agent * m)
+    before = np.where(first, -math.inf, end[by_end[previous]])
+    new = np.flatnonzero(start > before)
+    return agent[new], start[new], np.maximum.reduceat(end, new)
+
+
 def _narrow(agent: np.ndarray, n: int) -> np.ndarray:
     """Agent numbers (below ``n``) as 16-bit integers when they fit: numpy sorts those stably by radix."""
     return agent.astype(np.int16) if n <= np.iinfo(np.int16).max else agent
@@ -204,6 +225,8 @@ class _HighOccupancy:
         duty = duty.copy()
         np.maximum(duty[:, 1], self.done, out=duty[:, 1])
         np.minimum(duty[:, 2], until, out=duty[:, 2])
+        if self.agent.shape[0]:
+            self.agent, self.start, self.end = _union(self.agent, self.start, self.end, self.n)
         self.time += _time_above(self.agent, self.start, self.end, duty, self.window, self.level, self.n)
         self.done = until
         keep = self.end > until - self.window  # (none after the end of the day)
