@@ -10,13 +10,14 @@ import pytest
 
 from queuesim import ConfigError, Scenario, simulate
 from queuesim.engine import DepartmentCentre, build_centre, simulate_calls
+from queuesim.engine.staff_side import AgentTable
 from queuesim.experiment.compare import paired_comparison
 from queuesim.measure.calllog import BLOCKED
 from queuesim.model.config import experiment_from_dict
 from queuesim.measure.agents import AGENT_METRICS
 from queuesim.rng import RandomStreams
 
-from .test_streaming import BASE, DEPARTMENTS, SHIFTS, _check
+from .test_streaming import BASE, DEPARTMENTS, SHIFTS, _check, _run_streamed
 
 EXP = {"distribution": "exponential"}
 FATIGUE = {"window": "30min", "threshold": 0.8, "per_point": 0.02, "max": 0.5}
@@ -419,6 +420,49 @@ def test_every_part_on_streams_and_runs_through_env_run(monkeypatch: pytest.Monk
     assert fast.agents.breaks_delayed.sum() > 0 and fast.agents.absent.any() and fast.agents.fatigue.sum() > 0
 
 
+@pytest.mark.parametrize("leaving, seed", [("idle_first", 4), ("first_free", 4), ("first_free", 2)])
+def test_the_agent_table_of_a_streamed_run_is_the_whole_runs(monkeypatch: pytest.MonkeyPatch, leaving: str,
+                                                             seed: int) -> None:
+    """Every part on, departments with shifts, breaks and warm transfers, handed over every 256 calls: the
+    per-agent records, counted from the work table at each hand-over, are those of the run in one piece (the
+    time at high occupancy up to rounding: its sweeps stop at other instants; a sweep that went past a warm
+    transfer's hold still going on, recorded when it ends, would miss part of an agent's busy time (seed 4); one
+    past the end of a slot's duty whose log-off waits for the first agent free would count time on duty that
+    turns out to be overtime (seed 2))."""
+    scenario = Scenario.model_validate({**DEPARTMENTS, "staff": {**EVERYTHING, "leaving": leaving,
+                                                                 "high_occupancy": {"window": "30min", "above": 0.5}}})
+    whole = simulate_calls(scenario, RandomStreams(seed)).agents
+    chunks, output = _run_streamed(scenario, seed, monkeypatch, 256)
+    assert len(chunks) >= 5
+    streamed = output.agents
+    for name in AgentTable.COLUMNS:
+        if name != "time_above":
+            assert np.array_equal(getattr(streamed, name), getattr(whole, name)), name
+    assert np.allclose(streamed.time_above, whole.time_above, rtol=1e-9, atol=1e-6)
+    assert whole.time_above.sum() > 0 and whole.longest_stretch.max() > 0
+
+
+def test_the_release_hook_is_on_only_while_something_waits_for_an_agent_to_finish() -> None:
+    """The centre calls the agent side at the end of each stretch of work only while a late break is due or a
+    first-free log-off waits: the count of those goes up and back down to zero (the hook is off at the end),
+    and each stretch of work that ended while the hook was off had nothing waiting for it."""
+    scenario = Scenario.model_validate({**DEPARTMENTS, "staff": {**EVERYTHING, "leaving": "first_free"}})
+    centre = build_centre(scenario, RandomStreams(2))
+    staff = centre.staff
+    skipped: list[bool] = []
+    release = centre._release
+
+    def watched(agent: int, now: float) -> None:
+        if centre._release_hook is None:  # nothing may wait: no break due, no slot waiting for a log-off
+            skipped.append(staff.break_due[agent] != staff.break_due[agent] and not any(staff.to_leave))
+        release(agent, now)
+
+    centre._release = watched
+    out = centre.run()
+    assert staff.pending == 0 and centre._release_hook is None
+    assert out.agents.breaks_delayed.sum() > 0 and skipped and all(skipped)
+
+
 def test_one_pool_with_every_part_on() -> None:
     shifts = [{"start": 0, "length": "4h", "count": 16, "breaks": [{"start": "1h", "length": "15min"}]},
               {"start": "30min", "length": "3h30min", "count": 14}]
@@ -460,13 +504,15 @@ def test_time_at_high_occupancy_exactly() -> None:
 
 def test_time_at_high_occupancy_against_a_fine_grid() -> None:
     """Departments with shifts, breaks and transfers: each agent's time above 80% over the last 30 minutes,
-    against the busy time evaluated every second from the work table (while on duty)."""
+    against the busy time evaluated every second from the work table (while on duty; a duty without end counts
+    to the end of the day or of the agent's last work after it). Every agent who worked, whether or not its work
+    stretches touch (a talk that starts when the last one ends may overlap it by a rounding error)."""
     scenario = Scenario.model_validate({**DEPARTMENTS, "staff": {"high_occupancy": {"window": "30min", "above": 0.8}}})
     out = simulate_calls(scenario, RandomStreams(2))
     work, duty = out.work, out.agents.duty
     grid = np.arange(0.0, float(np.max(work[:, 2])) + 1800.0, 1.0) + 0.5
     checked = 0
-    for agent in np.flatnonzero(out.agents.time_above > 0)[:12]:
+    for agent in np.unique(work[:, 0]).astype(int):
         mine = work[work[:, 0] == agent]
         order = np.argsort(mine[:, 1])
         starts, ends = mine[order, 1], mine[order, 2]
@@ -479,12 +525,12 @@ def test_time_at_high_occupancy_against_a_fine_grid() -> None:
         recent = busy_until(grid) - busy_until(grid - 1800.0)
         on = np.zeros(grid.shape, dtype=bool)
         for _, s, e in duty[duty[:, 0] == agent]:
-            on |= (grid >= s) & (grid < e)
+            on |= (grid >= s) & (grid < min(e, max(6 * 3600.0, float(ends.max()))))
         approx = float(np.sum((recent > 0.8 * 1800.0) & on))
         crossings = int(np.sum(np.diff((recent > 0.8 * 1800.0) & on) != 0)) + 1
         assert abs(out.agents.time_above[agent] - approx) <= crossings, (agent, out.agents.time_above[agent], approx)
-        checked += 1
-    assert checked >= 5
+        checked += approx > 0
+    assert checked >= 20
 
 
 def test_the_agent_side_with_finite_lines(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -112,10 +112,14 @@ class DepartmentCentre(ContactCentre):
         # at the shift changes, the handlings and the ends of work (it may change the duty periods: first)
         self.staff: Optional[StaffSide] = (
             StaffSide(self, scenario, streams) if scenario.staff is not None or agent_records else None)
-        #: the agent side's hook at the end of each stretch of work, only when it can act there (late breaks,
-        #: first-free logging off): records, speed and fatigue cost nothing per release
-        self._release_hook = (self.staff.released if self.staff is not None
-                              and (self.staff.delay_breaks or self.staff.first_free) else None)
+        #: the agent side's hook at the end of each stretch of work, set by the agent side only while it can act
+        #: there (a late break due, a log-off waiting for the first agent free): None the rest of the time
+        self._release_hook: Optional[Callable[[int, float], bool]] = None
+        #: the agent side's hook at each stretch of work as it is recorded, only with fatigue (which reads the
+        #: recent past at each handling); the per-agent records are counted from the work table (StaffSide.absorb)
+        self._fatigue_log = self.staff.worked if self.staff is not None and self.staff.fatigue is not None else None
+        #: rows at the head of the work table the agent side has counted already (held over a hand-over)
+        self._staff_seen = 0
         # a one-pool scenario run as a single group: its output is shaped as the one-pool engines' (no legs,
         # work or department columns; the agent work other than talk is the extra work)
         self.one_pool = one_pool
@@ -453,8 +457,8 @@ class DepartmentCentre(ContactCentre):
     def _work(self, agent: int, start: float, end: float, i: int, kind: int) -> None:
         if end > start:
             self.work.extend((agent, start, end, i, kind))
-            if self.staff is not None:
-                self.staff.work(agent, start, end, kind == TALK)
+            if self._fatigue_log is not None:
+                self._fatigue_log(agent, start, end)
 
     # -- handling --------------------------------------------------------------------
     def _answer(self, i: int, agent: int, now: float) -> None:
@@ -502,8 +506,8 @@ class DepartmentCentre(ContactCentre):
             begin, end = now + conference, now + conference + duration
             if end > begin:  # _work inlined
                 self.work.extend((agent, begin, end, i, TALK))
-                if staff is not None:
-                    staff.work(agent, begin, end, True)
+                if self._fatigue_log is not None:
+                    self._fatigue_log(agent, begin, end)
             caller = self.caller[i]
             if caller < 0:  # _u inlined
                 u = 0.5
@@ -734,6 +738,10 @@ class DepartmentCentre(ContactCentre):
     def _chunk(self, done: int, settled: int) -> CallChunk:
         """The first ``done`` calls with their legs and work (call column: the log's ``id``)."""
         work = self._work_array()
+        if self.staff is not None:  # the rows recorded since the last hand-over; none will start before a warm
+            # transfer's hold still going on (recorded when it ends)
+            holds = [self._hold_since[i] for i, holder in self.holder.items() if holder >= 0]
+            self.staff.absorb(work[self._staff_seen:], min(holds, default=self.env.now))
         log = self._call_log(done)
         legs = self._legs_array()
         mine_legs = legs[:, 0] < done
@@ -750,6 +758,7 @@ class DepartmentCentre(ContactCentre):
         self.legs = held_legs.ravel().tolist()
         self.work = held_work.ravel().tolist()
         self._record_arrays.clear()
+        self._staff_seen = held_work.shape[0]
         extra = extra if extra.shape[0] else np.empty((0, 3))
         if self.one_pool:
             return CallChunk(_as_one_pool(log), settled, extra)
@@ -896,7 +905,7 @@ class DepartmentCentre(ContactCentre):
         self._timer_from: dict[int, float] = {}
         output = super().run(loop, processes)
         if self.staff is not None:
-            output = replace(output, agents=self.staff.table(output.overtime))
+            output = replace(output, agents=self.staff.table(output.overtime, self._work_array()[self._staff_seen:]))
         if self.one_pool:
             return replace(output, calls=_as_one_pool(output.calls))
         legs = self._legs_array()

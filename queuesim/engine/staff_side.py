@@ -10,20 +10,26 @@ called at a few hooks of the routing kernel:
   place in the schedule (its group, its shift, its rank in the shift), so an agent has
   the same draws in every scenario of an experiment (common random numbers) even when
   other groups or shifts change size;
-* a handling starts (:meth:`added`): the handle time is multiplied by the agent's speed
-  and, with **fatigue**, by ``1 + min(max, per_point x 100 x (recent occupancy -
-  threshold))``, the recent occupancy being the share of the last ``window`` the agent
-  spent at work on calls;
-* every stretch of agent work (:meth:`work`): per-agent counts and sums, the busy
-  intervals of the fatigue window (a short deque per agent, evicted as the window
-  moves), the longest stretch of work without a pause;
+* a handling starts (:meth:`added`, only with speed or fatigue): the handle time is
+  multiplied by the agent's speed and, with **fatigue**, by ``1 + min(max, per_point x
+  100 x (recent occupancy - threshold))``, the recent occupancy being the share of the
+  last ``window`` the agent spent at work on calls;
+* every stretch of agent work (:meth:`worked`, only with fatigue): the busy intervals of
+  the fatigue window (a short deque per agent, evicted as the window moves);
+* the centre's work table, at each hand-over of calls and at the end (:meth:`absorb`):
+  the per-agent counts and sums and the longest stretch of work without a pause, from
+  the rows recorded since the last hand-over, in the order they were recorded (the same
+  sums, in the same order, as if counted stretch by stretch); and the **time at high
+  occupancy**, swept with numpy over the stretch of the day no later row can reach
+  (:func:`_time_above`);
 * shift changes (:meth:`on`, :meth:`off`) and the end of an agent's work
-  (:meth:`released`): **breaks that wait for the call's end** (a break that falls during
-  a call starts when the call ends and lasts its full length; the agent stays on duty
-  until then) and **idle agents logging off first** (when the schedule takes a busy
-  agent off duty and an agent of the same group is idle, the idle one logs off and
-  the busy one takes over the rest of its schedule: the schedule is held by places,
-  ``slot``, which people, ``person``, may swap);
+  (:meth:`released`, only while a late break or a log-off waits for one): **breaks that
+  wait for the call's end** (a break that falls during a call starts when the call ends
+  and lasts its full length; the agent stays on duty until then) and **idle agents
+  logging off first** (when the schedule takes a busy agent off duty and an agent of
+  the same group is idle, the idle one logs off and the busy one takes over the rest of
+  its schedule: the schedule is held by places, ``slot``, which people, ``person``, may
+  swap);
 * the output (:meth:`table`): one row per agent, :class:`AgentTable`.
 
 With every part off (``staff: {}``) the component only records: the engine runs the
@@ -52,6 +58,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["AgentTable", "StaffSide", "agent_places"]
 
 _NAN = math.nan
+#: The work table's kind of a talk (``TALK`` of :mod:`~queuesim.engine.departments`).
+_TALK = 0
 
 
 @dataclass(frozen=True)
@@ -117,89 +125,112 @@ class AgentTable:
             return np.where(self.on_duty > 0, self.busy / np.where(present > 0, present, 1.0), np.nan)
 
 
-def _time_above(busy: float, slope: int, length: float, level: float) -> float:
-    """How long ``busy + slope x t`` (t in [0, length]) is above ``level``."""
-    if slope == 0:
-        return length if busy > level else 0.0
-    cross = (level - busy) / slope
-    cross = 0.0 if cross < 0.0 else (length if cross > length else cross)
-    return length - cross if slope > 0 else cross
+def _time_above(agent: np.ndarray, start: np.ndarray, end: np.ndarray, duty: np.ndarray, window: float,
+                level: float, n: int) -> np.ndarray:
+    """Per agent (``n`` of them), exactly: the time (s) counted in ``duty`` during which the agent's busy time
+    in the last ``window`` seconds, ``B(t)``, was above ``level`` seconds.
+
+    ``agent``, ``start``, ``end``: the agents' stretches of work (s), every one that reaches into the window of
+    a counted instant, one agent's apart from one another (:func:`_union`); ``duty``: ``(agent, from, to)`` rows, the time to
+    count. ``B(t) = S(t) - S(t - window)``, ``S`` the agent's busy time since the start of the day, is
+    piecewise linear: its slope (busy at ``t`` minus busy at ``t - window``) changes only at the starts and
+    ends of work and a window later. One sweep over those times and the ends of the duty rows, sorted by
+    agent and time, gives ``B`` at every breakpoint (cumulative sums of slope x elapsed time) and, on each
+    linear piece, the time above ``level`` in closed form.
+    """
+    duty = duty[duty[:, 2] > duty[:, 1]]
+    count = agent.shape[0]
+    who = np.concatenate((agent, agent, agent, agent, duty[:, 0].astype(np.int64), duty[:, 0].astype(np.int64)))
+    at = np.concatenate((start, end, start + window, end + window, duty[:, 1], duty[:, 2]))
+    if at.shape[0] == 0:
+        return np.zeros(n)
+    ones = np.ones(count, dtype=np.int64)
+    nothing = np.zeros(duty.shape[0], dtype=np.int64)
+    slope_step = np.concatenate((ones, -ones, -ones, ones, nothing, nothing))
+    duty_step = np.concatenate((np.zeros(4 * count, dtype=np.int64), nothing + 1, nothing - 1))
+    order = np.argsort(at, kind="stable")  # (four nearly sorted runs: cheap)
+    order = order[np.argsort(_narrow(who[order], n), kind="stable")]
+    who, at = who[order], at[order]
+    # after each breakpoint: the slope of B and whether the time counts (each agent's steps sum to zero, so the
+    # running sums start at zero with each agent)
+    slope = np.cumsum(slope_step[order])[:-1]
+    counted = np.cumsum(duty_step[order])[:-1] > 0
+    same = who[1:] == who[:-1]
+    length = np.where(same, np.diff(at), 0.0)
+    rise = slope * length
+    # B at each breakpoint: the rises since the agent's first breakpoint (where B is 0: nothing before it)
+    total = np.concatenate(([0.0], np.cumsum(rise)))
+    first = np.flatnonzero(np.concatenate(([True], ~same)))
+    owner = np.repeat(first, np.diff(np.append(first, who.shape[0])))
+    busy = (total - total[owner])[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross = np.clip((level - busy) / slope, 0.0, length)  # when the piece meets the level, from its start
+    above = np.where(slope == 0, np.where(busy > level, length, 0.0), np.where(slope > 0, length - cross, cross))
+    keep = same & counted
+    return np.bincount(who[:-1][keep], weights=above[keep], minlength=n)[:n]
+
+
+def _union(agent: np.ndarray, start: np.ndarray, end: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray,
+                                                                                   np.ndarray]:
+    """Each agent's (below ``n``) stretches of work ``[start, end]`` (s) as the fewest intervals covering the same
+    time, apart from one another, by agent then start: back-to-back work is one interval (fewer breakpoints to
+    sweep), and work that overlaps the previous by a rounding error (a talk that starts as the last work ends,
+    at an instant summed in another order) counts once."""
+    order = np.argsort(start, kind="stable")
+    order = order[np.argsort(_narrow(agent[order], n), kind="stable")]
+    agent, start, end = agent[order], start[order], end[order]
+    m = end.shape[0]
+    # the latest end before each row (its agent's): a running maximum of the ends' ranks, agent by agent
+    rank = np.empty(m, dtype=np.int64)
+    by_end = np.argsort(end, kind="stable")
+    rank[by_end] = np.arange(m)
+    key = np.maximum.accumulate(agent * m + rank)
+    first = np.concatenate(([True], agent[1:] != agent[:-1]))
+    previous = np.where(first, 0, np.concatenate(([0], key[:-1])) - agent * m)
+    before = np.where(first, -math.inf, end[by_end[previous]])
+    new = np.flatnonzero(start > before)
+    return agent[new], start[new], np.maximum.reduceat(end, new)
+
+
+def _narrow(agent: np.ndarray, n: int) -> np.ndarray:
+    """Agent numbers (below ``n``) as 16-bit integers when they fit: numpy sorts those stably by radix."""
+    return agent.astype(np.int16) if n <= np.iinfo(np.int16).max else agent
 
 
 class _HighOccupancy:
-    """Per agent, exactly: the time on duty at which the busy time in the last ``window`` exceeded
-    ``above x window``. The busy time ``B(t)`` is piecewise linear (slope: busy at ``t`` minus busy at
-    ``t - window``); each agent's clock (``cursor``) advances to every start of work and change of duty,
-    over the breakpoints of its work intervals still within a window (a short deque)."""
+    """The time at high occupancy, swept after the fact (:func:`_time_above`): up to ``done`` (s) swept already;
+    the stretches of work that may still reach into a later window are kept (``agent``, ``start``, ``end``)."""
 
-    def __init__(self, n: int, window: float, above: float, on_duty: list[bool]) -> None:
+    def __init__(self, n: int, window: float, above: float) -> None:
+        self.n = n
         self.window = window
         self.level = above * window
-        self.intervals: list[deque] = [deque() for _ in range(n)]
-        self.cursor = [0.0] * n
-        self.recent = [0.0] * n  # B at the cursor
-        self.counting = list(on_duty)
-        self.time = [0.0] * n
+        self.time = np.zeros(n)
+        self.done = -math.inf
+        self.agent = np.empty(0, dtype=np.int64)
+        self.start = np.empty(0)
+        self.end = np.empty(0)
 
-    def advance(self, agent: int, until: float) -> None:
-        t = self.cursor[agent]
-        if until <= t:
+    def add(self, agent: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+        """Stretches of work recorded since the last call."""
+        self.agent = np.concatenate((self.agent, agent.astype(np.int64)))
+        self.start = np.concatenate((self.start, start))
+        self.end = np.concatenate((self.end, end))
+
+    def sweep(self, until: float, duty: np.ndarray) -> None:
+        """Count the time from ``done`` to ``until`` (s; ``inf``: the rest of the day) in the ``(agent, from, to)``
+        rows ``duty``; every stretch of work that starts before ``until`` must have been added."""
+        if until <= self.done:
             return
-        window = self.window
-        intervals = self.intervals[agent]
-        while intervals and intervals[0][1] + window <= t:
-            intervals.popleft()
-        # the lag side (busy at t - window): the oldest intervals, while they enter the window's tail before
-        # ``until`` (starts increase; after eviction every interval leaves it after t)
-        events = []
-        lag_on = 0
-        for start, end in intervals:
-            entered = start + window
-            if entered > until:
-                break
-            if entered <= t:
-                lag_on = 1
-            else:
-                events.append((entered, 0, 1))
-            if end + window <= until:
-                events.append((end + window, 0, -1))
-        # the now side (busy at t): the newest intervals, while they end after t
-        now_on = 0
-        for start, end in reversed(intervals):
-            if end <= t:
-                break
-            if start <= t:
-                now_on = 1
-            elif start <= until:
-                events.append((start, 1, 0))
-            if end <= until:
-                events.append((end, -1, 0))
-        events.sort()
-        events.append((until, 0, 0))
-        busy, level, counting, above = self.recent[agent], self.level, self.counting[agent], 0.0
-        for at, d_now, d_lag in events:
-            if at > t:
-                slope = now_on - lag_on
-                if counting:
-                    above += _time_above(busy, slope, at - t, level)
-                busy += slope * (at - t)
-                t = at
-            now_on += d_now
-            lag_on += d_lag
-        self.recent[agent] = min(max(busy, 0.0), window)
-        self.cursor[agent] = until
-        self.time[agent] += above
-
-    def add(self, agent: int, start: float, end: float) -> None:
-        self.advance(agent, start)
-        t = self.cursor[agent]
-        if start < t:  # recorded after the fact: its part in the current window
-            self.recent[agent] += max(0.0, min(end, t) - max(start, t - self.window))
-        self.intervals[agent].append((start, end))
-
-    def duty(self, agent: int, now: float, on: bool) -> None:
-        self.advance(agent, now)
-        self.counting[agent] = on
+        duty = duty.copy()
+        np.maximum(duty[:, 1], self.done, out=duty[:, 1])
+        np.minimum(duty[:, 2], until, out=duty[:, 2])
+        if self.agent.shape[0]:
+            self.agent, self.start, self.end = _union(self.agent, self.start, self.end, self.n)
+        self.time += _time_above(self.agent, self.start, self.end, duty, self.window, self.level, self.n)
+        self.done = until
+        keep = self.end > until - self.window  # (none after the end of the day)
+        self.agent, self.start, self.end = self.agent[keep], self.start[keep], self.end[keep]
 
 
 def agent_places(scenario: Scenario) -> tuple[list[tuple[str, int]], list[bool]]:
@@ -251,6 +282,12 @@ class StaffSide:
         self.fatigue = staff.fatigue
         #: whether handle times change (speed or fatigue): :meth:`added` is called per handling
         self.slows = bool(staff.speed) or staff.fatigue is not None
+        fatigue = staff.fatigue
+        # fatigue's parameters as plain floats (s, share, share per share, share)
+        self._window = fatigue.window if fatigue is not None else 0.0
+        self._threshold = fatigue.threshold if fatigue is not None else 0.0
+        self._per_share = fatigue.per_point * 100.0 if fatigue is not None else 0.0
+        self._max = fatigue.max if fatigue is not None else 0.0
         self.delay_breaks = staff.breaks == "delay_to_call_end"
         self.idle_first = staff.leaving in ("idle_first", "first_free")
         self.first_free = staff.leaving == "first_free"
@@ -269,25 +306,28 @@ class StaffSide:
         self.break_length = [0.0] * n
         self.on_break = [False] * n  # on a break started late (its end brings the agent back)
         self._back_callbacks = [self._back]
-        # per-agent records
-        self.calls = [0] * n
-        self.busy = [0.0] * n
-        self.talk = [0.0] * n
+        #: late breaks due and log-offs waiting for an agent to finish: while there are none, :meth:`released` has
+        #: nothing to do and the centre does not call it
+        self.pending = 0
+        # per-agent records: from the work table (:meth:`absorb`), and at the handlings and shift changes
+        self.calls = np.zeros(n, dtype=np.int64)
+        self.busy = np.zeros(n)
+        self.talk = np.zeros(n)
         self.added_time = [0.0] * n
         self.fatigue_time = [0.0] * n
         self.on_duty_time = [0.0] * n
         self.on_since = [0.0 if not centre._varying else _NAN] * n
         self.duty_rows: list[float] = []
-        self.stretch_start = [_NAN] * n
-        self.last_end = [-math.inf] * n
-        self.longest = [0.0] * n
+        self.stretch_start = np.full(n, _NAN)  # (of the last stretch of work; with last_end, for the next rows)
+        self.last_end = np.full(n, -math.inf)
+        self.longest = np.zeros(n)
         self.breaks_delayed = [0] * n
         self.break_delay = [0.0] * n
         # fatigue: each agent's work intervals that reach into the window, and their total length
         self.recent: list[deque] = [deque() for _ in range(n)] if self.fatigue is not None else []
         self.recent_total = [0.0] * n
         high = staff.high_occupancy
-        self.high = _HighOccupancy(n, high.window, high.above, centre.on_duty) if high is not None else None
+        self.high = _HighOccupancy(n, high.window, high.above) if high is not None else None
         # the time each call's handlings gained or lost by the agents' speed and fatigue (s), by call (sparse)
         self.added_by_call: dict[int, float] = {}
 
@@ -308,8 +348,28 @@ class StaffSide:
         that starts at ``start``."""
         factor = self.speed[agent]
         tired = 0.0
-        if self.fatigue is not None:
-            tired = self.fatigue.share(self.recent_occupancy(agent, start))
+        if self._window:  # the recent occupancy (the share of the last window at work) and Fatigue.share
+            window = self._window
+            low = start - window
+            recent = self.recent[agent]
+            total = self.recent_total[agent]
+            while recent and recent[0][1] <= low:
+                first, last = recent.popleft()
+                total -= last - first
+            if recent:
+                self.recent_total[agent] = total
+                first, last = recent[0][0], recent[-1][1]
+                if low > first:
+                    total -= low - first
+                if last > start:
+                    total -= last - start
+                above = (1.0 if total >= window else (total / window if total > 0.0 else 0.0)) - self._threshold
+                if above > 0.0:
+                    tired = self._per_share * above
+                    if tired > self._max:
+                        tired = self._max
+            else:
+                self.recent_total[agent] = 0.0  # (no drift from the sums)
         added = duration * (factor * (1.0 + tired) - 1.0)
         if added != 0.0:
             self.added_by_call[i] = self.added_by_call.get(i, 0.0) + added
@@ -318,49 +378,72 @@ class StaffSide:
                 self.fatigue_time[agent] += duration * factor * tired
         return added
 
-    def recent_occupancy(self, agent: int, now: float) -> float:
-        """Share of the last ``fatigue.window`` seconds before ``now`` the agent spent at work on calls."""
-        assert self.fatigue is not None
-        window = self.fatigue.window
-        low = now - window
-        recent = self.recent[agent]
-        total = self.recent_total[agent]
-        while recent and recent[0][1] <= low:
-            start, end = recent.popleft()
-            total -= end - start
-        if not recent:
-            self.recent_total[agent] = 0.0  # (no drift from the sums)
-            return 0.0
-        self.recent_total[agent] = total
-        busy = total - max(0.0, low - recent[0][0]) - max(0.0, recent[-1][1] - now)
-        return min(1.0, max(0.0, busy / window))
-
     # -- work ---------------------------------------------------------------------------
-    def work(self, agent: int, start: float, end: float, talk: bool) -> None:
-        """A stretch of work of ``agent`` over ``[start, end]`` (a talk, or other work on a call)."""
-        length = end - start
-        self.busy[agent] += length
-        if talk:
-            self.calls[agent] += 1
-            self.talk[agent] += length
-        if start > self.last_end[agent]:  # a pause before it: a new stretch
-            self.stretch_start[agent] = start
-        if end > self.last_end[agent]:
-            self.last_end[agent] = end
-            stretch = end - self.stretch_start[agent]
-            if stretch > self.longest[agent]:
-                self.longest[agent] = stretch
-        if self.fatigue is not None:
-            self.recent[agent].append((start, end))
-            self.recent_total[agent] += length
+    def worked(self, agent: int, start: float, end: float) -> None:
+        """Fatigue: a stretch of work of ``agent`` over ``[start, end]`` (s), as it is recorded."""
+        self.recent[agent].append((start, end))
+        self.recent_total[agent] += end - start
+
+    def absorb(self, rows: np.ndarray, until: float) -> None:
+        """The work table's rows ``(agent, start, end, call, kind)`` recorded since the last call, in the order
+        they were recorded: the per-agent counts, sums and longest stretches; and the time at high occupancy up
+        to ``until`` (s; ``inf``: the end of the day), before which no row is still to come."""
+        if rows.shape[0]:
+            agent = rows[:, 0].astype(np.int64)
+            start, end = rows[:, 1], rows[:, 2]
+            length = end - start
+            talk = rows[:, 4] == _TALK
+            np.add.at(self.busy, agent, length)  # (in order, unbuffered: the sums as if added one by one)
+            np.add.at(self.talk, agent[talk], length[talk])
+            self.calls += np.bincount(agent[talk], minlength=len(self.calls))
+            self._stretches(agent, start, end)
+            if self.high is not None:
+                self.high.add(agent, start, end)
         if self.high is not None:
-            self.high.add(agent, start, end)
+            for slot, end_ in enumerate(self.leave_end):  # a log-off in a slot's place counts from its end
+                if self.leave_pending[slot] and end_ < until:
+                    until = end_
+            self.high.sweep(until, self._duty_until(until))
+
+    def _stretches(self, agent: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+        """The longest stretch of work without a pause, row by row in the order recorded, each agent's
+        continuing from its last rows: a row starts a new stretch if it starts after every earlier row of the
+        agent ended; a row that ends after every earlier one extends the stretch."""
+        mine = np.unique(agent)
+        carried = mine[self.last_end[mine] > -math.inf]  # each agent's last stretch, as a row of its own
+        agent = np.concatenate((carried, agent))
+        start = np.concatenate((self.stretch_start[carried], start))
+        end = np.concatenate((self.last_end[carried], end))
+        order = np.argsort(_narrow(agent, len(self.longest)), kind="stable")
+        agent, start, end = agent[order], start[order], end[order]
+        m = end.shape[0]
+        # the latest end before each row (its agent's): a running maximum of the ends' ranks, agent by agent
+        rank = np.empty(m, dtype=np.int64)
+        by_end = np.argsort(end, kind="stable")
+        rank[by_end] = np.arange(m)
+        key = np.maximum.accumulate(agent * m + rank)
+        first = np.concatenate(([True], agent[1:] != agent[:-1]))
+        previous = np.where(first, 0, np.concatenate(([0], key[:-1])) - agent * m)
+        before = np.where(first, -math.inf, end[by_end[previous]])
+        new = start > before
+        stretch_start = start[np.maximum.accumulate(np.where(new, np.arange(m), 0))]
+        longer = end > before
+        np.maximum.at(self.longest, agent[longer], end[longer] - stretch_start[longer])
+        last = np.concatenate((first[1:], [True]))  # each agent's last row
+        self.last_end[agent[last]] = end[by_end[key[last] - agent[last] * m]]
+        self.stretch_start[agent[last]] = stretch_start[last]
+
+    def _duty_until(self, until: float) -> np.ndarray:
+        """The ``(agent, from, to)`` rows of time on duty so far, the stretches still open ending at ``until``."""
+        rows = np.asarray(self.duty_rows, dtype=np.float64).reshape(-1, 3)
+        open_ = [(person, since, until) for person, since in enumerate(self.on_since) if since == since]
+        if open_:
+            rows = np.concatenate((rows, np.asarray(open_, dtype=np.float64)))
+        return rows
 
     # -- going on and off duty ------------------------------------------------------------
     def _went_on(self, person: int, now: float) -> None:
         self.on_since[person] = now
-        if self.high is not None:
-            self.high.duty(person, now, True)
 
     def _went_off(self, person: int, now: float) -> None:
         since = self.on_since[person]
@@ -369,8 +452,6 @@ class StaffSide:
             self.on_duty_time[person] += now - since
             self.duty_rows.extend((person, since, now))
         self.on_since[person] = _NAN
-        if self.high is not None:
-            self.high.duty(person, now, False)
 
     def on(self, event: Timer) -> bool:
         """A slot's duty starts (``event.value``: the slot). True if handled here; else ``event.value`` is the
@@ -405,11 +486,13 @@ class StaffSide:
         due = self.break_due[person]
         if due == due:  # still on the call before a late break, and the next duty ends too: no break
             self.break_due[person] = _NAN
+            self._waiting(-1)
         elif c.busy[person] and c.on_duty[person]:
             k = bisect_left(self.ends[slot], now)
             follows = k + 1 < len(self.starts[slot])
             if follows and self.from_shifts[slot] and self.delay_breaks:
                 self.break_due[person] = now
+                self._waiting(1)
                 self.break_length[person] = self.starts[slot][k + 1] - now
                 return True  # stays on duty until the call ends
             if self.idle_first and not (follows and self.from_shifts[slot]):
@@ -422,11 +505,18 @@ class StaffSide:
                     self.leave_pending[slot] = True
                     self.leave_end[slot] = now
                     self.to_leave[group].append((slot, now))
+                    self._waiting(1)
                     return True
         event.value = person
         if c.on_duty[person]:
             self._went_off(person, now)
         return False
+
+    def _waiting(self, change: int) -> None:
+        """One more (``change`` 1) or one less (-1) late break or log-off waiting for an agent to finish: the
+        centre calls :meth:`released` at the end of each stretch of work while there is one."""
+        self.pending += change
+        self.c._release_hook = self.released if self.pending else None
 
     def _swap(self, slot: int, person: int) -> None:
         """``person`` takes ``slot`` in the schedule; its holder takes ``person``'s slot."""
@@ -442,6 +532,7 @@ class StaffSide:
         line = self.to_leave[group]
         while line:
             slot, end = line.popleft()
+            self._waiting(-1)
             if not self.leave_pending[slot]:
                 continue  # its duty started again meanwhile
             self.leave_pending[slot] = False
@@ -474,6 +565,7 @@ class StaffSide:
             return False
         c = self.c
         self.break_due[agent] = _NAN
+        self._waiting(-1)
         self.breaks_delayed[agent] += 1
         self.break_delay[agent] += now - due
         c.busy[agent] = False
@@ -515,11 +607,14 @@ class StaffSide:
                 out[k] = v
         return out
 
-    def table(self, overtime: np.ndarray) -> AgentTable:
-        """The per-agent records at the end of the run (``overtime``: the centre's ``(agent, off, finished)`` rows)."""
+    def table(self, overtime: np.ndarray, work: np.ndarray) -> AgentTable:
+        """The per-agent records at the end of the run (``overtime``: the centre's ``(agent, off, finished)`` rows;
+        ``work``: the work table's rows recorded since the last hand-over, see :meth:`absorb`)."""
         c = self.c
         n = len(self.calls)
         end = float(c.env.now)
+        if work.shape[0]:
+            self.absorb(work, -math.inf)  # (the time at high occupancy: below, to each agent's end of duty)
         on_duty = np.asarray(self.on_duty_time, dtype=np.float64)
         rows = list(self.duty_rows)
         home = [end] * n  # when each agent's time on duty stops counting
@@ -530,10 +625,11 @@ class StaffSide:
                 on_duty[person] += max(home[person] - since, 0.0)
                 rows.extend((person, since, math.inf))
         duty = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
-        if self.high is not None:
-            for person in range(n):
-                self.high.advance(person, home[person])
-        above = np.asarray(self.high.time, dtype=np.float64) if self.high is not None else np.full(n, np.nan)
+        if self.high is not None:  # counted up to when each agent's time on duty stops counting
+            counted = duty.copy()
+            np.minimum(counted[:, 2], np.asarray(home)[counted[:, 0].astype(np.int64)], out=counted[:, 2])
+            self.high.sweep(math.inf, counted)
+        above = self.high.time.copy() if self.high is not None else np.full(n, np.nan)
         extra = np.zeros(n)
         if overtime.size:
             np.add.at(extra, overtime[:, 0].astype(np.int64), overtime[:, 2] - overtime[:, 1])
@@ -541,13 +637,13 @@ class StaffSide:
             group=np.asarray(c.group_of_agent, dtype=np.int16),
             absent=np.asarray(self.absent, dtype=bool),
             speed=np.asarray(self.speed, dtype=np.float64),
-            calls=np.asarray(self.calls, dtype=np.int64),
-            busy=np.asarray(self.busy, dtype=np.float64),
-            talk=np.asarray(self.talk, dtype=np.float64),
+            calls=self.calls.copy(),
+            busy=self.busy.copy(),
+            talk=self.talk.copy(),
             added=np.asarray(self.added_time, dtype=np.float64),
             fatigue=np.asarray(self.fatigue_time, dtype=np.float64),
             on_duty=on_duty,
-            longest_stretch=np.asarray(self.longest, dtype=np.float64),
+            longest_stretch=self.longest.copy(),
             breaks_delayed=np.asarray(self.breaks_delayed, dtype=np.int64),
             break_delay=np.asarray(self.break_delay, dtype=np.float64),
             overtime=extra,
