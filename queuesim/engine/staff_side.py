@@ -179,17 +179,22 @@ def _union(agent: np.ndarray, start: np.ndarray, end: np.ndarray, n: int) -> tup
     order = np.argsort(start, kind="stable")
     order = order[np.argsort(_narrow(agent[order], n), kind="stable")]
     agent, start, end = agent[order], start[order], end[order]
+    _first, before = _latest_end_before(agent, end)
+    new = np.flatnonzero(start > before)
+    return agent[new], start[new], np.maximum.reduceat(end, new)
+
+
+def _latest_end_before(agent: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows grouped by agent: whether each row is its agent's first, and the latest ``end`` among the
+    agent's earlier rows (-inf for the first): a running maximum of the ends' ranks, agent by agent."""
     m = end.shape[0]
-    # the latest end before each row (its agent's): a running maximum of the ends' ranks, agent by agent
     rank = np.empty(m, dtype=np.int64)
     by_end = np.argsort(end, kind="stable")
     rank[by_end] = np.arange(m)
     key = np.maximum.accumulate(agent * m + rank)
     first = np.concatenate(([True], agent[1:] != agent[:-1]))
     previous = np.where(first, 0, np.concatenate(([0], key[:-1])) - agent * m)
-    before = np.where(first, -math.inf, end[by_end[previous]])
-    new = np.flatnonzero(start > before)
-    return agent[new], start[new], np.maximum.reduceat(end, new)
+    return first, np.where(first, -math.inf, end[by_end[previous]])
 
 
 def _narrow(agent: np.ndarray, n: int) -> np.ndarray:
@@ -417,20 +422,13 @@ class StaffSide:
         order = np.argsort(_narrow(agent, len(self.longest)), kind="stable")
         agent, start, end = agent[order], start[order], end[order]
         m = end.shape[0]
-        # the latest end before each row (its agent's): a running maximum of the ends' ranks, agent by agent
-        rank = np.empty(m, dtype=np.int64)
-        by_end = np.argsort(end, kind="stable")
-        rank[by_end] = np.arange(m)
-        key = np.maximum.accumulate(agent * m + rank)
-        first = np.concatenate(([True], agent[1:] != agent[:-1]))
-        previous = np.where(first, 0, np.concatenate(([0], key[:-1])) - agent * m)
-        before = np.where(first, -math.inf, end[by_end[previous]])
+        first, before = _latest_end_before(agent, end)
         new = start > before
         stretch_start = start[np.maximum.accumulate(np.where(new, np.arange(m), 0))]
         longer = end > before
         np.maximum.at(self.longest, agent[longer], end[longer] - stretch_start[longer])
         last = np.concatenate((first[1:], [True]))  # each agent's last row
-        self.last_end[agent[last]] = end[by_end[key[last] - agent[last] * m]]
+        self.last_end[agent[last]] = np.maximum(before[last], end[last])  # the latest end of all its rows
         self.stretch_start[agent[last]] = stretch_start[last]
 
     def _duty_until(self, until: float) -> np.ndarray:
