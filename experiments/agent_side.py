@@ -35,8 +35,6 @@ import numpy as np
 
 import queuesim as qs
 from queuesim.experiment.compare import paired_comparison
-from queuesim.measure.agents import attrition_costs
-from queuesim.model.prices import Attrition
 from queuesim.report import charts
 from queuesim.staffing.simulated import demand
 
