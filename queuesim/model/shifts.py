@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from .base import ConfigModel
 from .fields import ClockTime, NonNegativeSeconds, PositiveSeconds
 
-__all__ = ["Shift", "ShiftAdjust", "ShiftBreak", "Staffing", "check_interval", "duty_periods"]
+__all__ = ["Shift", "ShiftAdjust", "ShiftBreak", "Staffing", "check_interval", "duty_periods", "on_duty"]
 
 DAY = 86400.0
 
@@ -140,6 +140,11 @@ class ShiftAdjust(ConfigModel):
         return tuple(out)
 
 
+def on_duty(scheduled: int, shrinkage: float) -> int:
+    """Agents on duty of ``scheduled`` after ``shrinkage``: round(n x (1 - shrinkage)), halves up."""
+    return int(math.floor(scheduled * (1.0 - shrinkage) + 0.5))
+
+
 def duty_periods(
     agents: Optional[int],
     staffing: Optional[Staffing],
@@ -153,10 +158,8 @@ def duty_periods(
     Periods reaching the horizon (and the last staffing interval) end at ``inf``:
     those agents stay until every call has an outcome.
     """
-    keep = 1.0 - shrinkage
-
     def rounded(n: int) -> int:
-        return int(math.floor(n * keep + 0.5))
+        return on_duty(n, shrinkage)
 
     if agents is not None:
         return [[(0.0, math.inf)] for _ in range(max(rounded(agents), 0))]

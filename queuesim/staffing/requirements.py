@@ -47,6 +47,7 @@ from ..analytic import erlang_a_metrics, erlang_x_metrics
 from ..analytic.erlang import _smallest_meeting as smallest_meeting
 from ..model.config import load_config
 from ..model.scenario import Scenario
+from ..model.shifts import on_duty as shrunk
 from ..model.units import format_clock
 from .search import SEARCHES, IntervalModel, greedy_search, iterative_search
 from .simulated import (
@@ -496,7 +497,7 @@ def scheduled_agents(on_duty: int, shrinkage: float) -> int:
         return 0
     keep = 1.0 - shrinkage
     m = max(on_duty, int(math.floor(on_duty / keep)) - 1)
-    while int(math.floor(m * keep + 0.5)) < on_duty:
+    while shrunk(m, shrinkage) < on_duty:
         m += 1
     return m
 

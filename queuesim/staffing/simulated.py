@@ -24,6 +24,7 @@ from ..experiment.replication import _boundaries, _duty_as_it_happened, simulate
 from ..measure.tally import IntervalTally, time_integral
 from ..model.groups import AgentGroup
 from ..model.scenario import Scenario, Staffing
+from ..model.shifts import on_duty
 from ..rng import RandomStreams
 from .targets import METRICS, TYPE_METRICS, StaffingError, Target
 
@@ -121,10 +122,8 @@ def group_demands(scenario: Scenario) -> list[Demand]:
 def as_configured(scenario: Scenario, group: AgentGroup) -> AgentGroup:
     """The group as its config has it, with the scenario's ``shrinkage`` and ``shift_adjust`` applied to its
     counts (the same agents on duty, bit for bit, in a scenario without them)."""
-    keep = 1.0 - scenario.shrinkage
-
     def rounded(n: int) -> int:
-        return int(math.floor(n * keep + 0.5))  # as duty_periods rounds
+        return on_duty(n, scenario.shrinkage)  # as duty_periods rounds
 
     if group.agents is not None:
         return group.model_copy(update={"agents": rounded(group.agents)})
@@ -202,8 +201,11 @@ class _TypeTallies:
         self.tallies = {k: IntervalTally(boundaries=boundaries, threshold=threshold) for k in types}
 
     def add(self, calls: Any) -> None:
+        if not self.tallies:
+            return
+        by_type = calls.by_type()
         for k, tally in self.tallies.items():
-            tally.add(calls.select(calls.call_type == k), busy=False)
+            tally.add(by_type[k], busy=False)
 
     def results(self, into: Optional[dict[int, dict[str, np.ndarray]]]) -> None:
         if into is None:
