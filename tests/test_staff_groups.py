@@ -340,3 +340,13 @@ def test_a_types_target_counts_in_its_home_groups_intervals_only(tmp_path):
     assert code == 0, err
     frame = pd.read_csv(tmp_path / "out" / "verification.csv")
     assert {"service_level[std]", "meets_service_level[std]"} <= set(frame.columns)
+
+
+def test_measuring_a_call_types_own_numbers_changes_nothing_else():
+    """Per-type rows are observers: the pool's and the groups' rows are the same with and without them."""
+    for sc in (staffed(_priorities(), demand(_priorities()), [20, 26, 33]),
+               staffed(_two_groups(overflow=True), demand(_two_groups()), [18, 20, 22, 8, 9, 10])):
+        plain = _interval_rows(sc, 4, 1, demand(sc).starts)
+        both = _interval_rows(sc, 4, 1, demand(sc).starts, types=[0, 1])
+        np.testing.assert_array_equal(both[: plain.shape[0]], plain)
+        assert both.shape[0] == plain.shape[0] + 8
