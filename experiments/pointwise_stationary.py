@@ -22,7 +22,6 @@ the intervals where the Erlang A value lies outside the simulation's CI.
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 import numpy as np

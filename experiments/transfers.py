@@ -58,7 +58,6 @@ def main(argv: list[str] | None = None) -> int:
         ("journey_abandonment_rate", "callers lost vs cold (percentage points)", 100.0),
         ("journey_wait", "hold time per caller vs cold (s)", 1.0),
     )
-    crossover = None
     crossings: dict[str, float] = {}
     for ax, (metric, label, scale) in zip(axes, panels):
         for policy in ("warm", "own-it"):
@@ -73,8 +72,6 @@ def main(argv: list[str] | None = None) -> int:
                     k = flips[-1]  # the last change of sign: from then on warm is worse
                     x0, x1 = part.rate_per_min.iloc[k], part.rate_per_min.iloc[k + 1]
                     crossings[metric] = x0 + (x1 - x0) * (-y[k]) / (y[k + 1] - y[k])
-                    if metric == "cost_total":
-                        crossover = crossings[metric]
         ax.axhline(0, color="#555555", lw=1)
         ax.set_xlabel("arrivals (calls per minute)")
         ax.set_ylabel(label)

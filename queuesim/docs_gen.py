@@ -34,7 +34,7 @@ from pydantic_core import PydanticUndefined
 from .model import fields as _fields
 from .model.callbacks import BaseCallback
 from .model.config import EXPERIMENT_KEYS, RESOLVED_KEYS
-from .model.distributions import DISTRIBUTION_NAMES, BaseDistribution, Distribution
+from .model.distributions import BaseDistribution, Distribution
 from .model.scenario import Scenario
 from .model.spec import Experiment, ScenarioPoint
 from .model.units import DURATION_UNITS

@@ -17,7 +17,6 @@ import pytest
 from queuesim import Scenario, load_config, simulate
 from queuesim.measure.calllog import ABANDONED, ANSWERED, BALKED, UNREACHED, UNSERVED
 from queuesim.engine import build_centre, simulate_calls
-from queuesim.engine.departments import TALK
 from queuesim.engine.holding import CALLBACK_LEG, DIAL
 from queuesim.rng import RandomStreams
 

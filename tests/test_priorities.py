@@ -13,9 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from queuesim import ConfigError, Scenario, simulate
+from queuesim import Scenario, simulate
 from queuesim.analytic import erlang_c_metrics, priority_mmn_waits
-from queuesim.model.config import experiment_from_dict
 from queuesim.engine import simulate_calls
 from queuesim.engine.priority import PriorityQueue, priority_ranks
 from queuesim.rng import RandomStreams

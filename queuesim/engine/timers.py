@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from heapq import heappush
-from typing import Any, Optional
 
 from .kernel import NORMAL, Timer
 

@@ -301,14 +301,13 @@ def simulate(
     duty_ends = np.array([p[1] for p in periods], dtype=np.float64)
     tally = _Tally(scenario, _boundaries(scenario, duty_starts), keep=keep_calls)
 
-    started = time.perf_counter()
-    on_calls = tally.add_chunk
-    if on_progress is not None:
-        def on_calls(chunk: CallChunk) -> None:
-            tally.add_chunk(chunk)
-            if len(chunk.calls.arrival):
-                on_progress(float(chunk.calls.arrival.max()))
+    def with_progress(chunk: CallChunk) -> None:
+        tally.add_chunk(chunk)
+        if len(chunk.calls.arrival):
+            on_progress(float(chunk.calls.arrival.max()))
 
+    on_calls = tally.add_chunk if on_progress is None else with_progress
+    started = time.perf_counter()
     output = simulate_calls(scenario, streams, on_calls=on_calls, processes=processes, fast_paths=fast_paths,
                             agent_records=agent_records)
     runtime = time.perf_counter() - started

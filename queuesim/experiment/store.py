@@ -57,7 +57,6 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 from pydantic import BaseModel
 
 from .. import __version__
-from ..measure.metrics import METRICS
 from ..model.distributions import Empirical
 from ..model.spec import Experiment
 from .atomic import write_bytes_atomic, write_json_atomic, write_text_atomic

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
@@ -40,7 +39,7 @@ from .estimators import (
 from ..model.config import ConfigError, experiment_from_dict
 from .choices import GROUPS_CHOICES, HANDLE_CHOICES, PATIENCE_CHOICES, PRIORITIES_CHOICES, STAFFING_METHODS
 from .plots import fit_figures
-from .records import Records, RecordsError, read_records
+from .records import Records, read_records
 from .skills import AgentGroups, cluster_agents, fold_unrecorded_priorities, group_config, split_by_priority
 
 __all__ = [
@@ -268,7 +267,7 @@ class FitReport:
         if self.excluded:
             L.append("- excluded (not calls to the agents): " + ", ".join(f"{k}: {v}" for k, v in sorted(self.excluded.items())))
         L.append(f"- calls outside the chosen days/hours: {self.outside_hours}")
-        L.append(f"- options: " + ", ".join(f"{k}={v}" for k, v in self.options.items()))
+        L.append("- options: " + ", ".join(f"{k}={v}" for k, v in self.options.items()))
         L.append(f"- days used: {len(self.days_used)}" + (f" ({self.days_used[0]} .. {self.days_used[-1]})" if self.days_used else ""))
         for d, why in self.days_dropped.items():
             L.append(f"  - dropped {d}: {why}")
@@ -598,7 +597,6 @@ def fit_records(
             patience_fits[t]["empirical_tail_mean"] = tail
             patience_fits[t]["km_mass_beyond_max_wait"] = float(km.survival[-1]) if km.survival.size else 1.0
         call_types.append({"name": t, "share": shares[t], "handle_time": h_cfg, "patience": p_cfg})
-        pr2 = float((g["priority"] == g["priority"].max()).mean()) if g["priority"].nunique() > 1 else 0.0
         type_rows.append(dict(type=t, members=" ".join(members[t]), calls=len(g), share=shares[t],
                               answered=int(g["answered"].sum()), abandoned=int((~g["answered"]).sum()),
                               abandonment_rate=float((~g["answered"]).mean()), asa=float(g.loc[g["answered"], "wait"].mean())))

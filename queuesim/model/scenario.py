@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import bisect
 import math
-from pathlib import Path
 from typing import Any, Literal, Optional, Sequence
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator

@@ -766,7 +766,6 @@ def intraday_figure(result: "ExperimentResult", columns: Optional[tuple[str, ...
     row0 = len(shared)
     threshold = result.experiment.baseline.service_level_threshold
     for m, column in enumerate(multiples):
-        k = _scale(column)
         base_x, base_v = series(baseline, column)
         top = np.nanmax([np.nanmax(series(n, column)[1]) for n in scenarios]) if scenarios else 1.0
         for j, name in enumerate(scenarios):
