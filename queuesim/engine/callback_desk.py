@@ -38,7 +38,8 @@ from ..rng import RandomStreams
 from .arrivals import BLOCK
 from .centre import _Pool
 from .kernel import Timer
-from .policies import _KIND_CODE, _dense, _mask, _shift, book_slot, broken_promise_redial, in_web_hours, next_web_opening
+from .policies import (_KIND_CODE, PromiseReview, _dense, _mask, _shift, book_slot, broken_promise_redial, in_web_hours,
+                       next_web_opening)
 from .priority import PriorityTasks, priority_ranks
 
 if TYPE_CHECKING:  # for annotations only: the holding component imports this module
@@ -90,11 +91,10 @@ class CallbackDesk:
         self._due_callbacks = [self._callback_due]
         self.retry_callbacks = self._due_callbacks  # where the next attempt of an unanswered callback goes
         self.streams = streams
-        # neglect: requests promised and not yet worked, reviewed every neglect.review while there are any
-        self.neglect = getattr(cb, "neglect", None)
-        self.pending: set[int] = set()
-        self._review_callbacks = [self._review]
-        self.review_pending = False
+        # neglect: requests promised and not yet worked, reviewed while there are any (None without neglect)
+        neglect = getattr(cb, "neglect", None)
+        self.promises: Optional[PromiseReview] = None if neglect is None else PromiseReview(
+            neglect, centre.kernel, streams["callback_neglect"], centre.horizon, self._neglect_chances, self._forget)
         self.accept: list[float] = []  # by caller - caller_base
         self.blocks_answer: list[np.ndarray] = []  # by block of BLOCK callers
 
@@ -133,39 +133,20 @@ class CallbackDesk:
 
     def _promise(self, i: int) -> None:
         """Call ``i``'s request waits to be worked: under ``neglect`` it may be forgotten meanwhile."""
-        if self.neglect is None:
-            return
-        self.pending.add(i)
-        if not self.review_pending:
-            self.review_pending = True
-            self.c.kernel.later(self.neglect.review, None, self._review_callbacks)
+        if self.promises is not None:
+            self.promises.promise(i)
 
-    def _review(self, event: Timer) -> None:
-        """Pending requests are reviewed: each is forgotten (a broken promise) with the chance its group's load
-        gives (:meth:`~queuesim.model.callbacks.Neglect.probability`)."""
+    def _neglect_chances(self, calls: list[int]) -> list[float]:
+        """Each pending request's chance of being forgotten now: from the share of busy agents in its home group."""
         c = self.c
-        self.review_pending = False
-        if not self.pending:
-            return
         chance = []
         for g in range(c.n_groups):
             on_duty, busy = c.agent_counts(g)  # nobody on duty: nobody to be stretched, nothing forgotten
-            chance.append(self.neglect.probability(busy / on_duty) if on_duty else 0.0)
-        calls = sorted(self.pending)
-        draws = self.streams["callback_neglect"].random(len(calls))
-        for i, u in zip(calls, draws):
-            if u < chance[self._home(i)]:
-                self.pending.discard(i)
-                self.unreached.add(i)
-        if self.pending and (c.env.now < c.horizon or self._anything_else_pending()):
-            self.review_pending = True
-            c.kernel.later(self.neglect.review, None, self._review_callbacks)
+            chance.append(self.promises.neglect.probability(busy / on_duty) if on_duty else 0.0)
+        return [chance[self._home(i)] for i in calls]
 
-    def _anything_else_pending(self) -> bool:
-        """Some event other than the next review is pending: something may still change (after the last arrival,
-        requests no agent will ever work must not keep the run going with reviews)."""
-        review = self._review_callbacks
-        return any(event.callbacks is not review for event in self.c.kernel.pending())
+    def _forget(self, i: int) -> None:
+        self.unreached.add(i)
 
     def _callback_due(self, event: Timer) -> None:
         i, _ = event.value
@@ -231,8 +212,8 @@ class CallbackDesk:
         u = _draw(self.blocks_answer, c.caller[i], attempt - 1)
         picked = u is not None and u < cb.answer_probability
         c.busy[agent] = True
-        if self.pending:
-            self.pending.discard(i)  # worked now; a retry is promised again
+        if self.promises is not None:
+            self.promises.worked(i)  # worked now; a retry is promised again
         customer_first = cb.dial == "customer_first"
         lead = cb.connect_time if customer_first else cb.dial_time  # the agent's time before the talk
         if picked:  # the agent talks from when the customer is on the line, ``lead`` s from now
@@ -286,8 +267,10 @@ class CallbackDesk:
 
     def renumber(self, done: int) -> None:
         """The first ``done`` calls were handed over (after the centre's columns): renumber the rest."""
-        for name in ("requested", "due_at", "unreached", "offered", "pending"):
+        for name in ("requested", "due_at", "unreached", "offered"):
             setattr(self, name, _shift(getattr(self, name), done))
+        if self.promises is not None:
+            self.promises.renumber(done)
         held = _shift(self.virtual, done)
         self.virtual.clear()
         self.virtual.update(held)
@@ -425,7 +408,8 @@ class WebFormDesk(CallbackDesk):
         c = self.c
         i = event.value
         self.web_open -= 1
-        self.pending.discard(i)
+        if self.promises is not None:
+            self.promises.worked(i)  # past its deadline: no longer pending
         if c.agent_of[i] >= 0:
             return
         self.unreached.add(i)

@@ -34,7 +34,7 @@ from collections import deque
 from itertools import chain
 from dataclasses import replace
 from heapq import heappush
-from typing import Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -149,6 +149,62 @@ def book_slot(slots: dict[int, int], now: float, cb) -> float:
 MAX_MESSAGES = 1000
 
 
+class PromiseReview:
+    """Requests promised and not yet worked (scheduled callbacks, web forms) under ``callback.neglect``.
+
+    While any are pending they are reviewed every ``neglect.review`` s: each review forgets each pending request
+    (a broken promise) with the chance the load of the agents who would work it gives
+    (:meth:`~queuesim.model.callbacks.Neglect.probability`), one uniform per request in call order. Reviews go
+    on while requests are pending and, after the horizon, while some other event may still change something
+    (requests no agent will ever work must not keep the run going). The one-pool policy centre has one; so has
+    each callback desk of the department centre.
+
+    ``chances(calls)``: each call's chance of being forgotten at this review (from the load now); ``forget(i)``:
+    call ``i``'s promise is broken."""
+
+    def __init__(self, neglect, kernel, rng: np.random.Generator, horizon: float,
+                 chances: Callable[[list[int]], Sequence[float]], forget: Callable[[int], None]) -> None:
+        self.neglect = neglect
+        self.kernel = kernel
+        self.rng = rng
+        self.horizon = horizon
+        self.chances = chances
+        self.forget = forget
+        self.pending: set[int] = set()
+        self.review_pending = False
+        self._review_callbacks = [self._review]
+
+    def promise(self, i: int) -> None:
+        """Call ``i``'s request waits to be worked (again): it may be forgotten meanwhile."""
+        self.pending.add(i)
+        if not self.review_pending:
+            self.review_pending = True
+            self.kernel.later(self.neglect.review, None, self._review_callbacks)
+
+    def worked(self, i: int) -> None:
+        """An agent works call ``i``'s request now, or its deadline has passed: no longer pending."""
+        self.pending.discard(i)
+
+    def _review(self, event: Timer) -> None:
+        self.review_pending = False
+        if not self.pending:
+            return
+        calls = sorted(self.pending)
+        for i, u, chance in zip(calls, self.rng.random(len(calls)), self.chances(calls)):
+            if u < chance:
+                self.pending.discard(i)
+                self.forget(i)
+        review = self._review_callbacks
+        if self.pending and (self.kernel.now < self.horizon
+                             or any(event.callbacks is not review for event in self.kernel.pending())):
+            self.review_pending = True
+            self.kernel.later(self.neglect.review, None, review)
+
+    def renumber(self, done: int) -> None:
+        """The first ``done`` calls were handed over: renumber the pending requests."""
+        self.pending = _shift(self.pending, done)
+
+
 class PolicyCentre(ContactCentre):
     """A contact centre with informative announcements and/or a callback option."""
 
@@ -244,11 +300,10 @@ class PolicyCentre(ContactCentre):
         self._web_open = 0  # web-form requests taken whose deadline has not passed
         self._web_window_pending = False
         self._web_window_callbacks = [self._web_window_opens]
-        # neglect: requests promised and not yet worked, reviewed every neglect.review while there are any
-        self._neglect = getattr(self.cb, "neglect", None)
-        self._pending: set[int] = set()
-        self._review_callbacks = [self._review]
-        self._review_pending = False
+        # neglect: requests promised and not yet worked, reviewed while there are any (None without neglect)
+        neglect = getattr(self.cb, "neglect", None)
+        self.promises: Optional[PromiseReview] = None if neglect is None else PromiseReview(
+            neglect, self.kernel, streams["callback_neglect"], self.horizon, self._neglect_chances, self._forget)
 
     def _later(self, delay: float, value, callbacks: list) -> None:
         """``Timeout(env, delay, value)`` with ``callbacks`` (a shared list): :meth:`Kernel.later`."""
@@ -534,32 +589,17 @@ class PolicyCentre(ContactCentre):
 
     def _promise(self, i: int) -> None:
         """Call ``i``'s request waits to be worked: under ``neglect`` it may be forgotten meanwhile."""
-        if self._neglect is None:
-            return
-        self._pending.add(i)
-        if not self._review_pending:
-            self._review_pending = True
-            self._later(self._neglect.review, None, self._review_callbacks)
+        if self.promises is not None:
+            self.promises.promise(i)
 
-    def _review(self, event: Timer) -> None:
-        """Pending requests are reviewed: each is forgotten (a broken promise) with the chance the share of busy
-        agents gives (:meth:`~queuesim.model.callbacks.Neglect.probability`); reviews go on while requests are
-        pending and, after the horizon, while some other event may still change something."""
-        self._review_pending = False
-        if not self._pending:
-            return
+    def _neglect_chances(self, calls: list[int]) -> list[float]:
+        """Each pending request's chance of being forgotten now: from the share of busy agents (one pool)."""
         on_duty, busy = self.agent_counts(None)  # nobody on duty: nobody to be stretched, nothing forgotten
-        chance = self._neglect.probability(busy / on_duty) if on_duty else 0.0
-        calls = sorted(self._pending)
-        for i, u in zip(calls, self.streams["callback_neglect"].random(len(calls))):
-            if u < chance:
-                self._pending.discard(i)
-                self.unreached.add(i)
-        review = self._review_callbacks
-        if self._pending and (self.env.now < self.horizon
-                              or any(event.callbacks is not review for event in self.kernel.pending())):
-            self._review_pending = True
-            self._later(self._neglect.review, None, review)
+        chance = self.promises.neglect.probability(busy / on_duty) if on_duty else 0.0
+        return [chance] * len(calls)
+
+    def _forget(self, i: int) -> None:
+        self.unreached.add(i)
 
     def _callback_due(self, event: Timer) -> None:
         if event.value[0] in self.unreached:
@@ -602,7 +642,8 @@ class PolicyCentre(ContactCentre):
     def _web_deadline(self, event: Timer) -> None:
         i = event.value
         self._web_open -= 1
-        self._pending.discard(i)
+        if self.promises is not None:
+            self.promises.worked(i)  # past its deadline: no longer pending
         if self.agent_of[i] >= 0:
             return
         self.unreached.add(i)
@@ -635,8 +676,8 @@ class PolicyCentre(ContactCentre):
         u = self._caller_draw(self._blocks_answer, caller, attempt - 1)
         picked = u is not None and u < cb.answer_probability
         self.busy[agent] = True
-        if self._pending:
-            self._pending.discard(i)  # worked now; a retry is promised again
+        if self.promises is not None:
+            self.promises.worked(i)  # worked now; a retry is promised again
         customer_first = cb.dial == "customer_first"
         # the agent's time before the talk, or on an attempt nobody answers (customer-first: none)
         lead = cb.connect_time if customer_first else cb.dial_time
@@ -839,8 +880,10 @@ class PolicyCentre(ContactCentre):
             del self._tolerance[:trim], self._accept[:trim]
         super()._drop(done, settled)
         for name in ("cb_kind", "requested", "predicted", "due_at", "_messages",
-                     "balked", "unreached", "virtual", "offered_cb", "_pending"):
+                     "balked", "unreached", "virtual", "offered_cb"):
             setattr(self, name, _shift(getattr(self, name), done))
+        if self.promises is not None:
+            self.promises.renumber(done)
         for pending in (self.callbacks_due, self.web_due):
             held = [(i - done, attempt) for i, attempt in pending]
             pending.clear()
