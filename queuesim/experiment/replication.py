@@ -180,7 +180,7 @@ class _Tally:
         self.calls = CallTally(**window, threshold=threshold, redials=scenario.redial is not None, lines=lines)
         names = scenario.type_names()
         self.types = [CallTally(**window, threshold=threshold, lines=lines) for _ in names] if len(names) > 1 else []
-        self.intervals = IntervalTally(boundaries=boundaries, threshold=threshold)
+        self.intervals = IntervalTally(boundaries=boundaries, threshold=threshold, blocking=lines)
         self.departments = bool(scenario.groups)
         # departments: journeys, and agent busy time from the work table (seconds in the window)
         self.journeys = JourneyTally(

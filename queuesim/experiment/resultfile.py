@@ -23,7 +23,7 @@ from typing import Annotated, Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..engine import AgentTable
-from ..measure.metrics import INTERVAL_COLUMNS, METRICS
+from ..measure.metrics import INTERVAL_COLUMNS, LINES_INTERVAL_COLUMNS, METRICS
 from ..model.fields import check_input_file
 from .replication import ReplicationResult, agent_table_from_json
 
@@ -77,7 +77,7 @@ class ReplicationFile(BaseModel):
     def _columns(cls, intervals: Optional[dict[str, list[Optional[float]]]]) -> Optional[dict[str, list[Any]]]:
         if intervals is None:
             return None
-        missing = [c for c in INTERVAL_COLUMNS if c not in intervals]
+        missing = [c for c in INTERVAL_COLUMNS if c not in intervals and c not in LINES_INTERVAL_COLUMNS]
         if missing:
             raise ValueError(f"column {missing[0]} is missing")
         lengths = {name: len(values) for name, values in intervals.items()}

@@ -38,7 +38,7 @@ from .replication import ReplicationResult
 from .store import MAX_RESOLVED_CONFIG_BYTES, ResultStore, StoreError, fingerprint, is_damaged
 
 #: Per-interval columns that are rates or shares (fractions): their CIs also come as logit-scale bounds.
-_FRACTION_COLUMNS = ("abandonment_rate", "service_level", "occupancy")
+_FRACTION_COLUMNS = ("abandonment_rate", "blocking_rate", "service_level", "occupancy")
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -41,6 +41,7 @@ __all__ = [
     "describe_metric",
     "metric_unit",
     "INTERVAL_COLUMNS",
+    "LINES_INTERVAL_COLUMNS",
     "METRICS",
     "METRIC_DESCRIPTIONS",
     "caller_metrics",
@@ -131,6 +132,8 @@ INTERVAL_COLUMNS: dict[str, str] = {
     "answered": "of those, answered (count)",
     "abandoned": "of those, abandoned (count)",
     "abandonment_rate": "abandoned / offered (fraction)",
+    "blocked": "of those, blocked: every line busy (count; only with finite lines)",
+    "blocking_rate": "blocked / offered (fraction; only with finite lines)",
     "asa": "mean wait of the answered ones (s)",
     "mean_wait": "mean wait of all of them (s)",
     "service_level": "answered within the threshold / offered (fraction)",
@@ -138,6 +141,8 @@ INTERVAL_COLUMNS: dict[str, str] = {
     "agents": "mean agents on duty during the interval (agents)",
     "mean_queue_length": "time-average callers on hold during the interval (callers)",
 }
+#: Columns of the per-interval table only a scenario with finite ``lines`` has.
+LINES_INTERVAL_COLUMNS = ("blocked", "blocking_rate")
 
 
 def summarise(
@@ -184,13 +189,15 @@ def interval_table(
     threshold: float,
     extra_work: Optional[np.ndarray] = None,
     work: Optional[np.ndarray] = None,
+    blocking: bool = False,
 ) -> dict[str, np.ndarray]:
     """Per-interval metrics (see :data:`INTERVAL_COLUMNS`) for intervals between ``boundaries``.
 
     ``duty_starts``/``duty_ends`` are the agents' duty periods (s; ends may be
-    inf) and ``overtime`` the engine's ``(agent, from, to)`` rows.
+    inf) and ``overtime`` the engine's ``(agent, from, to)`` rows; ``blocking``: add the
+    ``blocked`` and ``blocking_rate`` columns (a scenario with finite ``lines``).
     """
-    tally = IntervalTally(boundaries=boundaries, threshold=threshold)
+    tally = IntervalTally(boundaries=boundaries, threshold=threshold, blocking=blocking)
     tally.add(calls, busy=work is None)
     return tally.result(duty_starts=duty_starts, duty_ends=duty_ends, overtime=overtime,
                         extra_work=extra_work, work=work)

@@ -347,15 +347,18 @@ class IntervalTally:
     """Sums behind :func:`queuesim.measure.metrics.interval_table`, one chunk of calls at a time.
 
     Calls count in the interval ``[boundaries[k], boundaries[k+1])`` where they
-    arrive; busy and hold time count where they happen.
+    arrive; busy and hold time count where they happen. ``blocking``: the scenario has finite
+    ``lines``; the table then has the ``blocked`` and ``blocking_rate`` columns too.
     """
 
-    def __init__(self, *, boundaries: np.ndarray, threshold: float) -> None:
+    def __init__(self, *, boundaries: np.ndarray, threshold: float, blocking: bool = False) -> None:
         self.boundaries = np.asarray(boundaries, dtype=np.float64)
         self.threshold = threshold
+        self.blocking = blocking
         k = self.boundaries.size - 1
         self.sums = {name: np.zeros(k) for name in
-                     ("offered", "answered", "abandoned", "within", "live", "wait_answered", "wait_all", "busy", "on_hold")}
+                     ("offered", "answered", "abandoned", "within", "live", "wait_answered", "wait_all", "busy", "on_hold",
+                      "blocked")}
 
     def add(self, calls: CallLog, *, busy: bool = True) -> None:
         """Tally a chunk; ``busy=False`` when agent busy time comes from elsewhere (a work table)."""
@@ -369,6 +372,8 @@ class IntervalTally:
         sums["offered"] += np.bincount(slot, minlength=k)
         sums["answered"] += np.bincount(slot, weights=answered, minlength=k)
         sums["abandoned"] += np.bincount(slot, weights=abandoned, minlength=k)
+        if self.blocking:
+            sums["blocked"] += np.bincount(slot, weights=calls.blocked[inside], minlength=k)
         sums["within"] += np.bincount(slot, weights=live & (wait <= self.threshold), minlength=k)
         sums["live"] += np.bincount(slot, weights=live, minlength=k)
         sums["wait_answered"] += np.bincount(slot, weights=np.where(live, wait, 0.0), minlength=k)
@@ -408,12 +413,15 @@ class IntervalTally:
         extra = time_integral(overtime[:, 1], overtime[:, 2], boundaries) if overtime.size else np.zeros(k)
         offered, n_live = sums["offered"], sums["live"]
         with np.errstate(invalid="ignore", divide="ignore"):
+            blocking = {"blocked": sums["blocked"].copy(),
+                        "blocking_rate": np.where(offered > 0, sums["blocked"] / offered, np.nan)} if self.blocking else {}
             return {
                 "interval_start": boundaries[:-1].copy(),
                 "offered": offered.copy(),
                 "answered": sums["answered"].copy(),
                 "abandoned": sums["abandoned"].copy(),
                 "abandonment_rate": np.where(offered > 0, sums["abandoned"] / offered, np.nan),
+                **blocking,
                 "asa": np.where(n_live > 0, sums["wait_answered"] / n_live, np.nan),
                 "mean_wait": np.where(offered > 0, sums["wait_all"] / offered, np.nan),
                 "service_level": np.where(offered > 0, sums["within"] / offered, np.nan),

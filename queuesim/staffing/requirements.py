@@ -105,6 +105,7 @@ def _analytic_value(metric: str, m: Any) -> float:
         "asa": m.asa,
         "mean_wait": m.mean_wait,
         "occupancy": m.occupancy,
+        "blocking_rate": getattr(m, "p_block", 0.0),  # (Erlang A and C: no lines, nothing blocked)
     }[metric]
 
 
@@ -230,12 +231,14 @@ def evaluate_staffing(scenario: Scenario, agents: Sequence[int], targets: Sequen
     return check(values, targets, confidence, np.asarray(cells.calls) > 0)
 
 
-def interval_models(d: Demand, values: dict[str, np.ndarray], threshold: Optional[float]) -> list[IntervalModel]:
+def interval_models(d: Demand, values: dict[str, np.ndarray], threshold: Optional[float],
+                    lines: Optional[int] = None) -> list[IntervalModel]:
     """Each interval's Erlang A model for the iterative search: the *simulated* offered rate (mean calls
     offered over the replications, redials included; the demand's where none were offered), the demand
-    mix's handle time and patience."""
+    mix's handle time and patience. ``lines`` (a blocking target only): the models' blocking is Erlang X's
+    with that many lines."""
     offered = np.nanmean(values["offered"], axis=0) / d.length
-    return [IntervalModel(float(o) if np.isfinite(o) and o > 0 else r, h, p, threshold or 20.0)
+    return [IntervalModel(float(o) if np.isfinite(o) and o > 0 else r, h, p, threshold or 20.0, lines=lines)
             for o, r, h, p in zip(offered, d.rate, d.handle_time, d.patience)]
 
 
@@ -581,6 +584,8 @@ def requirements(
     active = np.asarray(cells.calls) > 0
     lower = np.where(active, 1, 0)
     cap = np.maximum(3 * np.asarray(erlang_a) + 20, lower)
+    if sc.lines is not None:  # more agents than lines can never all be busy: nothing improves beyond
+        cap = np.maximum(np.minimum(cap, sc.lines), lower)
     labels: Sequence[Union[float, str]] = d.starts
     fixed = np.zeros(cells.n, dtype=bool)
     if sc.groups:
@@ -622,8 +627,10 @@ def requirements(
         values = simulated(agents)
         return check(values, targets, confidence, active), values
 
+    blocking_lines = sc.lines if any(t.metric == "blocking_rate" for t in targets) else None
+
     def models(values: dict[str, np.ndarray]) -> list[IntervalModel]:
-        return interval_models(cells, values, threshold)
+        return interval_models(cells, values, threshold, blocking_lines)
 
     try:
         first = np.asarray((erlang_x or erlang_a) if start is None else list(start), dtype=int)

@@ -46,7 +46,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from ..analytic import erlang_a_metrics
+from ..analytic import erlang_a_metrics, erlang_x_metrics
 from ..model.units import format_clock
 from .targets import METRICS, StaffingError, Target
 
@@ -157,10 +157,16 @@ def _unscale(metric: str, y: float) -> float:
 
 
 class IntervalModel:
-    """Erlang A metrics of one interval's mix at any staffing (memoised), for the calibrated re-staffing."""
+    """Erlang A metrics of one interval's mix at any staffing (memoised), for the calibrated re-staffing.
 
-    def __init__(self, rate: float, handle_time: float, patience: float, threshold: float) -> None:
+    ``lines`` (for a blocking target): the blocking rate is Erlang X's with that many lines (for departments,
+    as if the group held the centre's lines alone: the calibration to the simulated bound does the rest);
+    without, it is 0."""
+
+    def __init__(self, rate: float, handle_time: float, patience: float, threshold: float,
+                 lines: Optional[int] = None) -> None:
         self.rate, self.handle_time, self.patience, self.threshold = rate, handle_time, patience, threshold
+        self.lines = lines
         self._memo: dict[int, dict[str, float]] = {}
 
     def metrics(self, n: int) -> dict[str, float]:
@@ -173,7 +179,17 @@ class IntervalModel:
                 m = erlang_a_metrics(self.rate, self.handle_time, self.patience, n, threshold=self.threshold)
                 self._memo[n] = {"service_level": m.service_level, "abandonment_rate": m.p_abandon,
                                  "asa": m.asa, "mean_wait": m.mean_wait, "occupancy": m.occupancy}
+            self._memo[n]["blocking_rate"] = self._blocking(n)
         return self._memo[n]
+
+    def _blocking(self, n: int) -> float:
+        """Erlang X's blocking rate with ``n`` agents (1 with none; 0 without lines)."""
+        if self.lines is None:
+            return 0.0
+        if n < 1:
+            return 1.0
+        return erlang_x_metrics(self.rate, self.handle_time, self.patience, min(n, self.lines), self.lines,
+                                self.threshold).p_block
 
 
 def predicted_margin(n: int, n0: int, bounds: dict[str, float], model: IntervalModel,

@@ -228,7 +228,8 @@ def interval_table(scenario: Scenario, seed: int, replication: int, types: Seque
     duty_starts = np.array([p[0] for p in periods], dtype=np.float64)
     duty_ends = np.array([p[1] for p in periods], dtype=np.float64)
     boundaries = _boundaries(scenario, duty_starts)
-    tally = IntervalTally(boundaries=boundaries, threshold=scenario.service_level_threshold)
+    tally = IntervalTally(boundaries=boundaries, threshold=scenario.service_level_threshold,
+                          blocking=scenario.lines is not None)
     by_type = _TypeTallies(types, boundaries, scenario.service_level_threshold)
 
     def add(calls: Any, extra_work: Optional[np.ndarray]) -> None:
@@ -265,7 +266,8 @@ def group_interval_tables(scenario: Scenario, seed: int, replication: int, types
     rows = [(a, p[0], p[1]) for a, agent in enumerate(scenario.duty_periods()) for p in agent]
     duty = np.array(rows, dtype=np.float64).reshape(-1, 3)
     boundaries = _boundaries(scenario, duty[:, 1].copy())
-    tallies = [IntervalTally(boundaries=boundaries, threshold=scenario.service_level_threshold)
+    tallies = [IntervalTally(boundaries=boundaries, threshold=scenario.service_level_threshold,
+                             blocking=scenario.lines is not None)
                for _ in range(n_groups)]
     by_type = _TypeTallies(types, boundaries, scenario.service_level_threshold)
 
@@ -312,7 +314,8 @@ def _interval_rows(scenario: Scenario, seed: int, replication: int, starts: Sequ
             k = index.get(round(s, 6))
             if k is not None:
                 for i, metric in rows:
-                    out[i, g * n + j] = table[metric][k]
+                    if metric in table:  # (blocking_rate: only with lines)
+                        out[i, g * n + j] = table[metric][k]
 
     for g, table in enumerate(tables):
         put(table, [*enumerate(SIM_METRICS), (len(SIM_METRICS), "offered"), (len(SIM_METRICS) + 1, "agents")], g)
@@ -384,10 +387,14 @@ class Simulator:
 
 def target_types(scenario: Scenario, targets: Sequence[Target]) -> list[tuple[int, str]]:
     """``(index, name)`` of each call type a target names, in the scenario's order; a one-line
-    :class:`StaffingError` for a name that is not one of the scenario's call types."""
+    :class:`StaffingError` for a name that is not one of the scenario's call types, or for a blocking target
+    on a scenario without ``lines``."""
     names = scenario.type_names()
     named = []
     for t in targets:
+        if t.metric == "blocking_rate" and scenario.lines is None:
+            raise StaffingError(f"target {t}: the scenario has no 'lines' limit, so no call is ever blocked; "
+                                "set 'lines' (the calls the centre can hold at once) or drop the target")
         if t.call_type is not None and t.call_type not in names:
             raise StaffingError(f"target {t}: {t.call_type!r} is not a call type of the scenario; choose among "
                                 f"{', '.join(names)}")

@@ -44,6 +44,7 @@ METRICS: dict[str, tuple[str, str, str]] = {
     "asa": ("<=", "duration", "mean wait of answered calls"),
     "mean_wait": ("<=", "duration", "mean wait of all offered calls"),
     "occupancy": ("<=", "fraction", "busy / on-duty agent time"),
+    "blocking_rate": ("<=", "fraction", "share of offered calls that find every line busy (a scenario with lines)"),
 }
 
 _ALIASES = {"sl": "service_level", "abandonment": "abandonment_rate", "abandon": "abandonment_rate",
@@ -235,6 +236,11 @@ def check_reachable(targets: Iterable[Target], *, patience_finite: bool) -> None
             raise StaffingError(
                 f"{where} is unreachable: with random arrivals some calls always wait, so the mean wait is "
                 "positive for every finite number of agents; use a positive duration such as 20s"
+            )
+        if t.metric == "blocking_rate" and t.value <= 0.0:
+            raise StaffingError(
+                f"{where} is unreachable: with random arrivals every line is sometimes busy, however many agents "
+                "answer; use a positive value such as 0.01"
             )
         if t.metric == "abandonment_rate" and t.value <= 0.0 and patience_finite:
             raise StaffingError(
