@@ -182,3 +182,39 @@ def test_a_call_type_that_never_abandons_stays_so_as_one_group() -> None:
     assert _differences(fast, general) == []
     vip = fast.calls.call_type == 0
     assert np.all(fast.calls.outcome[vip] != 1) and np.any(fast.calls.outcome[~vip] == 1)
+
+
+_TIE = dict(horizon="1h", arrivals={"rate": "1/min"}, backlog=6, agents=1,
+            handle_time={"distribution": "deterministic", "value": "1min"},
+            patience={"distribution": "deterministic", "value": "2min"})
+
+
+@pytest.mark.parametrize("extra", [{}, {"redial": {**REDIAL, "max_attempts": 2}}], ids=["lazy", "eager"])
+def test_a_caller_whose_patience_runs_out_as_an_agent_frees_is_answered_on_every_engine(extra: dict) -> None:
+    """One agent, six callers waiting at the start, one-minute calls, two minutes' patience: the third caller's
+    patience ends at 120 s, the instant the agent finishes the second call. The rule for a tie: answered, on
+    the fast path (abandonment checked when an agent looks, or with redials a patience event), on the
+    department centre and with per-agent records, whichever event was scheduled first."""
+    scenario = Scenario.model_validate({**_TIE, **extra})
+    runs = [simulate_calls(scenario, RandomStreams(1)), simulate_calls(scenario, RandomStreams(1), fast_paths=False),
+            simulate_calls(scenario, RandomStreams(1), agent_records=True)]
+    for output in runs:
+        backlog = output.calls.caller < 0
+        assert output.calls.answered[backlog].tolist() == [True, True, True, False, False, False]
+        assert output.calls.answer[backlog][2] == 120.0 == output.calls.arrival[backlog][2] + 120.0
+    assert _differences(runs[0], runs[1]) == []
+
+
+@pytest.mark.parametrize("extra", [{}, {"redial": {**REDIAL, "max_attempts": 3}},
+                                   {"call_types": [{"name": "vip", "share": 0.3, "priority": 1},
+                                                   {"name": "std", "share": 0.7}]}],
+                         ids=["plain", "redials", "priorities"])
+def test_whole_second_times_tie_alike_on_both_engines(extra: dict) -> None:
+    """Records in whole seconds and a backlog make patience ends and service ends coincide often."""
+    scenario = Scenario.model_validate(dict(
+        horizon="2h", arrivals={"rate": "2/min"}, backlog=30, agents=3,
+        handle_time={"distribution": "empirical", "values": [60, 90, 120]},
+        patience={"distribution": "empirical", "values": [60, 120, 180, 240, 300]}, **extra))
+    for seed in range(10):
+        assert _differences(simulate_calls(scenario, RandomStreams(seed)),
+                            simulate_calls(scenario, RandomStreams(seed), fast_paths=False)) == [], seed

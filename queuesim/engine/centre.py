@@ -55,7 +55,7 @@ from ..rng import RandomStreams
 from ..model.scenario import Scenario
 from .arrivals import BLOCK, arrival_blocks, total_rate
 from .control import CentreControl, Process
-from .kernel import NORMAL, VOID, Due, EventKey, Kernel, Timer
+from .kernel import NORMAL, PATIENCE, VOID, Due, EventKey, Kernel, Timer
 from .priority import PriorityQueue, priority_ranks
 from .staff_side import AgentTable
 from .timers import ShiftChanges
@@ -452,10 +452,10 @@ class ContactCentre(ShiftChanges):
             return
         self.queue.append(i)
         if self._eager and patience < math.inf:
-            timer = Timer()  # as Timeout(env, patience, i): the same key (Kernel.later inlined)
+            timer = Timer()  # Kernel.later(patience, i, ..., PATIENCE) inlined
             timer.callbacks = self._renege_callbacks
             timer.value = i
-            heappush(self._heap, (now + patience, NORMAL, next(self._eid), timer))
+            heappush(self._heap, (now + patience, PATIENCE, next(self._eid), timer))
 
     def _start(self, i: int, agent: int, now: float) -> None:
         self.answer[i] = now

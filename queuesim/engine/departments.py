@@ -68,7 +68,7 @@ from .arrivals import BLOCK
 from .centre import CallChunk, ContactCentre, EngineOutput, _Pool
 from .callback_desk import CallbackDesk
 from .holding import CALLBACK_LEG, DIAL, Holding
-from .kernel import NORMAL, VOID, Timer
+from .kernel import NORMAL, PATIENCE, VOID, Timer
 from .policies import _dense, _mask, _shift
 from .staff_side import StaffSide
 
@@ -321,7 +321,7 @@ class DepartmentCentre(ContactCentre):
             timer = Timer()
             timer.callbacks = self._renege_callbacks
             timer.value = entry
-            heappush(self._heap, (now + patience, NORMAL, next(self._eid), timer))
+            heappush(self._heap, (now + patience, PATIENCE, next(self._eid), timer))
         if holding is not None:
             holding.queued(i, now, eligible, line)
 
@@ -597,7 +597,7 @@ class DepartmentCentre(ContactCentre):
         self.patience[i] = patience
         self._timer_from[i] = now
         if patience < math.inf:
-            self.kernel.later(patience, (i, token), self._renege_callbacks)
+            self.kernel.later(patience, (i, token), self._renege_callbacks, PATIENCE)
         if self.holding is not None:
             self.holding.alone(i, now)
 

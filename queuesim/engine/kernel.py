@@ -2,7 +2,8 @@
 
 queuesim runs on a :class:`simpy.Environment`. Its centres schedule most events
 straight onto the environment's heap, with exactly the key ``(time, NORMAL,
-event id)`` that :class:`simpy.Timeout` would give them, and run the heap with
+event id)`` that :class:`simpy.Timeout` would give them (a caller's patience
+timer has a lower priority, :data:`PATIENCE`: at a tie it comes last), and run the heap with
 loops that process events as :meth:`simpy.Environment.step` does (with the
 next arrival held apart from the heap). Those shortcuts read three private
 names of SimPy 4.1 (``Environment._queue``, ``_eid`` and ``_now``); this
@@ -37,10 +38,15 @@ from typing import Any, Callable, Iterator, Optional
 import simpy
 from simpy.events import NORMAL
 
-__all__ = ["Due", "EventKey", "Kernel", "NORMAL", "Timer"]
+__all__ = ["Due", "EventKey", "Kernel", "NORMAL", "PATIENCE", "Timer"]
 
 #: A heap key: ``(time in s, priority, event id)``, as SimPy orders its events.
 EventKey = tuple[float, int, int]
+
+#: The priority of a caller's patience timer: after every other event due at the same instant (SimPy's own are
+#: ``URGENT`` 0 and ``NORMAL`` 1). The rule for a tie: a caller whose patience runs out at the very instant an
+#: agent frees (or comes on duty) is answered, on every engine, whichever was scheduled first.
+PATIENCE = NORMAL + 1
 
 
 class Timer:
@@ -104,15 +110,16 @@ class Kernel:
         """The heap key ``Timeout(env, delay)`` would get now (draws an event id)."""
         return (self.env._now + delay, NORMAL, next(self.eid))
 
-    def later(self, delay: float, value: Any, callbacks: list) -> Timer:
-        """Schedule a one-off :class:`Timer` ``delay`` s from now (as ``Timeout(env, delay, value)``, same key)
-        whose ``callbacks`` (a shared list) get it when it is due."""
+    def later(self, delay: float, value: Any, callbacks: list, priority: int = NORMAL) -> Timer:
+        """Schedule a one-off :class:`Timer` ``delay`` s from now (as ``Timeout(env, delay, value)``, same key;
+        ``priority``: :data:`PATIENCE` for a patience timer) whose ``callbacks`` (a shared list) get it when it
+        is due."""
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
         timer = Timer()
         timer.callbacks = callbacks
         timer.value = value
-        heappush(self.heap, (self.env._now + delay, NORMAL, next(self.eid), timer))
+        heappush(self.heap, (self.env._now + delay, priority, next(self.eid), timer))
         return timer
 
     def push(self, key: EventKey, event: Any) -> None:

@@ -43,7 +43,7 @@ from ..rng import RandomStreams
 from ..model.scenario import Scenario
 from .arrivals import BLOCK
 from .centre import ContactCentre, _Pool
-from .kernel import NORMAL, Timer
+from .kernel import NORMAL, PATIENCE, Timer
 from .priority import PriorityTasks
 
 __all__ = ["PolicyCentre", "CALLBACK_KINDS"]
@@ -467,7 +467,7 @@ class PolicyCentre(ContactCentre):
             timer = Timer()
             timer.callbacks = self._renege_callbacks
             timer.value = i
-            heappush(self._heap, (now + patience, NORMAL, next(eid), timer))
+            heappush(self._heap, (now + patience, PATIENCE, next(eid), timer))
         if self._first_message is not None:
             fifo = self._first_messages
             fifo.append((now + self._first_message, next(eid), i))
@@ -486,7 +486,7 @@ class PolicyCentre(ContactCentre):
             timer = Timer()
             timer.callbacks = self._renege_callbacks
             timer.value = i
-            heappush(self._heap, (now + patience, NORMAL, next(self._eid), timer))
+            heappush(self._heap, (now + patience, PATIENCE, next(self._eid), timer))
 
     def _leave_queue(self, i: int) -> None:
         """Call ``i`` leaves the inbound queue from the middle (not served from the head)."""
