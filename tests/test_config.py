@@ -167,3 +167,30 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(BASE) + "x: !!python/object/apply:os.system ['echo pwned']\n")
     with pytest.raises(ConfigError):
         load_config(path)
+
+
+def test_an_unquoted_clock_time_is_a_clock_time_not_base_60_seconds(tmp_path: Path) -> None:
+    """YAML 1.1 reads ``10:00`` as 600 (base 60): written unquoted, a 10:00 start would silently become 00:10.
+    The config reader keeps it as text, which the clock-time keys read as written; elsewhere it is an error."""
+    config = tmp_path / "day.yaml"
+    config.write_text("horizon: 14h\n"
+                      "arrivals: {calls: [30, 30, 30, 30], interval: 30min, start: 10:00}\n"
+                      "handle_time: {distribution: exponential, mean: 3min}\n"
+                      "shifts: [{name: late, start: 10:00, length: 2h, count: 5}]\n")
+    scenario = load_config(config).scenarios[0]
+    assert scenario.arrivals.start == 36000.0
+    assert [p[0] for agent in scenario.duty_periods() for p in agent] == [36000.0] * 5
+    moved = load_config(config, ["arrivals.start=11:00"]).scenarios[0]
+    assert moved.arrivals.start == 39600.0
+    config.write_text("horizon: 1:30\narrivals: {rate: 2/min}\nhandle_time: {distribution: exponential, mean: 3min}\n"
+                      "agents: 3\n")
+    with pytest.raises(ConfigError, match="horizon = '1:30'"):
+        load_config(config)
+
+
+def test_numbers_read_as_yaml_always_did_without_base_60() -> None:
+    from queuesim.model.config import parse_yaml
+
+    text = "a: 10\nb: -3\nc: 1.5\nd: .inf\ne: -.inf\nf: 0x1f\ng: 1_000\nh: 2.5e-3\ni: true\nj: null\nk: 1e3\nl: 08:00\n"
+    assert parse_yaml(text) == {**yaml.safe_load(text), "a": 10}
+    assert parse_yaml("t: 10:00\nu: 1:30:00\nv: 1:30.5") == {"t": "10:00", "u": "1:30:00", "v": "1:30.5"}

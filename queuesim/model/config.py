@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import reprlib
 import typing
 from pathlib import Path
@@ -89,6 +90,23 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _UniqueKeyLoader.construct_mapping)
+
+# YAML 1.1 reads ``10:00`` as the base-60 number 600 (and ``1:30:00`` as 5400): an unquoted clock time in a
+# config would silently become seconds. Without those two forms it stays text, which the clock-time and
+# duration keys read as written. Every other implicit type (ints, floats, booleans, null, ...) is unchanged.
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_UniqueKeyLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT, _FLOAT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_UniqueKeyLoader.add_implicit_resolver(_INT, re.compile(r"""^(?:[-+]?0b[0-1_]+
+    |[-+]?0[0-7_]+
+    |[-+]?(?:0|[1-9][0-9_]*)
+    |[-+]?0x[0-9a-fA-F_]+)$""", re.X), list("-+0123456789"))
+_UniqueKeyLoader.add_implicit_resolver(_FLOAT, re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""", re.X), list("-+0123456789."))
 
 
 def parse_yaml(text: str) -> Any:
@@ -233,8 +251,8 @@ def apply_overrides(data: dict[str, Any], assignments: Iterable[str]) -> dict[st
             raise ConfigError(f"--set {assignment!r}: expected key=value, e.g. --set agents=110")
         key, _, text = assignment.partition("=")
         try:
-            value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
+            value = parse_yaml(text) if text.strip() else ""
+        except (yaml.YAMLError, ConfigError):
             value = text
         _set_dotted(out, key.strip(), value, f"--set {assignment!r}")
     return out
