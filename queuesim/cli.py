@@ -5,7 +5,8 @@ when some replications still failed after their retries; 2 bad input (config,
 option or file), with a one-line message and no traceback; 3 a result file could
 not be written (disk full, permissions: the input was fine, ``--resume`` once it
 is fixed); 130 interrupted (Ctrl-C; with ``--out`` every finished replication is
-kept for ``--resume``).
+kept for ``--resume``); 141 the output's reader went away (``| head``), quietly, as
+Unix tools do.
 
 Each command imports what it needs inside its handler, on purpose: ``queuesim
 --version``, ``--help`` and ``validate`` never import SimPy, pandas or
@@ -37,6 +38,7 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_CANNOT_WRITE = 3
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a tool stopped by a closed pipe
 
 
 class UsageError(Exception):
@@ -104,7 +106,8 @@ def _parser(plugins: bool = True) -> argparse.ArgumentParser:
         prog="queuesim",
         description="Simulate telephone contact centres and compare staffing, callback, "
         "transfer and announcement policies.",
-        epilog="Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 a result file could not be written, 130 interrupted.",
+        epilog="Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 a result file could not be written, 130 interrupted, "
+               "141 the output's reader went away.",
     )
     parser.add_argument("--version", action="version", version=f"queuesim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -503,12 +506,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         gc.disable()
     try:
         code = _COMMANDS[args.command](args)
+        sys.stdout.flush()  # (a closed pipe shows here, not at the interpreter's exit)
     except (ConfigError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         code = EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `queuesim validate configs/*.yaml | head -1`: the reader has what it wanted
+        with contextlib.suppress(OSError, ValueError):  # no more writes to the closed pipe, even at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     if short:
         gc.freeze()
     return code

@@ -164,3 +164,17 @@ def test_command_line_validate_runs_short(tiny: Path) -> None:
     frozen = gc.get_freeze_count()
     assert main(["validate", str(CONFIGS / "erlang-a.yaml")]) == 0
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+@pytest.mark.parametrize("argv", [["validate", "configs/erlang-a.yaml", "configs/transfers.yaml"],
+                                  ["erlang", "--rate", "2/min", "--handle-time", "3min", "--agents", "8"]],
+                         ids=["validate", "erlang"])
+def test_a_closed_pipe_ends_quietly_with_141(argv: list[str]) -> None:
+    """``queuesim validate configs/*.yaml | head -1``: once the reader has gone, no traceback; exit 141 (128 +
+    SIGPIPE) as a shell reports a tool stopped by a closed pipe. The reader here goes before the first line."""
+    proc = subprocess.Popen([sys.executable, "-m", "queuesim.cli", *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parent.parent)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
