@@ -236,3 +236,55 @@ def test_python_api_page_process_example_runs_as_pasted(tmp_path: Path) -> None:
     assert len(lines) == 2
     without, with_ = (float(line.split()[2].rstrip("%,")) for line in lines)
     assert with_ < without
+
+
+def _two_departments() -> qs.Scenario:
+    return qs.Scenario.model_validate(dict(
+        horizon="2h", arrivals={"rate": "6/min"}, patience={**EXP, "mean": "10min"},
+        groups=[{"name": "billing", "agents": 20}, {"name": "tech", "agents": 4}],
+        call_types=[{"name": "bill", "share": 0.5, "groups": ["billing"], "handle_time": {**EXP, "mean": "2min"}},
+                    {"name": "fix", "share": 0.5, "groups": ["tech"], "handle_time": {**EXP, "mean": "10min"}}],
+        announcements={"kind": "informative", "first": 0,
+                       "tolerance": {"distribution": "deterministic", "value": "1000h"}}))
+
+
+def test_predicted_wait_with_departments_is_the_groups_own() -> None:
+    """Tech callers are told (tech callers waiting + 1) x 10 min / 4 tech agents, not a pooled figure over
+    both departments; a centre with several groups needs to be told which."""
+    seen: list[tuple[float, float, float, int]] = []
+    errors: list[str] = []
+
+    def watch(centre: qs.CentreControl):
+        while centre.now < centre.horizon:
+            seen.append((centre.predicted_wait(group="tech"), centre.predicted_wait(call_type="fix"),
+                         centre.predicted_wait(group="billing"), centre.waiting(group="tech")))
+            try:
+                centre.predicted_wait()
+            except ValueError as exc:
+                errors.append(str(exc))
+            yield centre.env.timeout(600)
+
+    result = qs.simulate(_two_departments(), seed=1, processes=[watch])
+    assert len(seen) == 12 and len(errors) == 12 and "give group= or call_type=" in errors[0]
+    assert all(tech == fix == (waiting + 1) * 600.0 / 4 for tech, fix, _, waiting in seen)
+    assert max(waiting for *_, waiting in seen) > 10  # (tech is overloaded: the pooled figure was far below)
+    told = result.calls.predicted_wait[(result.calls.call_type == 1) & np.isfinite(result.calls.predicted_wait)]
+    assert told.size and np.allclose(told % 150.0, 0.0)  # tech callers hear multiples of 600 s / 4
+
+
+@pytest.mark.parametrize("name", ["virtual hold+redials", "priorities+informative+virtual hold", "plain"])
+def test_predicted_wait_on_one_pool_is_the_same_on_both_engines(name: str) -> None:
+    """Callers on virtual hold count (they keep their place), on the fast path and the department centre."""
+    scenario = _scenario(name)
+    values: dict[bool, list[float]] = {True: [], False: []}
+
+    def watch(fast: bool):
+        def process(centre: qs.CentreControl):
+            while centre.now < centre.horizon:
+                values[fast].append(centre.predicted_wait())
+                yield centre.env.timeout(300)
+        return process
+
+    for fast in (True, False):
+        simulate_calls(scenario, RandomStreams(2), processes=[watch(fast)], fast_paths=fast)
+    assert values[True] == values[False] and len(values[True]) > 10

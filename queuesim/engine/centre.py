@@ -607,8 +607,9 @@ class ContactCentre(ShiftChanges):
         means = [d.expectation() for d in self.scenario.type_handle_times()]
         return float(np.average(means, weights=weights)) if sum(weights) > 0 else float(means[0])
 
-    def predicted_wait_now(self) -> float:
-        """The queue-length prediction for a caller arriving now (s): (waiting + 1) x mean handle / on duty."""
+    def predicted_wait_now(self, call_type: Optional[int] = None, group: Optional[int] = None) -> float:
+        """The queue-length prediction for a caller arriving now (s): (waiting + 1) x mean handle / on duty
+        (one pool: ``call_type`` and ``group`` do not matter)."""
         on_duty, _ = self.agent_counts(None)
         return (self.waiting_calls(None, None) + 1) * self.mean_handle_time() / max(on_duty, 1)
 

@@ -20,9 +20,10 @@ state):
   hold, by call type or group), :meth:`~CentreControl.agents` (on duty, busy,
   idle, by group), :meth:`~CentreControl.predicted_wait` (the queue-length
   prediction a new caller would get, as the centre's announcements and callback
-  offers compute it);
-* change: :meth:`~CentreControl.move_agents` (departments: agents change group;
-  an idle one at once, a busy one when their current task ends),
+  offers compute it; with departments, a caller of one group);
+* change: :meth:`~CentreControl.move_agents` (departments: agents change group,
+  and count in the new one, at once; an idle one takes its calls at once, a busy
+  one when their current task ends),
   :meth:`~CentreControl.set_callback_offer` (switch a scenario's callback offer
   on or off);
 * draw random numbers only from :meth:`~CentreControl.rng` (a stream of its
@@ -117,16 +118,20 @@ class CentreControl:
         on, busy = self._centre.agent_counts(self._group_index(group))
         return AgentState(on_duty=on, busy=busy, idle=on - busy)
 
-    def predicted_wait(self) -> float:
+    def predicted_wait(self, call_type: Optional[str] = None, group: Optional[str] = None) -> float:
         """The wait (s) the queue-length predictor gives a caller arriving now: (callers waiting + 1) x the
-        centre's mean handle time / agents on duty. Callers on virtual hold count (they keep their place),
-        as in the predictions callers hear; with priorities, every caller waiting counts."""
-        return self._centre.predicted_wait_now()
+        mean handle time / agents on duty. Callers on virtual hold count (they keep their place), as in the
+        predictions callers hear; with priorities, every caller waiting counts. One pool: the whole centre's.
+        With departments, one group's, as its callers are told: ``group``, or ``call_type``'s home group (the
+        group's callers waiting, the mean handle time of the types it serves, its agents on duty); a centre
+        with several groups needs one of them (ValueError otherwise)."""
+        return self._centre.predicted_wait_now(self._type_index(call_type), self._group_index(group))
 
     # -- changing ---------------------------------------------------------------------
     def move_agents(self, count: int, from_group: str, to_group: str) -> int:
         """Move up to ``count`` agents on duty from one group to another (departments): idle agents first,
-        then busy ones (they join the new group when their current task ends). Returns how many moved."""
+        then busy ones (they count in the new group at once and take its calls when their current task ends).
+        Returns how many moved."""
         if count < 0:
             raise ValueError(f"move_agents: count must be >= 0, got {count}")
         source, target = self._group_index(from_group), self._group_index(to_group)

@@ -129,6 +129,7 @@ class DepartmentCentre(ContactCentre):
         self.n_groups = len(groups)
         self.group_of_agent = scenario.agent_groups()
         self.type_groups = scenario.type_groups()
+        self._group_mean_handle: Optional[list[float]] = None  # (see group_mean_handle)
         types = scenario.call_types or ()
         self.priority = [t.priority for t in types] or [0]
         self.overflow_after = [t.overflow_after for t in types] or [0.0]
@@ -679,6 +680,39 @@ class DepartmentCentre(ContactCentre):
         return sum(1 for line in self.queues[group] for i, token in line
                    if waiting[i] and leg[i] == token and (call_type is None or ctype[i] == call_type)
                    and i not in virtual)
+
+    def predicted_wait_now(self, call_type: Optional[int] = None, group: Optional[int] = None) -> float:
+        """The queue-length prediction for a caller of ``group`` (or of ``call_type``'s home group) arriving now
+        (s): (its callers waiting, virtual hold included, + 1) x the mean handle time of the types it serves /
+        its agents on duty. A single group needs neither."""
+        if group is None and call_type is not None:
+            group = self.type_groups[call_type][0]
+        if group is None:
+            if self.n_groups > 1:
+                names = ", ".join(g.name for g in self.scenario.groups or ())
+                raise ValueError(f"predicted_wait: the centre has departments ({names}) and each group's callers "
+                                 "are told their own group's wait; give group= or call_type=")
+            group = 0
+        waiting, leg = self.waiting, self.leg
+        callers = {i for line in self.queues[group] for i, token in line if waiting[i] and leg[i] == token}
+        on_duty, _ = self.agent_counts(group)
+        return (len(callers) + 1) * self.group_mean_handle()[group] / max(on_duty, 1)
+
+    def group_mean_handle(self) -> list[float]:
+        """Per group, the mean handle time (s) of the call types it serves, weighted by their expected arrivals
+        (all types' when it serves none)."""
+        if self._group_mean_handle is None:
+            scenario = self.scenario
+            weights = [rf.total() for rf in scenario.rate_functions()]
+            means = [d.expectation() for d in scenario.type_handle_times()]
+            out = []
+            for g in range(self.n_groups):
+                served = [k for k, groups in enumerate(self.type_groups) if g in groups]
+                w = [weights[k] for k in served]
+                out.append(float(np.average([means[k] for k in served], weights=w)) if served and sum(w) > 0
+                           else float(np.mean(means)))
+            self._group_mean_handle = out
+        return self._group_mean_handle
 
     def agent_counts(self, group: Optional[int]) -> tuple[int, int]:
         agents = [a for a, g in enumerate(self.group_of_agent) if group is None or g == group]

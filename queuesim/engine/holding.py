@@ -92,14 +92,7 @@ class Holding:
         # the last wait answered per group and line (last-to-enter-service predictor)
         self.last_wait = [[0.0] * n_lines for _ in range(n_groups)]
         # the mean handle time of the types each group serves, weighted by their expected arrivals (s)
-        weights = [rf.total() for rf in scenario.rate_functions()]
-        means = [d.expectation() for d in scenario.type_handle_times()]
-        self.mean_handle = []
-        for g in range(n_groups):
-            served = [k for k, groups in enumerate(c.type_groups) if g in groups]
-            w = [weights[k] for k in served]
-            self.mean_handle.append(float(np.average([means[k] for k in served], weights=w)) if served and sum(w) > 0
-                                    else float(np.mean(means)))
+        self.mean_handle = c.group_mean_handle()
         # recorded messages: first ones and repeats each come a fixed delay after scheduling, so each kind is
         # due in the order scheduled; a FIFO of (time, event id, call, leg) per kind, its head on the heap
         self.first_messages: deque[tuple[float, int, int, int]] = deque()

@@ -844,7 +844,7 @@ class PolicyCentre(ContactCentre):
     def mean_handle_time(self) -> float:
         return self.mean_handle
 
-    def predicted_wait_now(self) -> float:
+    def predicted_wait_now(self, call_type: Optional[int] = None, group: Optional[int] = None) -> float:
         n = self.n_on_duty
         return (self.n_waiting + 1) * self.mean_handle / (n if n > 1 else 1)
 
