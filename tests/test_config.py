@@ -194,3 +194,31 @@ def test_numbers_read_as_yaml_always_did_without_base_60() -> None:
     text = "a: 10\nb: -3\nc: 1.5\nd: .inf\ne: -.inf\nf: 0x1f\ng: 1_000\nh: 2.5e-3\ni: true\nj: null\nk: 1e3\nl: 08:00\n"
     assert parse_yaml(text) == {**yaml.safe_load(text), "a": 10}
     assert parse_yaml("t: 10:00\nu: 1:30:00\nv: 1:30.5") == {"t": "10:00", "u": "1:30:00", "v": "1:30.5"}
+
+
+def test_shrinkage_rounds_the_shifts_together() -> None:
+    """Ten one-agent shifts lose what one ten-agent shift loses; rounded shift by shift, they lost nobody at
+    30% shrinkage and everybody at 55%."""
+    def on_duty(shifts: list[dict], shrinkage: float) -> int:
+        scenario = experiment_from_dict({"horizon": "8h", "arrivals": {"rate": "1/min"},
+                                         "handle_time": {"distribution": "exponential", "mean": "3min"},
+                                         "shifts": shifts, "shrinkage": shrinkage}).scenarios[0]
+        return len(scenario.duty_periods())
+
+    ten_small = [{"name": f"s{k}", "start": "0:00", "length": "8h", "count": 1} for k in range(10)]
+    one_big = [{"name": "all", "start": "0:00", "length": "8h", "count": 10}]
+    for shrinkage, expected in ((0.0, 10), (0.3, 7), (0.45, 6), (0.55, 5)):
+        assert on_duty(ten_small, shrinkage) == on_duty(one_big, shrinkage) == expected
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.lists(st.integers(0, 40), max_size=12), st.floats(0.0, 0.95))
+def test_shifts_on_duty_shares_the_pools_total(counts: list[int], shrinkage: float) -> None:
+    from queuesim.model.shifts import on_duty, shifts_on_duty
+
+    present = shifts_on_duty(counts, shrinkage)
+    assert sum(present) == on_duty(sum(counts), shrinkage)
+    for n, m in zip(counts, present):
+        assert math.floor(n * (1 - shrinkage) - 1e-6) <= m <= math.ceil(n * (1 - shrinkage) + 1e-6) and 0 <= m <= n

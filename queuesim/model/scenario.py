@@ -376,7 +376,8 @@ class Scenario(ConfigModel):
     )
     shrinkage: float = Field(
         0.0, ge=0.0, lt=1.0, allow_inf_nan=False,
-        description="share of scheduled agents unavailable (meetings, absence): on duty = round(scheduled x (1 - shrinkage))",
+        description="share of scheduled agents unavailable (meetings, absence): on duty = round(scheduled x "
+                    "(1 - shrinkage)), per interval; shifts are rounded together (largest remainders)",
     )
     redial: Optional[Redial] = Field(None, description="abandoned (and blocked) callers calling again")
     lines: Optional[int] = Field(

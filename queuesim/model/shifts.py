@@ -145,6 +145,22 @@ def on_duty(scheduled: int, shrinkage: float) -> int:
     return int(math.floor(scheduled * (1.0 - shrinkage) + 0.5))
 
 
+def shifts_on_duty(counts: Sequence[int], shrinkage: float) -> list[int]:
+    """Agents on duty on each of several shifts (scheduled ``counts``) after ``shrinkage``, rounded over the
+    shifts together: the total is :func:`on_duty` of the total scheduled, and each shift has its share
+    ``count x (1 - shrinkage)`` rounded down or up, the largest remainders up (ties: the earlier shift).
+
+    Rounding each shift on its own would give ten one-agent shifts all ten agents at 30% shrinkage and
+    none at 55%; over the shifts together they have 7 and 5, as one ten-agent shift would."""
+    keep = 1.0 - shrinkage
+    shares = [n * keep for n in counts]
+    out = [int(math.floor(x + 1e-9)) for x in shares]
+    left = on_duty(sum(counts), shrinkage) - sum(out)
+    for j in sorted(range(len(out)), key=lambda j: (-(shares[j] - out[j]), j))[:max(left, 0)]:
+        out[j] += 1
+    return out
+
+
 def duty_periods(
     agents: Optional[int],
     staffing: Optional[Staffing],
@@ -154,7 +170,8 @@ def duty_periods(
 ) -> list[list[tuple[float, float]]]:
     """Duty periods of each agent from exactly one of ``agents``, ``staffing``, ``shifts``.
 
-    Shrinkage rounds each scheduled count: on duty = round(n x (1 - shrinkage)).
+    Shrinkage rounds each scheduled count: on duty = round(n x (1 - shrinkage)); shifts are rounded together
+    (:func:`shifts_on_duty`).
     Periods reaching the horizon (and the last staffing interval) end at ``inf``:
     those agents stay until every call has an outcome.
     """
@@ -183,7 +200,8 @@ def duty_periods(
                     k += 1
         return out
     result: list[list[tuple[float, float]]] = []
-    for shift in shifts or ():
+    present = shifts_on_duty([shift.count for shift in shifts or ()], shrinkage)
+    for shift, count in zip(shifts or (), present):
         periods = [(a, math.inf if b >= horizon else b) for a, b in shift.duty()]
-        result.extend([list(periods) for _ in range(rounded(shift.count))])
+        result.extend([list(periods) for _ in range(count)])
     return result

@@ -24,7 +24,7 @@ from ..experiment.replication import _boundaries, _duty_as_it_happened, simulate
 from ..measure.tally import IntervalTally, time_integral
 from ..model.groups import AgentGroup
 from ..model.scenario import Scenario, Staffing
-from ..model.shifts import on_duty
+from ..model.shifts import on_duty, shifts_on_duty
 from ..rng import RandomStreams
 from .targets import METRICS, TYPE_METRICS, StaffingError, Target
 
@@ -130,7 +130,9 @@ def as_configured(scenario: Scenario, group: AgentGroup) -> AgentGroup:
     if group.staffing is not None:
         return group.model_copy(update={"staffing": group.staffing.model_copy(
             update={"agents": tuple(rounded(a) for a in group.staffing.agents)})})
-    shifts = tuple(s.model_copy(update={"count": rounded(s.count)}) for s in scenario.adjusted(group.shifts) or ())
+    adjusted = scenario.adjusted(group.shifts) or ()
+    present = shifts_on_duty([s.count for s in adjusted], scenario.shrinkage)  # as duty_periods rounds
+    shifts = tuple(s.model_copy(update={"count": n}) for s, n in zip(adjusted, present))
     return group.model_copy(update={"shifts": shifts})
 
 
