@@ -292,6 +292,18 @@ def test_verify_simulates_the_schedule():
     assert ver.all_met
 
 
+def test_verification_compares_agents_on_duty_with_the_requirement_on_duty():
+    """With shrinkage the shifts are scheduled agents and the simulated ones are on duty: the verification
+    shows the requirement both ways, and its figure draws the one on duty."""
+    sc = stationary(4, hours=4).model_copy(update={"shrinkage": 0.1})
+    plan = schedule([10, 10, 10, 10], [{"name": "all", "start": 0, "length": "4h", "cost_per_hour": 1}],
+                    interval=3600, interval_start=0)
+    ver = verify(sc, plan, ["service_level>=0.5@20s"], replications=3, seed=2)
+    frame = ver.to_frame()
+    assert frame["required_scheduled"].tolist() == [10] * 4
+    assert frame["required_on_duty"].tolist() == [9] * 4 == frame["agents"].tolist()
+
+
 def test_tradeoff_costs_rise_with_the_target():
     frame = tradeoff(stationary(5, hours=2), ["service_level>=0.8@20s"], [0.6, 0.9], replications=5, seed=1)
     assert frame["service_level"].tolist() == [0.6, 0.9]

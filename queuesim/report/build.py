@@ -352,7 +352,9 @@ def write_report(directory: str | Path, *, metrics: Optional[Sequence[str]] = No
                       "offered calls (occupancy: of agent time); their differences are in percentage points.")
     intro_scenarios = ("Means over the simulated days with 95% confidence intervals (Student-t; for percentages "
                        "on the logit scale, so they stay within 0-100%).")
-    what_header = ["scenario", "agents scheduled over the day", "what it changes (as written in the config)"]
+    people = ("agents on duty over the day (after shrinkage)" if any(sc.shrinkage > 0 for sc in exp.scenarios)
+              else "agents scheduled over the day")
+    what_header = ["scenario", people, "what it changes (as written in the config)"]
     scheduled = {sc.name: len(sc.duty_periods()) for sc in exp.scenarios}  # people with a duty period, all groups
     what_rows = [[name, f"{scheduled[name]:,}" if name in scheduled else "", what] for name, what in changes]
 

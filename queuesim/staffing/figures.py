@@ -79,10 +79,12 @@ def requirement_figure(req: "Requirements", plan: Optional["Schedule"] = None, t
     top.bar(starts, req.demand.calls, width=length * 0.9, align="edge", color=GREY, edgecolor="none")
     top.set_ylabel("expected calls\nper interval")
     top.grid(axis="y", alpha=0.3)
+    shrinkage = req.scenario.shrinkage
     if plan is not None:
         x, y = _steps(starts, length, plan.coverage)
+        before = f", before {shrinkage:.0%} shrinkage" if shrinkage > 0 else ""
         bottom.fill_between(x, y, step="post", color=SKY, alpha=0.35, linewidth=0,
-                            label=f"scheduled (shifts; {plan.agent_hours:.0f} paid agent-h)")
+                            label=f"scheduled (shifts{before}; {plan.agent_hours:.0f} paid agent-h)")
     for values, label, colour, style, width in (
         (req.erlang_c, f"Erlang C ({req.agent_hours('erlang_c'):.1f} agent-h)", ORANGE, ":", 2.0),
         (req.erlang_a, f"Erlang A ({req.agent_hours('erlang_a'):.1f} agent-h)", BLUE, "--", 2.0),
@@ -95,7 +97,7 @@ def requirement_figure(req: "Requirements", plan: Optional["Schedule"] = None, t
         bottom.plot(starts[miss] + length / 2, np.asarray(req.erlang_a)[miss] - 0.35, linestyle="none",
                     marker="^", color=BLUE, markersize=6,
                     label=f"Erlang A staffing misses a target when simulated ({int(miss.sum())} intervals)")
-    bottom.set_ylabel("agents on duty")
+    bottom.set_ylabel("agents on duty" if plan is None or shrinkage == 0 else "agents on duty\n(shifts: scheduled)")
     from matplotlib.ticker import MaxNLocator
 
     bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -131,10 +133,10 @@ def verification_figure(ver: "Verification", title: Optional[str] = None) -> "Fi
     ax = axes[0]
     x, y = _steps(starts, length, ver.agents)
     ax.step(x, y, where="post", color=BLUE, label="on duty (simulated schedule)")
-    if ver.required is not None:
-        x, y = _steps(starts, length, ver.required)
-        ax.step(x, y, where="post", color=VERMILLION, linestyle="--", label="required")
-    ax.set_ylabel("agents")
+    if ver.required is not None:  # on duty, as the simulated schedule (after shrinkage)
+        x, y = _steps(starts, length, ver.required_on_duty)
+        ax.step(x, y, where="post", color=VERMILLION, linestyle="--", label="required on duty")
+    ax.set_ylabel("agents on duty")
     ax.legend(loc="upper right", fontsize=8)
     ax.grid(alpha=0.3)
     for ax, t in zip(axes[1:], shown):

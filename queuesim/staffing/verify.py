@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from ..measure.stats import mean_ci
 from ..model.scenario import Scenario, Shift
+from ..model.shifts import on_duty
 from ..model.units import format_clock
 from .requirements import IntervalCheck, _cells, check, group_frames, resolve_scenario
 from .simulated import SIM_METRICS, Simulator, cell_demand, demand, home_groups, target_types
@@ -31,7 +32,8 @@ __all__ = ["GroupVerification", "Verification", "verify"]
 class Verification:
     """Simulated metrics of a schedule per interval, and whether each interval meets the targets.
 
-    ``agents``: mean agents on duty per interval (after shrinkage); ``metrics[m]``:
+    ``agents``: mean agents on duty per interval (after shrinkage); ``required``: the requirement the shifts
+    were chosen for, in scheduled agents (before ``shrinkage``; :attr:`required_on_duty` after); ``metrics[m]``:
     mean, ``ci[m]``: (low, high) two-sided CI at ``confidence``; ``check``:
     the one-sided test against the targets (see :class:`IntervalCheck`).
     """
@@ -47,6 +49,14 @@ class Verification:
     replications: int
     runtime: float
     first_replication: int = 0
+    shrinkage: float = 0.0
+
+    @property
+    def required_on_duty(self) -> Optional[list[int]]:
+        """The requirement in agents on duty (after shrinkage), to compare with ``agents``."""
+        if self.required is None:
+            return None
+        return [on_duty(n, self.shrinkage) for n in self.required]
 
     @property
     def all_met(self) -> bool:
@@ -58,7 +68,8 @@ class Verification:
 
     def to_frame(self) -> "pd.DataFrame":
         """One row per interval: ``interval_start`` (s), ``clock``, ``agents`` on duty (mean),
-        ``required_scheduled`` (the requirement the shifts were chosen for), then each metric with
+        ``required_scheduled`` (the requirement the shifts were chosen for, before shrinkage) and
+        ``required_on_duty`` (after: to compare with ``agents``), then each metric with
         ``_ci_low``/``_ci_high`` (a call type's own, e.g. ``service_level[vip]``, after them for targets
         naming one), ``meets_<metric>`` per target, ``meets_targets`` (all of them) and
         ``missed_targets`` (the metrics missed, e.g. ``service_level``; empty when all are met)."""
@@ -71,6 +82,7 @@ class Verification:
         }
         if self.required is not None:
             data["required_scheduled"] = self.required
+            data["required_on_duty"] = self.required_on_duty
         for m in self.metrics:
             data[m] = self.metrics[m]
             data[f"{m}_ci_low"], data[f"{m}_ci_high"] = self.ci[m]
@@ -179,7 +191,7 @@ def verify(
             interval_start=d.starts, agents=agents[part], required=None if required is None else required[g],
             metrics={m: v[part] for m, v in metrics.items()}, ci={m: (lo[part], hi[part]) for m, (lo, hi) in ci.items()},
             check=_cells(result, part), targets=tuple(targets), confidence=confidence, replications=replications,
-            runtime=runtime, first_replication=first_replication))
+            runtime=runtime, first_replication=first_replication, shrinkage=sc.shrinkage))
     if not sc.groups:
         return parts[0]
     return GroupVerification({g.name: p for g, p in zip(sc.groups, parts) if p is not None})
