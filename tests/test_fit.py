@@ -242,3 +242,15 @@ def test_january_raw_file_fits():
     assert len(rep.days_used) == 19
     assert [t["name"] for t in cfg["call_types"]] == ["PS", "NW", "NE", "other"]
     assert 400 < rep.patience["PS"]["exp_mean"] < 520 and 0.1 < rep.arrivals["dispersion"] < 0.3
+
+
+def test_days_are_weekday_names_or_ranges_and_nothing_else() -> None:
+    from queuesim.fit.core import FitError, parse_days
+
+    assert parse_days("mon-fri") == parse_days("Monday-Friday") == ("mon", "tue", "wed", "thu", "fri")
+    assert parse_days("sun-tue") == ("sun", "mon", "tue")
+    assert parse_days("fridays,mon") == ("fri", "mon")
+    assert parse_days("all") is None
+    for bad in ("mon-fri-x", "fri-x", "funday", "mo-fr", "mon-"):
+        with pytest.raises(FitError, match="unknown weekday"):
+            parse_days(bad)

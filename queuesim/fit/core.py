@@ -62,13 +62,22 @@ def parse_days(spec: Union[None, str, Sequence[str]]) -> Optional[tuple[str, ...
     if spec is None or spec == "" or spec == "all":
         return None
     parts = spec.split(",") if isinstance(spec, str) else list(spec)
+    names = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+    def day(word: str) -> Optional[str]:
+        """``mon``, ``monday``, ``mondays`` (any start of a name, three letters or more) -> ``mon``; else None."""
+        word = word.strip().lower()
+        return next((_WEEKDAYS[k] for k, name in enumerate(names)
+                     if len(word) >= 3 and (name.startswith(word) or word == name + "s")), None)
+
     out: list[str] = []
     for part in parts:
-        p = part.strip().lower()[:3] if "-" not in part else part.strip().lower()
+        p = part.strip().lower() if "-" in part else (day(part) or part.strip().lower())
         if "-" in p:
-            a, b = (s.strip()[:3] for s in p.split("-", 1))
-            if a not in _WEEKDAYS or b not in _WEEKDAYS:
-                raise FitError(f"--days: unknown weekday in {part!r}; use mon..sun, e.g. sun-thu")
+            ends = [day(s) for s in p.split("-")]
+            if len(ends) != 2 or None in ends:
+                raise FitError(f"--days: unknown weekday in {part.strip()!r}; use mon..sun, e.g. sun-thu")
+            a, b = ends
             i, j = _WEEKDAYS.index(a), _WEEKDAYS.index(b)
             k = i
             while True:
