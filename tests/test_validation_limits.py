@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from queuesim.model.config import ConfigError, experiment_from_dict
+from queuesim.model.config import ConfigError, experiment_from_dict, load_config
 from queuesim.model.distributions import Lognormal, Weibull
 from queuesim.experiment.store import STEM_BYTES, file_stem
 from queuesim.experiment.replication import NonFiniteResult, simulate
@@ -125,6 +125,29 @@ def test_duplicate_variant_names_are_refused(tmp_path: Path) -> None:
 ], ids=["agents", "seed", "replications", "backlog", "shape", "dispersion"])
 def test_booleans_are_not_numbers(tmp_path: Path, patch: dict, field: str) -> None:
     _refused(_write(tmp_path, {**BASE, **patch}), f"{field} = ", "boolean")
+
+
+@pytest.mark.parametrize("rows, words", [
+    ("07:00,10\n07:00,5\n", ("line 3", "'07:00' is given twice", "line 2")),
+    ("07:00,10,3\n07:30,5\n", ("line 2", "3 fields where the header has 2", "decimal comma")),
+    ("date,interval_start,calls\n2024-01-01,07:00,1\n2024-01-02,07:00,2\n2024-01-01,07:00,3\n",
+     ("line 4", "'07:00' of 2024-01-01 is given twice")),
+], ids=["repeated row", "extra field", "repeated row of one date"])
+def test_a_csv_profile_row_given_twice_or_with_an_extra_field_is_refused(tmp_path: Path, rows: str,
+                                                                         words: tuple[str, ...]) -> None:
+    """Summed or cut silently, a repeated row would double an interval's calls and a decimal comma (10,3)
+    would read as 10."""
+    text = rows if rows.startswith("date") else "interval_start,calls\n" + rows
+    (tmp_path / "prof.csv").write_text(text, encoding="utf-8")
+    _refused(_write(tmp_path, {**BASE, "horizon": "2h", "arrivals": {"file": "prof.csv", "interval": "30min"}}),
+             "prof.csv", *words)
+
+
+def test_finer_rows_add_up_to_the_interval(tmp_path: Path) -> None:
+    (tmp_path / "prof.csv").write_text("interval_start,calls\n07:00,10\n07:05,5\n07:30,4\n", encoding="utf-8")
+    scenario = load_config(_write(tmp_path, {**BASE, "horizon": None,
+                                             "arrivals": {"file": "prof.csv", "interval": "30min"}})).scenarios[0]
+    assert scenario.arrivals.calls == (15.0, 4.0)
 
 
 def test_a_csv_profile_without_interval_is_one_line(tmp_path: Path) -> None:

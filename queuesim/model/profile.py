@@ -176,8 +176,12 @@ def _read_profile(
     has_date = "date" in columns
     if wanted is not None and not has_date:
         raise ValueError(f"{path}: 'days' filters need a 'date' column")
+    seen: dict[tuple[str, float], int] = {}  # (date, interval_start) -> line: a row given twice is a mistake
     for line, row in enumerate(reader, start=2):
         where = f"{path}, line {line}"
+        if row.get(None):  # (DictReader's key for fields beyond the header's)
+            raise ValueError(f"{where}: {len(columns) + len(row[None])} fields where the header has {len(columns)} "
+                             f"({', '.join(columns)}); a decimal comma? write 10.5, not 10,5")
         date = (row.get("date") or "").strip() if has_date else "all"
         if wanted is not None:
             try:
@@ -187,6 +191,10 @@ def _read_profile(
             if weekday not in wanted:
                 continue
         start = _parse_start(row.get("interval_start") or "", where)
+        first_line = seen.setdefault((date, start), line)
+        if first_line != line:
+            raise ValueError(f"{where}: interval_start {row.get('interval_start', '').strip()!r}"
+                             + (f" of {date}" if has_date else "") + f" is given twice (first at line {first_line})")
         try:
             calls = float((row.get("calls") or "").strip())
         except ValueError:
