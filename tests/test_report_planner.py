@@ -52,8 +52,10 @@ def test_title_is_the_description_and_the_first_paragraph_answers_in_numbers(fla
     summary = _text(re.search(r'<p class="summary">(.*?)</p>', page, re.S).group(1))
     alternatives = len(qs.load_config(CONFIGS / "your-call-is-important.yaml").scenarios) - 1
     assert alternatives >= 9 and f"hold-loop (the baseline) with {alternatives} alternatives" in summary
-    assert re.search(r"\d+\.\d% of the callers \(95% CI \d+\.\d% to \d+\.\d%; about [\d,]+ a day\)", summary)
+    assert re.search(r"\d+\.\d% of the calls \(95% CI \d+\.\d% to \d+\.\d%; about [\d,]+ a day\)", summary)
     assert re.search(r"answered within 20 s \(95% CI", summary)
+    # calls count redials again: the callers behind them, and how many are never answered, are said apart
+    assert re.search(r"Those calls come from about [\d,]+ callers \(some call again\); \d+\.\d% of them \(95% CI", summary)
     assert re.search(r"The largest saving is [\w-]+: [\d,]+ EUR a day less \(95% CI [\d,]+ EUR to [\d,]+ EUR\)", summary)
 
 

@@ -195,10 +195,17 @@ def summary_paragraph(result: "ExperimentResult") -> str:
         if math.isfinite(abandoned):  # the mean count, not the product of two means
             balked = result.estimate(baseline, "balked").mean if "balked" in known else math.nan
             lost = abandoned + (balked if math.isfinite(balked) else 0.0)
-        text.append(f"With {baseline}, about {offered:,.0f} calls arrive a day; {_pct(ab.mean)} of the callers "
+        text.append(f"With {baseline}, about {offered:,.0f} calls arrive a day; {_pct(ab.mean)} of the calls "
                     f"(95% CI {_pct(ab.low)} to {_pct(ab.high)}; about {lost:,.0f} a day) hang up before an "
                     f"agent answers, and {_pct(sl.mean)} are answered within {threshold} "
                     f"(95% CI {_pct(sl.low)} to {_pct(sl.high)}).")
+        if {"unique_callers", "caller_abandonment_rate"} <= known:  # with redials a caller may call several times
+            callers = result.estimate(baseline, "unique_callers").mean
+            never = result.estimate(baseline, "caller_abandonment_rate")
+            if math.isfinite(callers) and math.isfinite(never.mean):
+                text.append(f"Those calls come from about {callers:,.0f} callers (some call again); "
+                            f"{_pct(never.mean)} of them (95% CI {_pct(never.low)} to {_pct(never.high)}) are "
+                            "never answered.")
     if len(names) > 1 and "cost_total" in known and math.isfinite(result.estimate(baseline, "cost_total").mean):
         text += _cost_sentences(result, baseline)
     elif len(names) > 1 and "abandonment_rate" in known:
@@ -223,7 +230,7 @@ def _cost_sentences(result: "ExperimentResult", baseline: str) -> list[str]:
                     f"(95% CI {_money(-c.paired_high, currency)} to {_money(-c.paired_low, currency)})")
         ab = result.comparison(n, baseline, "abandonment_rate") if "abandonment_rate" in result.metric_names() else None
         if ab is not None and math.isfinite(ab.difference):
-            sentence += (f", with {_pct(result.estimate(n, 'abandonment_rate').mean)} of callers hanging up "
+            sentence += (f", with {_pct(result.estimate(n, 'abandonment_rate').mean)} of calls hanging up "
                          f"({100 * ab.difference:+.1f} percentage points, 95% CI {100 * ab.paired_low:+.1f} to "
                          f"{100 * ab.paired_high:+.1f})")
         out.append(sentence + ".")
