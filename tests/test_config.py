@@ -222,3 +222,17 @@ def test_shifts_on_duty_shares_the_pools_total(counts: list[int], shrinkage: flo
     assert sum(present) == on_duty(sum(counts), shrinkage)
     for n, m in zip(counts, present):
         assert math.floor(n * (1 - shrinkage) - 1e-6) <= m <= math.ceil(n * (1 - shrinkage) + 1e-6) and 0 <= m <= n
+
+
+def test_durations_that_look_like_a_missing_unit_are_warned_about() -> None:
+    """A bare number is seconds: an 8-second day, 8-second shifts or 4-second calls are probably 8h, 8h, 4min."""
+    def warnings(**spec) -> list[str]:
+        base = {"horizon": "8h", "arrivals": {"rate": "2/min"},
+                "handle_time": {"distribution": "exponential", "mean": "4min"}, "agents": 9}
+        return experiment_from_dict({**base, **spec}).scenarios[0].warnings()
+
+    assert warnings() == []
+    assert any("horizon is 8.0s; a number without a unit is seconds: did you mean '8h'" in w for w in warnings(horizon=8))
+    assert any("mean handle time of 4.0s" in w for w in warnings(handle_time={"distribution": "exponential", "mean": 4}))
+    shifts = [{"name": "a", "start": "0:00", "length": 8, "count": 9}]
+    assert any("shift length 8.0s" in w for w in warnings(agents=None, shifts=shifts))

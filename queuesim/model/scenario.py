@@ -704,6 +704,28 @@ class Scenario(ConfigModel):
         if self.lines is not None and agents is not None and agents > self.lines:
             out.append(f"{self.name}: lines ({self.lines}) are fewer than agents ({agents}): at most {self.lines} "
                        "agents can ever be busy")
+        out += self._unit_warnings()
+        return out
+
+    def _unit_warnings(self) -> list[str]:
+        """Durations so short they are probably a number written without its unit (which means seconds): a day
+        of a few minutes, shifts of a few minutes, calls of a few seconds."""
+        out: list[str] = []
+
+        def guess(seconds: float) -> str:
+            return (f"; a number without a unit is seconds: did you mean '{seconds:g}h' or '{seconds:g}min'?"
+                    if seconds == int(seconds) else "")
+
+        assert self.horizon is not None
+        if self.horizon < 600.0:
+            out.append(f"{self.name}: horizon is {format_duration(self.horizon)}{guess(self.horizon)}")
+        shifts = [*(self.shifts or ()), *(s for g in self.groups or () for s in g.shifts or ())]
+        short = sorted({s.length for s in shifts if s.length < 600.0})
+        if short:
+            out.append(f"{self.name}: shift length {format_duration(short[0])}{guess(short[0])}")
+        handle = min((d.expectation() for d in self.type_handle_times()), default=math.inf)
+        if handle < 5.0:
+            out.append(f"{self.name}: a mean handle time of {format_duration(handle)}{guess(handle)}")
         return out
 
     def _overload_warning(self, duty: list[list[tuple[float, float]]]) -> Optional[str]:
