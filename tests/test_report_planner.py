@@ -149,6 +149,30 @@ def test_summary_without_costs_names_the_scenario_losing_fewest_callers(tmp_path
     assert variant_changes(result)[1] == ("more", "agents: 12")
 
 
+def test_summary_of_an_incomplete_run_says_so_and_counts_days_per_comparison(tmp_path: Path) -> None:
+    """An interrupted run: some scenarios have fewer days, one none. The first paragraph says how many days each
+    has before any number, leaves out the one without, and the noise of a comparison is the days it shares."""
+    import dataclasses
+
+    from queuesim.model.config import experiment_from_dict
+
+    config = {"name": "base", "seed": 2, "replications": 6, "horizon": "1h", "arrivals": {"rate": "3/min"},
+              "handle_time": {"distribution": "exponential", "mean": "3min"},
+              "patience": {"distribution": "exponential", "mean": "2min"}, "agents": 9,
+              "costs": {"agent_per_hour": 30, "abandoned_call": 1},
+              "variants": {"same": {"agents": 9}, "more": {"agents": 12}, "later": {"agents": 10}}}
+    full = qs.run(experiment_from_dict(config), executor="serial")
+    kept = [r for r in full.replications
+            if r.scenario == "base" or (r.scenario == "same" and r.replication < 4)
+            or (r.scenario == "more" and r.replication < 3)]
+    text = summary_paragraph(dataclasses.replace(full, replications=kept))
+    assert "the run is incomplete: simulated days found per scenario: base 6, same 4, more 3; none yet for later" in text
+    assert "the same 0 days" not in text and "later" not in text.split("none yet for later")[1]
+    assert "within the noise of 4 days" in text  # same vs base: the 4 days both have
+    complete = summary_paragraph(full)
+    assert "Each was simulated for the same 6 days" in complete and "incomplete" not in complete
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PROBE = """<script>window.addEventListener('load', function () {
   var imgs = Array.prototype.slice.call(document.images);

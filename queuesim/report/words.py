@@ -175,15 +175,26 @@ def summary_paragraph(result: "ExperimentResult") -> str:
     baseline = names[0]
     known = set(result.metric_names())
     threshold = threshold_text(exp.baseline.service_level_threshold)
-    days = min(len([r for r in result.replications if r.scenario == n]) for n in names)
+    found = {n: len([r for r in result.replications if r.scenario == n]) for n in names}
+    days = min(found.values())
     text = []
     if len(names) > 1:
         others = names[1:]
         kind = "alternative" if len(others) == 1 else "alternatives"
-        text.append(f"This report compares {baseline} (the baseline) with {len(others)} {kind}: {_listing(others)}. "
-                     f"Each was simulated for the same {days} days with the same random numbers (the same callers "
-                     "wherever arrivals are the same), so every difference below is measured day by day against "
-                     "the baseline.")
+        if days == max(found.values()):
+            text.append(f"This report compares {baseline} (the baseline) with {len(others)} {kind}: "
+                        f"{_listing(others)}. Each was simulated for the same {days} days with the same random "
+                        "numbers (the same callers wherever arrivals are the same), so every difference below is "
+                        "measured day by day against the baseline.")
+        else:  # an interrupted or failed run: say what is there before any number
+            missing = [n for n in names if found[n] == 0]
+            counts = ", ".join(f"{n} {found[n]}" for n in names if found[n])
+            text.append(f"This report compares {baseline} (the baseline) with {len(others)} {kind}, but the run is "
+                        f"incomplete: simulated days found per scenario: {counts}"
+                        + (f"; none yet for {_listing(missing)}" if missing else "")
+                        + ". Each difference below is measured day by day over the days both scenarios have (the "
+                        "same random numbers), so it can differ from the difference of two means over different "
+                        "days; scenarios without days are left out. Run again with --resume to complete it.")
     else:
         text.append(f"This report describes {baseline}, simulated for {days} days.")
     if {"offered", "abandonment_rate", "service_level"} <= known:
@@ -240,10 +251,11 @@ def _cost_sentences(result: "ExperimentResult", baseline: str) -> list[str]:
         c, n = max(dearer, key=lambda cn: cn[0].difference)
         out.append(f"The most expensive is {n}: {_money(c.difference, currency)} a day more "
                    f"(95% CI {_money(c.paired_low, currency)} to {_money(c.paired_high, currency)}).")
-    unclear = [n for c, n in comparisons if (c, n) not in cheaper and (c, n) not in dearer]
+    unclear = [(c, n) for c, n in comparisons if (c, n) not in cheaper and (c, n) not in dearer]
     if unclear:
-        days = len(result.values(baseline, "cost_total"))
-        out.append(f"For {_listing(unclear)}, the difference in cost is within the noise of {days} days "
+        days = sorted({c.n for c, _ in unclear})
+        noise = f"{days[0]} days" if len(days) == 1 else f"{days[0]} to {days[-1]} days (the days each shares with it)"
+        out.append(f"For {_listing([n for _, n in unclear])}, the difference in cost is within the noise of {noise} "
                    "(its 95% CI includes 0).")
     return out
 
