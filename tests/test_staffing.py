@@ -304,6 +304,16 @@ def test_verification_compares_agents_on_duty_with_the_requirement_on_duty():
     assert frame["required_on_duty"].tolist() == [9] * 4 == frame["agents"].tolist()
 
 
+def test_a_schedule_without_prices_does_not_print_a_cost():
+    """No cost_per_hour and no costs.agent_per_hour: the plan minimises paid hours; a 'cost 232.00' with no
+    currency would read as money."""
+    free = schedule([3, 3], [{"name": "all", "start": 0, "length": "2h"}], interval=3600, interval_start=0)
+    assert free.unpriced and "no prices given" in free.summary() and "cost " not in free.summary()
+    priced = schedule([3, 3], [{"name": "all", "start": 0, "length": "2h", "cost_per_hour": 20}], interval=3600,
+                      interval_start=0)
+    assert not priced.unpriced and "cost 120.00" in priced.summary()
+
+
 def test_tradeoff_costs_rise_with_the_target():
     frame = tradeoff(stationary(5, hours=2), ["service_level>=0.8@20s"], [0.6, 0.9], replications=5, seed=1)
     assert frame["service_level"].tolist() == [0.6, 0.9]

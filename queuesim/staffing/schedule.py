@@ -195,6 +195,8 @@ class Schedule:
     status: str
     runtime: float
     currency: str = ""
+    #: no price was given (no template's ``cost_per_hour``, no ``costs.agent_per_hour``): 1 per paid hour
+    unpriced: bool = False
 
     @property
     def uncovered(self) -> list[float]:
@@ -251,7 +253,9 @@ class Schedule:
         used = sum(1 for n in self.agents if n > 0)
         lines = [
             f"  {sum(self.agents)} agents on {used} of {len(self.shifts)} candidate shifts, "
-            f"{self.agent_hours:.1f} paid agent-hours, cost {self.cost:,.2f} {self.currency}".rstrip(),
+            f"{self.agent_hours:.1f} paid agent-hours, " + (
+                "no prices given (no cost_per_hour, no costs.agent_per_hour): the fewest paid hours"
+                if self.unpriced else f"cost {self.cost:,.2f} {self.currency}".rstrip()),
             f"  on duty beyond the requirement: {self.excess_agent_hours:.1f} agent-hours; "
             f"solver: {self.status} in {self.runtime:.2f} s",
         ]
@@ -437,4 +441,5 @@ def schedule(
         status=str(res.message),
         runtime=time.perf_counter() - began,
         currency=currency,
+        unpriced=default_cost_per_hour is None and all(t.cost_per_hour is None for t in loaded),
     )
