@@ -474,7 +474,8 @@ def _print_erlang_x(args: argparse.Namespace, rate: float, handle: float, patien
           f"offered load {x.offered_load:.3f} Erlangs")
     print(f"  blocking rate            {100 * x.p_block:.2f} %  (per attempt: every line busy)")
     print(f"  abandonment rate         {100 * x.p_abandon:.2f} %  (per attempt)")
-    print(f"  probability of waiting   {100 * x.p_wait:.2f} %  (admitted and not answered at once)")
+    print(f"  probability of waiting   {100 * x.p_wait:.2f} %  (admitted and not answered at once; the simulation's "
+          f"p_wait also counts blocked attempts: {100 * (x.p_wait + x.p_block):.2f} %)")
     print(f"  ASA (answered calls)     {x.asa:.2f} s")
     print(f"  mean wait (all attempts) {x.mean_wait:.2f} s  (blocked attempts wait 0)")
     print(f"  {f'service level ({threshold:g} s)':<25}{100 * x.service_level:.2f} %  (blocked and abandoned attempts count as misses)")
