@@ -760,9 +760,13 @@ def intraday_figure(result: "ExperimentResult", columns: Optional[tuple[str, ...
                 shown = ", ".join(_short(m, 22) for m in members[:3]) + (f" +{len(members) - 3}" if len(members) > 3 else "")
                 label, color, style = shown, colors.get(members[0], "black"), _styles(result, scenarios)[members[0]]
             ax.step(x, v, where="post", color=color, ls=style, lw=1.8, label=label)
-        ax.set_ylim(bottom=0)
         ax.set_ylabel(_INTRADAY_LABELS.get(column, column.replace("_", " ")))
-        ax.legend(loc="upper right", fontsize=9)
+        entries = len(ax.get_legend_handles_labels()[1])
+        ncol = 2 if entries > 4 else 1
+        rows = math.ceil(entries / ncol)
+        highest = max((np.nanmax(v) for _, v in curves.values() if np.isfinite(v).any()), default=1.0)
+        ax.set_ylim(0, max(highest, 1e-9) * (1.08 + 0.1 * rows))  # room above the curves for the legend
+        ax.legend(loc="upper right", fontsize=8, ncol=ncol, framealpha=0.9)
     row0 = len(shared)
     threshold = result.experiment.baseline.service_level_threshold
     for m, column in enumerate(multiples):
