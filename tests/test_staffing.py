@@ -304,6 +304,11 @@ def test_verification_compares_agents_on_duty_with_the_requirement_on_duty():
     assert frame["required_on_duty"].tolist() == [9] * 4 == frame["agents"].tolist()
 
 
+def test_a_mistyped_template_key_is_named_with_a_suggestion():
+    with pytest.raises(StaffingError, match="template 'a': unknown key 'strat' \\(did you mean 'start'\\?\\); allowed: name, start"):
+        load_templates([{"name": "a", "strat": "07:00", "length": "8h"}])
+
+
 def test_a_schedule_without_prices_does_not_print_a_cost():
     """No cost_per_hour and no costs.agent_per_hour: the plan minimises paid hours; a 'cost 232.00' with no
     currency would read as money."""

@@ -22,6 +22,8 @@ optimal up to its gap tolerance, checked against brute force in the tests).
 
 from __future__ import annotations
 
+import difflib
+
 import math
 import time
 from dataclasses import dataclass
@@ -138,9 +140,17 @@ def load_templates(source: Union[str, Path, Sequence[Any]]) -> list[ShiftTemplat
         try:
             out.append(ShiftTemplate.model_validate(item))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
             name = item.get("name", k) if isinstance(item, dict) else k
+            errors = exc.errors()
+            extra = next((e for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1), None)
+            if extra is not None:  # a typo explains a missing key too: name it first
+                key, allowed = str(extra["loc"][0]), list(ShiftTemplate.model_fields)
+                close = difflib.get_close_matches(key, allowed, n=1)
+                raise StaffingError(f"{where}: template {name!r}: unknown key {key!r}"
+                                    + (f" (did you mean {close[0]!r}?)" if close else "")
+                                    + f"; allowed: {', '.join(allowed)}") from None
+            first = errors[0]
+            loc = ".".join(str(p) for p in first["loc"])
             raise StaffingError(f"{where}: template {name!r}: {loc + ': ' if loc else ''}{first['msg']}") from None
     names = [t.name for t in out]
     if len(set(names)) != len(names):
