@@ -196,43 +196,42 @@ def test_numbers_read_as_yaml_always_did_without_base_60() -> None:
     assert parse_yaml("t: 10:00\nu: 1:30:00\nv: 1:30.5") == {"t": "10:00", "u": "1:30:00", "v": "1:30.5"}
 
 
-def test_shrinkage_rounds_the_shifts_together() -> None:
-    """Ten one-agent shifts lose what one ten-agent shift loses; rounded shift by shift, they lost nobody at
-    30% shrinkage and everybody at 55%."""
-    def on_duty(shifts: list[dict], shrinkage: float) -> int:
-        scenario = experiment_from_dict({"horizon": "8h", "arrivals": {"rate": "1/min"},
-                                         "handle_time": {"distribution": "exponential", "mean": "3min"},
-                                         "shifts": shifts, "shrinkage": shrinkage}).scenarios[0]
-        return len(scenario.duty_periods())
+def test_shrinkage_rounds_shift_by_shift_and_warns_when_that_is_far_off() -> None:
+    """Each shift keeps round(count x (1 - shrinkage)), halves up, so adding an agent to one shift never
+    takes one from another; ten one-agent shifts keep all ten at 30% and lose all ten at 55%, which the
+    config's warnings say (one ten-agent shift: no warning)."""
+    def scenario(shifts: list[dict], shrinkage: float):
+        return experiment_from_dict({"horizon": "8h", "arrivals": {"rate": "1/min"},
+                                     "handle_time": {"distribution": "exponential", "mean": "3min"},
+                                     "shifts": shifts, "shrinkage": shrinkage}).scenarios[0]
 
     ten_small = [{"name": f"s{k}", "start": "0:00", "length": "8h", "count": 1} for k in range(10)]
     one_big = [{"name": "all", "start": "0:00", "length": "8h", "count": 10}]
-    for shrinkage, expected in ((0.0, 10), (0.3, 7), (0.45, 6), (0.55, 5)):
-        assert on_duty(ten_small, shrinkage) == on_duty(one_big, shrinkage) == expected
+    for shrinkage, small, big in ((0.0, 10, 10), (0.3, 10, 7), (0.45, 10, 6), (0.55, 0, 5)):
+        assert len(scenario(ten_small, shrinkage).duty_periods()) == small
+        assert len(scenario(one_big, shrinkage).duty_periods()) == big
+        assert not [w for w in scenario(one_big, shrinkage).warnings() if "shrinkage" in w]
+    warned = [w for w in scenario(ten_small, 0.55).warnings() if "shrinkage" in w]
+    assert warned == ["baseline: shrinkage 0.55 is rounded shift by shift: the shifts keep 0 of 10 scheduled agents "
+                      "on duty, not the 4.5 their total would; shifts of few agents each lose a whole agent or none"]
+    assert not [w for w in scenario(ten_small, 0.0).warnings() if "shrinkage" in w]
+    mixed = [{"name": "a", "start": "0:00", "length": "8h", "count": 5},
+             {"name": "b", "start": "0:00", "length": "8h", "count": 5}]
+    assert len(scenario(mixed, 0.1).duty_periods()) == 10  # 4.5 rounds up on each shift
 
 
 from hypothesis import given, strategies as st  # noqa: E402
 
 
-@given(st.lists(st.integers(0, 40), max_size=12), st.floats(0.0, 0.95))
-def test_shifts_on_duty_shares_the_pools_total(counts: list[int], shrinkage: float) -> None:
+@given(st.lists(st.integers(0, 40), max_size=12), st.floats(0.0, 0.95), st.integers(0, 11))
+def test_shifts_on_duty_rounds_each_shift_and_never_drops_with_one_more_agent(
+        counts: list[int], shrinkage: float, more: int) -> None:
     from queuesim.model.shifts import on_duty, shifts_on_duty
 
     present = shifts_on_duty(counts, shrinkage)
-    assert sum(present) == on_duty(sum(counts), shrinkage)
-    for n, m in zip(counts, present):
-        assert math.floor(n * (1 - shrinkage) - 1e-6) <= m <= math.ceil(n * (1 - shrinkage) + 1e-6) and 0 <= m <= n
-
-
-def test_durations_that_look_like_a_missing_unit_are_warned_about() -> None:
-    """A bare number is seconds: an 8-second day, 8-second shifts or 4-second calls are probably 8h, 8h, 4min."""
-    def warnings(**spec) -> list[str]:
-        base = {"horizon": "8h", "arrivals": {"rate": "2/min"},
-                "handle_time": {"distribution": "exponential", "mean": "4min"}, "agents": 9}
-        return experiment_from_dict({**base, **spec}).scenarios[0].warnings()
-
-    assert warnings() == []
-    assert any("horizon is 8.0s; a number without a unit is seconds: did you mean '8h'" in w for w in warnings(horizon=8))
-    assert any("mean handle time of 4.0s" in w for w in warnings(handle_time={"distribution": "exponential", "mean": 4}))
-    shifts = [{"name": "a", "start": "0:00", "length": 8, "count": 9}]
-    assert any("shift length 8.0s" in w for w in warnings(agents=None, shifts=shifts))
+    assert present == [on_duty(n, shrinkage) for n in counts]
+    assert all(0 <= m <= n for n, m in zip(counts, present))
+    if counts:
+        k = more % len(counts)
+        bigger = shifts_on_duty([n + (j == k) for j, n in enumerate(counts)], shrinkage)
+        assert all(b >= p for b, p in zip(bigger, present))

@@ -542,3 +542,18 @@ def test_the_agent_side_with_finite_lines(monkeypatch: pytest.MonkeyPatch) -> No
     reference = build_centre(scenario, RandomStreams(4)).run("reference")
     _same_log(fast.calls, reference.calls)
     assert np.any(fast.calls.outcome == BLOCKED) and fast.agents.breaks_delayed.sum() > 0
+
+
+def test_shrinkage_on_several_shifts_gives_each_shift_its_own_agents_with_a_staff_block() -> None:
+    """Shrinkage with several shifts of different sizes and a staff block, on one pool and with groups: every
+    agent on duty has its place in its shift (the per-agent draws are per shift), as many as the shifts keep."""
+    shifts = [{"name": n, "start": s, "length": "2h", "count": c}
+              for n, s, c in (("a", "0:00", 1), ("b", "0:00", 1), ("c", "1:00", 5))]
+    spec = dict(horizon="3h", arrivals={"rate": "2/min"}, handle_time={**EXP, "mean": "2min"},
+                patience={**EXP, "mean": "3min"}, shifts=shifts, shrinkage=0.3,
+                staff={"speed": [{"share": 0.5, "multiplier": 1.2}]})
+    for scenario in (Scenario(**spec),
+                     Scenario(**{**{k: v for k, v in spec.items() if k != "shifts"},
+                                 "groups": [{"name": "all", "shifts": shifts}]})):
+        table = simulate_calls(scenario, RandomStreams(3)).agents
+        assert len(table.speed) == 1 + 1 + 4  # round(0.7), round(0.7), round(3.5)

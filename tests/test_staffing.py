@@ -372,3 +372,54 @@ def test_cli_staff_bad_targets_exit_2(tmp_path, capsys, target, words):
     assert main(["staff", str(config), "--target", target, "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and words in err and "Traceback" not in err
+
+
+def test_schedule_covers_the_requirement_on_duty_when_shifts_round_down_together():
+    """25% shrinkage, on duty needed [2, 5, 5, 2]: scheduled [2, 6, 6, 2]. The cheapest cover is an early and
+    a late shift of 3 (both capped at 3), which keep round(2.25) = 2 each: 4 on duty from 01:00 to 03:00, one
+    short. The schedule adds one agent on the dearer middle shift (round(0.75) = 1 on duty), and the
+    verification simulates 5 agents there."""
+    from types import SimpleNamespace
+
+    from queuesim.staffing.requirements import scheduled_agents
+
+    sc = stationary(4, hours=4).model_copy(update={"shrinkage": 0.25})
+    on_duty = [2, 5, 5, 2]
+    req = SimpleNamespace(scenario=sc, simulated=on_duty, scheduled=[scheduled_agents(n, 0.25) for n in on_duty],
+                          demand=SimpleNamespace(starts=[0.0, 3600.0, 7200.0, 10800.0], length=3600.0),
+                          agent_per_hour=None, currency="", group=None)
+    assert req.scheduled == [2, 6, 6, 2]
+    templates = [{"name": "early", "start": 0, "length": "3h", "cost_per_hour": 1, "max_agents": 3},
+                 {"name": "late", "start": "1:00", "length": "3h", "cost_per_hour": 1, "max_agents": 3},
+                 {"name": "mid", "start": "1:00", "length": "2h", "cost_per_hour": 2}]
+    plan = schedule(req, templates)
+    assert plan.agents == [3, 3, 1]
+    assert "1 agent(s) added" in plan.status
+    ver = verify(sc, plan, ["service_level>=0.5@20s"], replications=2, seed=2)
+    assert ver.to_frame()["agents"].tolist() == [2.0, 5.0, 5.0, 2.0]
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 5), st.data(), st.floats(0.05, 0.9))
+def test_the_on_duty_cover_adds_agents_only_where_short(n_int: int, n_shift: int, data, shrinkage: float) -> None:
+    """After :func:`_cover_on_duty` every interval some shift covers has its requirement on duty (rounded shift
+    by shift); an interval already covered gets nothing added."""
+    from queuesim.model.shifts import shifts_on_duty
+    from queuesim.staffing.schedule import _cover_on_duty
+
+    a = np.array(data.draw(st.lists(st.lists(st.sampled_from([0.0, 0.5, 1.0]), min_size=n_shift, max_size=n_shift),
+                                    min_size=n_int, max_size=n_int)))
+    x = np.array(data.draw(st.lists(st.integers(0, 8), min_size=n_shift, max_size=n_shift)))
+    need = data.draw(st.lists(st.integers(0, 10), min_size=n_int, max_size=n_int))
+    cost = np.array(data.draw(st.lists(st.floats(0.5, 4.0), min_size=n_shift, max_size=n_shift)))
+    before = x.copy()
+    on = lambda v: a @ np.array(shifts_on_duty([int(n) for n in v], shrinkage), dtype=float)  # noqa: E731
+    covered_before = bool(np.all((on(before) >= np.array(need) - 1e-9) | (a.sum(axis=1) == 0)))
+    added = _cover_on_duty(x, a, cost, np.full(n_shift, np.inf), need, shrinkage)
+    assert added == int((x - before).sum()) and np.all(x >= before)
+    assert np.all((on(x) >= np.array(need) - 1e-9) | (a.sum(axis=1) == 0))
+    if covered_before:
+        assert added == 0

@@ -30,7 +30,7 @@ from .fields import ClockTime, Name, NonNegativeSeconds, PositiveRate, PositiveS
 from .groups import AgentGroup, Misroute, Transfers
 from .prices import CostModel
 from .profile import MAX_PROFILE_INTERVALS, RateFunction, read_profile_csv
-from .shifts import Shift, ShiftAdjust, ShiftBreak, Staffing, check_interval, duty_periods
+from .shifts import Shift, ShiftAdjust, ShiftBreak, Staffing, check_interval, duty_periods, shifts_on_duty
 from .people import Staff
 from .units import UnitError, format_clock, format_duration, parse_rate
 
@@ -377,7 +377,7 @@ class Scenario(ConfigModel):
     shrinkage: float = Field(
         0.0, ge=0.0, lt=1.0, allow_inf_nan=False,
         description="share of scheduled agents unavailable (meetings, absence): on duty = round(scheduled x "
-                    "(1 - shrinkage)), per interval; shifts are rounded together (largest remainders)",
+                    "(1 - shrinkage)), halves up, per interval of a staffing table or per shift",
     )
     redial: Optional[Redial] = Field(None, description="abandoned (and blocked) callers calling again")
     lines: Optional[int] = Field(
@@ -705,6 +705,27 @@ class Scenario(ConfigModel):
             out.append(f"{self.name}: lines ({self.lines}) are fewer than agents ({agents}): at most {self.lines} "
                        "agents can ever be busy")
         out += self._unit_warnings()
+        out += self._shrinkage_warnings()
+        return out
+
+    def _shrinkage_warnings(self) -> list[str]:
+        """Shifts whose shrinkage, rounded shift by shift, keeps on duty at least one agent and 5% more or
+        fewer than the shifts' total would (small shifts: a one-agent shift keeps its agent below 50%
+        shrinkage and loses it from 50%)."""
+        out: list[str] = []
+        if not self.shrinkage:
+            return out
+        pools = [("", self.shifts)] + [(f" of group {g.name!r}", g.shifts) for g in self.groups or ()]
+        for where, shifts in pools:
+            counts = [s.count for s in self.adjusted(shifts) or ()]
+            if not counts:
+                continue
+            present = sum(shifts_on_duty(counts, self.shrinkage))
+            expected = sum(counts) * (1.0 - self.shrinkage)
+            if abs(present - expected) >= max(1.0, 0.05 * expected):
+                out.append(f"{self.name}: shrinkage {self.shrinkage:g} is rounded shift by shift: the shifts{where} "
+                           f"keep {present} of {sum(counts)} scheduled agents on duty, not the {expected:.1f} "
+                           "their total would; shifts of few agents each lose a whole agent or none")
         return out
 
     def _unit_warnings(self) -> list[str]:

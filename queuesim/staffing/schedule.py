@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..model.config import MAX_CONFIG_BYTES, ConfigError, parse_yaml
 from ..model.fields import ClockTime, PositiveSeconds, check_input_file
 from ..model.scenario import Shift, ShiftBreak
+from ..model.shifts import shifts_on_duty
 from ..model.units import format_clock, format_duration
 from .requirements import GroupRequirements, group_frames
 from .targets import StaffingError
@@ -353,6 +354,36 @@ def check_template_groups(templates: Sequence[ShiftTemplate], groups: Optional[S
                                 "groups or leave a template's groups out (every group may work it)")
 
 
+def _cover_on_duty(x: np.ndarray, a: np.ndarray, cost: np.ndarray, upper: np.ndarray, on_duty_needed: list[int],
+                   shrinkage: float) -> int:
+    """Add agents to the shifts ``x`` (in place) until every interval has ``on_duty_needed`` agents on duty
+    once each shift keeps round(count x (1 - shrinkage)) (:func:`~queuesim.model.shifts.shifts_on_duty`, as
+    the engine does), where a shift covering it may still grow: the scheduled cover the programme meets can
+    leave an interval one agent short on duty when two shifts both round down (two shifts of 3 at 25%: 2 + 2
+    on duty, not round(4.5) = 5). Each step puts one agent on the shift that covers the interval furthest
+    short at the least cost per share of it covered; rounding per shift never loses an agent when one is
+    added, so the steps end. Returns how many agents were added."""
+    need = np.asarray(on_duty_needed, dtype=float)
+    added = 0
+    positive = a[a > 0]
+    # a shift gains an agent on duty at least every ceil(1 / keep) + 1 agents added, covering >= min(a) of
+    # the interval furthest short: a bound on the steps, never reached while some shift covering it may grow
+    per_agent = int(math.ceil(1.0 / (1.0 - shrinkage))) + 1
+    steps = (int(math.ceil(need.sum() / float(positive.min()))) + len(need)) * per_agent + len(x) if positive.size else 0
+    for _ in range(steps):
+        short = need - a @ np.asarray(shifts_on_duty([int(n) for n in x], shrinkage), dtype=float)
+        open_ = (a > 0) & (x < upper)[None, :]
+        short[~open_.any(axis=1)] = 0.0  # nothing can be added there (no template, or all at their maximum)
+        t = int(np.argmax(short))
+        if short[t] <= 1e-9:
+            break
+        rows = np.flatnonzero(open_[t])
+        j = int(rows[np.argmin(cost[rows] / a[t, rows])])
+        x[j] += 1
+        added += 1
+    return added
+
+
 def schedule(
     required: Union[Sequence[int], Any],
     templates: Union[str, Path, Sequence[Any]],
@@ -435,6 +466,14 @@ def schedule(
     if res.x is None:
         raise StaffingError(f"shift scheduling failed: {res.message}")
     x = np.round(res.x[:n_shift]).astype(int)
+    status = str(res.message)
+    shrinkage = float(getattr(getattr(required, "scenario", None), "shrinkage", 0.0) or 0.0)
+    if shrinkage > 0 and hasattr(required, "simulated"):
+        most = np.array([math.inf if c.max_agents is None else c.max_agents for c in candidates])
+        added = _cover_on_duty(x, a, cost, most, [int(n) for n in required.simulated], shrinkage)
+        if added:
+            status += (f"; {added} agent(s) added so that every interval has its requirement on duty after "
+                       "shrinkage, which rounds shift by shift")
     covered = a @ x
     shortage = np.maximum(r - covered, 0.0)
     return Schedule(
@@ -448,7 +487,7 @@ def schedule(
         cost=float(cost @ x),
         penalty=float(shortage_penalty),
         optimal=res.status == 0,
-        status=str(res.message),
+        status=status,
         runtime=time.perf_counter() - began,
         currency=currency,
         unpriced=default_cost_per_hour is None and all(t.cost_per_hour is None for t in loaded),
