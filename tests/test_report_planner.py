@@ -171,6 +171,14 @@ def test_summary_of_an_incomplete_run_says_so_and_counts_days_per_comparison(tmp
     assert "within the noise of 4 days" in text  # same vs base: the 4 days both have
     complete = summary_paragraph(full)
     assert "Each was simulated for the same 6 days" in complete and "incomplete" not in complete
+    # one day shared: no CI, said so, not counted as noise
+    one = [r for r in full.replications if r.scenario != "same" or r.replication < 1]
+    text = summary_paragraph(dataclasses.replace(full, replications=one))
+    assert "same shares fewer than 2 days with base: too few to tell" in text and "nan" not in text.lower()
+    # the baseline without days: its numbers are not printed as NaN
+    no_base = [r for r in full.replications if r.scenario != "base"]
+    text = summary_paragraph(dataclasses.replace(full, replications=no_base))
+    assert "none yet for base" in text and "base has no simulated day yet" in text and "nan" not in text.lower()
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

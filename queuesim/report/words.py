@@ -197,6 +197,9 @@ def summary_paragraph(result: "ExperimentResult") -> str:
                         "days; scenarios without days are left out. Run again with --resume to complete it.")
     else:
         text.append(f"This report describes {baseline}, simulated for {days} days.")
+    if found[baseline] == 0:  # nothing to describe or compare with yet
+        text.append(f"{baseline} has no simulated day yet, so there is nothing to compare with it.")
+        return " ".join(text)
     if {"offered", "abandonment_rate", "service_level"} <= known:
         offered = result.estimate(baseline, "offered").mean
         ab = result.estimate(baseline, "abandonment_rate")
@@ -231,6 +234,11 @@ def _cost_sentences(result: "ExperimentResult", baseline: str) -> list[str]:
            f"{_money(total.high, currency)}), prices as configured."]
     comparisons = [(result.comparison(n, baseline, "cost_total"), n) for n in result.scenario_names[1:]]
     comparisons = [(c, n) for c, n in comparisons if math.isfinite(c.difference)]
+    too_few = [n for c, n in comparisons if c.n < 2 or not math.isfinite(c.paired_low)]
+    comparisons = [(c, n) for c, n in comparisons if n not in too_few]
+    if too_few:
+        out.append(f"{_listing(too_few)} {'shares' if len(too_few) == 1 else 'share'} fewer than 2 days with "
+                   f"{baseline}: too few to tell a difference from chance.")
     if not comparisons:
         return out
     cheaper = [(c, n) for c, n in comparisons if c.difference < 0 and c.paired_high < 0]
@@ -254,15 +262,15 @@ def _cost_sentences(result: "ExperimentResult", baseline: str) -> list[str]:
     unclear = [(c, n) for c, n in comparisons if (c, n) not in cheaper and (c, n) not in dearer]
     if unclear:
         days = sorted({c.n for c, _ in unclear})
-        noise = f"{days[0]} days" if len(days) == 1 else f"{days[0]} to {days[-1]} days (the days each shares with it)"
-        out.append(f"For {_listing([n for _, n in unclear])}, the difference in cost is within the noise of {noise} "
-                   "(its 95% CI includes 0).")
+        noise = f"{days[0]} days" if len(days) == 1 else f"{days[0]} to {days[-1]} days, the days each shares with it"
+        out.append(f"For {_listing([n for _, n in unclear])}, the difference in cost is within the noise of {noise}: "
+                   "its 95% CI includes 0.")
     return out
 
 
 def _best_sentences(result: "ExperimentResult", baseline: str, metric: str) -> list[str]:
     comparisons = [(result.comparison(n, baseline, metric), n) for n in result.scenario_names[1:]]
-    better = [(c, n) for c, n in comparisons if math.isfinite(c.difference) and c.paired_high < 0]
+    better = [(c, n) for c, n in comparisons if math.isfinite(c.difference) and c.n >= 2 and c.paired_high < 0]
     if not better:
         return [f"No scenario loses significantly fewer callers than {baseline} (95% paired CIs)."]
     c, n = min(better, key=lambda cn: cn[0].difference)
