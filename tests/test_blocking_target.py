@@ -118,3 +118,18 @@ def test_the_command_line_refuses_a_blocking_target_without_lines(tmp_path) -> N
     assert code == 2
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "no 'lines' limit" in lines[0] and "Traceback" not in err
+
+
+def test_the_verification_has_blocking_columns_only_with_lines() -> None:
+    """The verification of a schedule shows per-interval blocking where there are lines, and no empty blocking
+    columns where there are none."""
+    from queuesim.staffing import schedule, verify
+
+    plan = schedule([8, 8], [{"name": "all", "start": 0, "length": "2h", "cost_per_hour": 1}],
+                    interval=3600, interval_start=0)
+    for lines, present in ((14, True), (None, False)):
+        scenario = Scenario.model_validate({**TRUNKS, "lines": lines, "horizon": "2h", "report_interval": "1h"})
+        frame = verify(scenario, plan, ["service_level>=0.2@20s"], replications=2, seed=1).to_frame()
+        assert ("blocking_rate" in frame and "blocking_rate_ci_low" in frame) == present, lines
+        if present:
+            assert frame["blocking_rate"].notna().all()

@@ -173,7 +173,8 @@ def verify(
     result = check(values, targets, confidence, np.asarray(cells.calls) > 0)
 
     metrics, ci = {}, {}
-    for m in [*SIM_METRICS, *sim.type_keys]:
+    # blocking is measured only with lines: without them its columns would be empty
+    for m in [*(m for m in SIM_METRICS if m != "blocking_rate" or sc.lines is not None), *sim.type_keys]:
         est = [mean_ci(values[m][:, k], confidence) if np.isfinite(values[m][:, k]).any() else None
                for k in range(cells.n)]
         metrics[m] = np.array([e.mean if e else np.nan for e in est])
