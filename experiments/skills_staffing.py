@@ -33,14 +33,12 @@ import copy
 import time
 from pathlib import Path
 
-import yaml
-
 from across_load import study_arguments
 
 import numpy as np
 
 from queuesim import simulate
-from queuesim.model.config import experiment_from_dict
+from queuesim.model.config import experiment_from_dict, read_yaml
 from queuesim.staffing import evaluate_staffing, requirements
 from queuesim.staffing.simulated import demand, home_groups, staffed
 
@@ -58,7 +56,7 @@ ROUTINGS = {
 
 def scenario(rate: float, routing: dict[str, list[str]]):
     """The config's first variant (cold transfers) at ``rate`` calls per minute, routed as ``routing`` says."""
-    spec = yaml.safe_load(CONFIG.read_text())
+    spec = read_yaml(CONFIG)
     spec.pop("variants", None)
     spec["arrivals"] = {"rate": f"{rate}/min"}
     spec.pop("transfers", None)

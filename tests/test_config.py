@@ -191,9 +191,16 @@ def test_an_unquoted_clock_time_is_a_clock_time_not_base_60_seconds(tmp_path: Pa
 def test_numbers_read_as_yaml_always_did_without_base_60() -> None:
     from queuesim.model.config import parse_yaml
 
-    text = "a: 10\nb: -3\nc: 1.5\nd: .inf\ne: -.inf\nf: 0x1f\ng: 1_000\nh: 2.5e-3\ni: true\nj: null\nk: 1e3\nl: 08:00\n"
-    assert parse_yaml(text) == {**yaml.safe_load(text), "a": 10}
+    text = "a: 10\nb: -3\nc: 1.5\nd: .inf\ne: -.inf\nf: 0x1f\ng: 1_000\nh: 2.5e-3\ni: true\nj: null\nk: 1e3\n"
+    assert parse_yaml(text) == yaml.safe_load(text)
+    assert yaml.safe_load("t: 10:00")["t"] == 600  # what the base-60 form made of it
     assert parse_yaml("t: 10:00\nu: 1:30:00\nv: 1:30.5") == {"t": "10:00", "u": "1:30:00", "v": "1:30.5"}
+
+
+def test_a_set_value_with_a_key_given_twice_is_an_error_naming_the_set() -> None:
+    with pytest.raises(ConfigError, match=r"^--set 'arrivals=\{rate: 1/min, rate: 2/min\}': duplicate key 'rate'"):
+        apply_overrides(BASE, ["arrivals={rate: 1/min, rate: 2/min}"])
+    assert apply_overrides(BASE, ["name=a: ["])["name"] == "a: ["  # not YAML: the text as it is
 
 
 def test_shrinkage_rounds_shift_by_shift_and_warns_when_that_is_far_off() -> None:

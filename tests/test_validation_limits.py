@@ -143,6 +143,14 @@ def test_a_csv_profile_row_given_twice_or_with_an_extra_field_is_refused(tmp_pat
              "prof.csv", *words)
 
 
+def test_a_trailing_comma_in_a_csv_profile_is_harmless(tmp_path: Path) -> None:
+    """Spreadsheets often end rows with an empty field: only a field with something in it is refused."""
+    (tmp_path / "prof.csv").write_text("interval_start,calls\n07:00,10,\n07:30,4, \n", encoding="utf-8")
+    scenario = load_config(_write(tmp_path, {**BASE, "horizon": None,
+                                             "arrivals": {"file": "prof.csv", "interval": "30min"}})).scenarios[0]
+    assert scenario.arrivals.calls == (10.0, 4.0)
+
+
 def test_finer_rows_add_up_to_the_interval(tmp_path: Path) -> None:
     (tmp_path / "prof.csv").write_text("interval_start,calls\n07:00,10\n07:05,5\n07:30,4\n", encoding="utf-8")
     scenario = load_config(_write(tmp_path, {**BASE, "horizon": None,

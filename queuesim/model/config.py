@@ -252,8 +252,10 @@ def apply_overrides(data: dict[str, Any], assignments: Iterable[str]) -> dict[st
         key, _, text = assignment.partition("=")
         try:
             value = parse_yaml(text) if text.strip() else ""
-        except (yaml.YAMLError, ConfigError):
+        except yaml.YAMLError:  # not YAML: the text as it is (a name, a clock time)
             value = text
+        except ConfigError as exc:  # YAML with a mistake in it, e.g. a key given twice in {a: 1, a: 2}
+            raise ConfigError(f"--set {assignment!r}: {exc}") from None
         _set_dotted(out, key.strip(), value, f"--set {assignment!r}")
     return out
 

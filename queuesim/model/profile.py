@@ -179,7 +179,8 @@ def _read_profile(
     seen: dict[tuple[str, float], int] = {}  # (date, interval_start) -> line: a row given twice is a mistake
     for line, row in enumerate(reader, start=2):
         where = f"{path}, line {line}"
-        if row.get(None):  # (DictReader's key for fields beyond the header's)
+        if any((extra or "").strip() for extra in row.get(None) or ()):  # (DictReader's key for fields beyond
+            # the header's; empty ones, as a spreadsheet's trailing comma leaves, are harmless)
             raise ValueError(f"{where}: {len(columns) + len(row[None])} fields where the header has {len(columns)} "
                              f"({', '.join(columns)}); a decimal comma? write 10.5, not 10,5")
         date = (row.get("date") or "").strip() if has_date else "all"
