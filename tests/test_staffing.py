@@ -394,7 +394,7 @@ def test_schedule_covers_the_requirement_on_duty_when_shifts_round_down_together
                  {"name": "mid", "start": "1:00", "length": "2h", "cost_per_hour": 2}]
     plan = schedule(req, templates)
     assert plan.agents == [3, 3, 1]
-    assert "1 agent(s) added" in plan.status
+    assert plan.added_for_shrinkage == 1 and "1 agent(s) added to the least-cost shifts" in plan.summary()
     ver = verify(sc, plan, ["service_level>=0.5@20s"], replications=2, seed=2)
     assert ver.to_frame()["agents"].tolist() == [2.0, 5.0, 5.0, 2.0]
 

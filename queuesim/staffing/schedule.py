@@ -208,6 +208,9 @@ class Schedule:
     currency: str = ""
     #: no price was given (no template's ``cost_per_hour``, no ``costs.agent_per_hour``): 1 per paid hour
     unpriced: bool = False
+    #: agents added after the programme so that every interval has its requirement on duty once shrinkage
+    #: rounds each shift on its own (:func:`_cover_on_duty`)
+    added_for_shrinkage: int = 0
 
     @property
     def uncovered(self) -> list[float]:
@@ -270,6 +273,9 @@ class Schedule:
             f"  on duty beyond the requirement: {self.excess_agent_hours:.1f} agent-hours; "
             f"solver: {self.status} in {self.runtime:.2f} s",
         ]
+        if self.added_for_shrinkage:
+            lines.append(f"  {self.added_for_shrinkage} agent(s) added to the least-cost shifts so that every interval "
+                         "has its requirement on duty after shrinkage, which rounds each shift on its own")
         if self.uncovered:
             short = sum(self.shortage) * self.interval / 3600.0
             shown = ", ".join(format_clock(s) for s in self.uncovered[:8]) + (" ..." if len(self.uncovered) > 8 else "")
@@ -466,14 +472,11 @@ def schedule(
     if res.x is None:
         raise StaffingError(f"shift scheduling failed: {res.message}")
     x = np.round(res.x[:n_shift]).astype(int)
-    status = str(res.message)
+    added = 0
     shrinkage = float(getattr(getattr(required, "scenario", None), "shrinkage", 0.0) or 0.0)
     if shrinkage > 0 and hasattr(required, "simulated"):
         most = np.array([math.inf if c.max_agents is None else c.max_agents for c in candidates])
         added = _cover_on_duty(x, a, cost, most, [int(n) for n in required.simulated], shrinkage)
-        if added:
-            status += (f"; {added} agent(s) added so that every interval has its requirement on duty after "
-                       "shrinkage, which rounds shift by shift")
     covered = a @ x
     shortage = np.maximum(r - covered, 0.0)
     return Schedule(
@@ -487,8 +490,9 @@ def schedule(
         cost=float(cost @ x),
         penalty=float(shortage_penalty),
         optimal=res.status == 0,
-        status=status,
+        status=str(res.message),
         runtime=time.perf_counter() - began,
+        added_for_shrinkage=added,
         currency=currency,
         unpriced=default_cost_per_hour is None and all(t.cost_per_hour is None for t in loaded),
     )
